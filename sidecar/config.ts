@@ -1,0 +1,141 @@
+// The sidecar's settings: flags, the seed's environment names, defaults, and --help, resolved once at start.
+import { type OptionSpec, parseOptions, UsageError } from '../cli/options.js';
+import type { SidecarSettings } from './types.js';
+
+const list = (v: unknown): string[] =>
+  typeof v === 'string'
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
+
+export const SIDECAR_OPTIONS: OptionSpec[] = [
+  { flag: 'port', env: 'MCP_PORT', type: 'number', default: 3000, description: 'port of the MCP endpoint (/mcp)' },
+  {
+    flag: 'host',
+    env: 'MCP_HOST',
+    type: 'string',
+    default: '127.0.0.1',
+    description: 'address to bind; the Istio injection template sets 0.0.0.0 so istio-proxy can reach it',
+  },
+  { flag: 'service-name', env: 'SERVICE_NAME', type: 'string', description: 'name of the service this sidecar serves' },
+  {
+    flag: 'service-port',
+    env: 'SERVICE_PORT',
+    type: 'number',
+    default: 8080,
+    description: 'port of the app container on localhost',
+  },
+  {
+    flag: 'app-url',
+    env: 'APP_URL',
+    type: 'string',
+    default: (v) => `http://localhost:${v['service-port'] ?? 8080}`,
+    defaultText: 'http://localhost:$SERVICE_PORT',
+    description: 'base URL of the app',
+  },
+  {
+    flag: 'envoy-admin-url',
+    env: 'ENVOY_ADMIN_URL',
+    type: 'string',
+    default: 'http://localhost:15000',
+    description: 'Envoy admin API of the pod (read-only endpoints only)',
+  },
+  { flag: 'prometheus-url', env: 'PROMETHEUS_URL', type: 'string', description: 'Prometheus for prometheus tools' },
+  {
+    flag: 'tools-config',
+    env: 'TOOLS_CONFIG',
+    type: 'string',
+    default: '/etc/mcp/tools.yaml',
+    description: 'service-specific tools (optional; reloaded on change)',
+  },
+  { flag: 'log-dir', env: 'LOG_DIR', type: 'string', default: '/var/log/app', description: 'app log directory' },
+  { flag: 'health-path', env: 'HEALTH_PATH', type: 'string', default: '/health', description: 'app health path' },
+  { flag: 'metrics-path', env: 'METRICS_PATH', type: 'string', default: '/metrics', description: 'app metrics path' },
+  {
+    flag: 'endpoints',
+    env: 'CHECK_ENDPOINTS',
+    type: 'string',
+    defaultText: 'the health and metrics paths',
+    description: 'comma-separated app paths check_endpoints probes',
+  },
+  {
+    flag: 'allowed-hosts',
+    env: 'MCP_ALLOWED_HOSTS',
+    type: 'string',
+    description: 'comma-separated Host values accepted on /mcp (checked when set, always when bound to loopback)',
+  },
+  {
+    flag: 'allowed-origins',
+    env: 'MCP_ALLOWED_ORIGINS',
+    type: 'string',
+    description: 'comma-separated browser Origins accepted on /mcp (none but localhost on loopback by default)',
+  },
+  {
+    flag: 'max-body-bytes',
+    env: 'MCP_MAX_BODY_BYTES',
+    type: 'number',
+    default: 262144,
+    description: 'largest accepted MCP request body',
+  },
+  {
+    flag: 'tool-timeout-ms',
+    env: 'MCP_TOOL_TIMEOUT_MS',
+    type: 'number',
+    default: 10000,
+    description: 'default time limit of one tool call',
+  },
+  { flag: 'log-level', env: 'LOG_LEVEL', type: 'string', default: 'info', description: 'debug, info, warn or error' },
+];
+
+/** Resolves settings from argv and environment; throws UsageError naming the setting and the fix. */
+export function resolveSettings(argv: string[], env: NodeJS.ProcessEnv = process.env): SidecarSettings | 'help' {
+  const { values: v, help } = parseOptions(SIDECAR_OPTIONS, argv, env);
+  if (help) return 'help';
+  const serviceName = v['service-name'];
+  if (typeof serviceName !== 'string' || !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(serviceName)) {
+    throw new UsageError(
+      serviceName === undefined
+        ? 'the service name is not set: pass --service-name or set SERVICE_NAME (the Kubernetes service name, e.g. payment-service)'
+        : `service name ${JSON.stringify(serviceName)} is not a Kubernetes name (lowercase letters, digits and '-', at most 63)`,
+    );
+  }
+  const port = v['port'] as number;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${port} is not a TCP port`);
+  for (const f of ['app-url', 'envoy-admin-url', 'prometheus-url'] as const) {
+    const u = v[f];
+    if (u === undefined) continue;
+    try {
+      const parsed = new URL(String(u));
+      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('scheme');
+    } catch {
+      throw new UsageError(`--${f} ${JSON.stringify(u)} is not an http(s) URL`);
+    }
+  }
+  const level = String(v['log-level']);
+  if (!['debug', 'info', 'warn', 'error'].includes(level)) {
+    throw new UsageError(`--log-level ${level} is not one of debug, info, warn, error`);
+  }
+  const healthPath = String(v['health-path']);
+  const metricsPath = String(v['metrics-path']);
+  const endpoints = list(v['endpoints']);
+  return {
+    port,
+    host: String(v['host']),
+    serviceName,
+    appUrl: String(v['app-url']).replace(/\/+$/, ''),
+    envoyAdminUrl: String(v['envoy-admin-url']).replace(/\/+$/, ''),
+    prometheusUrl: v['prometheus-url'] === undefined ? undefined : String(v['prometheus-url']).replace(/\/+$/, ''),
+    toolsConfig: String(v['tools-config']),
+    logDir: String(v['log-dir']),
+    endpoints: endpoints.length ? endpoints : [healthPath, metricsPath],
+    healthPath,
+    metricsPath,
+    allowedHosts: list(v['allowed-hosts']),
+    allowedOrigins: list(v['allowed-origins']),
+    maxBodyBytes: v['max-body-bytes'] as number,
+    toolTimeoutMs: v['tool-timeout-ms'] as number,
+    logLevel: level as SidecarSettings['logLevel'],
+  };
+}

@@ -1,0 +1,120 @@
+// The sidecar's shared types: what a tool is, what it gets to work with, and what it returns.
+
+/** The JSON Schema subset tool inputs use (validated by sidecar/args.ts before a tool runs). */
+export interface JsonSchema {
+  type?: 'object' | 'string' | 'integer' | 'number' | 'boolean' | 'array';
+  description?: string;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  additionalProperties?: boolean;
+  items?: JsonSchema;
+  enum?: (string | number)[];
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  maxItems?: number;
+  pattern?: string;
+  default?: unknown;
+}
+
+export interface ObjectSchema extends JsonSchema {
+  type: 'object';
+  properties: Record<string, JsonSchema>;
+}
+
+/** MCP tool annotations; every sidecar tool states readOnlyHint explicitly. */
+export interface ToolAnnotations {
+  title?: string;
+  readOnlyHint: boolean;
+  destructiveHint?: boolean;
+  idempotentHint?: boolean;
+  openWorldHint?: boolean;
+}
+
+export type ContentBlock = { type: 'text'; text: string };
+
+export interface ToolResult {
+  content: ContentBlock[];
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+}
+
+/** Answer of one bounded HTTP exchange made by a tool. */
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  /** bytes received before the cap; body holds at most maxBytes */
+  bytes: number;
+  truncated: boolean;
+  durationMs: number;
+}
+
+export interface HttpRequestOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  timeoutMs?: number;
+  maxBytes?: number;
+  /** label for mcp_sidecar_localhost_requests_total{endpoint}; defaults to the URL path */
+  endpoint?: string;
+  signal?: AbortSignal;
+}
+
+export interface HttpClient {
+  request(url: string, opts?: HttpRequestOptions): Promise<HttpResponse>;
+}
+
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/** Settings of one sidecar process, resolved from flags and environment (sidecar/config.ts). */
+export interface SidecarSettings {
+  port: number;
+  host: string;
+  serviceName: string;
+  appUrl: string;
+  envoyAdminUrl: string;
+  prometheusUrl: string | undefined;
+  toolsConfig: string;
+  logDir: string;
+  /** app paths check_endpoints probes (besides the health path) */
+  endpoints: string[];
+  healthPath: string;
+  metricsPath: string;
+  /** extra Host header values accepted on /mcp besides localhost and the pod's own names */
+  allowedHosts: string[];
+  /** Origin values accepted on /mcp (browsers); none by default */
+  allowedOrigins: string[];
+  maxBodyBytes: number;
+  toolTimeoutMs: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+/** Everything a tool may use. Tools reach the network only through ctx.http and only the URLs named here. */
+export interface ToolContext {
+  settings: SidecarSettings;
+  http: HttpClient;
+  log: Logger;
+  /** environment the tool may read (get_env_vars, value_from); a snapshot, never mutated */
+  env: Readonly<Record<string, string | undefined>>;
+  /** aborted when the tool's timeout elapses or the client goes away */
+  signal: AbortSignal;
+}
+
+export interface Tool {
+  name: string;
+  title?: string;
+  description: string;
+  inputSchema: ObjectSchema;
+  annotations: ToolAnnotations;
+  /** overrides the sidecar's default tool timeout */
+  timeoutMs?: number;
+  /** arguments are already validated against inputSchema and defaults applied */
+  run(args: Record<string, unknown>, ctx: ToolContext): Promise<ToolResult>;
+}
