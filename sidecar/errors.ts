@@ -59,3 +59,11 @@ export function toRpcError(err: unknown): RpcError {
   if (err instanceof SyntaxError) return new RpcError(RpcCode.ParseError, 'Parse error: body is not valid JSON', 400);
   return new RpcError(RpcCode.InternalError, 'Internal error', 500);
 }
+
+/** Every problem found in one tools.yaml, so a user fixes them in one pass. */
+export class ConfigErrors extends Error {
+  override name = 'ConfigErrors';
+  constructor(readonly errors: ConfigError[]) {
+    super(errors.map((e) => e.message).join('\n'));
+  }
+}
