@@ -3,7 +3,7 @@
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: { 'meshmcp-sidecar': 'sidecar/main.ts' },
+  entryPoints: { 'meshmcp-sidecar': 'sidecar/bin.ts' },
   bundle: true,
   splitting: true,
   format: 'esm',

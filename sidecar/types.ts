@@ -115,6 +115,8 @@ export interface Tool {
   annotations: ToolAnnotations;
   /** overrides the sidecar's default tool timeout */
   timeoutMs?: number;
+  /** host[:port] values beyond the app, Envoy admin and Prometheus this tool may reach (tools.yaml allowed_hosts) */
+  allowedHosts?: string[];
   /** arguments are already validated against inputSchema and defaults applied */
   run(args: Record<string, unknown>, ctx: ToolContext): Promise<ToolResult>;
 }

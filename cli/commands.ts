@@ -1,0 +1,50 @@
+// The meshmcp subcommands: name, one-line summary, and a lazy loader so a command pays only for its own imports
+// (the sidecar must stay lean).
+
+export interface CommandModule {
+  main(argv: string[]): Promise<number>;
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  load?: () => Promise<CommandModule>;
+  /** why the command is not in this build yet */
+  unavailable?: string;
+}
+
+export const COMMANDS: Command[] = [
+  {
+    name: 'dev',
+    summary: 'run the local mesh on this machine (what `npm start` runs)',
+    load: () => import('./dev.js'),
+  },
+  {
+    name: 'control',
+    summary: 'run the control service (discovery, catalog, Istio rendering, aggregated MCP endpoint)',
+    unavailable: 'the control service is not part of this build yet',
+  },
+  { name: 'sidecar', summary: 'run the per-pod MCP sidecar', load: () => import('../sidecar/main.js') },
+  {
+    name: 'demo',
+    summary: 'run a demo service (payment-service, user-service, mqtt-publisher)',
+    load: () => import('../demo/main.js'),
+  },
+  {
+    name: 'validate',
+    summary: 'check a tools.yaml and list the tools it declares',
+    load: () => import('./validate.js'),
+  },
+  { name: 'list', summary: 'list the tools of an MCP endpoint', load: () => import('./list.js') },
+  { name: 'call', summary: 'call one tool on an MCP endpoint and print the result', load: () => import('./call.js') },
+  {
+    name: 'render',
+    summary: 'render the filter configuration and Istio resources for a catalog',
+    unavailable: 'rendering comes with the control service, which is not part of this build yet',
+  },
+  {
+    name: 'connect',
+    summary: 'print or install the MCP client configuration for an endpoint',
+    unavailable: 'connect comes with the control service, which is not part of this build yet',
+  },
+];

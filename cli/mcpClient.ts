@@ -1,0 +1,56 @@
+// Connects the real MCP SDK client to an endpoint for `meshmcp list` and `meshmcp call`.
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { type OptionSpec, UsageError } from './options.js';
+
+export const CLIENT_OPTIONS: OptionSpec[] = [
+  {
+    flag: 'url',
+    env: 'MESHMCP_URL',
+    type: 'string',
+    default: 'http://127.0.0.1:3000/mcp',
+    description: 'MCP endpoint (a sidecar, the control service or the gateway)',
+  },
+  {
+    flag: 'protocol',
+    type: 'string',
+    default: 'auto',
+    description: 'auto (probe server/discover, fall back to initialize), legacy (2025-11-25) or 2026-07-28',
+  },
+  {
+    flag: 'header',
+    type: 'string',
+    description: 'extra request header "Name: value" (e.g. "Authorization: Bearer $TOKEN")',
+  },
+  { flag: 'json', type: 'boolean', default: false, description: 'print the raw JSON result' },
+];
+
+export async function connect(values: Record<string, unknown>): Promise<Client> {
+  let url: URL;
+  try {
+    url = new URL(String(values['url']));
+  } catch {
+    throw new UsageError(`--url ${JSON.stringify(values['url'])} is not a URL`);
+  }
+  const protocol = String(values['protocol']);
+  const mode =
+    protocol === 'auto' || protocol === 'legacy'
+      ? protocol
+      : /^\d{4}-\d{2}-\d{2}$/.test(protocol)
+        ? { pin: protocol }
+        : undefined;
+  if (mode === undefined) throw new UsageError(`--protocol ${protocol} is not auto, legacy or a revision date`);
+  const headers: Record<string, string> = {};
+  const h = values['header'];
+  if (typeof h === 'string') {
+    const i = h.indexOf(':');
+    if (i <= 0) throw new UsageError(`--header ${JSON.stringify(h)} must look like "Name: value"`);
+    headers[h.slice(0, i).trim()] = h.slice(i + 1).trim();
+  }
+  const client = new Client({ name: 'meshmcp-cli', version: '0.1.0' }, { versionNegotiation: { mode } });
+  try {
+    await client.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers } }));
+  } catch (err) {
+    throw new Error(`cannot connect to ${url.href}: ${(err as Error).message}`);
+  }
+  return client;
+}

@@ -1,0 +1,167 @@
+// Streamable HTTP for the sidecar's MCP endpoint: POST only, stateless, bounded body, Host/Origin checks, and the
+// mapping of protocol outcomes to HTTP. Thin on purpose: classification and dispatch live in classify/dispatch.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RpcCode } from '../errors.js';
+import type { Logger } from '../types.js';
+import { classify, type McpHeaders, Rejection } from './classify.js';
+import type { McpDispatcher } from './dispatch.js';
+
+export interface TransportOptions {
+  maxBodyBytes: number;
+  /** the address the server is bound to: loopback binds get DNS-rebinding protection by default */
+  bindHost: string;
+  allowedHosts: string[];
+  allowedOrigins: string[];
+}
+
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK_NAMES.has(host) || host.startsWith('127.');
+}
+
+function hostnameOf(hostHeader: string): string {
+  if (hostHeader.startsWith('[')) return hostHeader.slice(0, hostHeader.indexOf(']') + 1);
+  return hostHeader.split(':')[0] ?? '';
+}
+
+/** undefined when Host and Origin are acceptable, else the reason for a 403. */
+export function checkHostAndOrigin(req: IncomingMessage, opts: TransportOptions): string | undefined {
+  const host = req.headers.host ?? '';
+  const name = hostnameOf(host).toLowerCase();
+  if (opts.allowedHosts.length > 0) {
+    if (!opts.allowedHosts.includes(host) && !opts.allowedHosts.includes(name)) {
+      return `Host ${JSON.stringify(host)} is not allowed (add it to --allowed-hosts / MCP_ALLOWED_HOSTS)`;
+    }
+  } else if (isLoopback(opts.bindHost) && !LOOPBACK_NAMES.has(name)) {
+    return `Host ${JSON.stringify(host)} is not allowed on a loopback-bound endpoint (DNS rebinding protection)`;
+  }
+  const origin = req.headers.origin;
+  if (origin === undefined || opts.allowedOrigins.includes(origin)) return undefined;
+  let originHost = '';
+  try {
+    originHost = new URL(origin).hostname;
+  } catch {
+    return `Origin ${JSON.stringify(origin)} is not a valid origin`;
+  }
+  if (isLoopback(opts.bindHost) && LOOPBACK_NAMES.has(originHost)) return undefined;
+  return `Origin ${JSON.stringify(origin)} is not allowed (add it to --allowed-origins / MCP_ALLOWED_ORIGINS)`;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...extra });
+  res.end(text);
+}
+
+export function sendRpcError(
+  res: ServerResponse,
+  status: number,
+  code: number,
+  message: string,
+  id: string | number | null = null,
+  data?: unknown,
+  extra: Record<string, string> = {},
+): void {
+  sendJson(
+    res,
+    status,
+    { jsonrpc: '2.0', id, error: { code, message, ...(data === undefined ? {} : { data }) } },
+    extra,
+  );
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+/** Reads at most max bytes; undefined means the body was too large (the caller answers 413). */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > max) {
+      req.resume();
+      resolve(undefined);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) {
+        req.removeAllListeners('data');
+        req.resume();
+        resolve(undefined);
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+export async function handleMcp(
+  req: IncomingMessage,
+  res: ServerResponse,
+  dispatcher: McpDispatcher,
+  opts: TransportOptions,
+  log: Logger,
+): Promise<void> {
+  const refused = checkHostAndOrigin(req, opts);
+  if (refused) return sendRpcError(res, 403, -32000, `Forbidden: ${refused}`);
+  if (req.method !== 'POST') {
+    // Stateless server: no GET stream, no sessions to DELETE.
+    return sendRpcError(
+      res,
+      405,
+      -32000,
+      'Method not allowed: this endpoint is stateless; POST JSON-RPC messages',
+      null,
+      undefined,
+      {
+        allow: 'POST',
+      },
+    );
+  }
+  const ctype = header(req, 'content-type') ?? '';
+  if (!/^application\/json\b/i.test(ctype)) {
+    return sendRpcError(res, 415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
+  }
+  const accept = header(req, 'accept');
+  if (accept !== undefined && !/application\/json|\*\/\*|application\/\*/i.test(accept)) {
+    return sendRpcError(res, 406, -32000, 'Not Acceptable: the client must accept application/json');
+  }
+  const raw = await readBody(req, opts.maxBodyBytes);
+  if (raw === undefined) {
+    return sendRpcError(res, 413, RpcCode.InvalidRequest, `Request body too large (limit ${opts.maxBodyBytes} bytes)`);
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch {
+    return sendRpcError(res, 400, RpcCode.ParseError, 'Parse error: the body is not valid JSON');
+  }
+  const headers: McpHeaders = {
+    protocolVersion: header(req, 'mcp-protocol-version'),
+    method: header(req, 'mcp-method'),
+    name: header(req, 'mcp-name'),
+  };
+  const ac = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) ac.abort(new Error('client went away'));
+  });
+  try {
+    const outcome = await dispatcher.dispatch(classify(body, headers), ac.signal);
+    if (!outcome.body) {
+      res.writeHead(outcome.status).end();
+      return;
+    }
+    sendJson(res, outcome.status, outcome.body);
+  } catch (err) {
+    if (err instanceof Rejection) return sendRpcError(res, err.httpStatus, err.code, err.message, err.id, err.data);
+    log.error('MCP request failed', { error: (err as Error)?.stack ?? String(err) });
+    return sendRpcError(res, 500, RpcCode.InternalError, 'Internal error');
+  }
+}

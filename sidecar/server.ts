@@ -1,0 +1,70 @@
+// The sidecar's HTTP surface: /mcp (MCP), /healthz (process up), /readyz (app reachable), /metrics (Prometheus).
+import http from 'node:http';
+import type { McpDispatcher } from './mcp/dispatch.js';
+import { handleMcp, sendRpcError, type TransportOptions } from './mcp/httpTransport.js';
+import type { Registry } from './metrics.js';
+import type { HttpClient, Logger, SidecarSettings } from './types.js';
+
+export interface ServerDeps {
+  settings: SidecarSettings;
+  dispatcher: McpDispatcher;
+  metrics: Registry;
+  /** a client that does not count toward tool metrics, for readiness probes */
+  probeClient: HttpClient;
+  log: Logger;
+}
+
+export function createSidecarServer(deps: ServerDeps): http.Server {
+  const { settings, dispatcher, metrics, probeClient, log } = deps;
+  const transport: TransportOptions = {
+    maxBodyBytes: settings.maxBodyBytes,
+    bindHost: settings.host,
+    allowedHosts: settings.allowedHosts,
+    allowedOrigins: settings.allowedOrigins,
+  };
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/mcp') {
+      handleMcp(req, res, dispatcher, transport, log).catch((err) => {
+        log.error('unhandled MCP transport error', { error: String(err) });
+        if (!res.headersSent) sendRpcError(res, 500, -32603, 'Internal error');
+        else res.destroy();
+      });
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET' }).end();
+      return;
+    }
+    switch (path) {
+      case '/healthz':
+        return json(res, 200, { status: 'ok', service: settings.serviceName });
+      case '/readyz':
+        probeClient.request(settings.appUrl + settings.healthPath, { timeoutMs: 1000, maxBytes: 4096 }).then(
+          (r) => json(res, 200, { ready: true, app: { reachable: true, status: r.status } }),
+          (err: Error) => json(res, 503, { ready: false, app: { reachable: false, error: err.message } }),
+        );
+        return;
+      case '/metrics': {
+        const text = metrics.render();
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+        res.end(text);
+        return;
+      }
+      default:
+        return json(res, 404, { error: `not found: ${path}; endpoints are /mcp, /healthz, /readyz, /metrics` });
+    }
+  });
+  // Bounded: slow or idle clients cannot hold sockets forever.
+  server.requestTimeout = 60_000;
+  server.headersTimeout = 10_000;
+  server.keepAliveTimeout = 65_000;
+  server.maxHeadersCount = 100;
+  return server;
+}
+
+function json(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
