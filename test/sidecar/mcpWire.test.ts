@@ -306,7 +306,7 @@ describe('operational endpoints', () => {
   it('/readyz is 503 while the app is unreachable', async () => {
     const r = await fetch(`${sc.url}/readyz`);
     expect(r.status).toBe(503);
-    expect((await r.json()).app.reachable).toBe(false);
+    expect(((await r.json()) as { app: { reachable: boolean } }).app.reachable).toBe(false);
   });
 
   it('/metrics exposes the seed metrics with the calls made', async () => {
@@ -323,6 +323,6 @@ describe('operational endpoints', () => {
   it('unknown paths → 404 naming the endpoints', async () => {
     const r = await fetch(`${sc.url}/nope`);
     expect(r.status).toBe(404);
-    expect((await r.json()).error).toContain('/mcp');
+    expect(((await r.json()) as { error: string }).error).toContain('/mcp');
   });
 });

@@ -1,0 +1,54 @@
+// Starts a meshmcp process for a benchmark and waits for its "listening" line; reads its RSS from /proc.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+export interface Started {
+  child: ChildProcess;
+  port: number;
+  /** ms from spawn to the listening line */
+  startupMs: number;
+  stop(): Promise<void>;
+}
+
+export function startProcess(args: string[], cwd: string): Promise<Started> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const onData = (c: Buffer) => {
+      buf += c.toString('utf8');
+      let nl = buf.indexOf('\n');
+      while (nl >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        nl = buf.indexOf('\n');
+        if (!line.includes('"listening"')) continue;
+        const rec = JSON.parse(line) as { port?: number; url?: string };
+        const port = rec.port ?? Number(new URL(rec.url!).port);
+        child.stdout!.off('data', onData);
+        child.stdout!.resume();
+        resolve({
+          child,
+          port,
+          startupMs: performance.now() - t0,
+          stop: () =>
+            new Promise((r) => {
+              if (child.exitCode !== null) return r();
+              child.once('exit', () => r());
+              child.kill('SIGTERM');
+            }),
+        });
+        return;
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code} before listening`)));
+  });
+}
+
+/** Resident set size in MiB, as the kernel (and a pod's memory limit) counts it. */
+export function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]);
+  return kb / 1024;
+}

@@ -1,0 +1,134 @@
+// Sidecar speed and memory: the bundled sidecar (as the image ships it) in front of the payment-service demo app.
+import http from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { rssMiB, type Started, startProcess } from './proc.js';
+import { type Figures, percentile, round } from './results.js';
+
+const LATENCY_CALLS = 2000;
+const LOAD_CALLS = 10_000;
+const CONCURRENCY = 16;
+const STARTUP_RUNS = 5;
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+
+function call(port: number, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/mcp',
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          text += c;
+        });
+        res.on('end', () => {
+          if (res.statusCode !== 200 || text.includes('"isError":true') || text.includes('"error"')) {
+            reject(new Error(`unexpected answer ${res.statusCode}: ${text.slice(0, 200)}`));
+          } else resolve(performance.now() - t0);
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const toolCall = (name: string, id: number) =>
+  JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: {} } });
+
+function sidecarArgs(appPort: number): string[] {
+  return [
+    'dist/sidecar-bundle/meshmcp-sidecar.mjs',
+    '--service-name',
+    'payment-service',
+    '--port',
+    '0',
+    '--app-url',
+    `http://127.0.0.1:${appPort}`,
+    '--tools-config',
+    'demo/tools/payment-service.yaml',
+    '--log-level',
+    'warn',
+  ];
+}
+
+export async function benchSidecar(root: string): Promise<Figures> {
+  const app = await startProcess(['bin/meshmcp.js', 'demo', 'payment-service', '--port', '0'], root);
+  let sidecar: Started | undefined;
+  try {
+    const startups: number[] = [];
+    for (let i = 0; i < STARTUP_RUNS; i++) {
+      const s = await startProcess([...sidecarArgs(app.port), '--log-level', 'info'], root);
+      startups.push(s.startupMs);
+      await s.stop();
+    }
+    startups.sort((a, b) => a - b);
+
+    sidecar = await startProcess([...sidecarArgs(app.port), '--log-level', 'info'], root);
+    const port = sidecar.port;
+    await call(port, toolCall('get_health', 0));
+    await sleep(1000);
+    const idle = rssMiB(sidecar.child.pid!);
+
+    // Latency: one call at a time, so each figure is the sidecar's own path plus the app's trivial /health.
+    const direct: number[] = [];
+    const lat: number[] = [];
+    const list: number[] = [];
+    for (let i = 0; i < LATENCY_CALLS; i++) {
+      direct.push(await directHealth(app.port));
+      lat.push(await call(port, toolCall('get_health', i)));
+      list.push(await call(port, JSON.stringify({ jsonrpc: '2.0', id: i, method: 'tools/list' })));
+    }
+    for (const a of [direct, lat, list]) a.sort((x, y) => x - y);
+
+    // Throughput and memory under load: LOAD_CALLS calls with CONCURRENCY in flight.
+    let next = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < LOAD_CALLS) await call(port, toolCall('get_health', next++));
+      }),
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    const after = rssMiB(sidecar.child.pid!);
+
+    return {
+      sidecar_rss_idle_mib: { value: round(idle, 1), unit: 'MiB', goal: '<= 48' },
+      sidecar_rss_after_10k_calls_mib: { value: round(after, 1), unit: 'MiB', goal: '<= 56' },
+      sidecar_startup_ms: { value: round(percentile(startups, 50), 0), unit: 'ms', goal: '<= 300' },
+      sidecar_get_health_p50_ms: { value: round(percentile(lat, 50), 3), unit: 'ms' },
+      sidecar_get_health_p99_ms: { value: round(percentile(lat, 99), 3), unit: 'ms', goal: '<= 5' },
+      sidecar_tools_list_p50_ms: { value: round(percentile(list, 50), 3), unit: 'ms' },
+      app_health_direct_p50_ms: { value: round(percentile(direct, 50), 3), unit: 'ms' },
+      sidecar_calls_per_s: { value: round(LOAD_CALLS / seconds, 0), unit: 'calls/s' },
+    };
+  } finally {
+    await sidecar?.stop();
+    await app.stop();
+    agent.destroy();
+  }
+}
+
+function directHealth(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    http
+      .get({ host: '127.0.0.1', port, path: '/health', agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(performance.now() - t0));
+      })
+      .on('error', reject);
+  });
+}
