@@ -34,7 +34,7 @@ export function parseOptions(
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (err) {
     throw new UsageError(
-      `${(err as Error).message.replace(/\. To specify.*$/s, '')}. Run with --help to list the settings.`,
+      `${(err as Error).message.replace(/\.?\s*To specify.*$/s, '')}. Run with --help to list the settings.`,
     );
   }
   const raw = parsed.values as Record<string, string | boolean | undefined>;

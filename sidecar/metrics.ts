@@ -97,6 +97,33 @@ export class Gauge implements Metric {
   }
 }
 
+/** A gauge per label set, set by its owner (e.g. one depth per queue); same series cap as Counter. */
+export class LabeledGauge implements Metric {
+  private readonly series = new Map<string, number>();
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly labelNames: readonly string[],
+  ) {}
+
+  set(labels: Record<string, string>, value: number): void {
+    let key = labelKey(this.labelNames, labels);
+    if (!this.series.has(key) && this.series.size >= MAX_SERIES) {
+      key = labelKey(this.labelNames, Object.fromEntries(this.labelNames.map((n) => [n, 'other'])));
+    }
+    this.series.set(key, value);
+  }
+
+  get(labels: Record<string, string>): number | undefined {
+    return this.series.get(labelKey(this.labelNames, labels));
+  }
+
+  render(out: string[]): void {
+    out.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`);
+    for (const [k, v] of this.series) out.push(`${this.name}{${k}} ${v}`);
+  }
+}
+
 export class Registry {
   private readonly metrics: Metric[] = [];
   register<M extends Metric>(m: M): M {
