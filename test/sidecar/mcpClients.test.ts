@@ -95,24 +95,27 @@ describe('version negotiation', () => {
 });
 
 describe('pagination', () => {
-  it.each([['legacy' as Mode], [{ pin: '2026-07-28' } as Mode]])('the client receives all 250 tools (%o)', async (mode) => {
-    const big = await startTestSidecar(manyTools(250));
-    const client = await connect(big.mcpUrl, mode);
-    try {
-      const names: string[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await client.listTools(cursor ? { cursor } : undefined);
-        names.push(...page.tools.map((t) => t.name));
-        cursor = page.nextCursor;
-      } while (cursor);
-      expect(names).toHaveLength(250);
-      expect(new Set(names).size).toBe(250);
-    } finally {
-      await client.close();
-      await big.close();
-    }
-  });
+  it.each([['legacy' as Mode], [{ pin: '2026-07-28' } as Mode]])(
+    'the client receives all 250 tools (%o)',
+    async (mode) => {
+      const big = await startTestSidecar(manyTools(250));
+      const client = await connect(big.mcpUrl, mode);
+      try {
+        const names: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await client.listTools(cursor ? { cursor } : undefined);
+          names.push(...page.tools.map((t) => t.name));
+          cursor = page.nextCursor;
+        } while (cursor);
+        expect(names).toHaveLength(250);
+        expect(new Set(names).size).toBe(250);
+      } finally {
+        await client.close();
+        await big.close();
+      }
+    },
+  );
 
   it('serves pages of 100 linked by opaque cursors, and rejects a forged cursor', async () => {
     const big = await startTestSidecar(manyTools(250));
@@ -121,7 +124,12 @@ describe('pagination', () => {
       let cursor: string | undefined;
       let pages = 0;
       do {
-        const r = await post(big.mcpUrl, { jsonrpc: '2.0', id: pages, method: 'tools/list', params: cursor ? { cursor } : {} });
+        const r = await post(big.mcpUrl, {
+          jsonrpc: '2.0',
+          id: pages,
+          method: 'tools/list',
+          params: cursor ? { cursor } : {},
+        });
         expect(r.status).toBe(200);
         names.push(...r.json.result.tools.map((t: { name: string }) => t.name));
         cursor = r.json.result.nextCursor;
@@ -129,7 +137,12 @@ describe('pagination', () => {
       } while (cursor);
       expect(pages).toBe(3);
       expect(names).toEqual(manyTools(250).map((t) => t.name));
-      const forged = await post(big.mcpUrl, { jsonrpc: '2.0', id: 9, method: 'tools/list', params: { cursor: 'bm9wZQ' } });
+      const forged = await post(big.mcpUrl, {
+        jsonrpc: '2.0',
+        id: 9,
+        method: 'tools/list',
+        params: { cursor: 'bm9wZQ' },
+      });
       expect(forged.json.error).toMatchObject({ code: -32602 });
     } finally {
       await big.close();
