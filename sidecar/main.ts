@@ -26,7 +26,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(SIDECAR_HELP);
     return 0;
   }
-  const source = fileToolSource(settings.toolsConfig, settings.serviceName);
+  const source = fileToolSource(settings.toolsConfig, settings.serviceName, settings.appUrl);
   let sidecar: Awaited<ReturnType<typeof startSidecar>>;
   try {
     sidecar = await startSidecar({ settings, genericTools, toolSource: source, onClose: source.close });
