@@ -4,7 +4,11 @@ import type { ToolSource } from './app.js';
 import { closeDatabasePools } from './executors/database.js';
 import { loadToolsConfig, watchToolsConfig } from './toolsConfig/index.js';
 
-export function fileToolSource(file: string, serviceName: string, appUrl: string): ToolSource & { close(): Promise<void> } {
+export function fileToolSource(
+  file: string,
+  serviceName: string,
+  appUrl: string,
+): ToolSource & { close(): Promise<void> } {
   return {
     load: () => loadToolsConfig(file, { serviceName, appUrl }),
     watch: (onChange) => watchToolsConfig(file, onChange),

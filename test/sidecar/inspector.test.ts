@@ -1,40 +1,12 @@
 // Conformance through a client nobody here wrote: the MCP Inspector CLI against a running sidecar, in both eras,
 // including its --strict tool-schema portability check.
-import { execFile } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tool } from '../../sidecar/types.js';
+import { inspector } from '../support/inspector.js';
 import { startTestSidecar, type TestSidecar } from '../support/sidecar.js';
 import { TEST_TOOLS } from '../support/testTools.js';
 
-const run = promisify(execFile);
-const require = createRequire(import.meta.url);
-const inspectorBin = join(
-  dirname(require.resolve('@modelcontextprotocol/inspector/package.json')),
-  'clients/launcher/build/index.js',
-);
-
-export async function inspector(
-  url: string,
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(
-      process.execPath,
-      [inspectorBin, '--cli', url, '--format', 'json', '--connect-timeout', '10000', ...args],
-      { timeout: 60_000, env: { ...process.env, MCP_CATALOG_PATH: '/dev/null', NO_COLOR: '1' } },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
-
-/** Sidecars are tested with whatever tool set they get; the generic tools join once they are wired in main.ts. */
-export function inspectorSuite(label: string, tools: () => readonly Tool[], expectTools: string[]): void {
+function inspectorSuite(label: string, tools: () => readonly Tool[], expectTools: string[]): void {
   describe(`MCP Inspector CLI against the sidecar (${label})`, () => {
     let sc: TestSidecar;
     beforeAll(async () => {

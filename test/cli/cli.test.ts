@@ -1,0 +1,87 @@
+// The meshmcp command as a user meets it: help, errors, and the settings every process lists.
+import { describe, expect, it } from 'vitest';
+import { COMMANDS } from '../../cli/commands.js';
+import { SIDECAR_OPTIONS } from '../../sidecar/config.js';
+import { meshmcp } from '../support/cli.js';
+
+describe('meshmcp', () => {
+  it('--help lists every subcommand', async () => {
+    const r = await meshmcp(['--help']);
+    expect(r.code).toBe(0);
+    for (const c of ['dev', 'control', 'sidecar', 'render', 'list', 'call', 'validate', 'connect', 'demo']) {
+      expect(r.stdout).toMatch(new RegExp(`^  ${c}\\s`, 'm'));
+    }
+    expect(COMMANDS.length).toBe(9);
+  });
+
+  it('an unknown command exits 2 and shows the usage', async () => {
+    const r = await meshmcp(['frobnicate']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown command "frobnicate"');
+    expect(r.stderr).toContain('Commands:');
+  });
+
+  it('a command not in this build says so and exits 2', async () => {
+    const r = await meshmcp(['control']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('not part of this build yet');
+  });
+
+  it.each(COMMANDS.filter((c) => c.load).map((c) => c.name))('%s --help exits 0 with a usage line', async (name) => {
+    const r = await meshmcp([name, '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`Usage: meshmcp ${name}`);
+  });
+});
+
+describe('meshmcp sidecar', () => {
+  it('--help lists every setting with its environment name and default', async () => {
+    const r = await meshmcp(['sidecar', '--help']);
+    for (const o of SIDECAR_OPTIONS) {
+      expect(r.stdout).toContain(`--${o.flag}`);
+      if (o.env) expect(r.stdout).toContain(`env ${o.env}`);
+    }
+    expect(r.stdout).toContain('default 3000');
+    expect(r.stdout).toContain('default /etc/mcp/tools.yaml');
+  });
+
+  it('refuses to start without a service name and says how to set it', async () => {
+    const r = await meshmcp(['sidecar', '--port', '0']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--service-name or set SERVICE_NAME');
+  });
+
+  it('names the bad value of a setting', async () => {
+    const a = await meshmcp(['sidecar', '--service-name', 'x', '--port', 'abc']);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toContain('--port must be a number, got "abc"');
+    const b = await meshmcp(['sidecar'], { SERVICE_NAME: 'Payment_Service' });
+    expect(b.stderr).toContain('is not a Kubernetes name');
+    const c = await meshmcp(['sidecar', '--service-name', 'x', '--app-url', 'ftp://x']);
+    expect(c.stderr).toContain('--app-url "ftp://x" is not an http(s) URL');
+    const d = await meshmcp(['sidecar', '--nope']);
+    expect(d.stderr).toContain("Unknown option '--nope'");
+  });
+
+  it('reports a port already in use', async () => {
+    const { createServer } = await import('node:net');
+    const srv = createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as { port: number }).port;
+    try {
+      const r = await meshmcp([
+        'sidecar',
+        '--service-name',
+        'x',
+        '--port',
+        String(port),
+        '--tools-config',
+        '/nonexistent/tools.yaml',
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`port ${port} on 127.0.0.1 is already in use`);
+    } finally {
+      srv.close();
+    }
+  });
+});
