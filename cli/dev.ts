@@ -1,6 +1,7 @@
 // `meshmcp dev`: runs the demo services of the seed (payment-service, user-service, mqtt-publisher), each with its
 // MCP sidecar, as separate processes like pods, on loopback. Stops everything on Ctrl-C or when one part dies.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,12 @@ const OPTIONS: OptionSpec[] = [
     description: 'first MCP sidecar port (payment-service; the next ones follow)',
   },
   { flag: 'log-dir', type: 'string', defaultText: 'a new temporary directory', description: 'where the demo apps log' },
+  {
+    flag: 'prometheus-url',
+    env: 'PROMETHEUS_URL',
+    type: 'string',
+    description: 'Prometheus the sidecars query for prometheus tools (none by default)',
+  },
 ];
 
 const HELP = helpText(
@@ -38,9 +45,9 @@ interface Part {
   child: ChildProcess;
 }
 
-function start(name: string, args: string[], parts: Part[]): Promise<void> {
+function start(name: string, args: string[], parts: Part[], env: NodeJS.ProcessEnv): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     parts.push({ name, child });
     let ready = false;
     child.stdout!.setEncoding('utf8');
@@ -84,6 +91,11 @@ export async function main(argv: string[]): Promise<number> {
   const appBase = values['app-base-port'] as number;
   const sidecarBase = values['sidecar-base-port'] as number;
   const parts: Part[] = [];
+  // The admin endpoints want a token, as in the seed: the demo app gets it as a flag, the sidecars from the
+  // environment (value_from in tools.yaml), the way a Kubernetes Secret would provide it.
+  const adminToken = randomBytes(16).toString('hex');
+  const env = { ...process.env, ADMIN_TOKEN_SECRET: adminToken };
+  const prometheus = typeof values['prometheus-url'] === 'string' ? ['--prometheus-url', values['prometheus-url']] : [];
   const stopAll = () => {
     for (const p of parts) if (p.child.exitCode === null) p.child.kill('SIGTERM');
   };
@@ -93,8 +105,19 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`starting ${svc} (app :${appBase + i}, sidecar :${sidecarBase + i})...\n`);
       await start(
         svc,
-        [join(root, 'bin/meshmcp.js'), 'demo', svc, '--port', String(appBase + i), '--log-dir', logDir],
+        [
+          join(root, 'bin/meshmcp.js'),
+          'demo',
+          svc,
+          '--port',
+          String(appBase + i),
+          '--log-dir',
+          logDir,
+          '--admin-token',
+          adminToken,
+        ],
         parts,
+        env,
       );
       const tools = join(root, 'demo/tools', `${svc}.yaml`);
       await start(
@@ -111,8 +134,10 @@ export async function main(argv: string[]): Promise<number> {
           logDir,
           '--tools-config',
           tools,
+          ...prometheus,
         ],
         parts,
+        env,
       );
     }
   } catch (err) {
