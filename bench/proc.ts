@@ -4,15 +4,19 @@ import { readFileSync } from 'node:fs';
 
 export interface Started {
   child: ChildProcess;
+  /** stdout lines so far (the newest 1000), e.g. the JSON log */
+  lines: string[];
   port: number;
   /** ms from spawn to the listening line */
   startupMs: number;
   stop(): Promise<void>;
 }
 
-export function startProcess(args: string[], cwd: string): Promise<Started> {
+export function startProcess(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<Started> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines: string[] = [];
+  let listening = false;
   return new Promise((resolve, reject) => {
     let buf = '';
     const onData = (c: Buffer) => {
@@ -22,13 +26,15 @@ export function startProcess(args: string[], cwd: string): Promise<Started> {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
         nl = buf.indexOf('\n');
-        if (!line.includes('"listening"')) continue;
+        lines.push(line);
+        if (lines.length > 1000) lines.shift();
+        if (listening || !line.includes('"listening"')) continue;
+        listening = true;
         const rec = JSON.parse(line) as { port?: number; url?: string };
         const port = rec.port ?? Number(new URL(rec.url!).port);
-        child.stdout!.off('data', onData);
-        child.stdout!.resume();
         resolve({
           child,
+          lines,
           port,
           startupMs: performance.now() - t0,
           stop: () =>
@@ -38,11 +44,12 @@ export function startProcess(args: string[], cwd: string): Promise<Started> {
               child.kill('SIGTERM');
             }),
         });
-        return;
       }
     };
     child.stdout!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code} before listening`)));
+    child.once('exit', (code) => {
+      if (!listening) reject(new Error(`${args.join(' ')} exited with ${code} before listening:\n${lines.join('\n')}`));
+    });
   });
 }
 
