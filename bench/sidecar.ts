@@ -1,6 +1,7 @@
 // Sidecar speed and memory: the bundled sidecar (as the image ships it) in front of the payment-service demo app.
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { SIDECAR_NODE_FLAGS } from '../sidecar/nodeFlags.js';
 import { rssMiB, type Started, startProcess } from './proc.js';
 import { type Figures, percentile, round } from './results.js';
 
@@ -50,6 +51,7 @@ const toolCall = (name: string, id: number) =>
 
 function sidecarArgs(appPort: number): string[] {
   return [
+    ...SIDECAR_NODE_FLAGS,
     'dist/sidecar-bundle/meshmcp-sidecar.mjs',
     '--service-name',
     'payment-service',
@@ -59,8 +61,6 @@ function sidecarArgs(appPort: number): string[] {
     `http://127.0.0.1:${appPort}`,
     '--tools-config',
     'demo/tools/payment-service.yaml',
-    '--log-level',
-    'warn',
   ];
 }
 
@@ -70,13 +70,13 @@ export async function benchSidecar(root: string): Promise<Figures> {
   try {
     const startups: number[] = [];
     for (let i = 0; i < STARTUP_RUNS; i++) {
-      const s = await startProcess([...sidecarArgs(app.port), '--log-level', 'info'], root);
+      const s = await startProcess(sidecarArgs(app.port), root);
       startups.push(s.startupMs);
       await s.stop();
     }
     startups.sort((a, b) => a - b);
 
-    sidecar = await startProcess([...sidecarArgs(app.port), '--log-level', 'info'], root);
+    sidecar = await startProcess(sidecarArgs(app.port), root);
     const port = sidecar.port;
     await call(port, toolCall('get_health', 0));
     await sleep(1000);

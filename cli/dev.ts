@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SIDECAR_NODE_FLAGS } from '../sidecar/nodeFlags.js';
 import { helpText, type OptionSpec, parseOptions, UsageError } from './options.js';
 
 const OPTIONS: OptionSpec[] = [
@@ -123,6 +124,7 @@ export async function main(argv: string[]): Promise<number> {
       await start(
         `${svc}-mcp`,
         [
+          ...SIDECAR_NODE_FLAGS,
           sidecarBundle,
           '--service-name',
           svc,

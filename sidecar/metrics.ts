@@ -162,5 +162,14 @@ export function createSidecarMetrics(): SidecarMetrics {
   registry.register(
     new Gauge('process_uptime_seconds', 'Process uptime in seconds', () => Math.round(process.uptime())),
   );
+  registry.register(new Gauge('nodejs_heap_size_total_bytes', 'V8 heap size', () => process.memoryUsage().heapTotal));
+  registry.register(new Gauge('nodejs_heap_size_used_bytes', 'V8 heap used', () => process.memoryUsage().heapUsed));
+  registry.register(
+    new Gauge(
+      'nodejs_external_memory_bytes',
+      'Memory of C++ objects bound to JS',
+      () => process.memoryUsage().external,
+    ),
+  );
   return { registry, toolExecutions, toolDuration, localhostRequests };
 }

@@ -1,6 +1,5 @@
 // Executor of tools.yaml `command` tools: argv only (shell: false), its own process group killed on timeout,
 // PATH plus listed variables as the whole environment, stdout and stderr capped.
-import { spawn } from 'node:child_process';
 import { ToolError } from '../errors.js';
 import { redactText } from '../redact.js';
 import type { CommandSpec } from '../toolsConfig/spec.js';
@@ -78,6 +77,8 @@ export async function runCommand(
   const stderr = new Capture(spec.maxOutputBytes);
   const started = performance.now();
 
+  // Loaded on first use: most pods have no command tool, and the sidecar pays for every import in RSS.
+  const { spawn } = await import('node:child_process');
   const outcome = await new Promise<Outcome>((resolve, reject) => {
     // detached: the child leads its own process group, so a timeout also kills whatever it started
     const child = spawn(spec.command, argv, {

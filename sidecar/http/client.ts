@@ -1,7 +1,6 @@
 // The one way tools make HTTP requests: bounded time and bytes, no redirects followed, only allowed origins,
 // and every request counted in mcp_sidecar_localhost_requests_total{endpoint}.
 import http from 'node:http';
-import https from 'node:https';
 import { ToolError } from '../errors.js';
 import type { Counter } from '../metrics.js';
 import type { HttpClient, HttpRequestOptions, HttpResponse } from '../types.js';
@@ -15,10 +14,16 @@ export interface HttpClientOptions {
   requests?: Counter;
 }
 
-const agents = {
-  'http:': new http.Agent({ keepAlive: true, maxSockets: 16, maxFreeSockets: 4 }),
-  'https:': new https.Agent({ keepAlive: true, maxSockets: 16, maxFreeSockets: 4 }),
-};
+const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 16, maxFreeSockets: 4 });
+/** node:https (and with it TLS) is loaded on the first https URL only: the app and Envoy admin are plain http. */
+let httpsModule: Promise<{ mod: typeof import('node:https'); agent: import('node:https').Agent }> | undefined;
+function loadHttps() {
+  httpsModule ??= import('node:https').then((mod) => ({
+    mod,
+    agent: new mod.Agent({ keepAlive: true, maxSockets: 16, maxFreeSockets: 4 }),
+  }));
+  return httpsModule;
+}
 
 export function createHttpClient(opts: HttpClientOptions): HttpClient {
   return {
@@ -38,16 +43,21 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
         );
       }
       opts.requests?.inc({ endpoint: req.endpoint ?? url.pathname });
-      return send(url, req);
+      if (url.protocol === 'http:') return send(url, req, http, httpAgent);
+      return loadHttps().then(({ mod, agent }) => send(url, req, mod, agent));
     },
   };
 }
 
-function send(url: URL, req: HttpRequestOptions): Promise<HttpResponse> {
+function send(
+  url: URL,
+  req: HttpRequestOptions,
+  mod: Pick<typeof http, 'request'>,
+  agent: http.Agent,
+): Promise<HttpResponse> {
   const timeoutMs = req.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxBytes = req.maxBytes ?? DEFAULT_MAX_BYTES;
   const started = performance.now();
-  const mod = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     let settled = false;
     const fail = (err: Error) => {
@@ -62,7 +72,7 @@ function send(url: URL, req: HttpRequestOptions): Promise<HttpResponse> {
     const r = mod.request(url, {
       method: req.method ?? 'GET',
       headers,
-      agent: agents[url.protocol as 'http:' | 'https:'],
+      agent,
     });
     const timer = setTimeout(() => {
       r.destroy();

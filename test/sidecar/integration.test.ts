@@ -9,6 +9,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Started, startProcess } from '../../bench/proc.js';
 import { startDemo } from '../../demo/main.js';
+import { SIDECAR_NODE_FLAGS } from '../../sidecar/nodeFlags.js';
 import { ROOT } from '../support/cli.js';
 import { inspector } from '../support/inspector.js';
 
@@ -61,6 +62,7 @@ beforeAll(async () => {
   await symlink('..data/tools.yaml', join(work, 'config', 'tools.yaml'));
   sidecar = await startProcess(
     [
+      ...SIDECAR_NODE_FLAGS,
       'dist/sidecar-bundle/meshmcp-sidecar.mjs',
       '--port',
       '0',
