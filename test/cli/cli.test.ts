@@ -1,8 +1,10 @@
 // The meshmcp command as a user meets it: help, errors, and the settings every process lists.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../cli/commands.js';
 import { SIDECAR_OPTIONS } from '../../sidecar/config.js';
-import { meshmcp } from '../support/cli.js';
+import { meshmcp, ROOT } from '../support/cli.js';
 
 describe('meshmcp', () => {
   it('--help lists every subcommand', async () => {
@@ -83,5 +85,20 @@ describe('meshmcp sidecar', () => {
     } finally {
       srv.close();
     }
+  });
+});
+
+describe('README', () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+
+  it('documents every sidecar setting with its environment name', () => {
+    for (const o of SIDECAR_OPTIONS) {
+      expect(readme).toMatch(new RegExp(`\\| \`--${o.flag}\`\\s+\\|`));
+      if (o.env) expect(readme).toContain(`\`${o.env}\``);
+    }
+  });
+
+  it('documents every command', () => {
+    for (const c of COMMANDS) expect(readme).toContain(`meshmcp ${c.name}`);
   });
 });
