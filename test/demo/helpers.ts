@@ -5,7 +5,6 @@ import path from 'node:path';
 import { afterEach } from 'vitest';
 
 // Response bodies and log lines are whatever JSON the service sent; the assertions are the type check.
-// biome-ignore lint/suspicious/noExplicitAny: lets tests reach into nested JSON without a cast per field
 export type Json = any;
 
 const dirs: string[] = [];
