@@ -1,6 +1,6 @@
 // `meshmcp call <tool> [name=value ...]`: calls one tool with the real SDK client and prints its result.
 import { CLIENT_OPTIONS, connect } from './mcpClient.js';
-import { helpText, type OptionSpec, parseOptions, UsageError } from './options.js';
+import { helpText, type OptionSpec, runCommand, UsageError } from './options.js';
 
 const OPTIONS: OptionSpec[] = [
   ...CLIENT_OPTIONS,
@@ -39,13 +39,8 @@ export function parseArguments(pairs: string[], json: unknown): Record<string, u
   return args;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  try {
-    const { values, positionals, help } = parseOptions(OPTIONS, argv);
-    if (help) {
-      process.stdout.write(HELP);
-      return 0;
-    }
+export function main(argv: string[]): Promise<number> {
+  return runCommand('call', OPTIONS, HELP, argv, async (values, positionals) => {
     const [tool, ...pairs] = positionals;
     if (!tool) throw new UsageError('name the tool to call, e.g. meshmcp call get_health');
     const args = parseArguments(pairs, values['args']);
@@ -62,8 +57,5 @@ export async function main(argv: string[]): Promise<number> {
     } finally {
       await client.close();
     }
-  } catch (err) {
-    process.stderr.write(`meshmcp call: ${(err as Error).message}\n`);
-    return err instanceof UsageError ? 2 : 1;
-  }
+  });
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SIDECAR_NODE_FLAGS } from '../sidecar/nodeFlags.js';
-import { helpText, type OptionSpec, parseOptions, UsageError } from './options.js';
+import { helpText, type OptionSpec, type OptionValues, runCommand } from './options.js';
 
 const OPTIONS: OptionSpec[] = [
   {
@@ -69,19 +69,11 @@ function start(name: string, args: string[], parts: Part[], env: NodeJS.ProcessE
   });
 }
 
-export async function main(argv: string[]): Promise<number> {
-  let values: Record<string, unknown>;
-  try {
-    const parsed = parseOptions(OPTIONS, argv);
-    if (parsed.help) {
-      process.stdout.write(HELP);
-      return 0;
-    }
-    values = parsed.values;
-  } catch (err) {
-    process.stderr.write(`meshmcp dev: ${(err as Error).message}\n`);
-    return err instanceof UsageError ? 2 : 1;
-  }
+export function main(argv: string[]): Promise<number> {
+  return runCommand('dev', OPTIONS, HELP, argv, dev);
+}
+
+async function dev(values: OptionValues): Promise<number> {
   const sidecarBundle = join(root, 'dist/sidecar-bundle/meshmcp-sidecar.mjs');
   if (!existsSync(sidecarBundle)) {
     process.stderr.write('meshmcp dev: the sidecar bundle is missing; run `npm run build` first.\n');

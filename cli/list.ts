@@ -1,16 +1,11 @@
 // `meshmcp list`: lists the tools of an MCP endpoint with the real SDK client (all pages).
 import { CLIENT_OPTIONS, connect } from './mcpClient.js';
-import { helpText, parseOptions, UsageError } from './options.js';
+import { helpText, runCommand } from './options.js';
 
 const HELP = helpText('meshmcp list [options]', 'Lists the tools an MCP endpoint offers.', CLIENT_OPTIONS);
 
-export async function main(argv: string[]): Promise<number> {
-  try {
-    const { values, help } = parseOptions(CLIENT_OPTIONS, argv);
-    if (help) {
-      process.stdout.write(HELP);
-      return 0;
-    }
+export function main(argv: string[]): Promise<number> {
+  return runCommand('list', CLIENT_OPTIONS, HELP, argv, async (values) => {
     const client = await connect(values);
     try {
       const tools = [];
@@ -35,8 +30,5 @@ export async function main(argv: string[]): Promise<number> {
     } finally {
       await client.close();
     }
-  } catch (err) {
-    process.stderr.write(`meshmcp list: ${(err as Error).message}\n`);
-    return err instanceof UsageError ? 2 : 1;
-  }
+  });
 }

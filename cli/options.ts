@@ -87,3 +87,27 @@ export function helpText(usage: string, summary: string, specs: OptionSpec[]): s
   const width = Math.max(...rows.map((r) => r.left.length)) + 2;
   return `Usage: ${usage}\n\n${summary}\n\nOptions:\n${rows.map((r) => r.left.padEnd(width) + r.right).join('\n')}\n`;
 }
+
+/**
+ * The frame every subcommand shares: parse, answer --help, run the body, and map failures to exit codes (usage
+ * errors 2, anything else 1) with one `meshmcp <name>: <message>` line.
+ */
+export async function runCommand(
+  name: string,
+  specs: OptionSpec[],
+  help: string,
+  argv: string[],
+  body: (values: OptionValues, positionals: string[]) => Promise<number>,
+): Promise<number> {
+  try {
+    const parsed = parseOptions(specs, argv);
+    if (parsed.help) {
+      process.stdout.write(help);
+      return 0;
+    }
+    return await body(parsed.values, parsed.positionals);
+  } catch (err) {
+    process.stderr.write(`meshmcp ${name}: ${(err as Error).message}\n`);
+    return err instanceof UsageError ? 2 : 1;
+  }
+}

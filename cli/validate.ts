@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { ConfigErrors } from '../sidecar/errors.js';
 import { parseToolsConfig } from '../sidecar/toolsConfig/parse.js';
 import type { ToolSpec } from '../sidecar/toolsConfig/spec.js';
-import { helpText, type OptionSpec, parseOptions, UsageError } from './options.js';
+import { helpText, type OptionSpec, type OptionValues, runCommand, UsageError } from './options.js';
 
 const OPTIONS: OptionSpec[] = [
   {
@@ -46,22 +46,12 @@ function target(s: ToolSpec): string {
   }
 }
 
-export async function main(argv: string[]): Promise<number> {
-  let values: Record<string, unknown>;
-  let positionals: string[];
-  try {
-    const parsed = parseOptions(OPTIONS, argv);
-    if (parsed.help) {
-      process.stdout.write(HELP);
-      return 0;
-    }
-    values = parsed.values;
-    positionals = parsed.positionals;
-    if (positionals.length !== 1) throw new UsageError('give exactly one tools.yaml file. Run with --help for usage.');
-  } catch (err) {
-    process.stderr.write(`meshmcp validate: ${(err as Error).message}\n`);
-    return 2;
-  }
+export function main(argv: string[]): Promise<number> {
+  return runCommand('validate', OPTIONS, HELP, argv, validate);
+}
+
+async function validate(values: OptionValues, positionals: string[]): Promise<number> {
+  if (positionals.length !== 1) throw new UsageError('give exactly one tools.yaml file. Run with --help for usage.');
   const file = positionals[0]!;
   const serviceName = String(values['service-name']);
   let text: string;

@@ -170,3 +170,17 @@ export function redactDeep(value: unknown, depth = 0): unknown {
   }
   return out;
 }
+
+/** A response body for a tool result: parsed when it is JSON (whatever the content type claims), else text; redacted either way. */
+export function redactBody(raw: string, contentType: string, truncated: boolean): unknown {
+  if (raw === '') return undefined;
+  const t = raw.trimStart();
+  if (!truncated && (contentType.includes('json') || t.startsWith('{') || t.startsWith('['))) {
+    try {
+      return redactDeep(JSON.parse(raw));
+    } catch {
+      // not JSON after all: shown as text
+    }
+  }
+  return redactText(raw);
+}

@@ -1,6 +1,6 @@
 // Executor of tools.yaml `http` tools: one bounded request to the app (or an allowed host) through ctx.http.
 import { ToolError } from '../errors.js';
-import { redactDeep, redactText } from '../redact.js';
+import { redactBody } from '../redact.js';
 import type { HttpSpec } from '../toolsConfig/spec.js';
 import { parseTemplate } from '../toolsConfig/template.js';
 import type { HttpResponse, ToolContext, ToolResult } from '../types.js';
@@ -70,19 +70,6 @@ function renderBody(v: unknown, args: Record<string, unknown>): unknown {
   return v;
 }
 
-function parseBody(raw: string, contentType: string, truncated: boolean): unknown {
-  if (raw === '') return undefined;
-  const t = raw.trimStart();
-  if (!truncated && (contentType.includes('json') || t.startsWith('{') || t.startsWith('['))) {
-    try {
-      return redactDeep(JSON.parse(raw));
-    } catch {
-      // shown as text
-    }
-  }
-  return redactText(raw);
-}
-
 export async function runHttp(spec: HttpSpec, args: Record<string, unknown>, ctx: ToolContext): Promise<ToolResult> {
   const appUrl = ctx.settings.appUrl.replace(/\/+$/, '');
   const base = spec.base === 'app' ? appUrl : spec.base;
@@ -144,7 +131,7 @@ export async function runHttp(spec: HttpSpec, args: Record<string, unknown>, ctx
 
   const ok = spec.expectedStatus ? spec.expectedStatus.includes(res.status) : res.status >= 200 && res.status < 400;
   const contentType = String(res.headers['content-type'] ?? '');
-  const parsed = parseBody(hideSecrets(res.body, secrets), contentType, res.truncated);
+  const parsed = redactBody(hideSecrets(res.body, secrets), contentType, res.truncated);
   const bodyText = parsed === undefined ? '' : typeof parsed === 'string' ? parsed : JSON.stringify(parsed);
   const durationMs = roundMs(res.durationMs);
   const expected = spec.expectedStatus ? `expected ${spec.expectedStatus.join(' or ')}` : 'expected 2xx or 3xx';

@@ -1,5 +1,5 @@
 // get_health: one GET of the app's health endpoint, reported as status, healthy, latency and the (redacted) body.
-import { redactDeep, redactText } from '../redact.js';
+import { redactBody } from '../redact.js';
 import type { Tool } from '../types.js';
 import { capText, requestTimeout, roundMs, toolResult, upstreamError } from './support.js';
 
@@ -38,7 +38,7 @@ export const getHealth: Tool = {
     const healthy = res.status >= 200 && res.status < 300;
     const latencyMs = roundMs(res.durationMs);
     const contentType = String(res.headers['content-type'] ?? '');
-    const body = parseBody(res.body, contentType, res.truncated);
+    const body = redactBody(res.body, contentType, res.truncated);
     const bodyText =
       body === undefined
         ? ''
@@ -59,17 +59,3 @@ export const getHealth: Tool = {
     });
   },
 };
-
-/** JSON when it parses as JSON (whatever the content type claims), else text; redacted either way. */
-function parseBody(raw: string, contentType: string, truncated: boolean): unknown {
-  if (raw === '') return undefined;
-  const t = raw.trimStart();
-  if (!truncated && (contentType.includes('json') || t.startsWith('{') || t.startsWith('['))) {
-    try {
-      return redactDeep(JSON.parse(raw));
-    } catch {
-      // not JSON after all: shown as text
-    }
-  }
-  return redactText(raw);
-}

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ToolError } from '../../../sidecar/errors.js';
 import { buildTools, parseToolsConfig } from '../../../sidecar/toolsConfig/index.js';
 import type { Tool } from '../../../sidecar/types.js';
-import { callTool, testContext } from './context.js';
+import { callTool, testContext } from '../../support/toolContext.js';
 
 function tool(yaml: string): Tool {
   return buildTools(parseToolsConfig(yaml, 'tools.yaml', { serviceName: 'payment-service' }))[0]!;

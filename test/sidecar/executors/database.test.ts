@@ -6,7 +6,7 @@ import { closeDatabasePools } from '../../../sidecar/executors/database.js';
 import { buildTools, parseToolsConfig } from '../../../sidecar/toolsConfig/index.js';
 import type { Tool } from '../../../sidecar/types.js';
 import { type PostgresServer, startPostgres } from '../../support/postgres.js';
-import { callTool, testContext } from './context.js';
+import { callTool, testContext } from '../../support/toolContext.js';
 
 let pg: PostgresServer;
 let tools: Map<string, Tool>;

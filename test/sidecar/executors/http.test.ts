@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ToolError } from '../../../sidecar/errors.js';
 import { buildTools, parseToolsConfig } from '../../../sidecar/toolsConfig/index.js';
 import type { Tool } from '../../../sidecar/types.js';
-import { callTool, testContext } from './context.js';
+import { callTool, testContext } from '../../support/toolContext.js';
 
 interface Seen {
   method: string;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTools, parseToolsConfig } from '../../../sidecar/toolsConfig/index.js';
 import type { Tool } from '../../../sidecar/types.js';
 import { type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
-import { callTool, testContext } from './context.js';
+import { callTool, testContext } from '../../support/toolContext.js';
 
 let prom: PrometheusServer;
 let tools: Map<string, Tool>;

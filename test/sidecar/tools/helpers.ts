@@ -2,9 +2,8 @@
 // arguments the way the sidecar's runner does before a tool runs.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { validateArgs } from '../../../sidecar/args.js';
-import { createHttpClient } from '../../../sidecar/http/client.js';
-import type { SidecarSettings, Tool, ToolContext, ToolResult } from '../../../sidecar/types.js';
+import type { SidecarSettings, ToolContext, ToolResult } from '../../../sidecar/types.js';
+import { testContext } from '../../support/toolContext.js';
 
 export interface RecordedRequest {
   method: string;
@@ -46,53 +45,12 @@ export async function freePort(): Promise<number> {
   return s.port;
 }
 
-export function makeSettings(overrides: Partial<SidecarSettings> = {}): SidecarSettings {
-  return {
-    port: 3000,
-    host: '127.0.0.1',
-    serviceName: 'payment-service',
-    appUrl: 'http://127.0.0.1:1',
-    envoyAdminUrl: 'http://127.0.0.1:1',
-    prometheusUrl: undefined,
-    toolsConfig: 'tools.yaml',
-    logDir: 'logs',
-    endpoints: ['/health', '/metrics'],
-    healthPath: '/health',
-    metricsPath: '/metrics',
-    allowedHosts: [],
-    allowedOrigins: [],
-    maxBodyBytes: 262144,
-    toolTimeoutMs: 10000,
-    logLevel: 'info',
-    ...overrides,
-  };
-}
-
 /** A real context: the bounded HTTP client allowing only the app and Envoy admin origins of settings. */
 export function makeContext(settings: SidecarSettings, env: Record<string, string | undefined> = {}): ToolContext {
-  const allowed = new Set([new URL(settings.appUrl).host, new URL(settings.envoyAdminUrl).host]);
-  const noop = () => {};
-  return {
-    settings,
-    http: createHttpClient({ isAllowed: (u) => allowed.has(u.host) }),
-    log: { debug: noop, info: noop, warn: noop, error: noop },
-    env,
-    signal: new AbortController().signal,
-  };
+  return testContext({ settings, env });
 }
 
-/** Validates args against the tool's schema (as the runner does), then runs it. */
-export async function call(tool: Tool, args: unknown, ctx: ToolContext): Promise<ToolResult> {
-  const checked = validateArgs(tool.inputSchema, args);
-  if (!checked.ok) throw new InvalidArgs(checked.errors);
-  return tool.run(checked.value, ctx);
-}
-
-export class InvalidArgs extends Error {
-  constructor(readonly errors: string[]) {
-    super(errors.join('; '));
-  }
-}
+export { callTool as call, InvalidArgs, testSettings as makeSettings } from '../../support/toolContext.js';
 
 export function textOf(r: ToolResult): string {
   return r.content.map((c) => c.text).join('\n');
