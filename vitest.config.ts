@@ -1,3 +1,4 @@
+// Test runner settings: which suites run, their time limits, and the plain summary line CI reads.
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
