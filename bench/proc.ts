@@ -53,9 +53,13 @@ export function startProcess(args: string[], cwd: string, env: NodeJS.ProcessEnv
   });
 }
 
-/** Resident set size in MiB, as the kernel (and a pod's memory limit) counts it. */
-export function rssMiB(pid: number): number {
+/**
+ * Resident memory in MiB: `rss` as ps and the issue's goals count it, and `anon`, its anonymous part. Most of a Node
+ * process's RSS is the node binary's file-backed pages (shared, and reclaimable under a pod's memory limit); the
+ * anonymous part is what the limit can never take back.
+ */
+export function memoryMiB(pid: number): { rss: number; anon: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]);
-  return kb / 1024;
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
+  return { rss: kb('VmRSS') / 1024, anon: kb('RssAnon') / 1024 };
 }

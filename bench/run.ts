@@ -1,11 +1,14 @@
 // `npm run bench`: runs every benchmark suite, writes bench/results.json and prints a table.
 import { fileURLToPath } from 'node:url';
 import { type Figures, printTable, writeResults } from './results.js';
-import { benchSidecar } from './sidecar.js';
+import { benchSidecar, benchSidecarHeavy } from './sidecar.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-const suites: Record<string, (root: string) => Promise<Figures>> = { sidecar: benchSidecar };
+const suites: Record<string, (root: string) => Promise<Figures>> = {
+  sidecar: benchSidecar,
+  'sidecar, heavy tools': benchSidecarHeavy,
+};
 
 const figures: Figures = {};
 for (const [name, suite] of Object.entries(suites)) {

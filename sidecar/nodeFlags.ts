@@ -1,14 +1,16 @@
-// The Node/V8 flags the sidecar ships with. Measured (npm run bench) on Node 20: without them RSS climbs from ~49
-// to ~94 MiB over 10k calls (young generation growth and optimizing-compiler memory); with them it stays near 51
-// MiB, inside the seed's 64Mi pod limit. The price is throughput (~1.2k calls/s on one core instead of ~2.9k),
-// which a diagnostics sidecar limited to 50m CPU never needs.
+// The Node/V8 flags the sidecar ships with (the container command, `meshmcp dev` and the benchmarks use them).
+// Measured with npm run bench on Node 20: without them RSS climbs from ~49 to ~94 MiB over 10k calls, as V8 grows
+// the young generation and keeps optimizing-compiler memory; with them it stays near 55 MiB, inside the seed's
+// 64Mi pod limit. The price is throughput (~1.5k calls/s on one core instead of ~2.9k), which a diagnostics sidecar
+// limited to 50m CPU never needs.
 //
-// --lite-mode runs V8 without its optimizing tiers and allocates feedback lazily; it implies no WebAssembly, so
-// --no-expose-wasm states it and keeps V8 from warning. The sidecar uses node:http (native llhttp), never the
-// WebAssembly-based fetch.
+// - a 1 MB semi-space and a 32 MB old space keep the heap small and collected early;
+// - --no-opt and --no-sparkplug run JavaScript in the interpreter only: no optimized or baseline code to keep.
+// V8's jitless/lite modes would save a little more but remove WebAssembly, which Node's built-in undici needs and
+// pg touches on load: the database tool would crash the process.
 export const SIDECAR_NODE_FLAGS = [
   '--max-semi-space-size=1',
   '--max-old-space-size=32',
-  '--lite-mode',
-  '--no-expose-wasm',
+  '--no-opt',
+  '--no-sparkplug',
 ] as const;

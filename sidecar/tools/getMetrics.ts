@@ -12,8 +12,11 @@ import type { Tool } from '../types.js';
 import { compileSafeRegex } from './safeRegex.js';
 import { capText, formatBytes, requestTimeout, toolResult, upstreamError } from './support.js';
 
-/** A scrape larger than this is parsed up to here; megabytes of metrics would not fit a 64Mi pod's budget. */
-const MAX_SCRAPE_BYTES = 4 * 1024 * 1024;
+// The sidecar lives in a 64Mi pod with Node's ~40 MB floor, so a scrape and its parsed samples must stay small: a
+// 4 MiB scrape parsed to 100k samples crashed a sidecar on its shipped heap limit (sidecar/nodeFlags.ts), and 1 MiB
+// still pushed RSS past 64 MiB. A larger scrape is parsed up to this point and the result says so.
+const MAX_SCRAPE_BYTES = 512 * 1024;
+const MAX_SAMPLES = 5_000;
 const MAX_ROW_CHARS = 300;
 /** The regex in match runs over series strings cut to this length. */
 const MAX_SUBJECT = 1024;
@@ -98,6 +101,7 @@ export const getMetrics: Tool = {
     // Types are known only after parsing, so keep every family the name could select: itself, its prefixes
     // (a series name like http_requests_total selects family http_requests) and the names it prefixes.
     const parsed = parsePromText(body, {
+      maxSamples: MAX_SAMPLES,
       keepFamily: name === undefined ? undefined : (f) => f.startsWith(name) || name.startsWith(f),
     });
     const exactFamilies = name === undefined ? [] : parsed.families.filter((f) => belongs(name, f));

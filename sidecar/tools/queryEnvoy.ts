@@ -38,7 +38,7 @@ const RESOURCES = [
 ];
 
 /** Bytes fetched from Envoy; a full config_dump of a large mesh runs to tens of megabytes. */
-const MAX_FETCH_BYTES = 2 * 1024 * 1024;
+const MAX_FETCH_BYTES = 512 * 1024;
 /** Characters returned to the model. */
 const MAX_OUTPUT_CHARS = 48 * 1024;
 const FILTER = /^[\x20-\x7e]{1,256}$/;

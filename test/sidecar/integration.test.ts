@@ -12,6 +12,7 @@ import { startDemo } from '../../demo/main.js';
 import { SIDECAR_NODE_FLAGS } from '../../sidecar/nodeFlags.js';
 import { ROOT } from '../support/cli.js';
 import { inspector } from '../support/inspector.js';
+import { type PostgresServer, startPostgres } from '../support/postgres.js';
 
 const ADMIN_TOKEN = 'integration-admin-token-7c1f';
 const GENERIC = ['get_health', 'get_metrics', 'get_logs', 'query_envoy', 'check_endpoints', 'get_env_vars'];
@@ -21,11 +22,23 @@ const FROM_YAML = [
   'get_payment_queue_depth',
   'get_payment_error_rate',
   'check_disk_space',
+  'db_connections',
 ];
+
+/** A database tool beside the demo's tools, so the bundle's lazily loaded pg chunk is exercised for real. */
+const DB_TOOL = `
+  - name: db_connections
+    description: Connections to this service's database.
+    type: database
+    config:
+      connection_string: $DATABASE_URL
+      query: SELECT count(*)::int AS connections, current_setting('transaction_read_only') AS read_only FROM pg_stat_activity WHERE datname = '$DATABASE_NAME'
+`;
 
 let work: string;
 let app: Awaited<ReturnType<typeof startDemo>>;
 let sidecar: Started;
+let pg: PostgresServer;
 let mcpUrl: string;
 
 /** A ConfigMap volume: the file is a symlink through `..data`, which an update swaps atomically. */
@@ -58,7 +71,8 @@ beforeAll(async () => {
   const logDir = join(work, 'logs');
   mkdirSync(join(work, 'config'), { recursive: true });
   app = await startDemo('payment-service', { port: 0, host: '127.0.0.1', logDir, adminToken: ADMIN_TOKEN });
-  await publishTools(await readFile(join(ROOT, 'demo/tools/payment-service.yaml'), 'utf8'), 1);
+  pg = await startPostgres();
+  await publishTools((await readFile(join(ROOT, 'demo/tools/payment-service.yaml'), 'utf8')) + DB_TOOL, 1);
   await symlink('..data/tools.yaml', join(work, 'config', 'tools.yaml'));
   sidecar = await startProcess(
     [
@@ -78,7 +92,9 @@ beforeAll(async () => {
       PATH: process.env['PATH'],
       SERVICE_NAME: 'payment-service',
       ADMIN_TOKEN_SECRET: ADMIN_TOKEN,
-      DATABASE_URL: 'postgres://payments:hunter2-very-secret@db.internal:5432/payments',
+      DATABASE_URL: pg.url,
+      DATABASE_NAME: pg.database,
+      CACHE_URL: 'redis://payments:hunter2-very-secret@cache.internal:6379/0',
     },
   );
   mcpUrl = `http://127.0.0.1:${sidecar.port}/mcp`;
@@ -87,6 +103,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await sidecar?.stop();
   await app?.close();
+  await pg?.stop();
   await rm(work, { recursive: true, force: true });
 });
 
@@ -152,8 +169,15 @@ describe.each([
     const out = JSON.stringify(r);
     expect(out).toContain('ADMIN_TOKEN_SECRET');
     expect(out).not.toContain(ADMIN_TOKEN);
-    expect(out).toContain('postgres://payments:***@db.internal:5432/payments');
+    expect(out).toContain('redis://payments:***@cache.internal:6379/0');
     expect(out).not.toContain('hunter2');
+  });
+
+  it('a database tool runs through the lazily loaded pg chunk, read-only', async () => {
+    const r = await client.callTool({ name: 'db_connections', arguments: {} });
+    expect(r.isError ?? false).toBe(false);
+    expect(text(r)).toMatch(/connections/);
+    expect(JSON.stringify(r.structuredContent)).toContain('"read_only":"on"');
   });
 
   it('query_envoy without an Envoy in this process tree is a clear tool error, not a crash', async () => {
@@ -212,7 +236,7 @@ describe('operations', () => {
   });
 
   it('reloads tools.yaml on a ConfigMap swap, and keeps the last good tools when the new one is invalid', async () => {
-    const base = await readFile(join(ROOT, 'demo/tools/payment-service.yaml'), 'utf8');
+    const base = (await readFile(join(ROOT, 'demo/tools/payment-service.yaml'), 'utf8')) + DB_TOOL;
     const extra = `${base}\n  - name: list_users_probe\n    description: Added by a ConfigMap update.\n    endpoint: /health\n`;
     await publishTools(extra, 2);
     const names = async () => {
