@@ -1,0 +1,203 @@
+// Public API of the test and development proxy-wasm host: a plugin with one VM per simulated worker thread.
+
+import { BufferType, LogLevel } from './abi.js';
+import { RootContext } from './context.js';
+import { toBytes } from './memory.js';
+import { type MetricSnapshot, MetricStore } from './metrics.js';
+import { mergeProperties, type PropertyMap } from './properties.js';
+import { type QueueOwner, SharedData, type SharedEntry, SharedQueues } from './sharedData.js';
+import { runStream, type StreamInput, type StreamResult } from './stream.js';
+import { type LogEntry, type VmShared, WasmLoadError, WorkerVm } from './vm.js';
+import { Wasm, type WasmModule } from './wasmApi.js';
+
+export { FilterDataStatus, FilterHeadersStatus, LogLevel, MetricType, WasmResult } from './abi.js';
+export type { LocalReply } from './context.js';
+export { decodeInt64, deserializePairs, encodeBool, encodeInt64, type HeaderPairs, serializePairs } from './memory.js';
+export type { MetricSnapshot } from './metrics.js';
+export type { PropertyMap, PropertyValue } from './properties.js';
+export { SharedData } from './sharedData.js';
+export type { ForwardedRequest, HttpMessage, StreamInput, StreamResult } from './stream.js';
+export { type LogEntry, WasmLoadError } from './vm.js';
+
+export interface PluginOptions {
+  /** Worker threads, each with its own VM (Envoy's --concurrency). Default 1. */
+  workers?: number;
+  /** Envoy's failure_policy for a VM that has failed; FAIL_CLOSE (the default) answers 503. */
+  failStrategy?: 'FAIL_CLOSE' | 'FAIL_OPEN';
+  /** PluginConfig.allow_on_headers_stop_iteration (Envoy >= 1.35). */
+  allowOnHeadersStopIteration?: boolean;
+  /** Envoy's per-connection buffer limit, which a filter buffering a body runs into. Default 1 MiB. */
+  bufferLimitBytes?: number;
+  /** Attributes for proxy_get_property beyond the request/response ones (node, connection, metadata...). */
+  properties?: PropertyMap;
+  vmId?: string;
+  name?: string;
+  rootId?: string;
+  vmConfiguration?: string;
+  /** Lines below this level are dropped, as Envoy's wasm log level does. Default Info. */
+  logLevel?: LogLevel;
+  envs?: Record<string, string>;
+  /** Wall clock in nanoseconds; inject one for deterministic tests. */
+  now?: () => bigint;
+  /** Shared data outlives a plugin in Envoy (it is per process and vm_id); pass one to share it between plugins. */
+  sharedData?: SharedData;
+}
+
+export interface Plugin {
+  readonly workers: number;
+  /** Every log line from every VM, in order (proxy_log, fd_write, host errors). */
+  readonly logs: LogEntry[];
+  /** Runs one stream; workers are picked round-robin unless one is named. */
+  runStream(input: StreamInput, worker?: number): StreamResult;
+  /** A new plugin configuration, checked first on a canary VM as Envoy does: false keeps the old one everywhere. */
+  configure(configuration: string): boolean;
+  /** Fires proxy_on_tick once on every VM that asked for ticks. */
+  tick(): void;
+  metrics(): Record<string, MetricSnapshot>;
+  prometheus(): string;
+  sharedData(key: string): SharedEntry | undefined;
+  /** Why a worker's VM failed, if it did. */
+  failure(worker: number): string | undefined;
+  /** Shuts root contexts down (on_done, then on_delete). */
+  close(): void;
+}
+
+export async function createPlugin(
+  wasm: Uint8Array,
+  configuration: string,
+  options: PluginOptions = {},
+): Promise<Plugin> {
+  let module: WasmModule;
+  try {
+    module = await Wasm.compile(wasm);
+  } catch (error) {
+    throw new WasmLoadError(`Failed to load Wasm bytecode: ${(error as Error).message}`);
+  }
+  const logs: LogEntry[] = [];
+  const metrics = new MetricStore();
+  const pending: Array<{ owner: QueueOwner; token: number }> = [];
+  const vmId = options.vmId ?? '';
+  const attributes = (): PropertyMap =>
+    mergeProperties(options.properties ?? {}, {
+      plugin_name: options.name ?? '',
+      plugin_root_id: options.rootId ?? '',
+      plugin_vm_id: vmId,
+    });
+  const common: VmShared = {
+    vmId,
+    logLevel: options.logLevel ?? LogLevel.Info,
+    envs: options.envs ?? {},
+    shared: options.sharedData ?? new SharedData(),
+    queues: new SharedQueues(),
+    metrics,
+    now: options.now ?? (() => BigInt(Date.now()) * 1_000_000n),
+    log: (entry) => logs.push(entry),
+    properties: attributes,
+    queueReady: (owner, token) => pending.push({ owner, token }),
+  };
+  const vmConfiguration = toBytes(options.vmConfiguration ?? '');
+  const streamOptions = {
+    failOpen: options.failStrategy === 'FAIL_OPEN',
+    allowOnHeadersStopIteration: options.allowOnHeadersStopIteration ?? false,
+    bufferLimitBytes: options.bufferLimitBytes ?? 1024 * 1024,
+  };
+
+  /** A root context per plugin configuration: on_context_create, on_vm_start, on_configure. */
+  const startRoot = (vm: WorkerVm, config: string): { ok: boolean; rootId: number; reason?: string } => {
+    const rootId = vm.allocContextId();
+    const root = new RootContext(rootId, toBytes(config), vmConfiguration, attributes);
+    vm.contexts.set(rootId, root);
+    vm.call(root, 'proxy_on_context_create', rootId, 0);
+    const started = vm.call(root, 'proxy_on_vm_start', rootId, vmConfiguration.length);
+    if (vm.failure) return { ok: false, rootId, reason: vm.failure };
+    if (started.value === 0) return { ok: false, rootId, reason: 'Failed to start base Wasm' };
+    const configured = vm.call(
+      root,
+      'proxy_on_configure',
+      rootId,
+      root.getBuffer(BufferType.PluginConfiguration)!.data.length,
+    );
+    if (vm.failure) return { ok: false, rootId, reason: vm.failure };
+    if (configured.value === 0) return { ok: false, rootId, reason: 'Failed to configure base Wasm plugin' };
+    return { ok: true, rootId };
+  };
+  const stopRoot = (vm: WorkerVm, rootId: number) => {
+    const root = vm.contexts.get(rootId);
+    if (!root || vm.failure) return;
+    const done = vm.call(root, 'proxy_on_done', rootId);
+    if (done.value !== 0) vm.call(root, 'proxy_on_delete', rootId);
+    vm.contexts.delete(rootId);
+  };
+  const drainQueues = () => {
+    // Bounded so a module that re-enqueues from on_queue_ready cannot spin the test forever.
+    for (let i = 0; pending.length > 0 && i < 10_000; i++) {
+      const { owner, token } = pending.shift()!;
+      const vm = vms[owner.vm];
+      const root = vm?.contexts.get(owner.context);
+      if (vm && root) vm.call(root, 'proxy_on_queue_ready', owner.context, token);
+    }
+  };
+
+  const vms: WorkerVm[] = [];
+  for (let i = 0; i < Math.max(1, options.workers ?? 1); i++) {
+    const vm = WorkerVm.start(module, i, common);
+    const started = startRoot(vm, configuration);
+    if (!started.ok) throw new WasmLoadError(`Plugin configuration rejected: ${started.reason}`);
+    vm.rootId = started.rootId;
+    vms.push(vm);
+  }
+  drainQueues();
+
+  let next = 0;
+  return {
+    workers: vms.length,
+    logs,
+    runStream(input, worker) {
+      const index = worker ?? next++ % vms.length;
+      const vm = vms[index];
+      if (!vm) throw new RangeError(`no worker ${index}; this plugin has ${vms.length}`);
+      const result = runStream(vm, vm.rootId, input, streamOptions, attributes);
+      drainQueues();
+      return result;
+    },
+    configure(config) {
+      const canary = WorkerVm.start(module, -1, common);
+      const checked = startRoot(canary, config);
+      if (!checked.ok) {
+        common.log({
+          vm: -1,
+          level: LogLevel.Error,
+          message: `Plugin configuration rejected: ${checked.reason}`,
+          contextId: 0,
+        });
+        return false;
+      }
+      stopRoot(canary, checked.rootId);
+      for (const vm of vms) {
+        if (vm.failure) continue;
+        const previous = vm.rootId;
+        const started = startRoot(vm, config);
+        if (started.ok) {
+          vm.rootId = started.rootId;
+          stopRoot(vm, previous);
+        }
+      }
+      drainQueues();
+      return true;
+    },
+    tick() {
+      for (const vm of vms) {
+        const root = vm.contexts.get(vm.rootId);
+        if (root && !vm.failure && vm.tickPeriodMs > 0) vm.call(root, 'proxy_on_tick', vm.rootId);
+      }
+      drainQueues();
+    },
+    metrics: () => metrics.snapshot(),
+    prometheus: () => metrics.prometheus(),
+    sharedData: (key) => common.shared.get(vmId, key),
+    failure: (worker) => vms[worker]?.failure,
+    close() {
+      for (const vm of vms) stopRoot(vm, vm.rootId);
+    },
+  };
+}
