@@ -1,9 +1,6 @@
 // Compiles test/fixtures/wasm/scannerHarness.ts in memory with the AssemblyScript compiler and wraps its exports, so
 // the scanner tests drive the same compiled code the filter runs.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import asc from 'assemblyscript/asc';
+import { compileAsc } from '../support/asc.js';
 
 // tsconfig's lib (ES2023, no DOM) does not declare WebAssembly's classes; type the few parts used here.
 interface WasmModule {
@@ -18,7 +15,6 @@ interface WasmApi {
 }
 export const Wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const entry = 'test/fixtures/wasm/scannerHarness.ts';
 
 export enum ScanError {
@@ -199,41 +195,11 @@ export interface Compiled {
 
 /** Compiles the harness (-O3, stub runtime, own abort) and instantiates it with no imports at all. */
 export async function compileHarness(): Promise<Compiled> {
-  const outputs = new Map<string, Uint8Array | string>();
-  const errors: string[] = [];
-  const sink = { write: (chunk: string | Uint8Array) => errors.push(String(chunk)) };
-  const { error } = await asc.main(
-    [
-      entry,
-      '--outFile',
-      'scannerHarness.wasm',
-      '-O3',
-      '--runtime',
-      'stub',
-      '--use',
-      'abort=test/fixtures/wasm/scannerHarness/harnessAbort',
-    ],
-    {
-      // Sources only: returning null for asconfig.json keeps the filter's release settings out of this build.
-      readFile: (name, baseDir) => {
-        if (!name.endsWith('.ts')) return null;
-        try {
-          return readFileSync(join(root, baseDir, name), 'utf8');
-        } catch {
-          return null;
-        }
-      },
-      writeFile: (name, contents) => {
-        outputs.set(name, contents);
-      },
-      listFiles: () => [],
-      stdout: sink as never,
-      stderr: sink as never,
-    },
-  );
-  if (error) throw new Error(`asc failed: ${error.message}\n${errors.join('')}`);
-  const binary = outputs.get('scannerHarness.wasm');
-  if (!(binary instanceof Uint8Array)) throw new Error('asc wrote no binary');
+  const binary = await compileAsc({
+    entry,
+    runtime: 'stub',
+    abort: 'test/fixtures/wasm/scannerHarness/harnessAbort',
+  });
   const module = new Wasm.Module(binary);
   const instance = new Wasm.Instance(module, {});
   return { binary, module, harness: new Harness(instance.exports as Exports) };

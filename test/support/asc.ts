@@ -13,6 +13,8 @@ export interface AscOptions {
   runtime?: 'stub' | 'minimal' | 'incremental';
   /** Repository-relative `file/exportName` AssemblyScript's abort is routed to (Envoy provides no env.abort). */
   abort: string;
+  /** optimisation flags; -O3 unless a test wants a faster compile */
+  optimize?: string[];
 }
 
 /** The compiled binary, with asc's diagnostics in the error when compilation fails. */
@@ -25,7 +27,7 @@ export async function compileAsc(options: AscOptions): Promise<Uint8Array> {
       options.entry,
       '--outFile',
       'out.wasm',
-      '-O3',
+      ...(options.optimize ?? ['-O3']),
       '--runtime',
       options.runtime ?? 'stub',
       '--use',
