@@ -296,7 +296,7 @@ export class Reader {
       if (c == 0x2c || c == 0x7d || c == 0x5d || c == 0x20 || c == 0x0a || c == 0x0d || c == 0x09) break;
       this.p++;
     }
-    const v = parseFloat(String.UTF8.decodeUnsafe(start, this.p - start));
+    const v = parseJsonNumber(start, this.p);
     if (integer && (!isFinite(v) || v != Math.floor(v))) {
       this.typeError(path, 'an integer');
       return 0;
@@ -340,8 +340,76 @@ export class Reader {
   }
 }
 
+/** Bounds are whole numbers in the schema, so integer formatting is all a message needs (and keeps dtoa out). */
 function fmt(v: f64): string {
-  return v == Math.floor(v) && Math.abs(v) < 1e15 ? (<i64>v).toString() : v.toString();
+  return (<i64>v).toString();
+}
+
+/**
+ * The value of a JSON number the scanner already validated, at [p, end). Up to 19 significant digits are kept and
+ * scaled by one exact power of ten, so values like 0.2 come out correctly rounded; out-of-range values only need
+ * to come out out of range. Written out to keep the general strtod out of the module.
+ */
+export function parseJsonNumber(p: usize, end: usize): f64 {
+  let negative = false;
+  if (p < end && load<u8>(p) == 0x2d) {
+    negative = true;
+    p++;
+  }
+  let mantissa: u64 = 0;
+  let digits = 0;
+  let exp10 = 0;
+  let fraction = false;
+  for (; p < end; p++) {
+    const c = <u32>load<u8>(p);
+    if (c == 0x2e) {
+      fraction = true;
+      continue;
+    }
+    if (c - 0x30 >= 10) break;
+    if (digits < 19) {
+      if (mantissa != 0 || c != 0x30) digits++;
+      mantissa = mantissa * 10 + <u64>(c - 0x30);
+      if (fraction) exp10--;
+    } else if (!fraction) {
+      exp10++;
+    }
+  }
+  if (p < end) {
+    p++; // e or E
+    let expNegative = false;
+    const sign = <u32>load<u8>(p);
+    if (sign == 0x2d || sign == 0x2b) {
+      expNegative = sign == 0x2d;
+      p++;
+    }
+    let e = 0;
+    for (; p < end; p++) if (e < 10000) e = e * 10 + <i32>(load<u8>(p) - 0x30);
+    exp10 += expNegative ? -e : e;
+  }
+  let v = <f64>mantissa;
+  if (exp10 < 0) {
+    let k = -exp10;
+    while (k > 22) {
+      v /= 1e22;
+      k -= 22;
+    }
+    v /= pow10(k);
+  } else {
+    let k = exp10;
+    while (k > 22) {
+      v *= 1e22;
+      k -= 22;
+    }
+    v *= pow10(k);
+  }
+  return negative ? -v : v;
+}
+
+function pow10(k: i32): f64 {
+  let v = 1.0;
+  for (let i = 0; i < k; i++) v *= 10.0;
+  return v;
 }
 
 // Keys are echoed into messages; a hostile one must not make the message huge.

@@ -1,9 +1,123 @@
-// Entry of meshmcp.wasm. This skeleton only carries the ABI marker so the build step is real; the filter
-// itself (ABI layer, JSON-RPC scanner, policy, metering) lands with the filter issue.
+// Entry of meshmcp.wasm: the proxy-wasm ABI 0.2.1 exports, wired to the two-context model. A root context parses
+// and validates the configuration once in on_configure (false keeps Envoy's last good one); each stream context
+// takes the root's Runtime at creation and hands its callbacks to the gateway or sidecar handlers.
+
+import { getHeader, HEADERS_CONTINUE, HEADERS_STOP, DATA_CONTINUE, DATA_STOP_NO_BUFFER, bufferBytes, HostBytes, log, LOG_ERROR, LOG_INFO, PLUGIN_CONFIGURATION, release, RESPONSE_HEADERS } from './abi';
+import { parseConfig } from './config';
+import { Mode } from './configTypes';
+import { Outcome } from './errors';
+import { gatewayRequestBody, gatewayRequestHeaders } from './gateway';
+import { Runtime } from './runtime';
+import { sidecarRequestBody, sidecarRequestHeaders } from './sidecar';
+import { finishStream, Stream } from './stream';
+
+/** Runtime per root context id; null until a configuration was accepted. */
+const roots = new Map<u32, Runtime | null>();
+const streams = new Map<u32, Stream>();
+const configBytes = new HostBytes();
 
 export function proxy_abi_version_0_2_1(): void {}
 
-// Envoy never provides env.abort: asconfig routes AssemblyScript's abort here.
-export function abortHandler(message: usize, fileName: usize, line: u32, column: u32): void {
+export function malloc(size: usize): usize {
+  return heap.alloc(size);
+}
+
+export function proxy_on_memory_allocate(size: usize): usize {
+  return heap.alloc(size);
+}
+
+export function proxy_on_context_create(id: u32, parent: u32): void {
+  if (parent == 0) {
+    roots.set(id, null);
+    return;
+  }
+  const rt = roots.has(parent) ? roots.get(parent) : null;
+  // A stream always has a configured root in Envoy (a plugin that never configured is never installed); the
+  // guard keeps a host that thinks otherwise from reaching a null config.
+  if (rt != null) streams.set(id, new Stream(rt));
+}
+
+export function proxy_on_vm_start(root: u32, size: u32): u32 {
+  return 1;
+}
+
+export function proxy_on_configure(root: u32, size: u32): u32 {
+  if (!bufferBytes(PLUGIN_CONFIGURATION, <i32>size, configBytes)) {
+    log(LOG_ERROR, 'meshmcp: configuration rejected: document: empty');
+    return 0;
+  }
+  const result = parseConfig(configBytes.ptr, configBytes.len);
+  release(configBytes);
+  const config = result.config;
+  if (config == null) {
+    log(LOG_ERROR, 'meshmcp: configuration rejected: ' + result.message);
+    return 0;
+  }
+  roots.set(root, new Runtime(config));
+  log(
+    LOG_INFO,
+    'meshmcp: configuration accepted: mode ' +
+      (config.mode == Mode.Gateway ? 'gateway, ' : 'sidecar, ') +
+      config.services.length.toString() +
+      ' services',
+  );
+  collect();
+  return 1;
+}
+
+function unconfigured(id: u32): bool {
+  return !streams.has(id);
+}
+
+export function proxy_on_request_headers(id: u32, headers: u32, endOfStream: u32): u32 {
+  if (unconfigured(id)) return HEADERS_CONTINUE;
+  const s = streams.get(id);
+  return s.rt.gateway ? gatewayRequestHeaders(s, endOfStream != 0) : sidecarRequestHeaders(s, endOfStream != 0);
+}
+
+export function proxy_on_request_body(id: u32, size: u32, endOfStream: u32): u32 {
+  if (unconfigured(id)) return DATA_CONTINUE;
+  const s = streams.get(id);
+  if (s.outcome != Outcome.Forwarded) return DATA_STOP_NO_BUFFER;
+  return s.rt.gateway
+    ? gatewayRequestBody(s, <i32>size, endOfStream != 0)
+    : sidecarRequestBody(s, <i32>size, endOfStream != 0);
+}
+
+export function proxy_on_response_headers(id: u32, headers: u32, endOfStream: u32): u32 {
+  if (unconfigured(id)) return HEADERS_CONTINUE;
+  const status = getHeader(RESPONSE_HEADERS, ':status');
+  if (status != null && status.length > 0 && status.length <= 3) streams.get(id).upstreamStatus = <u32>I32.parseInt(status);
+  return HEADERS_CONTINUE;
+}
+
+export function proxy_on_log(id: u32): void {
+  if (!unconfigured(id)) finishStream(streams.get(id));
+}
+
+export function proxy_on_done(id: u32): u32 {
+  return 1;
+}
+
+/** Streams between collections: garbage stays bounded (a few KiB per stream) without a mark per request. */
+const COLLECT_EVERY: i32 = 32;
+let sinceCollect: i32 = 0;
+
+export function proxy_on_delete(id: u32): void {
+  if (streams.has(id)) streams.delete(id);
+  else if (roots.has(id)) roots.delete(id);
+  if (++sinceCollect >= COLLECT_EVERY) collect();
+}
+
+// The minimal runtime marks from globals only, so it may run only where no managed reference lives on the stack:
+// at the very end of an export the host called, as here and at the end of on_configure.
+function collect(): void {
+  sinceCollect = 0;
+  __collect();
+}
+
+// Envoy never provides env.abort: the build routes AssemblyScript's abort here, and a trap fails the VM, which
+// Envoy's FAIL_CLOSE turns into 503s rather than letting requests through unchecked.
+function abortHandler(message: usize, fileName: usize, line: u32, column: u32): void {
   unreachable();
 }

@@ -1,0 +1,282 @@
+// The filter's own thin proxy-wasm ABI 0.2.1 layer: the host functions it imports (only those it uses, since Envoy
+// refuses a module with an import it does not provide) and small wrappers that copy host memory in and out.
+
+@external("env", "proxy_log")
+declare function proxy_log(level: u32, ptr: usize, size: usize): u32;
+@external("env", "proxy_get_current_time_nanoseconds")
+declare function proxy_get_current_time_nanoseconds(resultPtr: usize): u32;
+@external("env", "proxy_get_buffer_bytes")
+declare function proxy_get_buffer_bytes(type: u32, start: u32, len: u32, ptrPtr: usize, sizePtr: usize): u32;
+@external("env", "proxy_get_header_map_value")
+declare function proxy_get_header_map_value(type: u32, kp: usize, ks: usize, ptrPtr: usize, sizePtr: usize): u32;
+@external("env", "proxy_get_header_map_pairs")
+declare function proxy_get_header_map_pairs(type: u32, ptrPtr: usize, sizePtr: usize): u32;
+@external("env", "proxy_replace_header_map_value")
+declare function proxy_replace_header_map_value(type: u32, kp: usize, ks: usize, vp: usize, vs: usize): u32;
+@external("env", "proxy_remove_header_map_value")
+declare function proxy_remove_header_map_value(type: u32, kp: usize, ks: usize): u32;
+@external("env", "proxy_get_property")
+declare function proxy_get_property(pp: usize, ps: usize, ptrPtr: usize, sizePtr: usize): u32;
+@external("env", "proxy_send_local_response")
+declare function proxy_send_local_response(
+  status: u32, dp: usize, ds: usize, bp: usize, bs: usize, hp: usize, hs: usize, grpc: i32,
+): u32;
+@external("env", "proxy_get_shared_data")
+declare function proxy_get_shared_data(kp: usize, ks: usize, ptrPtr: usize, sizePtr: usize, casPtr: usize): u32;
+@external("env", "proxy_set_shared_data")
+declare function proxy_set_shared_data(kp: usize, ks: usize, vp: usize, vs: usize, cas: u32): u32;
+@external("env", "proxy_define_metric")
+declare function proxy_define_metric(type: u32, np: usize, ns: usize, idPtr: usize): u32;
+@external("env", "proxy_increment_metric")
+declare function proxy_increment_metric(id: u32, offset: i64): u32;
+@external("env", "proxy_record_metric")
+declare function proxy_record_metric(id: u32, value: u64): u32;
+
+export const RESULT_OK: u32 = 0;
+export const RESULT_NOT_FOUND: u32 = 1;
+export const RESULT_CAS_MISMATCH: u32 = 8;
+
+export const REQUEST_HEADERS: u32 = 0;
+export const RESPONSE_HEADERS: u32 = 2;
+export const REQUEST_BODY: u32 = 0;
+export const PLUGIN_CONFIGURATION: u32 = 7;
+
+export const HEADERS_CONTINUE: u32 = 0;
+export const HEADERS_STOP: u32 = 1;
+export const DATA_CONTINUE: u32 = 0;
+export const DATA_STOP_BUFFER: u32 = 1;
+export const DATA_STOP_NO_BUFFER: u32 = 3;
+
+export const METRIC_COUNTER: u32 = 0;
+export const METRIC_HISTOGRAM: u32 = 2;
+
+export const LOG_INFO: u32 = 2;
+export const LOG_ERROR: u32 = 4;
+
+// Out-parameters the host writes; the wrappers read them right after each call, so one set serves the whole VM.
+const outPtr = memory.data(8);
+const outSize = memory.data(8);
+const outCas = memory.data(8);
+
+/** Host-owned copies are made with our malloc; whoever takes one frees it with release(). */
+export class HostBytes {
+  ptr: usize = 0;
+  len: i32 = 0;
+}
+
+function take(into: HostBytes): void {
+  into.ptr = load<usize>(outPtr);
+  into.len = <i32>load<usize>(outSize);
+}
+
+export function release(b: HostBytes): void {
+  if (b.ptr != 0) heap.free(b.ptr);
+  b.ptr = 0;
+  b.len = 0;
+}
+
+function utf8(s: string): ArrayBuffer {
+  return String.UTF8.encode(s);
+}
+
+export function log(level: u32, message: string): void {
+  const b = utf8(message);
+  proxy_log(level, changetype<usize>(b), b.byteLength);
+}
+
+export function nowNanos(): u64 {
+  store<u64>(outPtr, 0);
+  proxy_get_current_time_nanoseconds(outPtr);
+  return load<u64>(outPtr);
+}
+
+/** Copies [0, len) of a buffer (request body, plugin configuration) into `into`; false when there is none. */
+export function bufferBytes(type: u32, len: i32, into: HostBytes): bool {
+  store<usize>(outPtr, 0);
+  store<usize>(outSize, 0);
+  if (proxy_get_buffer_bytes(type, 0, <u32>len, outPtr, outSize) != RESULT_OK) return false;
+  take(into);
+  return true;
+}
+
+export function getHeader(map: u32, name: string): string | null {
+  const k = utf8(name);
+  store<usize>(outPtr, 0);
+  store<usize>(outSize, 0);
+  if (proxy_get_header_map_value(map, changetype<usize>(k), k.byteLength, outPtr, outSize) != RESULT_OK) return null;
+  const p = load<usize>(outPtr);
+  const n = load<usize>(outSize);
+  const s = String.UTF8.decodeUnsafe(p, n);
+  if (p != 0) heap.free(p);
+  return s;
+}
+
+/** Raw bytes of a header value (for hashing an API key without a round trip through UTF-16). */
+export function getHeaderBytes(map: u32, name: string, into: HostBytes): bool {
+  const k = utf8(name);
+  store<usize>(outPtr, 0);
+  store<usize>(outSize, 0);
+  if (proxy_get_header_map_value(map, changetype<usize>(k), k.byteLength, outPtr, outSize) != RESULT_OK) return false;
+  take(into);
+  return true;
+}
+
+export function setHeader(map: u32, name: string, value: string): void {
+  const k = utf8(name);
+  const v = utf8(value);
+  proxy_replace_header_map_value(map, changetype<usize>(k), k.byteLength, changetype<usize>(v), v.byteLength);
+}
+
+export function removeHeader(map: u32, name: string): void {
+  const k = utf8(name);
+  proxy_remove_header_map_value(map, changetype<usize>(k), k.byteLength);
+}
+
+/** The names of every header in the map whose name starts with prefix (ASCII, lower case). */
+export function headerNamesWithPrefix(map: u32, prefix: string): string[] {
+  const out = new Array<string>();
+  store<usize>(outPtr, 0);
+  store<usize>(outSize, 0);
+  if (proxy_get_header_map_pairs(map, outPtr, outSize) != RESULT_OK) return out;
+  const base = load<usize>(outPtr);
+  const size = <i32>load<usize>(outSize);
+  if (base == 0 || size < 4) {
+    if (base != 0) heap.free(base);
+    return out;
+  }
+  // u32 count, then (u32 key_len, u32 value_len) per entry, then each key and value followed by NUL.
+  const count = <i32>load<u32>(base);
+  let data = base + 4 + <usize>count * 8;
+  const end = base + <usize>size;
+  const plen = prefix.length;
+  for (let i = 0; i < count && data <= end; i++) {
+    const kl = <usize>load<u32>(base + 4 + <usize>i * 8);
+    const vl = <usize>load<u32>(base + 8 + <usize>i * 8);
+    if (data + kl + vl + 2 > end) break;
+    if (<i32>kl >= plen) {
+      let match = true;
+      for (let j = 0; j < plen; j++) {
+        let c = <u32>load<u8>(data + <usize>j);
+        if (c - 0x41 < 26) c += 32;
+        if (c != <u32>prefix.charCodeAt(j)) {
+          match = false;
+          break;
+        }
+      }
+      if (match) out.push(String.UTF8.decodeUnsafe(data, kl));
+    }
+    data += kl + vl + 2;
+  }
+  heap.free(base);
+  return out;
+}
+
+/** A property by its path segments; false on NotFound (a normal answer: the attribute is absent). */
+export function getProperty(path: string[], into: HostBytes): bool {
+  let total = 0;
+  const parts = new Array<ArrayBuffer>(path.length);
+  for (let i = 0; i < path.length; i++) {
+    parts[i] = utf8(path[i]);
+    total += parts[i].byteLength;
+  }
+  const buf = heap.alloc(<usize>(total + path.length));
+  let p = buf;
+  for (let i = 0; i < parts.length; i++) {
+    const n = <usize>parts[i].byteLength;
+    memory.copy(p, changetype<usize>(parts[i]), n);
+    p += n;
+    store<u8>(p, 0);
+    p++;
+  }
+  // The path is NUL-separated segments, without a trailing NUL.
+  const pathLen = total + path.length - (path.length > 0 ? 1 : 0);
+  store<usize>(outPtr, 0);
+  store<usize>(outSize, 0);
+  const r = proxy_get_property(buf, <usize>pathLen, outPtr, outSize);
+  heap.free(buf);
+  if (r != RESULT_OK) return false;
+  take(into);
+  return true;
+}
+
+/** Serialized header pairs for a local response, built from parallel name/value lists. */
+function serializePairs(names: string[], values: string[]): ArrayBuffer {
+  const n = names.length;
+  const keys = new Array<ArrayBuffer>(n);
+  const vals = new Array<ArrayBuffer>(n);
+  let size = 4 + n * 8;
+  for (let i = 0; i < n; i++) {
+    keys[i] = utf8(names[i]);
+    vals[i] = utf8(values[i]);
+    size += keys[i].byteLength + vals[i].byteLength + 2;
+  }
+  const out = new ArrayBuffer(size);
+  const base = changetype<usize>(out);
+  store<u32>(base, <u32>n);
+  let data = base + 4 + <usize>n * 8;
+  for (let i = 0; i < n; i++) {
+    const kl = <usize>keys[i].byteLength;
+    const vl = <usize>vals[i].byteLength;
+    store<u32>(base + 4 + <usize>i * 8, <u32>kl);
+    store<u32>(base + 8 + <usize>i * 8, <u32>vl);
+    memory.copy(data, changetype<usize>(keys[i]), kl);
+    store<u8>(data + kl, 0);
+    data += kl + 1;
+    memory.copy(data, changetype<usize>(vals[i]), vl);
+    store<u8>(data + vl, 0);
+    data += vl + 1;
+  }
+  return out;
+}
+
+export function sendLocalResponse(status: u32, details: string, body: string, names: string[], values: string[]): void {
+  const d = utf8(details);
+  const b = utf8(body);
+  const h = serializePairs(names, values);
+  proxy_send_local_response(
+    status,
+    changetype<usize>(d),
+    d.byteLength,
+    changetype<usize>(b),
+    b.byteLength,
+    changetype<usize>(h),
+    h.byteLength,
+    -1,
+  );
+}
+
+/** Shared data read: the value lands in `into` and its CAS in the return value; 0 when the key is absent. */
+export function getShared(key: ArrayBuffer, into: HostBytes): u32 {
+  store<usize>(outPtr, 0);
+  store<usize>(outSize, 0);
+  store<u32>(outCas, 0);
+  if (proxy_get_shared_data(changetype<usize>(key), key.byteLength, outPtr, outSize, outCas) != RESULT_OK) {
+    into.ptr = 0;
+    into.len = 0;
+    return 0;
+  }
+  take(into);
+  return load<u32>(outCas);
+}
+
+export function setShared(key: ArrayBuffer, value: usize, len: i32, cas: u32): u32 {
+  return proxy_set_shared_data(changetype<usize>(key), key.byteLength, value, <usize>len, cas);
+}
+
+/** Envoy numbers metrics from 0 (the type sits in the low bits), so "no metric" needs its own value. */
+export const NO_METRIC: u32 = 0xffffffff;
+
+export function defineMetric(type: u32, name: string): u32 {
+  const n = utf8(name);
+  store<u32>(outCas, 0);
+  if (proxy_define_metric(type, changetype<usize>(n), n.byteLength, outCas) != RESULT_OK) return NO_METRIC;
+  return load<u32>(outCas);
+}
+
+export function incrementMetric(id: u32): void {
+  if (id != NO_METRIC) proxy_increment_metric(id, 1);
+}
+
+export function recordMetric(id: u32, value: u64): void {
+  if (id != NO_METRIC) proxy_record_metric(id, value);
+}

@@ -1,0 +1,253 @@
+// Gateway mode, per request: strip client x-meshmcp-* headers, identify the caller, buffer and scan the body, check
+// the MCP headers against it, route (control or `<service>__<tool>`), authorize, rate-limit, then set the internal
+// headers the VirtualService routes on. Every refusal is a JSON-RPC error sent as a local response.
+
+import {
+  bufferBytes,
+  DATA_CONTINUE,
+  DATA_STOP_BUFFER,
+  DATA_STOP_NO_BUFFER,
+  getHeader,
+  headerNamesWithPrefix,
+  HEADERS_CONTINUE,
+  HEADERS_STOP,
+  HostBytes,
+  nowNanos,
+  release,
+  removeHeader,
+  REQUEST_BODY,
+  REQUEST_HEADERS,
+  setHeader,
+} from './abi';
+import { OnDeny } from './configTypes';
+import { globMatch } from './glob';
+import { jsonString, Outcome, Reply } from './errors';
+import { resolveIdentity } from './identity';
+import { headersDisagree, HeaderMismatch } from './mcpHeaders';
+import { methodLabel } from './metering';
+import { authorize, Decision } from './policy';
+import { take } from './rateLimit';
+import { checkMessage, readMethod } from './message';
+import { auditParams, Stream } from './stream';
+import { splitToolName, ToolNameError, ToolSplit } from './toolName';
+import { ScanResult } from './jsonScanner';
+import { decodeString } from './jsonString';
+
+const PRM_PATH = '/.well-known/oauth-protected-resource';
+
+const body = new HostBytes();
+const scan = new ScanResult();
+const split = new ToolSplit();
+const decision = new Decision();
+const mismatch = new HeaderMismatch();
+
+/** A header value safe to forward: bytes outside visible ASCII, '%' and (for list items) ',' are %-encoded. */
+export function headerSafe(s: string, listItem: bool): string {
+  const b = String.UTF8.encode(s);
+  const p = changetype<usize>(b);
+  const n = b.byteLength;
+  let clean = true;
+  for (let i = 0; i < n; i++) {
+    const c = <u32>load<u8>(p + <usize>i);
+    if (c <= 0x20 || c >= 0x7f || c == 0x25 || (listItem && c == 0x2c)) {
+      clean = false;
+      break;
+    }
+  }
+  if (clean) return s;
+  const parts = new Array<string>();
+  const hex = '0123456789ABCDEF';
+  for (let i = 0; i < n; i++) {
+    const c = <i32>load<u8>(p + <usize>i);
+    if (c <= 0x20 || c >= 0x7f || c == 0x25 || (listItem && c == 0x2c)) {
+      parts.push('%' + hex.charAt(c >> 4) + hex.charAt(c & 15));
+    } else parts.push(String.fromCharCode(c));
+  }
+  return parts.join('');
+}
+
+function challenge(s: Stream): Reply {
+  return new Reply().header(
+    'www-authenticate',
+    'Bearer resource_metadata="' + s.rt.config.protectedResourceMetadata + '"',
+  );
+}
+
+function forbidden(scope: string): Reply {
+  if (scope.length == 0) return new Reply();
+  return new Reply().header('www-authenticate', 'Bearer error="insufficient_scope", scope="' + scope + '"');
+}
+
+function setRouting(s: Stream): void {
+  setHeader(REQUEST_HEADERS, 'x-meshmcp-service', s.service);
+  if (s.tool.length > 0) setHeader(REQUEST_HEADERS, 'x-meshmcp-tool', s.tool);
+  setHeader(REQUEST_HEADERS, 'x-meshmcp-principal', headerSafe(s.identity.principal, false));
+  const groups = s.identity.groups;
+  if (groups.length > 0) {
+    const safe = new Array<string>(groups.length);
+    for (let i = 0; i < groups.length; i++) safe[i] = headerSafe(groups[i], true);
+    setHeader(REQUEST_HEADERS, 'x-meshmcp-groups', safe.join(','));
+  }
+  setHeader(REQUEST_HEADERS, 'x-meshmcp-request-id', headerSafe(s.requestId, false));
+  s.decided = true;
+}
+
+/** on_request_headers in gateway mode. */
+export function gatewayRequestHeaders(s: Stream, endOfStream: bool): u32 {
+  s.start = nowNanos();
+  // Contract 3: nothing a client sends may pose as the filter's own headers, whatever happens next.
+  const spoofed = headerNamesWithPrefix(REQUEST_HEADERS, 'x-meshmcp-');
+  for (let i = 0; i < spoofed.length; i++) removeHeader(REQUEST_HEADERS, spoofed[i]);
+  const rid = getHeader(REQUEST_HEADERS, 'x-request-id');
+  s.requestId = rid != null ? rid : s.start.toString(16);
+  const method = getHeader(REQUEST_HEADERS, ':method');
+  const path = getHeader(REQUEST_HEADERS, ':path');
+  const cfg = s.rt.config;
+  if (path != null && (method == 'GET' || method == 'HEAD') && path.startsWith(PRM_PATH)) {
+    // RFC 9728 metadata is what an unauthenticated client reads to learn how to authenticate.
+    s.service = cfg.control;
+    setHeader(REQUEST_HEADERS, 'x-meshmcp-service', cfg.control);
+    s.decided = true;
+    return HEADERS_CONTINUE;
+  }
+  s.mcp = true;
+  const known = resolveIdentity(cfg.identity, s.rt.apiKeys, s.identity);
+  // The key authenticates the caller to the gateway only; upstreams never see it.
+  if (s.rt.apiKeyHeader.length > 0) removeHeader(REQUEST_HEADERS, s.rt.apiKeyHeader);
+  if (!known) {
+    s.refuse(Outcome.Unauthenticated, 'Unauthorized: no credentials this gateway accepts', challenge(s));
+    return HEADERS_STOP;
+  }
+  if (method != 'POST') {
+    // GET opens the 2025-11-25 notification stream and DELETE ends a session: both belong to the control service.
+    s.method = method != null ? method : '';
+    s.service = cfg.control;
+    s.toolLabel = 'stream';
+    s.decision = 'allow';
+    setRouting(s);
+    return HEADERS_CONTINUE;
+  }
+  const length = getHeader(REQUEST_HEADERS, 'content-length');
+  if (length != null && length.length > 0 && length.length < 12 && I64.parseInt(length) > cfg.limits.maxBodyBytes) {
+    s.refuse(Outcome.TooLarge, 'Request body larger than ' + cfg.limits.maxBodyBytes.toString() + ' bytes');
+    return HEADERS_STOP;
+  }
+  if (endOfStream) {
+    s.refuse(Outcome.ParseError, 'Parse error: the request has no body');
+    return HEADERS_STOP;
+  }
+  // Held so that the routing headers set once the body is read still reach the router's route choice
+  // (needs allow_on_headers_stop_iteration; without it Envoy would hold the body from this filter too).
+  return HEADERS_STOP;
+}
+
+/** on_request_body in gateway mode. */
+export function gatewayRequestBody(s: Stream, size: i32, endOfStream: bool): u32 {
+  if (s.decided) return s.outcome == Outcome.Forwarded ? DATA_CONTINUE : DATA_STOP_NO_BUFFER;
+  const limits = s.rt.config.limits;
+  if (size > limits.maxBodyBytes) {
+    s.refuse(Outcome.TooLarge, 'Request body larger than ' + limits.maxBodyBytes.toString() + ' bytes');
+    return DATA_STOP_NO_BUFFER;
+  }
+  if (!endOfStream) return DATA_STOP_BUFFER;
+  if (!bufferBytes(REQUEST_BODY, size, body)) {
+    s.refuse(Outcome.ParseError, 'Parse error: the request has no body');
+    return DATA_STOP_NO_BUFFER;
+  }
+  judge(s, body.ptr, body.len);
+  release(body);
+  return s.outcome == Outcome.Forwarded ? DATA_CONTINUE : DATA_STOP_NO_BUFFER;
+}
+
+function judge(s: Stream, p: usize, n: i32): void {
+  const cfg = s.rt.config;
+  if (!checkMessage(s, p, n, scan)) return;
+  if (!readMethod(s, p, scan)) return;
+  if (
+    headersDisagree(
+      p,
+      scan,
+      s.method,
+      getHeader(REQUEST_HEADERS, 'mcp-method'),
+      getHeader(REQUEST_HEADERS, 'mcp-name'),
+      getHeader(REQUEST_HEADERS, 'mcp-protocol-version'),
+      mismatch,
+    )
+  ) {
+    const reply = new Reply();
+    reply.data =
+      '{"mismatch":{"header":' + jsonString(mismatch.header) + ',"body":' + jsonString(mismatch.body) + '}}';
+    s.refuse(Outcome.HeaderMismatch, 'Bad Request: the request headers and body disagree: ' + mismatch.body, reply);
+    return;
+  }
+  s.params = auditParams(cfg.audit.params, p + <usize>scan.params.start, scan.params.end - scan.params.start);
+  let fullTool = '';
+  if (s.method == 'tools/call') {
+    s.toolLabel = 'unknown';
+    const raw = decodeString(p, scan.paramsName, 256);
+    if (raw == null) {
+      s.refuse(Outcome.UnknownTool, 'Invalid params: params.name must be a tool name string');
+      return;
+    }
+    const name = String.UTF8.encode(raw);
+    const err = splitToolName(changetype<usize>(name), name.byteLength, split);
+    let service = '';
+    let tool = '';
+    if (err == ToolNameError.Ok) {
+      service = raw.substring(split.serviceStart, split.serviceStart + split.serviceLen);
+      tool = raw.substring(split.toolStart, split.toolStart + split.toolLen);
+    }
+    if (err != ToolNameError.Ok || !s.rt.hasTool(service, tool)) {
+      s.refuse(Outcome.UnknownTool, 'Unknown tool: ' + raw);
+      return;
+    }
+    s.service = service;
+    s.tool = tool;
+    s.toolLabel = tool;
+    fullTool = service + '__' + tool;
+  } else {
+    s.service = cfg.control;
+    s.toolLabel = methodLabel(s.method);
+  }
+  authorize(cfg.policy!, s.identity, s.method, fullTool, decision);
+  s.rule = decision.ruleName;
+  if (!decision.allowed) {
+    s.decision = 'deny';
+    if (decision.onDeny == OnDeny.Forbidden) {
+      s.refuse(Outcome.Forbidden, 'Forbidden: insufficient scope for ' + (fullTool.length > 0 ? fullTool : s.method), forbidden(decision.scope));
+    } else if (fullTool.length > 0) {
+      s.refuse(Outcome.Denied, 'Unknown tool: ' + fullTool);
+    } else {
+      s.refuse(Outcome.Forbidden, 'Forbidden: ' + s.method + ' is not allowed for this caller');
+    }
+    return;
+  }
+  s.decision = 'allow';
+  if (!withinRateLimits(s, fullTool)) return;
+  setRouting(s);
+}
+
+function withinRateLimits(s: Stream, fullTool: string): bool {
+  const limits = s.rt.config.rateLimits;
+  if (limits == null) return true;
+  const now = nowNanos();
+  const principal = s.identity.principal;
+  let wait = 0;
+  const perPrincipal = limits.perPrincipal;
+  if (perPrincipal != null) wait = take('meshmcp.rl\n' + principal, perPrincipal, now);
+  if (wait == 0 && fullTool.length > 0) {
+    for (let i = 0; i < limits.perTool.length; i++) {
+      const b = limits.perTool[i];
+      if (!globMatch(b.tool, fullTool)) continue;
+      wait = take('meshmcp.rl\n' + principal + '\n' + fullTool, b, now);
+      break;
+    }
+  }
+  if (wait == 0) return true;
+  s.refuse(
+    Outcome.RateLimited,
+    'Too Many Requests: rate limit for ' + principal + ' exceeded; retry after ' + wait.toString() + ' s',
+    new Reply().header('retry-after', wait.toString()),
+  );
+  return false;
+}

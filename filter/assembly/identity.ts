@@ -1,0 +1,141 @@
+// Who is calling: tries the configured identity sources in order (mTLS peer URI SAN, JWT claims jwt_authn left in
+// metadata, an API key compared by SHA-256) and fills an Identity; the first source that yields a principal wins.
+
+import { getHeaderBytes, getProperty, HostBytes, release, REQUEST_HEADERS } from './abi';
+import { ApiKey, IdentityKind, IdentitySource } from './configTypes';
+import { Identity } from './policy';
+import { sha256Hex } from './sha256';
+
+/** Longest principal, group or scope accepted from a token; longer values are ignored (principal: no identity). */
+export const MAX_CLAIM_BYTES: i32 = 256;
+/** Most groups or scopes taken from one token. */
+export const MAX_CLAIM_VALUES: i32 = 64;
+
+const scratch = new HostBytes();
+
+/**
+ * Whether the bytes are Envoy's serialization of a list (pairs whose keys are the items and whose values are empty)
+ * rather than a raw string: the count, the lengths and the NULs must account for every byte exactly.
+ */
+function pairsItems(p: usize, n: i32, out: string[]): bool {
+  if (n < 4) return false;
+  const count = <i32>load<u32>(p);
+  if (count < 0 || count > 4096 || 4 + count * 8 > n) return false;
+  let size = 4 + count * 8;
+  for (let i = 0; i < count; i++) {
+    const kl = <i32>load<u32>(p + 4 + <usize>i * 8);
+    const vl = <i32>load<u32>(p + 8 + <usize>i * 8);
+    if (kl < 0 || vl < 0 || kl > n || vl > n) return false;
+    size += kl + vl + 2;
+    if (size > n) return false;
+  }
+  if (size != n) return false;
+  let data = p + 4 + <usize>count * 8;
+  for (let i = 0; i < count; i++) {
+    const kl = <usize>load<u32>(p + 4 + <usize>i * 8);
+    const vl = <usize>load<u32>(p + 8 + <usize>i * 8);
+    if (load<u8>(data + kl) != 0 || load<u8>(data + kl + 1 + vl) != 0) return false;
+    data += kl + vl + 2;
+  }
+  data = p + 4 + <usize>count * 8;
+  for (let i = 0; i < count; i++) {
+    const kl = <usize>load<u32>(p + 4 + <usize>i * 8);
+    const vl = <usize>load<u32>(p + 8 + <usize>i * 8);
+    if (kl > 0 && <i32>kl <= MAX_CLAIM_BYTES && out.length < MAX_CLAIM_VALUES) {
+      out.push(String.UTF8.decodeUnsafe(data, kl));
+    }
+    data += kl + vl + 2;
+  }
+  return true;
+}
+
+/** A claim's values: a list claim's items, or a string claim (split on spaces when `spaces`). */
+export function claimValues(p: usize, n: i32, spaces: bool, out: string[]): void {
+  if (n <= 0 || pairsItems(p, n, out)) return;
+  if (!spaces) {
+    if (n <= MAX_CLAIM_BYTES && out.length < MAX_CLAIM_VALUES) out.push(String.UTF8.decodeUnsafe(p, <usize>n));
+    return;
+  }
+  let start = 0;
+  for (let i = 0; i <= n; i++) {
+    if (i < n && load<u8>(p + <usize>i) != 0x20) continue;
+    const len = i - start;
+    if (len > 0 && len <= MAX_CLAIM_BYTES && out.length < MAX_CLAIM_VALUES) {
+      out.push(String.UTF8.decodeUnsafe(p + <usize>start, <usize>len));
+    }
+    start = i + 1;
+  }
+}
+
+/** Printable, bounded: a principal that is neither cannot name a caller. */
+function plausiblePrincipal(p: usize, n: i32): bool {
+  if (n <= 0 || n > MAX_CLAIM_BYTES) return false;
+  for (let i = 0; i < n; i++) if (load<u8>(p + <usize>i) < 0x20) return false;
+  return true;
+}
+
+function jwtPath(source: IdentitySource, claim: string): string[] {
+  const path = ['metadata', 'filter_metadata', 'envoy.filters.http.jwt_authn', source.metadataKey];
+  const parts = claim.split('.');
+  for (let i = 0; i < parts.length; i++) path.push(parts[i]);
+  return path;
+}
+
+function fromMtls(source: IdentitySource, out: Identity): bool {
+  if (!getProperty(['connection', 'uri_san_peer_certificate'], scratch)) return false;
+  let ok = plausiblePrincipal(scratch.ptr, scratch.len);
+  if (ok) {
+    const san = String.UTF8.decodeUnsafe(scratch.ptr, <usize>scratch.len);
+    ok = san.startsWith(source.sanPrefix);
+    if (ok) {
+      out.principal = san;
+      out.source = 'mtls';
+    }
+  }
+  release(scratch);
+  return ok;
+}
+
+function fromJwt(source: IdentitySource, out: Identity): bool {
+  if (!getProperty(jwtPath(source, source.principalClaim), scratch)) return false;
+  const ok = plausiblePrincipal(scratch.ptr, scratch.len);
+  if (ok) out.principal = String.UTF8.decodeUnsafe(scratch.ptr, <usize>scratch.len);
+  release(scratch);
+  if (!ok) return false;
+  out.source = 'jwt';
+  for (let i = 0; i < source.groupsClaims.length; i++) {
+    if (!getProperty(jwtPath(source, source.groupsClaims[i]), scratch)) continue;
+    claimValues(scratch.ptr, scratch.len, false, out.groups);
+    release(scratch);
+  }
+  if (getProperty(jwtPath(source, source.scopeClaim), scratch)) {
+    claimValues(scratch.ptr, scratch.len, true, out.scopes);
+    release(scratch);
+  }
+  return true;
+}
+
+function fromApiKey(source: IdentitySource, keys: Map<string, ApiKey>, out: Identity): bool {
+  if (!getHeaderBytes(REQUEST_HEADERS, source.header, scratch)) return false;
+  const digest = sha256Hex(scratch.ptr, scratch.len);
+  release(scratch);
+  if (!keys.has(digest)) return false;
+  const key = keys.get(digest);
+  out.principal = key.principal;
+  out.groups = key.groups.slice(0);
+  out.source = 'apiKey';
+  return true;
+}
+
+/** Fills out from the first source that names the caller; false when none does (the caller gets 401). */
+export function resolveIdentity(sources: IdentitySource[], keys: Map<string, ApiKey>, out: Identity): bool {
+  for (let i = 0; i < sources.length; i++) {
+    const s = sources[i];
+    let found = false;
+    if (s.kind == IdentityKind.Mtls) found = fromMtls(s, out);
+    else if (s.kind == IdentityKind.Jwt) found = fromJwt(s, out);
+    else found = fromApiKey(s, keys, out);
+    if (found) return true;
+  }
+  return false;
+}

@@ -1,0 +1,62 @@
+// One JSON-RPC message, checked before anything acts on it: the scanner's verdict (well-formed, bounded, one object),
+// then the JSON-RPC 2.0 shape both modes need (jsonrpc "2.0", a string or number id, an object params, a method).
+
+import { Outcome } from './errors';
+import { JsonKind, ScanError, ScanResult, scanMessage } from './jsonScanner';
+import { decodeString, equalsAscii } from './jsonString';
+import { Stream } from './stream';
+
+/** Longest method name accepted; MCP's are a few dozen bytes. */
+const MAX_METHOD_BYTES: i32 = 128;
+/** Longest id echoed back in an error body. */
+const MAX_ID_BYTES: i32 = 256;
+
+/** Scans the body and checks the envelope; on failure the stream has been refused and false is returned. */
+export function checkMessage(s: Stream, p: usize, n: i32, scan: ScanResult): bool {
+  const limits = s.rt.config.limits;
+  const e = scanMessage(p, n, limits.maxBodyBytes, limits.maxDepth, scan);
+  if (e != ScanError.Ok) {
+    const at = ' at byte ' + scan.errorOffset.toString();
+    if (e == ScanError.TooLarge) s.refuse(Outcome.TooLarge, 'Request body larger than ' + limits.maxBodyBytes.toString() + ' bytes');
+    else if (e == ScanError.Batch) s.refuse(Outcome.InvalidRequest, 'Invalid Request: JSON-RPC batches are not supported');
+    else if (e == ScanError.NotObject) s.refuse(Outcome.InvalidRequest, 'Invalid Request: the body is not a JSON-RPC message');
+    else if (e == ScanError.TooDeep)
+      s.refuse(Outcome.InvalidRequest, 'Invalid Request: nested deeper than ' + limits.maxDepth.toString() + at);
+    else if (e == ScanError.DuplicateKey) s.refuse(Outcome.InvalidRequest, 'Invalid Request: duplicate member' + at);
+    else if (e == ScanError.BadUtf8) s.refuse(Outcome.ParseError, 'Parse error: invalid UTF-8' + at);
+    else if (e == ScanError.Empty) s.refuse(Outcome.ParseError, 'Parse error: the request has no body');
+    else s.refuse(Outcome.ParseError, 'Parse error: invalid JSON' + at);
+    return false;
+  }
+  const id = scan.id;
+  if (id.present) {
+    if ((id.kind != JsonKind.String && id.kind != JsonKind.Number) || id.end - id.start > MAX_ID_BYTES) {
+      s.refuse(Outcome.InvalidRequest, 'Invalid Request: "id" must be a string or a number');
+      return false;
+    }
+    s.idJson = String.UTF8.decodeUnsafe(p + <usize>id.start, <usize>(id.end - id.start));
+  }
+  if (!equalsAscii(p, scan.jsonrpc, '2.0')) {
+    s.refuse(Outcome.InvalidRequest, 'Invalid Request: "jsonrpc" must be "2.0"');
+    return false;
+  }
+  if (scan.params.present && scan.params.kind != JsonKind.Object) {
+    s.refuse(Outcome.InvalidRequest, 'Invalid Request: "params" must be an object');
+    return false;
+  }
+  return true;
+}
+
+/** Decodes the method into s.method; refuses messages without one (responses are not requests a client POSTs here). */
+export function readMethod(s: Stream, p: usize, scan: ScanResult): bool {
+  const m = scan.method.present ? decodeString(p, scan.method, MAX_METHOD_BYTES) : null;
+  if (m == null || m.length == 0) {
+    s.refuse(
+      Outcome.InvalidRequest,
+      scan.method.present ? 'Invalid Request: "method" must be a short string' : 'Invalid Request: the body has no method',
+    );
+    return false;
+  }
+  s.method = m;
+  return true;
+}

@@ -1,0 +1,41 @@
+// What one accepted configuration becomes for the streams that use it: the parsed Config plus lookup tables built
+// once in on_configure (services by route name, tool sets, API keys by digest), so no request rebuilds them.
+
+import { ApiKey, Config, IdentityKind, Mode, Service } from './configTypes';
+
+export class Runtime {
+  config: Config;
+  services: Map<string, Service> = new Map();
+  tools: Map<string, Set<string>> = new Map();
+  apiKeys: Map<string, ApiKey> = new Map();
+  /** Lower-case API key header, stripped from every request; empty when no apiKey source is configured. */
+  apiKeyHeader: string = '';
+  /** Metric name prefix for the mode. */
+  metricPrefix: string = '';
+  gateway: bool = false;
+
+  constructor(config: Config) {
+    this.config = config;
+    const gateway = config.mode == Mode.Gateway;
+    this.gateway = gateway;
+    this.metricPrefix = gateway ? 'mcp_gateway' : 'mcp_inbound';
+    for (let i = 0; i < config.services.length; i++) {
+      const s = config.services[i];
+      this.services.set(s.name, s);
+      const set = new Set<string>();
+      for (let j = 0; j < s.tools.length; j++) set.add(s.tools[j]);
+      this.tools.set(s.name, set);
+    }
+    for (let i = 0; i < config.identity.length; i++) {
+      const source = config.identity[i];
+      if (source.kind != IdentityKind.ApiKey) continue;
+      this.apiKeyHeader = source.header;
+      for (let j = 0; j < source.keys.length; j++) this.apiKeys.set(source.keys[j].sha256, source.keys[j]);
+    }
+  }
+
+  /** Whether the routing table has this tool for this service. */
+  hasTool(service: string, tool: string): bool {
+    return this.tools.has(service) && this.tools.get(service).has(tool);
+  }
+}

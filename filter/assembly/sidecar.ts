@@ -1,0 +1,119 @@
+// Sidecar mode (a pod's istio-proxy, inbound on the MCP port): only the listed peers (the gateway's and the control
+// service's SPIFFE ids) get through; bodies get the same scan and limits; each tools/call is metered per tool.
+// Headers are let through at once: nothing here changes routing, so this mode also works where Envoy turns a
+// headers StopIteration into StopAll (Istio's WasmPlugin cannot set allow_on_headers_stop_iteration).
+
+import {
+  bufferBytes,
+  DATA_CONTINUE,
+  DATA_STOP_BUFFER,
+  DATA_STOP_NO_BUFFER,
+  getHeader,
+  getProperty,
+  HEADERS_CONTINUE,
+  HEADERS_STOP,
+  HostBytes,
+  nowNanos,
+  release,
+  REQUEST_BODY,
+  REQUEST_HEADERS,
+} from './abi';
+import { Outcome } from './errors';
+import { ScanResult } from './jsonScanner';
+import { decodeString } from './jsonString';
+import { checkMessage, readMethod } from './message';
+import { methodLabel } from './metering';
+import { auditParams, Stream } from './stream';
+import { splitToolName, ToolNameError, ToolSplit } from './toolName';
+
+const body = new HostBytes();
+const peer = new HostBytes();
+const scan = new ScanResult();
+const split = new ToolSplit();
+
+function peerSan(): string {
+  if (!getProperty(['connection', 'uri_san_peer_certificate'], peer)) return '';
+  const san = peer.len > 0 && peer.len <= 512 ? String.UTF8.decodeUnsafe(peer.ptr, <usize>peer.len) : '';
+  release(peer);
+  return san;
+}
+
+/** on_request_headers in sidecar mode. */
+export function sidecarRequestHeaders(s: Stream, endOfStream: bool): u32 {
+  s.start = nowNanos();
+  s.mcp = true;
+  const cfg = s.rt.config;
+  s.service = cfg.services.length > 0 ? cfg.services[0].name : '';
+  const rid = getHeader(REQUEST_HEADERS, 'x-meshmcp-request-id');
+  const envoyId = getHeader(REQUEST_HEADERS, 'x-request-id');
+  s.requestId = rid != null ? rid : envoyId != null ? envoyId : s.start.toString(16);
+  const san = peerSan();
+  s.identity.principal = san;
+  s.identity.source = 'mtls';
+  if (san.length == 0 || !cfg.acceptedPeers.includes(san)) {
+    s.toolLabel = 'unknown';
+    s.refuse(
+      Outcome.Forbidden,
+      san.length == 0 ? 'Forbidden: this port accepts only mTLS peers' : 'Forbidden: peer ' + san + ' may not call this port',
+    );
+    return HEADERS_STOP;
+  }
+  // The gateway names the end caller; the peer list above is what makes that header trustworthy.
+  const principal = getHeader(REQUEST_HEADERS, 'x-meshmcp-principal');
+  if (principal != null && principal.length > 0) {
+    s.identity.principal = principal;
+    s.identity.source = 'gateway';
+  }
+  const method = getHeader(REQUEST_HEADERS, ':method');
+  if (method != 'POST' || endOfStream) {
+    s.method = method != null ? method : '';
+    s.toolLabel = 'stream';
+    s.decided = true;
+    return HEADERS_CONTINUE;
+  }
+  const length = getHeader(REQUEST_HEADERS, 'content-length');
+  if (length != null && length.length > 0 && length.length < 12 && I64.parseInt(length) > cfg.limits.maxBodyBytes) {
+    s.refuse(Outcome.TooLarge, 'Request body larger than ' + cfg.limits.maxBodyBytes.toString() + ' bytes');
+    return HEADERS_STOP;
+  }
+  return HEADERS_CONTINUE;
+}
+
+/** on_request_body in sidecar mode. */
+export function sidecarRequestBody(s: Stream, size: i32, endOfStream: bool): u32 {
+  if (s.decided) return s.outcome == Outcome.Forwarded ? DATA_CONTINUE : DATA_STOP_NO_BUFFER;
+  const limits = s.rt.config.limits;
+  if (size > limits.maxBodyBytes) {
+    s.refuse(Outcome.TooLarge, 'Request body larger than ' + limits.maxBodyBytes.toString() + ' bytes');
+    return DATA_STOP_NO_BUFFER;
+  }
+  if (!endOfStream) return DATA_STOP_BUFFER;
+  if (!bufferBytes(REQUEST_BODY, size, body)) {
+    s.refuse(Outcome.ParseError, 'Parse error: the request has no body');
+    return DATA_STOP_NO_BUFFER;
+  }
+  const p = body.ptr;
+  if (checkMessage(s, p, body.len, scan) && readMethod(s, p, scan)) {
+    s.decided = true;
+    s.decision = 'allow';
+    s.params = auditParams(s.rt.config.audit.params, p + <usize>scan.params.start, scan.params.end - scan.params.start);
+    s.toolLabel = methodLabel(s.method);
+    if (s.method == 'tools/call') label(s, p);
+  }
+  release(body);
+  return s.outcome == Outcome.Forwarded ? DATA_CONTINUE : DATA_STOP_NO_BUFFER;
+}
+
+/** The tool label: a tool this service lists, else `unknown` (the sidecar answers those itself). */
+function label(s: Stream, p: usize): void {
+  s.toolLabel = 'unknown';
+  const raw = decodeString(p, scan.paramsName, 256);
+  if (raw == null) return;
+  const name = String.UTF8.encode(raw);
+  if (splitToolName(changetype<usize>(name), name.byteLength, split) != ToolNameError.Ok) return;
+  const service = raw.substring(split.serviceStart, split.serviceStart + split.serviceLen);
+  const tool = raw.substring(split.toolStart, split.toolStart + split.toolLen);
+  if (service != s.service || !s.rt.hasTool(service, tool)) return;
+  s.tool = tool;
+  s.toolLabel = tool;
+}

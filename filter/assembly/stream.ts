@@ -1,0 +1,89 @@
+// Per-stream state shared by the gateway and sidecar handlers, and what happens when a stream ends: one metering
+// update and one audit line, in on_log (after the response, so durations run to the response's end).
+
+import { log, nowNanos } from './abi';
+import { AuditRecord, auditLine } from './audit';
+import { AuditParams, LogLevel } from './configTypes';
+import { Outcome, outcomeLabel, Reply, sendError } from './errors';
+import { meterDenial, meterRequest } from './metering';
+import { Identity } from './policy';
+import { Runtime } from './runtime';
+import { sha256Hex } from './sha256';
+
+export class Stream {
+  rt: Runtime;
+  start: u64 = 0;
+  /** Set once the request was judged (a reply sent or headers set for the router). */
+  decided: bool = false;
+  /** An MCP request, metered and audited when the stream ends (not, e.g., the protected resource metadata). */
+  mcp: bool = false;
+  outcome: Outcome = Outcome.Forwarded;
+  identity: Identity = new Identity();
+  requestId: string = '';
+  /** Raw JSON of the request id for error bodies. */
+  idJson: string = 'null';
+  method: string = '';
+  service: string = '';
+  /** The tool within its service (`get_health`), empty for other methods. */
+  tool: string = '';
+  /** The metric tool label: the tool, `unknown`, or the method's label. */
+  toolLabel: string = '';
+  params: string = '';
+  decision: string = '';
+  rule: string = '';
+  upstreamStatus: u32 = 0;
+
+  constructor(rt: Runtime) {
+    this.rt = rt;
+  }
+
+  /** Ends the request with a JSON-RPC error local response; the caller returns Stop. */
+  refuse(o: Outcome, message: string, reply: Reply = new Reply()): void {
+    this.outcome = o;
+    this.decided = true;
+    if (this.decision.length == 0) this.decision = 'deny';
+    sendError(o, this.idJson, message, reply);
+  }
+}
+
+/** The audit line's params members for the raw JSON params at [p, p+n), per audit.params. */
+export function auditParams(mode: AuditParams, p: usize, n: i32): string {
+  if (n <= 0) return '';
+  if (mode == AuditParams.Hash) return '"params_sha256":"' + sha256Hex(p, n) + '"';
+  // Full params are the scanner-validated JSON itself; past 16 KiB a line would swamp the log, so it falls back.
+  if (mode == AuditParams.Full && n <= 16384) return '"params":' + String.UTF8.decodeUnsafe(p, <usize>n);
+  if (mode == AuditParams.Full) return '"params_truncated":true,"params_sha256":"' + sha256Hex(p, n) + '"';
+  return '"params_bytes":' + n.toString();
+}
+
+/** on_log: meter and audit the stream if it carried an MCP request. */
+export function finishStream(s: Stream): void {
+  if (!s.mcp) return;
+  const end = nowNanos();
+  const durationMs = end > s.start ? (end - s.start) / 1000000 : 0;
+  const status = outcomeLabel(s.outcome, s.upstreamStatus);
+  const service = s.service.length > 0 ? s.service : 'unknown';
+  const tool = s.toolLabel.length > 0 ? s.toolLabel : 'unknown';
+  const prefix = s.rt.metricPrefix;
+  if (s.outcome != Outcome.Forwarded) meterDenial(prefix, service, tool, status);
+  meterRequest(prefix, service, tool, status, durationMs);
+  const audit = s.rt.config.audit;
+  if (audit.logLevel == LogLevel.Off) return;
+  const r = new AuditRecord();
+  r.timestamp = end;
+  r.mode = s.rt.gateway ? 'gateway' : 'sidecar';
+  r.requestId = s.requestId;
+  r.client = s.identity.principal;
+  r.clientSource = s.identity.source;
+  r.groups = s.identity.groups;
+  r.method = s.method;
+  r.service = s.service;
+  r.tool = s.tool;
+  r.params = s.params;
+  r.decision = s.decision.length > 0 ? s.decision : s.outcome == Outcome.Forwarded ? 'allow' : 'deny';
+  r.rule = s.rule;
+  r.status = status;
+  r.httpStatus = s.upstreamStatus;
+  r.durationMs = durationMs;
+  log(<u32>audit.logLevel, auditLine(r));
+}
