@@ -2,6 +2,7 @@
 
 import { BufferType, LogLevel } from './abi.js';
 import { RootContext } from './context.js';
+import { HttpStream, type StreamOpen } from './httpStream.js';
 import { toBytes } from './memory.js';
 import { type MetricSnapshot, MetricStore } from './metrics.js';
 import { mergeProperties, type PropertyMap } from './properties.js';
@@ -12,6 +13,7 @@ import { Wasm, type WasmModule } from './wasmApi.js';
 
 export { FilterDataStatus, FilterHeadersStatus, LogLevel, MetricType, WasmResult } from './abi.js';
 export type { LocalReply } from './context.js';
+export type { HttpResponse, HttpStream, Step, StreamOpen } from './httpStream.js';
 export { decodeInt64, deserializePairs, encodeBool, encodeInt64, type HeaderPairs, serializePairs } from './memory.js';
 export type { MetricSnapshot } from './metrics.js';
 export type { PropertyMap, PropertyValue } from './properties.js';
@@ -41,6 +43,10 @@ export interface PluginOptions {
   now?: () => bigint;
   /** Shared data outlives a plugin in Envoy (it is per process and vm_id); pass one to share it between plugins. */
   sharedData?: SharedData;
+  /** Called with every log line as it is written (e.g. to print audit lines). */
+  onLog?: (entry: LogEntry) => void;
+  /** Keep only the newest lines in `logs`, so a long-running host does not grow without bound. Default: all. */
+  logLimit?: number;
 }
 
 export interface Plugin {
@@ -49,10 +55,15 @@ export interface Plugin {
   readonly logs: LogEntry[];
   /** Runs one stream; workers are picked round-robin unless one is named. */
   runStream(input: StreamInput, worker?: number): StreamResult;
+  /** Opens a stream to feed event by event (on_context_create has run); call its finish() when it ends. */
+  openStream(input: StreamOpen, worker?: number): HttpStream;
   /** A new plugin configuration, checked first on a canary VM as Envoy does: false keeps the old one everywhere. */
   configure(configuration: string): boolean;
   /** Fires proxy_on_tick once on every VM that asked for ticks. */
   tick(): void;
+  /** Real timers: proxy_on_tick on each VM at the period it set, until stopTicks() or close(). */
+  startTicks(): void;
+  stopTicks(): void;
   metrics(): Record<string, MetricSnapshot>;
   prometheus(): string;
   sharedData(key: string): SharedEntry | undefined;
@@ -91,9 +102,15 @@ export async function createPlugin(
     queues: new SharedQueues(),
     metrics,
     now: options.now ?? (() => BigInt(Date.now()) * 1_000_000n),
-    log: (entry) => logs.push(entry),
+    log: (entry) => {
+      logs.push(entry);
+      if (options.logLimit !== undefined && logs.length > options.logLimit)
+        logs.splice(0, logs.length - options.logLimit);
+      options.onLog?.(entry);
+    },
     properties: attributes,
     queueReady: (owner, token) => pending.push({ owner, token }),
+    tickPeriodChanged: (vm) => arm(vm),
   };
   const vmConfiguration = toBytes(options.vmConfiguration ?? '');
   const streamOptions = {
@@ -139,6 +156,28 @@ export async function createPlugin(
   };
 
   const vms: WorkerVm[] = [];
+  // Envoy runs one tick timer per root context on its worker's dispatcher; here one per VM (its current root).
+  const timers = new Map<WorkerVm, ReturnType<typeof setTimeout>>();
+  let ticking = false;
+  const tickVm = (vm: WorkerVm) => {
+    const root = vm.contexts.get(vm.rootId);
+    if (root && !vm.failure && vm.tickPeriodMs > 0) vm.call(root, 'proxy_on_tick', vm.rootId);
+  };
+  function arm(vm: WorkerVm): void {
+    clearTimeout(timers.get(vm));
+    timers.delete(vm);
+    if (!ticking || !vms.includes(vm) || vm.failure || vm.tickPeriodMs <= 0) return;
+    const timer = setTimeout(() => {
+      timers.delete(vm);
+      tickVm(vm);
+      drainQueues();
+      if (!timers.has(vm)) arm(vm);
+    }, vm.tickPeriodMs);
+    // Ticks alone should not keep a process (or a test run) alive.
+    timer.unref();
+    timers.set(vm, timer);
+  }
+
   for (let i = 0; i < Math.max(1, options.workers ?? 1); i++) {
     const vm = WorkerVm.start(module, i, common);
     const started = startRoot(vm, configuration);
@@ -149,16 +188,24 @@ export async function createPlugin(
   drainQueues();
 
   let next = 0;
+  const pick = (worker: number | undefined): WorkerVm => {
+    const index = worker ?? next++ % vms.length;
+    const vm = vms[index];
+    if (!vm) throw new RangeError(`no worker ${index}; this plugin has ${vms.length}`);
+    return vm;
+  };
   return {
     workers: vms.length,
     logs,
     runStream(input, worker) {
-      const index = worker ?? next++ % vms.length;
-      const vm = vms[index];
-      if (!vm) throw new RangeError(`no worker ${index}; this plugin has ${vms.length}`);
+      const vm = pick(worker);
       const result = runStream(vm, vm.rootId, input, streamOptions, attributes);
       drainQueues();
       return result;
+    },
+    openStream(input, worker) {
+      const vm = pick(worker);
+      return new HttpStream(vm, vm.rootId, input, streamOptions, attributes, drainQueues);
     },
     configure(config) {
       const canary = WorkerVm.start(module, -1, common);
@@ -186,17 +233,24 @@ export async function createPlugin(
       return true;
     },
     tick() {
-      for (const vm of vms) {
-        const root = vm.contexts.get(vm.rootId);
-        if (root && !vm.failure && vm.tickPeriodMs > 0) vm.call(root, 'proxy_on_tick', vm.rootId);
-      }
+      for (const vm of vms) tickVm(vm);
       drainQueues();
+    },
+    startTicks() {
+      ticking = true;
+      for (const vm of vms) arm(vm);
+    },
+    stopTicks() {
+      ticking = false;
+      for (const vm of vms) arm(vm);
     },
     metrics: () => metrics.snapshot(),
     prometheus: () => metrics.prometheus(),
     sharedData: (key) => common.shared.get(vmId, key),
     failure: (worker) => vms[worker]?.failure,
     close() {
+      ticking = false;
+      for (const vm of vms) arm(vm);
       for (const vm of vms) stopRoot(vm, vm.rootId);
     },
   };

@@ -3,13 +3,13 @@
 import { WasmResult } from './abi.js';
 import { encodeBool, encodeInt64, serializePairs, toBytes } from './memory.js';
 
-export type PropertyValue = string | number | bigint | boolean | Uint8Array | PropertyMap;
+export type PropertyValue = string | number | bigint | boolean | Uint8Array | string[] | PropertyMap;
 export interface PropertyMap {
   [segment: string]: PropertyValue;
 }
 
 function isMap(value: PropertyValue | undefined): value is PropertyMap {
-  return typeof value === 'object' && value !== null && !(value instanceof Uint8Array);
+  return typeof value === 'object' && value !== null && !(value instanceof Uint8Array) && !Array.isArray(value);
 }
 
 /** The ABI sends a path as NUL-separated segments, so a segment may itself contain dots. */
@@ -51,6 +51,9 @@ export function encodeProperty(value: PropertyValue): { result: WasmResult; byte
     new DataView(bytes.buffer).setFloat64(0, value, true);
     return { result: WasmResult.Ok, bytes };
   }
+  // A list (a JWT groups claim) serializes as pairs whose keys are the items and whose values are empty, as Envoy's
+  // serializeValue does for a CEL list.
+  if (Array.isArray(value)) return { result: WasmResult.Ok, bytes: serializePairs(value.map((item) => [item, ''])) };
   // A string map (headers, labels) serializes as pairs; Envoy would send nested messages as protobuf bytes,
   // which this host does not produce: ask for a leaf instead.
   const entries = Object.entries(value);

@@ -34,6 +34,8 @@ export interface VmShared {
   /** Attributes that are not stream-specific: node, plugin name, user-supplied properties. */
   properties: () => PropertyMap;
   queueReady: (owner: QueueOwner, token: number) => void;
+  /** A VM asked for a new tick period; the timer driver re-arms it. */
+  tickPeriodChanged?: (vm: WorkerVm) => void;
 }
 
 /** Checks what Envoy checks before linking: the ABI marker, then every import, then memory and an allocator. */
@@ -197,6 +199,7 @@ export class WorkerVm implements ImportHost {
 
   setTickPeriod(ms: number): void {
     this.tickPeriodMs = ms;
+    this.common.tickPeriodChanged?.(this);
   }
 
   stopNextIteration(): void {

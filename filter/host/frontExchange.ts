@@ -1,0 +1,243 @@
+// One client request through the front: the phased filter stream, routing, the upstream call and the client reply.
+
+import { type Agent, type ClientRequest, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import {
+  header,
+  requestHasNoBody,
+  requestPairs,
+  responseHasNoBody,
+  responsePairs,
+  routeNotFound,
+  streamTimeout,
+  upstreamReset,
+  upstreamTimeout,
+  wirePairs,
+} from './frontHeaders.js';
+import type { HttpResponse, HttpStream, Step } from './httpStream.js';
+import type { Plugin } from './index.js';
+import type { HeaderPairs } from './memory.js';
+import type { PropertyMap } from './properties.js';
+
+export interface Upstream {
+  host: string;
+  port: number;
+}
+
+export interface ExchangeSettings {
+  plugin: Plugin;
+  upstreams: Record<string, Upstream>;
+  defaultUpstream: Upstream | undefined;
+  /** The request header the route is chosen on (the filter sets it; a VirtualService matches it in the mesh). */
+  routeHeader: string;
+  agent: Agent;
+  timeoutMs: number;
+  streamProperties: ((req: IncomingMessage) => PropertyMap) | undefined;
+}
+
+const empty = new Uint8Array();
+const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+export class Exchange {
+  private readonly stream: HttpStream;
+  private upstream: ClientRequest | undefined;
+  private upstreamRes: IncomingMessage | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private routed = false;
+  private aborted = false;
+  private done = false;
+
+  constructor(
+    private readonly settings: ExchangeSettings,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+  ) {
+    this.stream = settings.plugin.openStream({
+      headers: requestPairs(req),
+      properties: settings.streamProperties?.(req) ?? {},
+    });
+  }
+
+  start(): void {
+    const { req, res, stream } = this;
+    // 'close' comes once: after the response finished, or when the client went away first.
+    res.on('close', () => this.close());
+    if (this.settings.timeoutMs > 0) this.timer = setTimeout(() => this.timeout(), this.settings.timeoutMs);
+    const noBody = requestHasNoBody(req);
+    this.onRequest(stream.requestHeaders(noBody));
+    if (noBody) {
+      req.resume();
+      return;
+    }
+    req.on('data', (chunk: Buffer) => this.onRequest(stream.requestData(chunk, false)));
+    // As Envoy's HTTP/1 codec, the end of the body arrives as an empty chunk carrying end_of_stream.
+    req.on('end', () => this.onRequest(stream.requestData(empty, true)));
+  }
+
+  private onRequest(step: Step): void {
+    if (this.done) return;
+    if (step.kind === 'localReply') {
+      this.reply(step.response);
+      return;
+    }
+    if (step.kind === 'reset') {
+      this.reset();
+      return;
+    }
+    if (step.kind !== 'forward') return;
+    if (step.headers && !this.route(step.headers)) return;
+    const upstream = this.upstream;
+    if (!upstream || upstream.destroyed) return;
+    if (step.data.length > 0 && !upstream.write(step.data)) {
+      this.req.pause();
+      upstream.once('drain', () => this.req.resume());
+    }
+    if (step.endOfStream) upstream.end();
+  }
+
+  /** The router: the route is chosen on the headers as the filter released them. */
+  private route(headers: HeaderPairs): boolean {
+    this.routed = true;
+    const { upstreams, defaultUpstream, routeHeader, agent } = this.settings;
+    const service = header(headers, routeHeader);
+    const target =
+      service === undefined ? defaultUpstream : Object.hasOwn(upstreams, service) ? upstreams[service] : undefined;
+    if (!target) {
+      this.onResponse(this.stream.localReply(routeNotFound()));
+      return false;
+    }
+    const upstream = request({
+      host: target.host,
+      port: target.port,
+      method: header(headers, ':method') ?? 'GET',
+      path: header(headers, ':path') ?? '/',
+      headers: ['host', header(headers, ':authority') ?? `${target.host}:${target.port}`, ...wirePairs(headers)],
+      setHost: false,
+      agent,
+    });
+    upstream.on('response', (res) => this.onUpstreamResponse(res));
+    upstream.on('error', (error: NodeJS.ErrnoException) => this.onUpstreamError(error));
+    this.upstream = upstream;
+    return true;
+  }
+
+  private onUpstreamResponse(ures: IncomingMessage): void {
+    if (this.done) {
+      ures.resume();
+      return;
+    }
+    this.upstreamRes = ures;
+    const method = this.req.method ?? 'GET';
+    const noBody = responseHasNoBody(method, ures);
+    ures.on('close', () => {
+      if (!ures.complete) this.upstreamBroken();
+    });
+    this.onResponse(this.stream.responseHeaders(responsePairs(ures), noBody));
+    if (noBody) {
+      ures.resume();
+      return;
+    }
+    ures.on('data', (chunk: Buffer) => this.onResponse(this.stream.responseData(chunk, false)));
+    ures.on('end', () => this.onResponse(this.stream.responseData(empty, true)));
+  }
+
+  private onResponse(step: Step): void {
+    if (this.done) return;
+    const { res } = this;
+    if (step.kind === 'localReply') {
+      this.reply(step.response);
+      return;
+    }
+    if (step.kind === 'reset') {
+      this.reset();
+      return;
+    }
+    // Nothing can release a stalled body once its headers are out; Envoy would reset after its idle timeout.
+    if (step.kind === 'stalled' && res.headersSent) {
+      this.reset();
+      return;
+    }
+    if (step.kind !== 'forward') return;
+    if (step.headers) {
+      res.writeHead(Number(header(step.headers, ':status') ?? 200), wirePairs(step.headers));
+      // Event streams must reach the client now, not with the first body chunk.
+      if (!step.endOfStream) res.flushHeaders();
+    }
+    if (step.data.length > 0 && !res.write(step.data)) {
+      this.upstreamRes?.pause();
+      res.once('drain', () => this.upstreamRes?.resume());
+    }
+    if (step.endOfStream) res.end();
+  }
+
+  /** A local reply: the client gets it whole; a call still in flight upstream is abandoned. */
+  private reply(response: HttpResponse): void {
+    this.clearTimer();
+    this.abortUpstream();
+    const { res } = this;
+    if (res.headersSent) {
+      this.reset();
+      return;
+    }
+    // The filter may have rewritten the body in its response callbacks; the length sent is the length written.
+    res.writeHead(response.status, [
+      ...wirePairs(response.headers, ['content-length']),
+      'content-length',
+      String(response.body.length),
+    ]);
+    res.end(response.body);
+  }
+
+  private reset(): void {
+    this.clearTimer();
+    this.abortUpstream();
+    this.res.destroy();
+  }
+
+  private onUpstreamError(error: NodeJS.ErrnoException): void {
+    if (this.done || this.aborted || this.upstreamRes) return;
+    const reason = CONNECT_FAILURES.has(error.code ?? '') ? 'connection failure' : 'connection termination';
+    this.onResponse(this.stream.localReply(upstreamReset(reason)));
+  }
+
+  /** The upstream went away mid-response: replace what the client has not seen yet, or reset. */
+  private upstreamBroken(): void {
+    if (this.done || this.aborted) return;
+    if (this.res.headersSent) {
+      this.reset();
+      return;
+    }
+    this.onResponse(this.stream.localReply(upstreamReset('connection termination')));
+  }
+
+  /**
+   * One deadline for the exchange, until response headers reach the client: a request the filter still holds is a
+   * stream timeout (408), a request the upstream has not answered is an upstream timeout (504). A response that
+   * has started may stream on (server-sent events).
+   */
+  private timeout(): void {
+    this.timer = undefined;
+    if (this.done || this.res.headersSent) return;
+    this.abortUpstream();
+    this.onResponse(this.stream.localReply(this.routed ? upstreamTimeout() : streamTimeout()));
+  }
+
+  private clearTimer(): void {
+    if (this.timer === undefined) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private abortUpstream(): void {
+    if (!this.upstream || this.upstream.destroyed) return;
+    this.aborted = true;
+    this.upstream.destroy();
+  }
+
+  private close(): void {
+    if (this.done) return;
+    this.done = true;
+    this.clearTimer();
+    if (!this.res.writableFinished || (this.upstreamRes && !this.upstreamRes.complete)) this.abortUpstream();
+    this.stream.finish();
+  }
+}
