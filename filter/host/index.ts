@@ -4,7 +4,7 @@ import { BufferType, LogLevel } from './abi.js';
 import { RootContext } from './context.js';
 import { HttpStream, type StreamOpen } from './httpStream.js';
 import { toBytes } from './memory.js';
-import { type MetricSnapshot, MetricStore } from './metrics.js';
+import { type MetricSnapshot, MetricStore, type StatsTag } from './metrics.js';
 import { mergeProperties, type PropertyMap } from './properties.js';
 import { type QueueOwner, SharedData, type SharedEntry, SharedQueues } from './sharedData.js';
 import { runStream, type StreamInput, type StreamResult } from './stream.js';
@@ -15,7 +15,7 @@ export { FilterDataStatus, FilterHeadersStatus, LogLevel, MetricType, WasmResult
 export type { LocalReply } from './context.js';
 export type { HttpResponse, HttpStream, Step, StreamOpen } from './httpStream.js';
 export { decodeInt64, deserializePairs, encodeBool, encodeInt64, type HeaderPairs, serializePairs } from './memory.js';
-export type { MetricSnapshot } from './metrics.js';
+export type { MetricSnapshot, StatsTag } from './metrics.js';
 export type { PropertyMap, PropertyValue } from './properties.js';
 export { SharedData } from './sharedData.js';
 export type { ForwardedRequest, HttpMessage, StreamInput, StreamResult } from './stream.js';
@@ -43,6 +43,8 @@ export interface PluginOptions {
   now?: () => bigint;
   /** Shared data outlives a plugin in Envoy (it is per process and vm_id); pass one to share it between plugins. */
   sharedData?: SharedData;
+  /** Envoy's stats_config.stats_tags: regexes that turn stat name segments into Prometheus labels. */
+  statsTags?: StatsTag[];
   /** Called with every log line as it is written (e.g. to print audit lines). */
   onLog?: (entry: LogEntry) => void;
   /** Keep only the newest lines in `logs`, so a long-running host does not grow without bound. Default: all. */
@@ -69,6 +71,11 @@ export interface Plugin {
   sharedData(key: string): SharedEntry | undefined;
   /** Why a worker's VM failed, if it did. */
   failure(worker: number): string | undefined;
+  /**
+   * Calls one of the module's exports in a worker's root context, with the host's trap handling (a trap fails that
+   * VM). For tests that drive a module past its usual entry points, e.g. to show what a trap does to later requests.
+   */
+  callExport(worker: number, name: string, ...args: number[]): number | undefined;
   /** Shuts root contexts down (on_done, then on_delete). */
   close(): void;
 }
@@ -245,9 +252,15 @@ export async function createPlugin(
       for (const vm of vms) arm(vm);
     },
     metrics: () => metrics.snapshot(),
-    prometheus: () => metrics.prometheus(),
+    prometheus: () => metrics.prometheus(options.statsTags),
     sharedData: (key) => common.shared.get(vmId, key),
     failure: (worker) => vms[worker]?.failure,
+    callExport(worker, name, ...args) {
+      const vm = vms[worker];
+      const root = vm?.contexts.get(vm.rootId);
+      if (!vm || !root) throw new RangeError(`no worker ${worker}; this plugin has ${vms.length}`);
+      return vm.call(root, name, ...args).value;
+    },
     close() {
       ticking = false;
       for (const vm of vms) arm(vm);

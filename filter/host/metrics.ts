@@ -51,27 +51,77 @@ export class MetricStore {
 
   /**
    * Prometheus text as Envoy's /stats/prometheus writes custom-namespace stats: the `wasmcustom.` prefix is dropped
-   * and no `envoy_` prefix is added, so `wasmcustom.mcp_requests_total` is exported as `mcp_requests_total`.
+   * and no `envoy_` prefix is added, so `wasmcustom.mcp_requests_total` is exported as `mcp_requests_total`. Tags
+   * (Envoy's `stats_config.stats_tags`) turn name segments into labels: each regex's first capture group is cut from
+   * the name and its second is the label value, every regex matched against the original name.
    */
-  prometheus(): string {
-    const lines: string[] = [];
-    for (const [name, stat] of [...this.stats].sort(([a], [b]) => a.localeCompare(b))) {
+  prometheus(tags: StatsTag[] = []): string {
+    const compiled = tags.map((t) => ({ name: t.tag_name, re: new RegExp(t.regex, 'd') }));
+    const families = new Map<string, { type: MetricType; series: Array<{ labels: string; stat: Stat }> }>();
+    for (const [full, stat] of [...this.stats].sort(([a], [b]) => a.localeCompare(b))) {
+      const { name, labels } = extractTags(full, compiled);
       const metric = name.slice(CUSTOM_NAMESPACE.length + 1).replace(/[^a-zA-Z0-9_]/g, '_');
-      if (stat.type === MetricType.Histogram) {
-        lines.push(`# TYPE ${metric} histogram`);
-        for (const le of BUCKETS) {
-          lines.push(`${metric}_bucket{le="${le}"} ${stat.samples.filter((s) => s <= le).length}`);
+      let family = families.get(metric);
+      if (!family) {
+        family = { type: stat.type, series: [] };
+        families.set(metric, family);
+      }
+      family.series.push({ labels, stat });
+    }
+    const lines: string[] = [];
+    for (const [metric, family] of families) {
+      const type =
+        family.type === MetricType.Histogram ? 'histogram' : family.type === MetricType.Counter ? 'counter' : 'gauge';
+      lines.push(`# TYPE ${metric} ${type}`);
+      for (const { labels, stat } of family.series) {
+        const plain = labels ? `{${labels}}` : '';
+        if (stat.type !== MetricType.Histogram) {
+          lines.push(`${metric}${plain} ${stat.value}`);
+          continue;
         }
-        lines.push(`${metric}_bucket{le="+Inf"} ${stat.samples.length}`);
-        lines.push(`${metric}_sum ${stat.samples.reduce((a, b) => a + b, 0)}`);
-        lines.push(`${metric}_count ${stat.samples.length}`);
-      } else {
-        lines.push(`# TYPE ${metric} ${stat.type === MetricType.Counter ? 'counter' : 'gauge'}`);
-        lines.push(`${metric} ${stat.value}`);
+        const sep = labels ? `${labels},` : '';
+        for (const le of BUCKETS) {
+          lines.push(`${metric}_bucket{${sep}le="${le}"} ${stat.samples.filter((s) => s <= le).length}`);
+        }
+        lines.push(`${metric}_bucket{${sep}le="+Inf"} ${stat.samples.length}`);
+        lines.push(`${metric}_sum${plain} ${stat.samples.reduce((a, b) => a + b, 0)}`);
+        lines.push(`${metric}_count${plain} ${stat.samples.length}`);
       }
     }
     return lines.length ? `${lines.join('\n')}\n` : '';
   }
+}
+
+/** One entry of Envoy's `stats_config.stats_tags` (the same field names, so the file can go into a bootstrap). */
+export interface StatsTag {
+  tag_name: string;
+  regex: string;
+}
+
+function escapeLabel(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+/** Envoy's TagExtractorStdRegexImpl: every extractor sees the original name; the removals are applied together. */
+function extractTags(full: string, tags: Array<{ name: string; re: RegExp }>): { name: string; labels: string } {
+  const cuts: Array<[number, number]> = [];
+  const labels: string[] = [];
+  for (const { name, re } of tags) {
+    const m = re.exec(full);
+    const cut = m?.indices?.[1];
+    if (!m || !cut || m[2] === undefined) continue;
+    cuts.push([cut[0], cut[1]]);
+    labels.push(`${name}="${escapeLabel(m[2])}"`);
+  }
+  let name = '';
+  let at = 0;
+  for (const [s, e] of cuts.sort((a, b) => a[0] - b[0])) {
+    if (s < at) continue;
+    name += full.slice(at, s);
+    at = e;
+  }
+  name += full.slice(at);
+  return { name, labels: labels.join(',') };
 }
 
 // Envoy encodes the type in the id's low two bits and steps ids by 4.
