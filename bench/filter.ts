@@ -1,0 +1,145 @@
+// Filter size and speed: the release meshmcp.wasm through the proxy-wasm host (filter/host), per whole stream,
+// against the same host running a pass-through module (bench/passthroughModule.ts) to show what the host costs.
+import { readFileSync, statSync } from 'node:fs';
+import {
+  createPlugin,
+  type Plugin,
+  type PropertyMap,
+  type StreamInput,
+  type StreamResult,
+} from '../filter/host/index.js';
+import { passthroughModule } from './passthroughModule.js';
+import { type Figures, round } from './results.js';
+
+const WARMUP = 2000;
+const CALLS = 20_000;
+const BODY_BYTES = 1024;
+
+/** A tools/call whose arguments are padded so the whole JSON body is exactly BODY_BYTES long. */
+export function toolsCallBody(name: string, bytes = BODY_BYTES): string {
+  const make = (pad: string) =>
+    JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: { pad } } });
+  const body = make('x'.repeat(Math.max(0, bytes - make('').length)));
+  if (Buffer.byteLength(body) !== bytes) throw new Error(`tools/call body is ${body.length} bytes, not ${bytes}`);
+  return body;
+}
+
+const upstreamBody = '{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"ok"}]}}';
+const upstreamAnswer = {
+  headers: {
+    ':status': '200',
+    'content-type': 'application/json',
+    'content-length': String(upstreamBody.length),
+  },
+  body: upstreamBody,
+};
+
+function input(body: string, headers: Record<string, string>, properties: PropertyMap = {}): StreamInput {
+  return {
+    request: {
+      headers: {
+        ':method': 'POST',
+        ':path': '/mcp',
+        ':authority': 'mcp.example.com',
+        ':scheme': 'https',
+        'content-type': 'application/json',
+        'content-length': String(Buffer.byteLength(body)),
+        accept: 'application/json, text/event-stream',
+        'x-request-id': 'bench-1',
+        ...headers,
+      },
+      body,
+    },
+    properties,
+    upstream: () => upstreamAnswer,
+  };
+}
+
+/** JWT claims as Envoy's jwt_authn leaves them in dynamic metadata (payload_in_metadata "payload"). */
+const jwt = (claims: PropertyMap): PropertyMap => ({
+  metadata: { filter_metadata: { 'envoy.filters.http.jwt_authn': { payload: claims } } },
+});
+
+/** sam in group sre: the gateway example's sre-all rule allows every tool. */
+const allowed = input(toolsCallBody('payment-service__get_health'), {}, jwt({ sub: 'sam', groups: ['sre'] }));
+/** The API key caller ci-bot (sre-readonly) may not see user-service__query_users: an unknown tool, locally. */
+const denied = input(toolsCallBody('user-service__query_users'), { 'x-api-key': 'test' });
+
+/**
+ * A clock that moves one second per read, so the per-principal token bucket (60, 1/s in the example) refills
+ * between calls and stays full: every call still reads, refills and CAS-writes it, but none is rate limited.
+ */
+function steppingClock(): () => bigint {
+  let ns = 1_790_000_000_000_000_000n;
+  return () => {
+    ns += 1_000_000_000n;
+    return ns;
+  };
+}
+
+async function plugin(wasm: Uint8Array, config: string): Promise<Plugin> {
+  return createPlugin(wasm, config, { allowOnHeadersStopIteration: true, now: steppingClock(), logLimit: 1000 });
+}
+
+const header = (r: StreamResult, name: string) => r.forwarded?.headers.find(([k]) => k.toLowerCase() === name)?.[1];
+
+/** Throws unless the stream went as the figure claims (checked before and after the timed loop). */
+type Check = (r: StreamResult) => string | undefined;
+
+const forwardedTo =
+  (service: string | undefined): Check =>
+  (r) => {
+    if (r.vmFailed || r.localReply || r.stalled || r.reset) return `not forwarded (${r.localReply?.status ?? '-'})`;
+    if (r.response?.status !== 200) return `response status ${r.response?.status}`;
+    if (service !== undefined && header(r, 'x-meshmcp-service') !== service)
+      return `routed to ${header(r, 'x-meshmcp-service')}`;
+    if (r.forwarded?.body.length !== BODY_BYTES) return `forwarded ${r.forwarded?.body.length} body bytes`;
+    return undefined;
+  };
+
+const refused: Check = (r) => {
+  if (r.vmFailed || !r.localReply) return 'not answered locally';
+  const text = Buffer.from(r.response?.body ?? []).toString();
+  if (!text.includes('Unknown tool')) return `reply ${r.localReply.status}: ${text.slice(0, 200)}`;
+  return undefined;
+};
+
+/** Mean microseconds per runStream after WARMUP streams, over CALLS streams timed as one loop. */
+function usPerStream(p: Plugin, what: string, stream: StreamInput, check: Check): number {
+  const verify = (r: StreamResult) => {
+    const problem = check(r);
+    if (problem) throw new Error(`bench ${what}: ${problem}`);
+  };
+  verify(p.runStream(stream));
+  for (let i = 0; i < WARMUP; i++) p.runStream(stream);
+  let last: StreamResult | undefined;
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < CALLS; i++) last = p.runStream(stream);
+  const ns = Number(process.hrtime.bigint() - t0);
+  verify(last!);
+  if (p.failure(0)) throw new Error(`bench ${what}: VM failed: ${p.failure(0)}`);
+  return ns / CALLS / 1000;
+}
+
+export async function benchFilter(root: string): Promise<Figures> {
+  const wasmPath = `${root}filter/build/meshmcp.wasm`;
+  const wasm = readFileSync(wasmPath);
+  const config = readFileSync(`${root}filter/examples/gateway.json`, 'utf8');
+
+  const host = await plugin(passthroughModule(), config);
+  const hostUs = usPerStream(host, 'pass-through', allowed, forwardedTo(undefined));
+  host.close();
+
+  const filter = await plugin(wasm, config);
+  const allowedUs = usPerStream(filter, 'allowed tools/call', allowed, forwardedTo('payment-service'));
+  const deniedUs = usPerStream(filter, 'denied tools/call', denied, refused);
+  filter.close();
+
+  return {
+    filter_wasm_bytes: { value: statSync(wasmPath).size, unit: 'bytes', goal: '<= 65536' },
+    filter_us_per_tools_call: { value: round(allowedUs), unit: 'µs', goal: '<= 10' },
+    filter_us_per_denied_call: { value: round(deniedUs), unit: 'µs', goal: '<= 10' },
+    host_overhead_us: { value: round(hostUs), unit: 'µs' },
+    filter_us_per_tools_call_net: { value: round(allowedUs - hostUs), unit: 'µs' },
+  };
+}
