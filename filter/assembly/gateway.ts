@@ -7,8 +7,6 @@ import {
   DATA_CONTINUE,
   DATA_STOP_BUFFER,
   DATA_STOP_NO_BUFFER,
-  getHeader,
-  headerNamesWithPrefix,
   HEADERS_CONTINUE,
   HEADERS_STOP,
   HostBytes,
@@ -23,6 +21,7 @@ import { OnDeny } from './configTypes';
 import { globMatch } from './glob';
 import { jsonString, Outcome, Reply } from './errors';
 import { resolveIdentity } from './identity';
+import { readRequestHeaders } from './requestHeaders';
 import { headersDisagree, HeaderMismatch } from './mcpHeaders';
 import { methodLabel } from './metering';
 import { authorize, Decision } from './policy';
@@ -95,13 +94,14 @@ function setRouting(s: Stream): void {
 /** on_request_headers in gateway mode. */
 export function gatewayRequestHeaders(s: Stream, endOfStream: bool): u32 {
   s.start = nowNanos();
+  const h = s.headers;
+  readRequestHeaders(s.rt.apiKeyHeader, h);
   // Contract 3: nothing a client sends may pose as the filter's own headers, whatever happens next.
-  const spoofed = headerNamesWithPrefix(REQUEST_HEADERS, 'x-meshmcp-');
-  for (let i = 0; i < spoofed.length; i++) removeHeader(REQUEST_HEADERS, spoofed[i]);
-  const rid = getHeader(REQUEST_HEADERS, 'x-request-id');
+  for (let i = 0; i < h.internal.length; i++) removeHeader(REQUEST_HEADERS, h.internal[i]);
+  const rid = h.requestId;
   s.requestId = rid != null ? rid : s.start.toString(16);
-  const method = getHeader(REQUEST_HEADERS, ':method');
-  const path = getHeader(REQUEST_HEADERS, ':path');
+  const method = h.method;
+  const path = h.path;
   const cfg = s.rt.config;
   if (path != null && (method == 'GET' || method == 'HEAD') && path.startsWith(PRM_PATH)) {
     // RFC 9728 metadata is what an unauthenticated client reads to learn how to authenticate.
@@ -111,9 +111,9 @@ export function gatewayRequestHeaders(s: Stream, endOfStream: bool): u32 {
     return HEADERS_CONTINUE;
   }
   s.mcp = true;
-  const known = resolveIdentity(cfg.identity, s.rt.apiKeys, s.identity);
+  const known = resolveIdentity(cfg.identity, s.rt.identityPaths, s.rt.apiKeys, h.apiKeyDigest, s.identity);
   // The key authenticates the caller to the gateway only; upstreams never see it.
-  if (s.rt.apiKeyHeader.length > 0) removeHeader(REQUEST_HEADERS, s.rt.apiKeyHeader);
+  if (h.apiKeyDigest != null) removeHeader(REQUEST_HEADERS, s.rt.apiKeyHeader);
   if (!known) {
     s.refuse(Outcome.Unauthenticated, 'Unauthorized: no credentials this gateway accepts', challenge(s));
     return HEADERS_STOP;
@@ -127,7 +127,7 @@ export function gatewayRequestHeaders(s: Stream, endOfStream: bool): u32 {
     setRouting(s);
     return HEADERS_CONTINUE;
   }
-  const length = getHeader(REQUEST_HEADERS, 'content-length');
+  const length = h.contentLength;
   if (length != null && length.length > 0 && length.length < 12 && I64.parseInt(length) > cfg.limits.maxBodyBytes) {
     s.refuse(Outcome.TooLarge, 'Request body larger than ' + cfg.limits.maxBodyBytes.toString() + ' bytes');
     return HEADERS_STOP;
@@ -168,9 +168,9 @@ function judge(s: Stream, p: usize, n: i32): void {
       p,
       scan,
       s.method,
-      getHeader(REQUEST_HEADERS, 'mcp-method'),
-      getHeader(REQUEST_HEADERS, 'mcp-name'),
-      getHeader(REQUEST_HEADERS, 'mcp-protocol-version'),
+      s.headers.mcpMethod,
+      s.headers.mcpName,
+      s.headers.mcpVersion,
       mismatch,
     )
   ) {

@@ -1,10 +1,9 @@
 // Who is calling: tries the configured identity sources in order (mTLS peer URI SAN, JWT claims jwt_authn left in
 // metadata, an API key compared by SHA-256) and fills an Identity; the first source that yields a principal wins.
 
-import { getHeaderBytes, getProperty, HostBytes, release, REQUEST_HEADERS } from './abi';
+import { getProperty, HostBytes, propertyPath, release } from './abi';
 import { ApiKey, IdentityKind, IdentitySource } from './configTypes';
 import { Identity } from './policy';
-import { sha256Hex } from './sha256';
 
 /** Longest principal, group or scope accepted from a token; longer values are ignored (principal: no identity). */
 export const MAX_CLAIM_BYTES: i32 = 256;
@@ -74,15 +73,33 @@ function plausiblePrincipal(p: usize, n: i32): bool {
   return true;
 }
 
-function jwtPath(source: IdentitySource, claim: string): string[] {
+/** The encoded property paths of one source, built once per configuration. */
+export class SourcePaths {
+  principal: ArrayBuffer = new ArrayBuffer(0);
+  groups: ArrayBuffer[] = [];
+  scope: ArrayBuffer = new ArrayBuffer(0);
+}
+
+export const SAN_PATH = propertyPath(['connection', 'uri_san_peer_certificate']);
+
+function jwtPath(source: IdentitySource, claim: string): ArrayBuffer {
   const path = ['metadata', 'filter_metadata', 'envoy.filters.http.jwt_authn', source.metadataKey];
   const parts = claim.split('.');
   for (let i = 0; i < parts.length; i++) path.push(parts[i]);
-  return path;
+  return propertyPath(path);
+}
+
+export function sourcePaths(source: IdentitySource): SourcePaths {
+  const out = new SourcePaths();
+  if (source.kind != IdentityKind.Jwt) return out;
+  out.principal = jwtPath(source, source.principalClaim);
+  for (let i = 0; i < source.groupsClaims.length; i++) out.groups.push(jwtPath(source, source.groupsClaims[i]));
+  out.scope = jwtPath(source, source.scopeClaim);
+  return out;
 }
 
 function fromMtls(source: IdentitySource, out: Identity): bool {
-  if (!getProperty(['connection', 'uri_san_peer_certificate'], scratch)) return false;
+  if (!getProperty(SAN_PATH, scratch)) return false;
   let ok = plausiblePrincipal(scratch.ptr, scratch.len);
   if (ok) {
     const san = String.UTF8.decodeUnsafe(scratch.ptr, <usize>scratch.len);
@@ -96,30 +113,27 @@ function fromMtls(source: IdentitySource, out: Identity): bool {
   return ok;
 }
 
-function fromJwt(source: IdentitySource, out: Identity): bool {
-  if (!getProperty(jwtPath(source, source.principalClaim), scratch)) return false;
+function fromJwt(paths: SourcePaths, out: Identity): bool {
+  if (!getProperty(paths.principal, scratch)) return false;
   const ok = plausiblePrincipal(scratch.ptr, scratch.len);
   if (ok) out.principal = String.UTF8.decodeUnsafe(scratch.ptr, <usize>scratch.len);
   release(scratch);
   if (!ok) return false;
   out.source = 'jwt';
-  for (let i = 0; i < source.groupsClaims.length; i++) {
-    if (!getProperty(jwtPath(source, source.groupsClaims[i]), scratch)) continue;
+  for (let i = 0; i < paths.groups.length; i++) {
+    if (!getProperty(paths.groups[i], scratch)) continue;
     claimValues(scratch.ptr, scratch.len, false, out.groups);
     release(scratch);
   }
-  if (getProperty(jwtPath(source, source.scopeClaim), scratch)) {
+  if (getProperty(paths.scope, scratch)) {
     claimValues(scratch.ptr, scratch.len, true, out.scopes);
     release(scratch);
   }
   return true;
 }
 
-function fromApiKey(source: IdentitySource, keys: Map<string, ApiKey>, out: Identity): bool {
-  if (!getHeaderBytes(REQUEST_HEADERS, source.header, scratch)) return false;
-  const digest = sha256Hex(scratch.ptr, scratch.len);
-  release(scratch);
-  if (!keys.has(digest)) return false;
+function fromApiKey(digest: string | null, keys: Map<string, ApiKey>, out: Identity): bool {
+  if (digest == null || !keys.has(digest)) return false;
   const key = keys.get(digest);
   out.principal = key.principal;
   out.groups = key.groups.slice(0);
@@ -127,14 +141,23 @@ function fromApiKey(source: IdentitySource, keys: Map<string, ApiKey>, out: Iden
   return true;
 }
 
-/** Fills out from the first source that names the caller; false when none does (the caller gets 401). */
-export function resolveIdentity(sources: IdentitySource[], keys: Map<string, ApiKey>, out: Identity): bool {
+/**
+ * Fills out from the first source that names the caller; false when none does (the caller gets 401). keyDigest is
+ * the SHA-256 of the API key header's value, null when the request has none.
+ */
+export function resolveIdentity(
+  sources: IdentitySource[],
+  paths: SourcePaths[],
+  keys: Map<string, ApiKey>,
+  keyDigest: string | null,
+  out: Identity,
+): bool {
   for (let i = 0; i < sources.length; i++) {
     const s = sources[i];
     let found = false;
     if (s.kind == IdentityKind.Mtls) found = fromMtls(s, out);
-    else if (s.kind == IdentityKind.Jwt) found = fromJwt(s, out);
-    else found = fromApiKey(s, keys, out);
+    else if (s.kind == IdentityKind.Jwt) found = fromJwt(paths[i], out);
+    else found = fromApiKey(keyDigest, keys, out);
     if (found) return true;
   }
   return false;

@@ -2,7 +2,7 @@
 // and validates the configuration once in on_configure (false keeps Envoy's last good one); each stream context
 // takes the root's Runtime at creation and hands its callbacks to the gateway or sidecar handlers.
 
-import { getHeader, HEADERS_CONTINUE, HEADERS_STOP, DATA_CONTINUE, DATA_STOP_NO_BUFFER, bufferBytes, HostBytes, log, LOG_ERROR, LOG_INFO, PLUGIN_CONFIGURATION, release, RESPONSE_HEADERS } from './abi';
+import { hostAlloc, resetArena, getHeader, HEADERS_CONTINUE, HEADERS_STOP, DATA_CONTINUE, DATA_STOP_NO_BUFFER, bufferBytes, HostBytes, log, LOG_ERROR, LOG_INFO, PLUGIN_CONFIGURATION, release, RESPONSE_HEADERS } from './abi';
 import { parseConfig } from './config';
 import { Mode } from './configTypes';
 import { Outcome } from './errors';
@@ -19,14 +19,15 @@ const configBytes = new HostBytes();
 export function proxy_abi_version_0_2_1(): void {}
 
 export function malloc(size: usize): usize {
-  return heap.alloc(size);
+  return hostAlloc(size);
 }
 
 export function proxy_on_memory_allocate(size: usize): usize {
-  return heap.alloc(size);
+  return hostAlloc(size);
 }
 
 export function proxy_on_context_create(id: u32, parent: u32): void {
+  resetArena();
   if (parent == 0) {
     roots.set(id, null);
     return;
@@ -42,6 +43,7 @@ export function proxy_on_vm_start(root: u32, size: u32): u32 {
 }
 
 export function proxy_on_configure(root: u32, size: u32): u32 {
+  resetArena();
   if (!bufferBytes(PLUGIN_CONFIGURATION, <i32>size, configBytes)) {
     log(LOG_ERROR, 'meshmcp: configuration rejected: document: empty');
     return 0;
@@ -70,12 +72,14 @@ function unconfigured(id: u32): bool {
 }
 
 export function proxy_on_request_headers(id: u32, headers: u32, endOfStream: u32): u32 {
+  resetArena();
   if (unconfigured(id)) return HEADERS_CONTINUE;
   const s = streams.get(id);
   return s.rt.gateway ? gatewayRequestHeaders(s, endOfStream != 0) : sidecarRequestHeaders(s, endOfStream != 0);
 }
 
 export function proxy_on_request_body(id: u32, size: u32, endOfStream: u32): u32 {
+  resetArena();
   if (unconfigured(id)) return DATA_CONTINUE;
   const s = streams.get(id);
   if (s.outcome != Outcome.Forwarded) return DATA_STOP_NO_BUFFER;
@@ -85,6 +89,7 @@ export function proxy_on_request_body(id: u32, size: u32, endOfStream: u32): u32
 }
 
 export function proxy_on_response_headers(id: u32, headers: u32, endOfStream: u32): u32 {
+  resetArena();
   if (unconfigured(id)) return HEADERS_CONTINUE;
   const status = getHeader(RESPONSE_HEADERS, ':status');
   if (status != null && status.length > 0 && status.length <= 3) streams.get(id).upstreamStatus = <u32>I32.parseInt(status);
@@ -92,6 +97,7 @@ export function proxy_on_response_headers(id: u32, headers: u32, endOfStream: u3
 }
 
 export function proxy_on_log(id: u32): void {
+  resetArena();
   if (!unconfigured(id)) finishStream(streams.get(id));
 }
 
@@ -104,6 +110,7 @@ const COLLECT_EVERY: i32 = 32;
 let sinceCollect: i32 = 0;
 
 export function proxy_on_delete(id: u32): void {
+  resetArena();
   if (streams.has(id)) streams.delete(id);
   else if (roots.has(id)) roots.delete(id);
   if (++sinceCollect >= COLLECT_EVERY) collect();

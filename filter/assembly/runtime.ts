@@ -2,12 +2,15 @@
 // once in on_configure (services by route name, tool sets, API keys by digest), so no request rebuilds them.
 
 import { ApiKey, Config, IdentityKind, Mode, Service } from './configTypes';
+import { SourcePaths, sourcePaths } from './identity';
 
 export class Runtime {
   config: Config;
   services: Map<string, Service> = new Map();
   tools: Map<string, Set<string>> = new Map();
   apiKeys: Map<string, ApiKey> = new Map();
+  /** Encoded property paths per identity source (JWT claims), in config.identity order. */
+  identityPaths: SourcePaths[] = [];
   /** Lower-case API key header, stripped from every request; empty when no apiKey source is configured. */
   apiKeyHeader: string = '';
   /** Metric name prefix for the mode. */
@@ -28,6 +31,7 @@ export class Runtime {
     }
     for (let i = 0; i < config.identity.length; i++) {
       const source = config.identity[i];
+      this.identityPaths.push(sourcePaths(source));
       if (source.kind != IdentityKind.ApiKey) continue;
       this.apiKeyHeader = source.header;
       for (let j = 0; j < source.keys.length; j++) this.apiKeys.set(source.keys[j].sha256, source.keys[j]);

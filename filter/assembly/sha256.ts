@@ -12,23 +12,34 @@ const K: StaticArray<u32> = [
   0xc67178f2,
 ];
 
-const H = new StaticArray<u32>(8);
-const W = new StaticArray<u32>(64);
+// Working state in linear memory, read and written with plain loads and stores: no array bounds checks in the
+// 64-round loop, which is most of the cost.
+const KM = changetype<usize>(K);
+const H = memory.data(32);
+const W = memory.data(256);
 const block = memory.data(64);
 const hex = memory.data(64);
 
+// @ts-ignore: decorator
+@inline
+function w(i: i32): u32 {
+  return load<u32>(W + (<usize>i << 2));
+}
+
 function compress(p: usize): void {
-  for (let i = 0; i < 16; i++) W[i] = bswap<u32>(load<u32>(p + (<usize>i << 2)));
+  for (let i = 0; i < 16; i++) store<u32>(W + (<usize>i << 2), bswap<u32>(load<u32>(p + (<usize>i << 2))));
   for (let i = 16; i < 64; i++) {
-    const a = W[i - 15];
-    const b = W[i - 2];
+    const a = w(i - 15);
+    const b = w(i - 2);
     const s0 = rotr<u32>(a, 7) ^ rotr<u32>(a, 18) ^ (a >>> 3);
     const s1 = rotr<u32>(b, 17) ^ rotr<u32>(b, 19) ^ (b >>> 10);
-    W[i] = W[i - 16] + s0 + W[i - 7] + s1;
+    store<u32>(W + (<usize>i << 2), w(i - 16) + s0 + w(i - 7) + s1);
   }
-  let a = H[0], b = H[1], c = H[2], d = H[3], e = H[4], f = H[5], g = H[6], h = H[7];
+  let a = load<u32>(H), b = load<u32>(H, 4), c = load<u32>(H, 8), d = load<u32>(H, 12);
+  let e = load<u32>(H, 16), f = load<u32>(H, 20), g = load<u32>(H, 24), h = load<u32>(H, 28);
   for (let i = 0; i < 64; i++) {
-    const t1 = h + (rotr<u32>(e, 6) ^ rotr<u32>(e, 11) ^ rotr<u32>(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + W[i];
+    const k = load<u32>(KM + (<usize>i << 2));
+    const t1 = h + (rotr<u32>(e, 6) ^ rotr<u32>(e, 11) ^ rotr<u32>(e, 25)) + ((e & f) ^ (~e & g)) + k + w(i);
     const t2 = (rotr<u32>(a, 2) ^ rotr<u32>(a, 13) ^ rotr<u32>(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
     h = g;
     g = f;
@@ -39,26 +50,26 @@ function compress(p: usize): void {
     b = a;
     a = t1 + t2;
   }
-  H[0] += a;
-  H[1] += b;
-  H[2] += c;
-  H[3] += d;
-  H[4] += e;
-  H[5] += f;
-  H[6] += g;
-  H[7] += h;
+  store<u32>(H, load<u32>(H) + a);
+  store<u32>(H, load<u32>(H, 4) + b, 4);
+  store<u32>(H, load<u32>(H, 8) + c, 8);
+  store<u32>(H, load<u32>(H, 12) + d, 12);
+  store<u32>(H, load<u32>(H, 16) + e, 16);
+  store<u32>(H, load<u32>(H, 20) + f, 20);
+  store<u32>(H, load<u32>(H, 24) + g, 24);
+  store<u32>(H, load<u32>(H, 28) + h, 28);
 }
 
 /** The SHA-256 of the len bytes at ptr, as 64 lower-case hex digits. */
 export function sha256Hex(ptr: usize, len: i32): string {
-  H[0] = 0x6a09e667;
-  H[1] = 0xbb67ae85;
-  H[2] = 0x3c6ef372;
-  H[3] = 0xa54ff53a;
-  H[4] = 0x510e527f;
-  H[5] = 0x9b05688c;
-  H[6] = 0x1f83d9ab;
-  H[7] = 0x5be0cd19;
+  store<u32>(H, 0x6a09e667);
+  store<u32>(H, 0xbb67ae85, 4);
+  store<u32>(H, 0x3c6ef372, 8);
+  store<u32>(H, 0xa54ff53a, 12);
+  store<u32>(H, 0x510e527f, 16);
+  store<u32>(H, 0x9b05688c, 20);
+  store<u32>(H, 0x1f83d9ab, 24);
+  store<u32>(H, 0x5be0cd19, 28);
   let off = 0;
   while (len - off >= 64) {
     compress(ptr + <usize>off);
@@ -76,7 +87,7 @@ export function sha256Hex(ptr: usize, len: i32): string {
   store<u64>(block + 56, bswap<u64>(bits));
   compress(block);
   for (let i = 0; i < 8; i++) {
-    const v = H[i];
+    const v = load<u32>(H + (<usize>i << 2));
     for (let j = 0; j < 8; j++) {
       const nibble = (v >>> (28 - j * 4)) & 15;
       store<u8>(hex + <usize>(i * 8 + j), <u8>(nibble < 10 ? 0x30 + nibble : 0x57 + nibble));

@@ -8,7 +8,6 @@ import {
   DATA_CONTINUE,
   DATA_STOP_BUFFER,
   DATA_STOP_NO_BUFFER,
-  getHeader,
   getProperty,
   HEADERS_CONTINUE,
   HEADERS_STOP,
@@ -16,13 +15,14 @@ import {
   nowNanos,
   release,
   REQUEST_BODY,
-  REQUEST_HEADERS,
 } from './abi';
 import { Outcome } from './errors';
+import { SAN_PATH } from './identity';
 import { ScanResult } from './jsonScanner';
 import { decodeString } from './jsonString';
 import { checkMessage, readMethod } from './message';
 import { methodLabel } from './metering';
+import { readRequestHeaders } from './requestHeaders';
 import { auditParams, Stream } from './stream';
 import { splitToolName, ToolNameError, ToolSplit } from './toolName';
 
@@ -32,7 +32,7 @@ const scan = new ScanResult();
 const split = new ToolSplit();
 
 function peerSan(): string {
-  if (!getProperty(['connection', 'uri_san_peer_certificate'], peer)) return '';
+  if (!getProperty(SAN_PATH, peer)) return '';
   const san = peer.len > 0 && peer.len <= 512 ? String.UTF8.decodeUnsafe(peer.ptr, <usize>peer.len) : '';
   release(peer);
   return san;
@@ -44,8 +44,10 @@ export function sidecarRequestHeaders(s: Stream, endOfStream: bool): u32 {
   s.mcp = true;
   const cfg = s.rt.config;
   s.service = cfg.services.length > 0 ? cfg.services[0].name : '';
-  const rid = getHeader(REQUEST_HEADERS, 'x-meshmcp-request-id');
-  const envoyId = getHeader(REQUEST_HEADERS, 'x-request-id');
+  const h = s.headers;
+  readRequestHeaders('', h);
+  const rid = h.meshRequestId;
+  const envoyId = h.requestId;
   s.requestId = rid != null ? rid : envoyId != null ? envoyId : s.start.toString(16);
   const san = peerSan();
   s.identity.principal = san;
@@ -59,19 +61,19 @@ export function sidecarRequestHeaders(s: Stream, endOfStream: bool): u32 {
     return HEADERS_STOP;
   }
   // The gateway names the end caller; the peer list above is what makes that header trustworthy.
-  const principal = getHeader(REQUEST_HEADERS, 'x-meshmcp-principal');
+  const principal = h.meshPrincipal;
   if (principal != null && principal.length > 0) {
     s.identity.principal = principal;
     s.identity.source = 'gateway';
   }
-  const method = getHeader(REQUEST_HEADERS, ':method');
+  const method = h.method;
   if (method != 'POST' || endOfStream) {
     s.method = method != null ? method : '';
     s.toolLabel = 'stream';
     s.decided = true;
     return HEADERS_CONTINUE;
   }
-  const length = getHeader(REQUEST_HEADERS, 'content-length');
+  const length = h.contentLength;
   if (length != null && length.length > 0 && length.length < 12 && I64.parseInt(length) > cfg.limits.maxBodyBytes) {
     s.refuse(Outcome.TooLarge, 'Request body larger than ' + cfg.limits.maxBodyBytes.toString() + ' bytes');
     return HEADERS_STOP;

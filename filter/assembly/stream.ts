@@ -7,6 +7,7 @@ import { AuditParams, LogLevel } from './configTypes';
 import { Outcome, outcomeLabel, Reply, sendError } from './errors';
 import { meterDenial, meterRequest } from './metering';
 import { Identity } from './policy';
+import { RequestHeaders } from './requestHeaders';
 import { Runtime } from './runtime';
 import { sha256Hex } from './sha256';
 
@@ -19,6 +20,7 @@ export class Stream {
   mcp: bool = false;
   outcome: Outcome = Outcome.Forwarded;
   identity: Identity = new Identity();
+  headers: RequestHeaders = new RequestHeaders();
   requestId: string = '';
   /** Raw JSON of the request id for error bodies. */
   idJson: string = 'null';

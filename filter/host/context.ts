@@ -3,7 +3,7 @@
 import { BufferType, type MapType, type StreamType, WasmResult } from './abi.js';
 import type { HeaderMap } from './headerMap.js';
 import type { HeaderPairs } from './memory.js';
-import type { PropertyMap } from './properties.js';
+import { lookup, type PropertyMap, type PropertyValue } from './properties.js';
 
 export interface LocalReply {
   status: number;
@@ -65,6 +65,11 @@ export abstract class Context {
 
   /** Attributes visible to proxy_get_property from this context. */
   abstract properties(): PropertyMap;
+
+  /** One attribute by its path; subclasses may answer without building the whole map. */
+  property(segments: string[]): PropertyValue | undefined {
+    return lookup(this.properties(), segments);
+  }
 
   sendLocalResponse(_reply: LocalReply): WasmResult {
     return WasmResult.BadArgument;

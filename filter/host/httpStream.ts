@@ -123,9 +123,11 @@ export class HttpStream {
     private readonly settle: () => void = () => {},
   ) {
     const id = vm.allocContextId();
-    this.ctx = new StreamContext(id, rootId, input.headers, () =>
-      mergeProperties(attributes(), input.properties ?? {}),
-    );
+    let merged: PropertyMap | undefined;
+    this.ctx = new StreamContext(id, rootId, input.headers, () => {
+      merged ??= mergeProperties(attributes(), input.properties ?? {});
+      return merged;
+    });
     vm.contexts.set(id, this.ctx);
     if (!vm.failure) vm.call(this.ctx, 'proxy_on_context_create', id, rootId);
     this.settle();

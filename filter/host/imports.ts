@@ -4,7 +4,7 @@ import { BUFFER_TYPE_MAX, type BufferType, LogLevel, MAP_TYPE_MAX, type MapType,
 import type { Context } from './context.js';
 import { AbiError, deserializePairs, type ModuleMemory, serializePairs, toBytes } from './memory.js';
 import type { VmMetrics } from './metrics.js';
-import { encodeProperty, lookup, splitPath } from './properties.js';
+import { encodeProperty, splitPath } from './properties.js';
 import type { QueueOwner, SharedData, SharedQueues } from './sharedData.js';
 import { wasiFunctions } from './wasi.js';
 import type { WasmImports } from './wasmApi.js';
@@ -83,7 +83,7 @@ export function buildImports(host: ImportHost): WasmImports {
         m().copyOut(stored, u(ptrPtr), u(sizePtr));
         return WasmResult.Ok;
       }
-      const value = lookup(context.properties(), splitPath(raw));
+      const value = context.property(splitPath(raw));
       if (value === undefined) return WasmResult.NotFound;
       const encoded = encodeProperty(value);
       if (!encoded.bytes) return encoded.result;
@@ -206,7 +206,7 @@ export function buildImports(host: ImportHost): WasmImports {
       if (from + len > 0xffffffff) return WasmResult.BadArgument;
       // Reads past the end are clipped, and an empty read leaves the out-params untouched.
       if (from + len > buffer.data.length) len = Math.max(0, buffer.data.length - from);
-      if (len > 0) m().copyOut(buffer.data.slice(from, from + len), u(ptrPtr), u(sizePtr));
+      if (len > 0) m().copyOut(buffer.data.subarray(from, from + len), u(ptrPtr), u(sizePtr));
       return WasmResult.Ok;
     },
     proxy_set_buffer_bytes: (type: number, start: number, length: number, ptr: number, size: number) =>

@@ -95,12 +95,13 @@ export async function createPlugin(
   const metrics = new MetricStore();
   const pending: Array<{ owner: QueueOwner; token: number }> = [];
   const vmId = options.vmId ?? '';
-  const attributes = (): PropertyMap =>
-    mergeProperties(options.properties ?? {}, {
-      plugin_name: options.name ?? '',
-      plugin_root_id: options.rootId ?? '',
-      plugin_vm_id: vmId,
-    });
+  // Fixed for the plugin's life, so merged once rather than on every proxy_get_property.
+  const attributeMap = mergeProperties(options.properties ?? {}, {
+    plugin_name: options.name ?? '',
+    plugin_root_id: options.rootId ?? '',
+    plugin_vm_id: vmId,
+  });
+  const attributes = (): PropertyMap => attributeMap;
   const common: VmShared = {
     vmId,
     logLevel: options.logLevel ?? LogLevel.Info,

@@ -89,10 +89,20 @@ export class ModuleMemory {
     private readonly allocate: (size: number) => number,
   ) {}
 
+  // Views are rebuilt only when memory.grow has replaced the buffer, not on every host call.
+  private buffer: ArrayBuffer | undefined;
+  private bytes = new Uint8Array(0);
+  private view = new DataView(new ArrayBuffer(0));
+
   private check(ptr: number, len: number): Uint8Array {
-    const bytes = new Uint8Array(this.memory.buffer);
-    if (ptr < 0 || len < 0 || ptr + len > bytes.length) throw new AbiError(WasmResult.InvalidMemoryAccess);
-    return bytes;
+    const buffer = this.memory.buffer;
+    if (buffer !== this.buffer) {
+      this.buffer = buffer;
+      this.bytes = new Uint8Array(buffer);
+      this.view = new DataView(buffer);
+    }
+    if (ptr < 0 || len < 0 || ptr + len > this.bytes.length) throw new AbiError(WasmResult.InvalidMemoryAccess);
+    return this.bytes;
   }
 
   read(ptr: number, len: number): Uint8Array {
@@ -100,7 +110,7 @@ export class ModuleMemory {
   }
 
   readText(ptr: number, len: number): string {
-    return toText(this.read(ptr, len));
+    return toText(this.check(ptr, len).subarray(ptr, ptr + len));
   }
 
   write(ptr: number, data: Uint8Array): void {
@@ -109,12 +119,12 @@ export class ModuleMemory {
 
   writeU32(ptr: number, value: number): void {
     this.check(ptr, 4);
-    new DataView(this.memory.buffer).setUint32(ptr, value >>> 0, true);
+    this.view.setUint32(ptr, value >>> 0, true);
   }
 
   writeU64(ptr: number, value: bigint): void {
     this.check(ptr, 8);
-    new DataView(this.memory.buffer).setBigUint64(ptr, BigInt.asUintN(64, value), true);
+    this.view.setBigUint64(ptr, BigInt.asUintN(64, value), true);
   }
 
   /** copyToPointerSize: the module's allocator owns the copy; empty data writes (0, 0) without allocating. */

@@ -4,7 +4,7 @@ import { BufferType, MapType, StreamType, WasmResult } from './abi.js';
 import { Context, HostBuffer, type LocalReply } from './context.js';
 import { HeaderMap } from './headerMap.js';
 import type { HeaderPairs } from './memory.js';
-import { mergeProperties, type PropertyMap } from './properties.js';
+import { lookup, mergeProperties, type PropertyMap, type PropertyValue } from './properties.js';
 
 /** An HTTP stream context: request/response maps and bodies, local reply capture, continue/close requests. */
 export class StreamContext extends Context {
@@ -63,6 +63,12 @@ export class StreamContext extends Context {
       };
     }
     return mergeProperties(this.attributes(), own);
+  }
+
+  /** request.* and response.* read the live header maps; everything else comes from the stream's fixed attributes. */
+  override property(segments: string[]): PropertyValue | undefined {
+    if (segments[0] === 'request' || segments[0] === 'response') return lookup(this.properties(), segments);
+    return lookup(this.attributes(), segments);
   }
 
   /** The first reply wins; Envoy sends it once the running callback returns. */

@@ -1,0 +1,90 @@
+// The request headers the filter needs, read in one pass over the serialized header map in on_request_headers:
+// one host call instead of one per header, and the names of client-supplied x-meshmcp-* headers to remove.
+
+import { headerPairs, HostBytes, release, REQUEST_HEADERS } from './abi';
+import { sha256Hex } from './sha256';
+
+const pairs = new HostBytes();
+const PREFIX = 'x-meshmcp-';
+
+export class RequestHeaders {
+  method: string | null = null;
+  path: string | null = null;
+  requestId: string | null = null;
+  contentLength: string | null = null;
+  mcpMethod: string | null = null;
+  mcpName: string | null = null;
+  mcpVersion: string | null = null;
+  /** SHA-256 (hex) of the configured API key header's raw value: the key itself is never kept. */
+  apiKeyDigest: string | null = null;
+  /** The gateway's x-meshmcp-principal / -request-id (read in sidecar mode). */
+  meshPrincipal: string | null = null;
+  meshRequestId: string | null = null;
+  /** Names of x-meshmcp-* headers present, in the case they were sent. */
+  internal: string[] = [];
+}
+
+/** Whether the k bytes at p equal name, ignoring ASCII case (Envoy lower-cases names; the host may not). */
+function nameIs(p: usize, k: i32, name: string): bool {
+  if (k != name.length) return false;
+  for (let i = 0; i < k; i++) {
+    let c = <u32>load<u8>(p + <usize>i);
+    if (c - 0x41 < 26) c += 32;
+    if (c != <u32>name.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+function startsWithPrefix(p: usize, k: i32): bool {
+  if (k < PREFIX.length) return false;
+  for (let i = 0; i < PREFIX.length; i++) {
+    let c = <u32>load<u8>(p + <usize>i);
+    if (c - 0x41 < 26) c += 32;
+    if (c != <u32>PREFIX.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** Fills out from the request header map; apiKeyHeader is the configured key header (lower case), or empty. */
+export function readRequestHeaders(apiKeyHeader: string, out: RequestHeaders): void {
+  if (!headerPairs(REQUEST_HEADERS, pairs)) return;
+  const base = pairs.ptr;
+  const size = pairs.len;
+  if (base == 0 || size < 4) {
+    release(pairs);
+    return;
+  }
+  const count = <i32>load<u32>(base);
+  let data = base + 4 + <usize>count * 8;
+  const end = base + <usize>size;
+  for (let i = 0; i < count; i++) {
+    const kl = <i32>load<u32>(base + 4 + <usize>i * 8);
+    const vl = <i32>load<u32>(base + 8 + <usize>i * 8);
+    if (data + <usize>kl + <usize>vl + 2 > end) break;
+    const vp = data + <usize>kl + 1;
+    const c0 = <u32>load<u8>(data);
+    // The first byte narrows the names worth comparing.
+    if (c0 == 0x3a) {
+      if (nameIs(data, kl, ':method')) out.method = String.UTF8.decodeUnsafe(vp, <usize>vl);
+      else if (nameIs(data, kl, ':path')) out.path = String.UTF8.decodeUnsafe(vp, <usize>vl);
+    } else if (c0 == 0x78 || c0 == 0x58) {
+      if (startsWithPrefix(data, kl)) {
+        const name = String.UTF8.decodeUnsafe(data, <usize>kl);
+        out.internal.push(name);
+        if (nameIs(data, kl, 'x-meshmcp-principal')) out.meshPrincipal = String.UTF8.decodeUnsafe(vp, <usize>vl);
+        else if (nameIs(data, kl, 'x-meshmcp-request-id')) out.meshRequestId = String.UTF8.decodeUnsafe(vp, <usize>vl);
+      } else if (nameIs(data, kl, 'x-request-id')) out.requestId = String.UTF8.decodeUnsafe(vp, <usize>vl);
+    } else if (c0 == 0x6d || c0 == 0x4d) {
+      if (nameIs(data, kl, 'mcp-method')) out.mcpMethod = String.UTF8.decodeUnsafe(vp, <usize>vl);
+      else if (nameIs(data, kl, 'mcp-name')) out.mcpName = String.UTF8.decodeUnsafe(vp, <usize>vl);
+      else if (nameIs(data, kl, 'mcp-protocol-version')) out.mcpVersion = String.UTF8.decodeUnsafe(vp, <usize>vl);
+    } else if (c0 == 0x63 || c0 == 0x43) {
+      if (nameIs(data, kl, 'content-length')) out.contentLength = String.UTF8.decodeUnsafe(vp, <usize>vl);
+    }
+    if (apiKeyHeader.length > 0 && out.apiKeyDigest == null && nameIs(data, kl, apiKeyHeader)) {
+      out.apiKeyDigest = sha256Hex(vp, vl);
+    }
+    data += <usize>kl + <usize>vl + 2;
+  }
+  release(pairs);
+}
