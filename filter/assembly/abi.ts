@@ -116,6 +116,10 @@ function nameBytes(name: string): ArrayBuffer {
   return b;
 }
 
+export function logBytes(level: u32, ptr: usize, len: usize): void {
+  proxy_log(level, ptr, len);
+}
+
 export function log(level: u32, message: string): void {
   const b = utf8(message);
   proxy_log(level, changetype<usize>(b), b.byteLength);

@@ -1,16 +1,10 @@
 // The audit line: one JSON object per MCP request, written with proxy_log when the stream ends, with the seed's
 // fields (timestamp, client, service, tool, params, status, duration_ms) plus request id, method and decision.
 
-import { jsonString } from './errors';
-
-function pad(n: i32, width: i32): string {
-  let s = n.toString();
-  while (s.length < width) s = '0' + s;
-  return s;
-}
+import { JsonOut } from './jsonOut';
 
 /** RFC 3339 UTC with milliseconds, from Unix nanoseconds (civil-from-days, proleptic Gregorian). */
-export function isoTime(nanos: u64): string {
+export function writeIsoTime(out: JsonOut, nanos: u64): void {
   const ms = <i64>(nanos / 1000000);
   const secs = ms / 1000;
   const days = secs / 86400;
@@ -24,22 +18,9 @@ export function isoTime(nanos: u64): string {
   const day = doy - (153 * mp + 2) / 5 + 1;
   const month = mp < 10 ? mp + 3 : mp - 9;
   const year = <i32>(<i64>yoe + era * 400) + (month <= 2 ? 1 : 0);
-  return (
-    pad(year, 4) +
-    '-' +
-    pad(month, 2) +
-    '-' +
-    pad(day, 2) +
-    'T' +
-    pad(sod / 3600, 2) +
-    ':' +
-    pad((sod / 60) % 60, 2) +
-    ':' +
-    pad(sod % 60, 2) +
-    '.' +
-    pad(<i32>(ms % 1000), 3) +
-    'Z'
-  );
+  out.padded(year, 4).raw('-').padded(month, 2).raw('-').padded(day, 2).raw('T');
+  out.padded(sod / 3600, 2).raw(':').padded((sod / 60) % 60, 2).raw(':').padded(sod % 60, 2);
+  out.raw('.').padded(<i32>(ms % 1000), 3).raw('Z');
 }
 
 export class AuditRecord {
@@ -52,8 +33,8 @@ export class AuditRecord {
   method: string = '';
   service: string = '';
   tool: string = '';
-  /** Raw JSON for the params members: `"params_bytes":N`, `"params_sha256":"…"` or `"params":{…}`; empty: none. */
-  params: string = '';
+  /** UTF-8 JSON for the params members: `"params_bytes":N`, `"params_sha256":"…"` or `"params":{…}`; null: none. */
+  params: ArrayBuffer | null = null;
   decision: string = '';
   rule: string = '';
   status: string = '';
@@ -61,25 +42,35 @@ export class AuditRecord {
   durationMs: u64 = 0;
 }
 
-/** The line as one JSON object; members with no value are left out rather than written empty. */
-export function auditLine(r: AuditRecord): string {
-  const parts = new Array<string>();
-  parts.push('{"timestamp":"' + isoTime(r.timestamp) + '","kind":"mcp_audit","mode":"' + r.mode + '"');
-  if (r.requestId.length > 0) parts.push(',"request_id":' + jsonString(r.requestId));
-  parts.push(',"client":' + (r.client.length > 0 ? jsonString(r.client) : 'null'));
-  if (r.clientSource.length > 0) parts.push(',"client_source":"' + r.clientSource + '"');
+const line = new JsonOut(1024);
+
+/** The line as one JSON object in a reused buffer; members with no value are left out rather than written empty. */
+export function auditLine(r: AuditRecord): JsonOut {
+  const o = line.reset();
+  o.raw('{"timestamp":"');
+  writeIsoTime(o, r.timestamp);
+  o.raw('","kind":"mcp_audit","mode":"').raw(r.mode).raw('"');
+  if (r.requestId.length > 0) o.raw(',"request_id":').str(r.requestId);
+  o.raw(',"client":');
+  if (r.client.length > 0) o.str(r.client);
+  else o.raw('null');
+  if (r.clientSource.length > 0) o.raw(',"client_source":"').raw(r.clientSource).raw('"');
   if (r.groups.length > 0) {
-    parts.push(',"groups":[');
-    for (let i = 0; i < r.groups.length; i++) parts.push((i > 0 ? ',' : '') + jsonString(r.groups[i]));
-    parts.push(']');
+    o.raw(',"groups":[');
+    for (let i = 0; i < r.groups.length; i++) {
+      if (i > 0) o.raw(',');
+      o.str(r.groups[i]);
+    }
+    o.raw(']');
   }
-  if (r.method.length > 0) parts.push(',"method":' + jsonString(r.method));
-  if (r.service.length > 0) parts.push(',"service":' + jsonString(r.service));
-  if (r.tool.length > 0) parts.push(',"tool":' + jsonString(r.tool));
-  if (r.params.length > 0) parts.push(',' + r.params);
-  parts.push(',"decision":"' + r.decision + '"');
-  if (r.rule.length > 0) parts.push(',"rule":' + jsonString(r.rule));
-  parts.push(',"status":"' + r.status + '","http_status":' + r.httpStatus.toString());
-  parts.push(',"duration_ms":' + r.durationMs.toString() + '}');
-  return parts.join('');
+  if (r.method.length > 0) o.raw(',"method":').str(r.method);
+  if (r.service.length > 0) o.raw(',"service":').str(r.service);
+  if (r.tool.length > 0) o.raw(',"tool":').str(r.tool);
+  const params = r.params;
+  if (params != null) o.raw(',').bytes(changetype<usize>(params), <usize>params.byteLength);
+  o.raw(',"decision":"').raw(r.decision).raw('"');
+  if (r.rule.length > 0) o.raw(',"rule":').str(r.rule);
+  o.raw(',"status":"').raw(r.status).raw('","http_status":').u64(r.httpStatus);
+  o.raw(',"duration_ms":').u64(r.durationMs).raw('}');
+  return o;
 }

@@ -1,7 +1,7 @@
 // Per-stream state shared by the gateway and sidecar handlers, and what happens when a stream ends: one metering
 // update and one audit line, in on_log (after the response, so durations run to the response's end).
 
-import { log, nowNanos } from './abi';
+import { logBytes, nowNanos } from './abi';
 import { AuditRecord, auditLine } from './audit';
 import { AuditParams, LogLevel } from './configTypes';
 import { Outcome, outcomeLabel, Reply, sendError } from './errors';
@@ -30,7 +30,8 @@ export class Stream {
   tool: string = '';
   /** The metric tool label: the tool, `unknown`, or the method's label. */
   toolLabel: string = '';
-  params: string = '';
+  /** The audit line's params members (see auditParams); null: none. */
+  params: ArrayBuffer | null = null;
   decision: string = '';
   rule: string = '';
   upstreamStatus: u32 = 0;
@@ -48,14 +49,21 @@ export class Stream {
   }
 }
 
-/** The audit line's params members for the raw JSON params at [p, p+n), per audit.params. */
-export function auditParams(mode: AuditParams, p: usize, n: i32): string {
-  if (n <= 0) return '';
-  if (mode == AuditParams.Hash) return '"params_sha256":"' + sha256Hex(p, n) + '"';
+/** The audit line's params members for the raw JSON params at [p, p+n), per audit.params, as UTF-8. */
+export function auditParams(mode: AuditParams, p: usize, n: i32): ArrayBuffer | null {
+  if (n <= 0) return null;
+  if (mode == AuditParams.Hash) return String.UTF8.encode('"params_sha256":"' + sha256Hex(p, n) + '"');
   // Full params are the scanner-validated JSON itself; past 16 KiB a line would swamp the log, so it falls back.
-  if (mode == AuditParams.Full && n <= 16384) return '"params":' + String.UTF8.decodeUnsafe(p, <usize>n);
-  if (mode == AuditParams.Full) return '"params_truncated":true,"params_sha256":"' + sha256Hex(p, n) + '"';
-  return '"params_bytes":' + n.toString();
+  if (mode == AuditParams.Full && n <= 16384) {
+    const head = '"params":';
+    const out = new ArrayBuffer(head.length + n);
+    const q = changetype<usize>(out);
+    for (let i = 0; i < head.length; i++) store<u8>(q + <usize>i, <u8>head.charCodeAt(i));
+    memory.copy(q + <usize>head.length, p, <usize>n);
+    return out;
+  }
+  if (mode == AuditParams.Full) return String.UTF8.encode('"params_truncated":true,"params_sha256":"' + sha256Hex(p, n) + '"');
+  return String.UTF8.encode('"params_bytes":' + n.toString());
 }
 
 /** on_log: meter and audit the stream if it carried an MCP request. */
@@ -87,5 +95,6 @@ export function finishStream(s: Stream): void {
   r.status = status;
   r.httpStatus = s.upstreamStatus;
   r.durationMs = durationMs;
-  log(<u32>audit.logLevel, auditLine(r));
+  const line = auditLine(r);
+  logBytes(<u32>audit.logLevel, line.ptr, line.len);
 }

@@ -47,7 +47,7 @@ export interface PluginOptions {
   statsTags?: StatsTag[];
   /** Called with every log line as it is written (e.g. to print audit lines). */
   onLog?: (entry: LogEntry) => void;
-  /** Keep only the newest lines in `logs`, so a long-running host does not grow without bound. Default: all. */
+  /** Keep the newest lines in `logs` (between logLimit and twice that), so a long-running host does not grow without bound. Default: all. */
   logLimit?: number;
 }
 
@@ -112,7 +112,8 @@ export async function createPlugin(
     now: options.now ?? (() => BigInt(Date.now()) * 1_000_000n),
     log: (entry) => {
       logs.push(entry);
-      if (options.logLimit !== undefined && logs.length > options.logLimit)
+      // Trimmed in batches: dropping one line per push would shift the whole array every time.
+      if (options.logLimit !== undefined && logs.length >= 2 * options.logLimit)
         logs.splice(0, logs.length - options.logLimit);
       options.onLog?.(entry);
     },
