@@ -3,9 +3,7 @@
 // headers the VirtualService routes on. Every refusal is a JSON-RPC error sent as a local response.
 
 import {
-  bufferBytes,
   DATA_CONTINUE,
-  DATA_STOP_BUFFER,
   DATA_STOP_NO_BUFFER,
   HEADERS_CONTINUE,
   HEADERS_STOP,
@@ -13,7 +11,6 @@ import {
   nowNanos,
   release,
   removeHeader,
-  REQUEST_BODY,
   REQUEST_HEADERS,
   setHeader,
 } from './abi';
@@ -26,7 +23,7 @@ import { headersDisagree, HeaderMismatch } from './mcpHeaders';
 import { methodLabel } from './metering';
 import { authorize, Decision } from './policy';
 import { take } from './rateLimit';
-import { checkMessage, readMethod } from './message';
+import { BODY_READY, checkMessage, collectBody, declaredTooLarge, readMethod } from './message';
 import { auditParams, Stream } from './stream';
 import { splitToolName, ToolNameError, ToolSplit } from './toolName';
 import { ScanResult } from './jsonScanner';
@@ -127,11 +124,7 @@ export function gatewayRequestHeaders(s: Stream, endOfStream: bool): u32 {
     setRouting(s);
     return HEADERS_CONTINUE;
   }
-  const length = h.contentLength;
-  if (length != null && length.length > 0 && length.length < 12 && I64.parseInt(length) > cfg.limits.maxBodyBytes) {
-    s.refuse(Outcome.TooLarge, 'Request body larger than ' + cfg.limits.maxBodyBytes.toString() + ' bytes');
-    return HEADERS_STOP;
-  }
+  if (declaredTooLarge(s, h.contentLength)) return HEADERS_STOP;
   if (endOfStream) {
     s.refuse(Outcome.ParseError, 'Parse error: the request has no body');
     return HEADERS_STOP;
@@ -143,17 +136,8 @@ export function gatewayRequestHeaders(s: Stream, endOfStream: bool): u32 {
 
 /** on_request_body in gateway mode. */
 export function gatewayRequestBody(s: Stream, size: i32, endOfStream: bool): u32 {
-  if (s.decided) return s.outcome == Outcome.Forwarded ? DATA_CONTINUE : DATA_STOP_NO_BUFFER;
-  const limits = s.rt.config.limits;
-  if (size > limits.maxBodyBytes) {
-    s.refuse(Outcome.TooLarge, 'Request body larger than ' + limits.maxBodyBytes.toString() + ' bytes');
-    return DATA_STOP_NO_BUFFER;
-  }
-  if (!endOfStream) return DATA_STOP_BUFFER;
-  if (!bufferBytes(REQUEST_BODY, size, body)) {
-    s.refuse(Outcome.ParseError, 'Parse error: the request has no body');
-    return DATA_STOP_NO_BUFFER;
-  }
+  const ready = collectBody(s, size, endOfStream, body);
+  if (ready != BODY_READY) return ready;
   judge(s, body.ptr, body.len);
   release(body);
   return s.outcome == Outcome.Forwarded ? DATA_CONTINUE : DATA_STOP_NO_BUFFER;

@@ -1,6 +1,7 @@
 // One JSON-RPC message, checked before anything acts on it: the scanner's verdict (well-formed, bounded, one object),
 // then the JSON-RPC 2.0 shape both modes need (jsonrpc "2.0", a string or number id, an object params, a method).
 
+import { bufferBytes, DATA_CONTINUE, DATA_STOP_BUFFER, DATA_STOP_NO_BUFFER, HostBytes, REQUEST_BODY } from './abi';
 import { Outcome } from './errors';
 import { JsonKind, ScanError, ScanResult, scanMessage } from './jsonScanner';
 import { decodeString, equalsAscii } from './jsonString';
@@ -59,4 +60,35 @@ export function readMethod(s: Stream, p: usize, scan: ScanResult): bool {
   }
   s.method = m;
   return true;
+}
+
+/** What collectBody answers once the whole body is in `body`; any other value is the callback's return value. */
+export const BODY_READY: u32 = 0xffffffff;
+
+/** Refuses a request whose Content-Length is above the limit, before any body is read. */
+export function declaredTooLarge(s: Stream, contentLength: string | null): bool {
+  const max = s.rt.config.limits.maxBodyBytes;
+  if (contentLength == null || contentLength.length == 0 || contentLength.length >= 12) return false;
+  if (I64.parseInt(contentLength) <= max) return false;
+  s.refuse(Outcome.TooLarge, 'Request body larger than ' + max.toString() + ' bytes');
+  return true;
+}
+
+/**
+ * One on_request_body: keeps buffering until end of stream (413 as soon as the buffer outgrows the limit), then
+ * copies the whole body into `body` and answers BODY_READY.
+ */
+export function collectBody(s: Stream, size: i32, endOfStream: bool, body: HostBytes): u32 {
+  if (s.decided) return s.outcome == Outcome.Forwarded ? DATA_CONTINUE : DATA_STOP_NO_BUFFER;
+  const max = s.rt.config.limits.maxBodyBytes;
+  if (size > max) {
+    s.refuse(Outcome.TooLarge, 'Request body larger than ' + max.toString() + ' bytes');
+    return DATA_STOP_NO_BUFFER;
+  }
+  if (!endOfStream) return DATA_STOP_BUFFER;
+  if (!bufferBytes(REQUEST_BODY, size, body)) {
+    s.refuse(Outcome.ParseError, 'Parse error: the request has no body');
+    return DATA_STOP_NO_BUFFER;
+  }
+  return BODY_READY;
 }

@@ -4,9 +4,7 @@
 // headers StopIteration into StopAll (Istio's WasmPlugin cannot set allow_on_headers_stop_iteration).
 
 import {
-  bufferBytes,
   DATA_CONTINUE,
-  DATA_STOP_BUFFER,
   DATA_STOP_NO_BUFFER,
   getProperty,
   HEADERS_CONTINUE,
@@ -14,13 +12,12 @@ import {
   HostBytes,
   nowNanos,
   release,
-  REQUEST_BODY,
 } from './abi';
 import { Outcome } from './errors';
 import { SAN_PATH } from './identity';
 import { ScanResult } from './jsonScanner';
 import { decodeString } from './jsonString';
-import { checkMessage, readMethod } from './message';
+import { BODY_READY, checkMessage, collectBody, declaredTooLarge, readMethod } from './message';
 import { methodLabel } from './metering';
 import { readRequestHeaders } from './requestHeaders';
 import { auditParams, Stream } from './stream';
@@ -73,27 +70,14 @@ export function sidecarRequestHeaders(s: Stream, endOfStream: bool): u32 {
     s.decided = true;
     return HEADERS_CONTINUE;
   }
-  const length = h.contentLength;
-  if (length != null && length.length > 0 && length.length < 12 && I64.parseInt(length) > cfg.limits.maxBodyBytes) {
-    s.refuse(Outcome.TooLarge, 'Request body larger than ' + cfg.limits.maxBodyBytes.toString() + ' bytes');
-    return HEADERS_STOP;
-  }
+  if (declaredTooLarge(s, h.contentLength)) return HEADERS_STOP;
   return HEADERS_CONTINUE;
 }
 
 /** on_request_body in sidecar mode. */
 export function sidecarRequestBody(s: Stream, size: i32, endOfStream: bool): u32 {
-  if (s.decided) return s.outcome == Outcome.Forwarded ? DATA_CONTINUE : DATA_STOP_NO_BUFFER;
-  const limits = s.rt.config.limits;
-  if (size > limits.maxBodyBytes) {
-    s.refuse(Outcome.TooLarge, 'Request body larger than ' + limits.maxBodyBytes.toString() + ' bytes');
-    return DATA_STOP_NO_BUFFER;
-  }
-  if (!endOfStream) return DATA_STOP_BUFFER;
-  if (!bufferBytes(REQUEST_BODY, size, body)) {
-    s.refuse(Outcome.ParseError, 'Parse error: the request has no body');
-    return DATA_STOP_NO_BUFFER;
-  }
+  const ready = collectBody(s, size, endOfStream, body);
+  if (ready != BODY_READY) return ready;
   const p = body.ptr;
   if (checkMessage(s, p, body.len, scan) && readMethod(s, p, scan)) {
     s.decided = true;

@@ -1,5 +1,7 @@
 // Hand-encodes tiny wasm binaries for load-time checks (there is no wat compiler in the toolchain).
 
+import { name, section, uleb, vec } from '../../bench/wasmBinary.js';
+
 export interface TinyModuleSpec {
   /** Function imports, all of type () -> (). */
   imports?: Array<[module: string, name: string]>;
@@ -10,30 +12,6 @@ export interface TinyModuleSpec {
   allocator?: 'malloc' | 'proxy_on_memory_allocate';
 }
 
-function leb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-function name(s: string): number[] {
-  const bytes = [...Buffer.from(s)];
-  return [...leb(bytes.length), ...bytes];
-}
-
-function vec(items: number[][]): number[] {
-  return [...leb(items.length), ...items.flat()];
-}
-
-function section(id: number, body: number[]): number[] {
-  return [id, ...leb(body.length), ...body];
-}
-
 export function tinyModule(spec: TinyModuleSpec): Uint8Array {
   const imports = spec.imports ?? [];
   const exports = spec.exports ?? [];
@@ -41,8 +19,8 @@ export function tinyModule(spec: TinyModuleSpec): Uint8Array {
   const allocType = [0x60, 0x01, 0x7f, 0x01, 0x7f];
   const defined: number[] = exports.map(() => 0);
   if (spec.allocator) defined.push(1);
-  const exportEntries = exports.map((e, i) => [...name(e), 0x00, ...leb(imports.length + i)]);
-  if (spec.allocator) exportEntries.push([...name(spec.allocator), 0x00, ...leb(imports.length + exports.length)]);
+  const exportEntries = exports.map((e, i) => [...name(e), 0x00, ...uleb(imports.length + i)]);
+  if (spec.allocator) exportEntries.push([...name(spec.allocator), 0x00, ...uleb(imports.length + exports.length)]);
   if (spec.memory) exportEntries.push([...name('memory'), 0x02, 0x00]);
   const bodies = defined.map((type) => (type === 0 ? [0x02, 0x00, 0x0b] : [0x04, 0x00, 0x41, 0x08, 0x0b]));
   const bytes = [
