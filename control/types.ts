@@ -1,0 +1,147 @@
+// The data the control pipeline's stages share (discovery → catalog → render → apply): what discovery finds, the
+// catalog built from it, the gateway policy and render settings, and the resources render produces.
+
+/** One MCP-enabled Service, as discovery (Kubernetes or a static file) found it. */
+export interface DiscoveredService {
+  /** Kubernetes Service name. */
+  name: string;
+  namespace: string;
+  /** In-cluster DNS name, e.g. payment-service-mcp.production.svc.cluster.local (a static file may give any host). */
+  host: string;
+  /** The Service port named `mcp` (default 3000). */
+  port: number;
+  /** Where the catalog collects tools/list, e.g. http://host:port/mcp. */
+  url: string;
+  /** An EndpointSlice lists at least one ready endpoint for the MCP port (static services are always ready). */
+  ready: boolean;
+  /** The Service's selector: the workload labels EnvoyFilter/AuthorizationPolicy select the sidecars by. */
+  selector: Record<string, string>;
+}
+
+/** One tool in the aggregated catalog, named per DESIGN.md contract 1. */
+export interface CatalogTool {
+  /** `<route>__<tool>`, ^[a-zA-Z0-9_-]{1,64}$. */
+  name: string;
+  /** The tool's name on its sidecar. */
+  tool: string;
+  title?: string;
+  description?: string;
+  inputSchema: Record<string, unknown>;
+  outputSchema?: Record<string, unknown>;
+  annotations?: Record<string, unknown>;
+}
+
+export interface ServiceHealth {
+  healthy: boolean;
+  /** ISO time of the last successful tools/list. */
+  lastSuccess?: string;
+  consecutiveFailures: number;
+  /** The last error, when unhealthy. */
+  error?: string;
+}
+
+export interface CatalogService {
+  /**
+   * The `<service>` of tool names and the x-meshmcp-service value: the Service name, or a stable disambiguated
+   * form when two namespaces have a Service of the same name (contract 1).
+   */
+  route: string;
+  name: string;
+  namespace: string;
+  host: string;
+  port: number;
+  selector: Record<string, string>;
+  health: ServiceHealth;
+  /** Sorted by name. */
+  tools: CatalogTool[];
+}
+
+/** The one structure every stage shares: canonical (services sorted by route, tools by name), so equal = no-op. */
+export interface Catalog {
+  services: CatalogService[];
+}
+
+/** Contract 2's identity sources, as filter/config.schema.json defines them. */
+export type IdentitySource =
+  | { mtls: { sanPrefix?: string } }
+  | {
+      jwt: {
+        metadataKey: string;
+        principalClaim?: string;
+        groupsClaims?: string[];
+        scopeClaim?: string;
+      };
+    }
+  | { apiKey: { header: string; keys: Array<{ sha256: string; principal: string; groups?: string[] }> } };
+
+export interface PolicyRule {
+  name?: string;
+  effect: 'allow' | 'deny';
+  principals?: string[];
+  groups?: string[];
+  tools?: string[];
+  methods?: string[];
+  onDeny?: 'unknownTool' | 'forbidden';
+  scope?: string;
+}
+
+export interface Bucket {
+  capacity: number;
+  refillPerSecond: number;
+}
+
+/** What an operator decides for the gateway (a YAML file), rendered into the gateway-mode filter configuration. */
+export interface GatewayPolicy {
+  identity: IdentitySource[];
+  policy: { default?: 'allow' | 'deny'; rules: PolicyRule[] };
+  rateLimits?: { perPrincipal?: Bucket; perTool?: Array<Bucket & { tool: string }> };
+  limits?: { maxBodyBytes?: number; maxDepth?: number };
+  audit?: {
+    params?: 'redact' | 'hash' | 'full';
+    logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'critical' | 'off';
+  };
+  /** RFC 9728 metadata URL named in 401 challenges. */
+  protectedResourceMetadata: string;
+}
+
+/** Where things are in the mesh, for render. */
+export interface RenderSettings {
+  /** Istio root of trust, e.g. cluster.local. */
+  trustDomain: string;
+  gateway: {
+    /** Namespace of the ingress gateway workload (EnvoyFilter GATEWAY lives here). */
+    namespace: string;
+    /** Its workload labels, e.g. { istio: 'ingressgateway' }. */
+    selector: Record<string, string>;
+    /** Its service account, for the SPIFFE id sidecars accept. */
+    serviceAccount: string;
+    /** The Istio Gateway resource the VirtualService binds to, `<namespace>/<name>`. */
+    gatewayRef: string;
+    /** Hostnames clients use for the MCP endpoint. */
+    hosts: string[];
+  };
+  control: {
+    /** Route name of the control service (the filter's `control`), e.g. meshmcp-control. */
+    route: string;
+    namespace: string;
+    host: string;
+    port: number;
+    serviceAccount: string;
+  };
+  /** The filter module: a file inside the proxy image, or an https URL with its sha256. */
+  module: { file: string } | { url: string; sha256: string };
+}
+
+/** A Kubernetes object render produced; plain data, serialisable as YAML. */
+export interface Resource {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  spec?: Record<string, unknown>;
+  data?: Record<string, string>;
+}
