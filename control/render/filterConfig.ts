@@ -1,0 +1,139 @@
+// Contract 2 from the catalog: the gateway-mode filter configuration (routing table, identity, policy, limits) and
+// the sidecar-mode one per service (accepted peers), plus the JSON text Envoy is given.
+
+import type { Catalog, CatalogService, GatewayPolicy, RenderSettings } from '../types.js';
+import { canonicalServices, checkCatalog } from './catalogCheck.js';
+import { RenderError } from './errors.js';
+
+/** One routing-table entry (filter/config.schema.json `$defs/service`). */
+export interface RouteEntry {
+  name: string;
+  namespace: string;
+  host: string;
+  port: number;
+  /** The tools as the sidecar names them, i.e. the part after `<route>__`. */
+  tools: string[];
+}
+
+export interface GatewayFilterConfig {
+  version: 1;
+  mode: 'gateway';
+  control: string;
+  protectedResourceMetadata: string;
+  services: RouteEntry[];
+  identity: GatewayPolicy['identity'];
+  policy: { default: 'allow' | 'deny'; rules: GatewayPolicy['policy']['rules'] };
+  rateLimits?: NonNullable<GatewayPolicy['rateLimits']>;
+  limits?: NonNullable<GatewayPolicy['limits']>;
+  audit?: NonNullable<GatewayPolicy['audit']>;
+}
+
+export interface SidecarFilterConfig {
+  version: 1;
+  mode: 'sidecar';
+  services: RouteEntry[];
+  acceptedPeers: string[];
+  limits?: NonNullable<GatewayPolicy['limits']>;
+  audit?: NonNullable<GatewayPolicy['audit']>;
+}
+
+export type FilterConfig = GatewayFilterConfig | SidecarFilterConfig;
+
+/**
+ * Largest filter configuration render writes. It travels inside one EnvoyFilter (or WasmPlugin), and the API server
+ * refuses objects above ~1.5 MB; 1 MiB leaves room for the rest of the object and its managedFields.
+ */
+export const MAX_FILTER_CONFIG_BYTES = 1024 * 1024;
+
+export const spiffeId = (trustDomain: string, namespace: string, serviceAccount: string): string =>
+  `spiffe://${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
+
+/** The SPIFFE ids a sidecar accepts: the gateway's and the control service's (they may be one identity). */
+export function acceptedPeers(settings: RenderSettings): string[] {
+  const { trustDomain: td, gateway, control } = settings;
+  const ids = [
+    spiffeId(td, gateway.namespace, gateway.serviceAccount),
+    spiffeId(td, control.namespace, control.serviceAccount),
+  ];
+  return [...new Set(ids)];
+}
+
+function routeEntry(service: CatalogService): RouteEntry {
+  return {
+    name: service.route,
+    namespace: service.namespace,
+    host: service.host,
+    port: service.port,
+    tools: service.tools.map((t) => t.tool),
+  };
+}
+
+function limitsAndAudit(
+  policy: Pick<GatewayPolicy, 'limits' | 'audit'> | undefined,
+): Pick<SidecarFilterConfig, 'limits' | 'audit'> {
+  const out: Pick<SidecarFilterConfig, 'limits' | 'audit'> = {};
+  if (policy?.limits !== undefined) out.limits = structuredClone(policy.limits);
+  if (policy?.audit !== undefined) out.audit = structuredClone(policy.audit);
+  return out;
+}
+
+/** The gateway-mode configuration; throws RenderError when the catalog breaks contract 1/2 or the size bound. */
+export function gatewayFilterConfig(
+  catalog: Catalog,
+  policy: GatewayPolicy,
+  settings: RenderSettings,
+): GatewayFilterConfig {
+  checkCatalog(catalog, settings.control.route);
+  const config: GatewayFilterConfig = {
+    version: 1,
+    mode: 'gateway',
+    control: settings.control.route,
+    protectedResourceMetadata: policy.protectedResourceMetadata,
+    services: canonicalServices(catalog).map(routeEntry),
+    identity: structuredClone(policy.identity),
+    // No rule matching means deny unless the operator chose otherwise: secure by default.
+    policy: { default: policy.policy.default ?? 'deny', rules: structuredClone(policy.policy.rules) },
+  };
+  if (policy.rateLimits !== undefined) config.rateLimits = structuredClone(policy.rateLimits);
+  Object.assign(config, limitsAndAudit(policy));
+  const bytes = Buffer.byteLength(filterConfigJson(config));
+  if (bytes > MAX_FILTER_CONFIG_BYTES) {
+    const tools = catalog.services.reduce((n, s) => n + s.tools.length, 0);
+    throw new RenderError(
+      `the gateway filter configuration for ${catalog.services.length} services and ${tools} tools is ${bytes} bytes, ` +
+        `above the ${MAX_FILTER_CONFIG_BYTES}-byte bound that keeps its EnvoyFilter under the API server's ~1.5 MB ` +
+        'object limit; narrow discovery (ALLOWED_NAMESPACES, mcp-enabled labels) or serve fewer tools per service',
+    );
+  }
+  return config;
+}
+
+/** The sidecar-mode configuration of one service: its own routing entry (for per-tool metering) and the peers it accepts. */
+export function sidecarFilterConfig(
+  service: CatalogService,
+  settings: RenderSettings,
+  policy?: Pick<GatewayPolicy, 'limits' | 'audit'>,
+): SidecarFilterConfig {
+  checkCatalog({ services: [service] }, settings.control.route);
+  return {
+    version: 1,
+    mode: 'sidecar',
+    services: canonicalServices({ services: [service] }).map(routeEntry),
+    acceptedPeers: acceptedPeers(settings),
+    ...limitsAndAudit(policy),
+  };
+}
+
+/**
+ * The JSON text the filter reads. One line per top-level key and per routing entry, so a golden diff shows the
+ * service that changed; the filter's parser does not care about layout.
+ */
+export function filterConfigJson(config: FilterConfig): string {
+  const lines = Object.entries(config).map(([key, value]) => {
+    if (Array.isArray(value) && value.length > 0 && (key === 'services' || key === 'identity')) {
+      return `${JSON.stringify(key)}: [\n${value.map((v) => `  ${JSON.stringify(v)}`).join(',\n')}\n]`;
+    }
+    return `${JSON.stringify(key)}: ${JSON.stringify(value)}`;
+  });
+  return `{\n${lines.join(',\n')}\n}`;
+}
