@@ -1,0 +1,218 @@
+// The catalog, the one structure the pipeline's stages share: built from discovered services and their tools,
+// validated, canonically sorted, compared (so a no-op update is skipped) and redacted for logs. Pure: no I/O.
+import type { Catalog, CatalogService, CatalogTool, DiscoveredService, ServiceHealth } from '../types.js';
+import { assignRoutes, cmp, ROUTE_NAME, serviceKey, TOOL_NAME, toolName } from './naming.js';
+
+/** A tool as a sidecar lists it (or a static snapshot gives it): its own name, before the route prefix. */
+export interface ToolDescriptor {
+  name: string;
+  title?: string;
+  description?: string;
+  inputSchema?: Record<string, unknown>;
+  outputSchema?: Record<string, unknown>;
+  annotations?: Record<string, unknown>;
+}
+
+export interface CatalogInput {
+  service: DiscoveredService;
+  /** undefined: never collected (the service is listed with no tools). */
+  tools: readonly ToolDescriptor[] | undefined;
+  health: ServiceHealth;
+}
+
+export interface BuildOptions {
+  /** Routes no service may take, e.g. the control service's own route. */
+  reserved?: readonly string[];
+}
+
+/** filter/config.schema.json caps one service's tools at this many. */
+export const MAX_TOOLS_PER_SERVICE = 1024;
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function toCatalogTool(name: string, t: ToolDescriptor): CatalogTool {
+  const out: CatalogTool = {
+    name,
+    tool: t.name,
+    // A tool without a schema takes no arguments; clients require an object schema.
+    inputSchema: isObject(t.inputSchema) ? t.inputSchema : { type: 'object' },
+  };
+  if (typeof t.title === 'string') out.title = t.title;
+  if (typeof t.description === 'string') out.description = t.description;
+  if (isObject(t.outputSchema)) out.outputSchema = t.outputSchema;
+  if (isObject(t.annotations)) out.annotations = t.annotations;
+  return out;
+}
+
+/**
+ * Builds the canonical catalog. Problems with single tools (a name outside contract 1, a duplicate, too many) drop
+ * that tool and are reported in warnings; they never fail the build.
+ */
+export function buildCatalog(
+  inputs: readonly CatalogInput[],
+  opts: BuildOptions = {},
+): { catalog: Catalog; warnings: string[] } {
+  const warnings: string[] = [];
+  const unique = new Map<string, CatalogInput>();
+  for (const input of inputs) {
+    const key = serviceKey(input.service);
+    if (unique.has(key)) warnings.push(`service ${key} was discovered twice; the first one is used`);
+    else unique.set(key, input);
+  }
+  const routes = assignRoutes(
+    [...unique.values()].map((i) => i.service),
+    opts.reserved,
+  );
+  const services: CatalogService[] = [];
+  for (const [key, { service, tools, health }] of unique) {
+    const route = routes.get(key)!;
+    const seen = new Set<string>();
+    const list: CatalogTool[] = [];
+    for (const t of tools ?? []) {
+      if (!isObject(t) || typeof t.name !== 'string') {
+        warnings.push(`${key}: a tool without a name was dropped`);
+        continue;
+      }
+      const named = toolName(route, t.name);
+      if ('problem' in named) {
+        warnings.push(`${key}: tool dropped: ${named.problem}`);
+        continue;
+      }
+      if (seen.has(t.name)) {
+        warnings.push(`${key}: tool ${t.name} is listed twice; the first one is used`);
+        continue;
+      }
+      seen.add(t.name);
+      list.push(toCatalogTool(named.name, t));
+    }
+    list.sort((a, b) => cmp(a.name, b.name));
+    if (list.length > MAX_TOOLS_PER_SERVICE) {
+      warnings.push(`${key}: ${list.length} tools, only the first ${MAX_TOOLS_PER_SERVICE} by name are served`);
+      list.length = MAX_TOOLS_PER_SERVICE;
+    }
+    services.push({
+      route,
+      name: service.name,
+      namespace: service.namespace,
+      host: service.host,
+      port: service.port,
+      selector: { ...service.selector },
+      health: { ...health },
+      tools: list,
+    });
+  }
+  services.sort((a, b) => cmp(a.route, b.route));
+  return { catalog: { services }, warnings };
+}
+
+/** Every way the catalog breaks its contract, as `<path>: <problem>`; empty when valid. */
+export function validate(catalog: Catalog): string[] {
+  const problems: string[] = [];
+  const routes = new Set<string>();
+  const names = new Set<string>();
+  let previous: string | undefined;
+  catalog.services.forEach((s, i) => {
+    const at = `services[${i}] (${s.namespace}/${s.name})`;
+    if (!ROUTE_NAME.test(s.route)) problems.push(`${at}.route: ${JSON.stringify(s.route)} is not a DNS label`);
+    if (routes.has(s.route)) problems.push(`${at}.route: ${s.route} is used twice`);
+    routes.add(s.route);
+    if (previous !== undefined && cmp(previous, s.route) >= 0) problems.push(`${at}: services not sorted by route`);
+    previous = s.route;
+    if (!Number.isInteger(s.port) || s.port < 1 || s.port > 65535)
+      problems.push(`${at}.port: ${s.port} is not 1-65535`);
+    if (s.tools.length > MAX_TOOLS_PER_SERVICE) {
+      problems.push(`${at}.tools: ${s.tools.length} tools, above ${MAX_TOOLS_PER_SERVICE}`);
+    }
+    let prevTool: string | undefined;
+    s.tools.forEach((t, j) => {
+      const tat = `${at}.tools[${j}]`;
+      if (!TOOL_NAME.test(t.name)) problems.push(`${tat}.name: ${JSON.stringify(t.name)} breaks contract 1`);
+      if (t.name !== `${s.route}__${t.tool}`) problems.push(`${tat}.name: ${t.name} is not ${s.route}__${t.tool}`);
+      if (names.has(t.name)) problems.push(`${tat}.name: ${t.name} is used twice`);
+      names.add(t.name);
+      if (prevTool !== undefined && cmp(prevTool, t.name) >= 0) problems.push(`${tat}: tools not sorted by name`);
+      prevTool = t.name;
+      if (!isObject(t.inputSchema)) problems.push(`${tat}.inputSchema: not an object`);
+    });
+  });
+  return problems;
+}
+
+/** The canonical order (services by route, tools by name), for catalogs not made by buildCatalog. */
+export function sortCatalog(catalog: Catalog): Catalog {
+  return {
+    services: catalog.services
+      .map((s) => ({ ...s, tools: [...s.tools].sort((a, b) => cmp(a.name, b.name)) }))
+      .sort((a, b) => cmp(a.route, b.route)),
+  };
+}
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((v, i) => deepEqual(v, bb[i]));
+  }
+  const ak = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const bk = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  if (ak.length !== bk.length) return false;
+  return ak.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/**
+ * Whether an update changes anything downstream stages act on. Health counts only as healthy/unhealthy: the time of
+ * the last success, the failure count and the error text change on every refresh and would otherwise turn each
+ * refresh into a render, an apply and a list_changed notification to every client.
+ */
+export function sameCatalog(a: Catalog | undefined, b: Catalog | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.services.length !== b.services.length) return false;
+  return a.services.every((s, i) => {
+    const t = b.services[i]!;
+    const { health: hs, ...rs } = s;
+    const { health: ht, ...rt } = t;
+    return hs.healthy === ht.healthy && deepEqual(rs, rt);
+  });
+}
+
+export interface RedactedService {
+  route: string;
+  namespace: string;
+  name: string;
+  host: string;
+  port: number;
+  healthy: boolean;
+  consecutiveFailures: number;
+  error?: string;
+  tools: string[];
+}
+
+/** The catalog for a log line: schemas and descriptions elided, tools by name only. */
+export function redact(catalog: Catalog): { services: RedactedService[]; tools: number } {
+  let tools = 0;
+  const services = catalog.services.map((s) => {
+    tools += s.tools.length;
+    const r: RedactedService = {
+      route: s.route,
+      namespace: s.namespace,
+      name: s.name,
+      host: s.host,
+      port: s.port,
+      healthy: s.health.healthy,
+      consecutiveFailures: s.health.consecutiveFailures,
+      tools: s.tools.map((t) => t.tool),
+    };
+    if (s.health.error !== undefined) r.error = s.health.error;
+    return r;
+  });
+  return { services, tools };
+}
+
+/** Finds a service by its route: the reverse of contract 1's disambiguation. */
+export function findRoute(catalog: Catalog, route: string): CatalogService | undefined {
+  return catalog.services.find((s) => s.route === route);
+}

@@ -1,0 +1,116 @@
+// Collects one sidecar's tools: tools/list over every page with the MCP SDK v2 client, bounded in time, pages,
+// tools and response bytes. The only network I/O of the catalog stage.
+import { Client, type PriorDiscovery, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import type { ToolDescriptor } from './catalog.js';
+
+export interface CollectLimits {
+  /** The whole collection (connect and every page) must finish within this. */
+  timeoutMs: number;
+  maxPages: number;
+  maxTools: number;
+  /** Per HTTP response; a sidecar that answers more is cut off. */
+  maxResponseBytes: number;
+}
+
+export const DEFAULT_LIMITS: CollectLimits = {
+  timeoutMs: 5_000,
+  maxPages: 64,
+  maxTools: 4096,
+  maxResponseBytes: 8 * 1024 * 1024,
+};
+
+export interface Collected {
+  tools: ToolDescriptor[];
+  /** The era the sidecar answered in; passed back next time to skip the version probe. */
+  prior: PriorDiscovery;
+}
+
+export class CollectError extends Error {
+  override name = 'CollectError';
+}
+
+/** A Response whose body errors once it passes limit bytes (a misbehaving sidecar must not fill our memory). */
+function bounded(res: Response, limit: number): Response {
+  if (res.body === null) return res;
+  const declared = Number(res.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > limit) {
+    void res.body.cancel();
+    throw new CollectError(`response of ${declared} bytes is above the ${limit}-byte limit`);
+  }
+  let seen = 0;
+  const body = res.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, ctl) {
+        seen += chunk.byteLength;
+        if (seen > limit) ctl.error(new CollectError(`response is above the ${limit}-byte limit`));
+        else ctl.enqueue(chunk);
+      },
+    }),
+  );
+  return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+}
+
+function describe(err: unknown, url: string, timedOut: boolean, maxPages: number): string {
+  if (timedOut) return `tools/list from ${url} did not finish in time (the sidecar is slow or unreachable)`;
+  if (/listMaxPages/.test(String((err as Error)?.message))) {
+    return `tools/list from ${url} has more than ${maxPages} pages (a cursor that never ends, or too many tools)`;
+  }
+  let e = err as { message?: string; cause?: unknown } | undefined;
+  const parts: string[] = [];
+  // fetch hides the useful part (ECONNREFUSED, ENOTFOUND) in a chain of causes.
+  for (let depth = 0; e !== undefined && e !== null && depth < 4; depth++) {
+    if (typeof e.message === 'string' && e.message !== '' && !parts.includes(e.message)) parts.push(e.message);
+    e = e.cause as typeof e;
+  }
+  return `tools/list from ${url} failed: ${parts.join(': ').slice(0, 500) || String(err)}`;
+}
+
+/**
+ * Lists every tool of the MCP endpoint at url. Node's fetch keeps connections alive between calls, so periodic
+ * refreshes reuse them. Throws CollectError with a message that names the URL and what went wrong.
+ */
+export async function collectTools(
+  url: string,
+  limits: CollectLimits = DEFAULT_LIMITS,
+  prior?: PriorDiscovery,
+  signal?: AbortSignal,
+): Promise<Collected> {
+  const timeout = AbortSignal.timeout(limits.timeoutMs);
+  const abort = signal ? AbortSignal.any([timeout, signal]) : timeout;
+  const client = new Client(
+    { name: 'meshmcp-control', version: '0.1.0' },
+    { versionNegotiation: { mode: 'auto' }, listMaxPages: limits.maxPages },
+  );
+  const transport = new StreamableHTTPClientTransport(new URL(url), {
+    fetch: async (input, init) => {
+      const res = await fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, abort]) : abort });
+      return bounded(res, limits.maxResponseBytes);
+    },
+    // A refresh that fails is retried on the next round, not by the transport.
+    reconnectionOptions: {
+      maxRetries: 0,
+      initialReconnectionDelay: 1000,
+      maxReconnectionDelay: 1000,
+      reconnectionDelayGrowFactor: 1,
+    },
+  });
+  const opts = { signal: abort, timeout: limits.timeoutMs };
+  try {
+    await client.connect(transport, prior ? { ...opts, prior } : opts);
+    // Without a cursor the SDK walks every page itself, up to listMaxPages.
+    const result = await client.listTools(undefined, { ...opts, cacheMode: 'bypass' });
+    const tools = result.tools as ToolDescriptor[];
+    if (tools.length > limits.maxTools) {
+      throw new CollectError(
+        `tools/list from ${url} lists ${tools.length} tools, above the limit of ${limits.maxTools}`,
+      );
+    }
+    const discover = client.getDiscoverResult();
+    return { tools, prior: discover ? { kind: 'modern', discover } : { kind: 'legacy' } };
+  } catch (err) {
+    if (err instanceof CollectError && !timeout.aborted) throw err;
+    throw new CollectError(describe(err, url, timeout.aborted, limits.maxPages));
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+}

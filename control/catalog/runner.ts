@@ -1,0 +1,250 @@
+// The catalog stage's runner: keeps each discovered service's tools fresh (on discovery changes and every cache
+// TTL, with bounded concurrency), tracks health, keeps a failing sidecar's last tools through a grace period, and
+// publishes a new Catalog only when it differs from the last one.
+import type { PriorDiscovery } from '@modelcontextprotocol/client';
+import type { Catalog, DiscoveredService, ServiceHealth } from '../types.js';
+import { buildCatalog, type CatalogInput, sameCatalog, type ToolDescriptor } from './catalog.js';
+import { type Collected, type CollectLimits, collectTools, DEFAULT_LIMITS } from './collector.js';
+import { serviceKey } from './naming.js';
+
+/** Pino's logger fits; so does anything with these methods. */
+export interface RunnerLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface RefreshReport {
+  /** Wall time of the round (collection and build). */
+  seconds: number;
+  catalog: Catalog;
+  /** Whether the catalog differed from the last published one (and was published). */
+  changed: boolean;
+  warnings: string[];
+}
+
+export interface CatalogRunnerOptions {
+  /** Seconds between refreshes of every sidecar (CACHE_TTL). Default 300 s. */
+  cacheTtlMs?: number;
+  /** How long a failing sidecar keeps its last known tools (marked unhealthy). Default 10 min. */
+  gracePeriodMs?: number;
+  /** Sidecars asked at the same time. Default 8. */
+  concurrency?: number;
+  limits?: Partial<CollectLimits>;
+  /** Routes no service may take (the control service's own). */
+  reserved?: string[];
+  log?: RunnerLog;
+  /** Called after every round, changed or not: the hook for build-time and per-service health metrics. */
+  onRefresh?: (report: RefreshReport) => void;
+  /** Time source, in ms since the epoch. Default Date.now. */
+  clock?: () => number;
+}
+
+interface Entry {
+  service: DiscoveredService;
+  tools?: ToolDescriptor[];
+  health: ServiceHealth;
+  /** When the current run of failures began; undefined while healthy. */
+  failingSince?: number;
+  prior?: PriorDiscovery;
+}
+
+const SILENT: RunnerLog = { info() {}, warn() {} };
+
+function sameService(a: DiscoveredService, b: DiscoveredService): boolean {
+  return (
+    a.url === b.url &&
+    a.host === b.host &&
+    a.port === b.port &&
+    a.ready === b.ready &&
+    JSON.stringify(a.selector) === JSON.stringify(b.selector)
+  );
+}
+
+export class CatalogRunner {
+  private readonly entries = new Map<string, Entry>();
+  private readonly listeners = new Set<(c: Catalog) => void>();
+  private readonly pending = new Set<string>();
+  private running: Promise<void> | undefined;
+  private published: Catalog | undefined;
+  private latest: Catalog | undefined;
+  private lastWarnings = '';
+  private timer: NodeJS.Timeout | undefined;
+  private readonly abort = new AbortController();
+  private readonly limits: CollectLimits;
+  private readonly ttl: number;
+  private readonly grace: number;
+  private readonly concurrency: number;
+  private readonly log: RunnerLog;
+  private readonly clock: () => number;
+
+  constructor(private readonly opts: CatalogRunnerOptions = {}) {
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.ttl = opts.cacheTtlMs ?? 300_000;
+    this.grace = opts.gracePeriodMs ?? 600_000;
+    this.concurrency = Math.max(1, Math.floor(opts.concurrency ?? 8));
+    this.log = opts.log ?? SILENT;
+    this.clock = opts.clock ?? Date.now;
+  }
+
+  /**
+   * Takes discovery's complete current set. Gone services leave at once; new and changed ones are collected, and
+   * the promise resolves once they have been (and the catalog published if it changed).
+   */
+  update(services: readonly DiscoveredService[]): Promise<void> {
+    if (this.abort.signal.aborted) return Promise.resolve();
+    const wanted = new Map(services.map((s) => [serviceKey(s), s]));
+    for (const key of this.entries.keys()) if (!wanted.has(key)) this.entries.delete(key);
+    const toCollect: string[] = [];
+    for (const [key, service] of wanted) {
+      const entry = this.entries.get(key);
+      if (entry && sameService(entry.service, service)) continue;
+      if (entry) {
+        if (entry.service.url !== service.url) entry.prior = undefined;
+        entry.service = service;
+      } else {
+        this.entries.set(key, { service, health: { healthy: false, consecutiveFailures: 0 } });
+      }
+      toCollect.push(key);
+    }
+    this.startTimer();
+    return this.schedule(toCollect);
+  }
+
+  /** Collects every service now (the CACHE_TTL timer calls this). */
+  refreshNow(): Promise<void> {
+    return this.schedule([...this.entries.keys()]);
+  }
+
+  /** The latest catalog (health included), or undefined before the first round. */
+  current(): Catalog | undefined {
+    return this.latest;
+  }
+
+  /** Subscribes to published catalogs (only ones that differ from the previous); returns the unsubscribe. */
+  onChange(cb: (c: Catalog) => void): () => void {
+    this.listeners.add(cb);
+    return () => this.listeners.delete(cb);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.abort.abort();
+    this.pending.clear();
+    await this.running;
+  }
+
+  private startTimer(): void {
+    if (this.timer || this.abort.signal.aborted) return;
+    this.timer = setInterval(() => {
+      this.refreshNow().catch((err) => this.log.warn({ err }, 'catalog refresh failed'));
+    }, this.ttl);
+    this.timer.unref();
+  }
+
+  /** Rounds never overlap: keys asked for while one runs are collected by the next, which the caller awaits. */
+  private schedule(keys: string[]): Promise<void> {
+    for (const k of keys) this.pending.add(k);
+    if (keys.length === 0 && !this.running) {
+      this.publish(performance.now(), []);
+      return Promise.resolve();
+    }
+    this.running ??= this.drain();
+    return this.running;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.pending.size > 0 && !this.abort.signal.aborted) {
+        const started = performance.now();
+        const batch = [...this.pending];
+        this.pending.clear();
+        await this.collectAll(batch);
+        if (this.abort.signal.aborted) break;
+        this.publish(started, batch);
+      }
+    } finally {
+      // No await between the loop's last check and this line, so a key added meanwhile starts a new drain.
+      this.running = undefined;
+    }
+  }
+
+  private async collectAll(keys: string[]): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < keys.length && !this.abort.signal.aborted) {
+        const key = keys[next++]!;
+        const entry = this.entries.get(key);
+        if (entry) await this.collectOne(key, entry);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, keys.length) }, worker));
+  }
+
+  private async collectOne(key: string, entry: Entry): Promise<void> {
+    const service = entry.service;
+    let result: Collected | Error;
+    if (!service.ready) {
+      result = new Error(`no ready endpoint for ${service.host}:${service.port}`);
+    } else {
+      result = await collectTools(service.url, this.limits, entry.prior, this.abort.signal).catch((e: Error) => e);
+    }
+    // Discovery may have removed or changed the service while we waited; its answer no longer applies.
+    if (this.entries.get(key) !== entry || entry.service !== service || this.abort.signal.aborted) return;
+    const now = this.clock();
+    if (!(result instanceof Error)) {
+      if (!entry.health.healthy && entry.health.consecutiveFailures > 0)
+        this.log.info({ service: key }, 'sidecar recovered');
+      entry.tools = result.tools;
+      entry.prior = result.prior;
+      entry.failingSince = undefined;
+      entry.health = { healthy: true, lastSuccess: new Date(now).toISOString(), consecutiveFailures: 0 };
+      return;
+    }
+    entry.prior = undefined;
+    entry.failingSince ??= now;
+    const health: ServiceHealth = {
+      healthy: false,
+      consecutiveFailures: entry.health.consecutiveFailures + 1,
+      error: result.message,
+    };
+    if (entry.health.lastSuccess !== undefined) health.lastSuccess = entry.health.lastSuccess;
+    entry.health = health;
+    if (entry.tools !== undefined && now - entry.failingSince >= this.grace) {
+      this.log.warn(
+        { service: key, error: result.message },
+        'sidecar unhealthy past the grace period: its tools are dropped',
+      );
+      entry.tools = undefined;
+    } else if (health.consecutiveFailures === 1) {
+      this.log.warn({ service: key, error: result.message }, 'sidecar unhealthy: keeping its last known tools');
+    }
+  }
+
+  private publish(started: number, batch: string[]): void {
+    const inputs: CatalogInput[] = [...this.entries.values()].map((e) => ({
+      service: e.service,
+      tools: e.tools,
+      health: e.health,
+    }));
+    const { catalog, warnings } = buildCatalog(inputs, { reserved: this.opts.reserved });
+    this.latest = catalog;
+    const joined = warnings.join('\n');
+    if (joined !== this.lastWarnings) {
+      for (const w of warnings) this.log.warn({ warning: w }, 'catalog warning');
+      this.lastWarnings = joined;
+    }
+    const changed = !sameCatalog(this.published, catalog);
+    if (changed) {
+      this.published = catalog;
+      for (const cb of this.listeners) {
+        try {
+          cb(catalog);
+        } catch (err) {
+          this.log.warn({ err }, 'catalog listener failed');
+        }
+      }
+    }
+    const seconds = batch.length > 0 ? (performance.now() - started) / 1000 : 0;
+    this.opts.onRefresh?.({ seconds, catalog, changed, warnings });
+  }
+}
