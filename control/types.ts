@@ -104,6 +104,16 @@ export interface GatewayPolicy {
   protectedResourceMetadata: string;
 }
 
+/** RFC 9728 metadata of the MCP endpoint (the configuration's `oauth`), which the control service serves. */
+export interface ProtectedResource {
+  /** The URL clients use for the MCP endpoint. */
+  resource: string;
+  authorizationServers: string[];
+  scopesSupported: string[];
+  resourceName?: string;
+  resourceDocumentation?: string;
+}
+
 /** Where things are in the mesh, for render. */
 export interface RenderSettings {
   /** Istio root of trust, e.g. cluster.local. */

@@ -2,7 +2,7 @@
 // defaults) and the gateway policy (GatewayPolicy, the shapes of filter/config.schema.json). Format: README.md.
 
 import { parseDocument } from 'yaml';
-import type { GatewayPolicy, IdentitySource, RenderSettings } from '../types.js';
+import type { GatewayPolicy, IdentitySource, ProtectedResource, RenderSettings } from '../types.js';
 import { RenderError } from './errors.js';
 import { check, isPlainObject, type Shape, ShapeError, type StringShape } from './shape.js';
 
@@ -201,6 +201,20 @@ const RENDER_CONFIG: Shape = {
       },
     },
     protectedResourceMetadata: text(2048, /^https?:\/\/[!#-~]+$/, 'an http(s) URL of the RFC 9728 metadata'),
+    oauth: {
+      kind: 'object',
+      fields: {
+        resource: text(2048, /^https?:\/\/[!#-~]+$/, 'the http(s) URL clients use for the MCP endpoint'),
+        authorizationServers: {
+          kind: 'array',
+          max: 16,
+          items: text(2048, /^https:\/\/[!#-~]+$/, 'the https issuer URL of an OAuth authorization server'),
+        },
+        scopesSupported: { kind: 'array', max: 64, items: text(128, /^[!#-[\]-~]+$/, 'an OAuth scope token') },
+        resourceName: text(256, /^[^\u0000-\u001f\u007f]+$/u, 'a human-readable name'),
+        resourceDocumentation: text(2048, /^https?:\/\/[!#-~]+$/, 'an http(s) URL of documentation'),
+      },
+    },
   },
 };
 
@@ -224,7 +238,7 @@ type Raw = Record<string, any>;
 export function parseRenderConfig(
   yamlText: string,
   source: string,
-): { settings: RenderSettings; policy: GatewayPolicy } {
+): { settings: RenderSettings; policy: GatewayPolicy; oauth: ProtectedResource } {
   const doc = parseDocument(yamlText, { uniqueKeys: true, prettyErrors: false });
   const yamlError = doc.errors[0];
   if (yamlError) {
@@ -238,7 +252,8 @@ export function parseRenderConfig(
   }
   try {
     check(raw, RENDER_CONFIG);
-    return { settings: toSettings(raw), policy: toPolicy(raw) };
+    const policy = toPolicy(raw);
+    return { settings: toSettings(raw), policy, oauth: toOauth(raw, policy) };
   } catch (e) {
     if (e instanceof ShapeError) throw new RenderError(`${source}: ${e.message}`);
     throw e;
@@ -338,5 +353,18 @@ function toPolicy(raw: Raw): GatewayPolicy {
   if (raw['rateLimits'] !== undefined) out.rateLimits = raw['rateLimits'];
   if (raw['limits'] !== undefined) out.limits = raw['limits'];
   if (raw['audit'] !== undefined) out.audit = raw['audit'];
+  return out;
+}
+
+/** The endpoint's RFC 9728 metadata; the resource defaults to /mcp on the origin of protectedResourceMetadata. */
+function toOauth(raw: Raw, policy: GatewayPolicy): ProtectedResource {
+  const o: Raw = raw['oauth'] ?? {};
+  const out: ProtectedResource = {
+    resource: o['resource'] ?? `${new URL(policy.protectedResourceMetadata).origin}/mcp`,
+    authorizationServers: [...(o['authorizationServers'] ?? [])],
+    scopesSupported: [...(o['scopesSupported'] ?? [])],
+  };
+  if (o['resourceName'] !== undefined) out.resourceName = o['resourceName'];
+  if (o['resourceDocumentation'] !== undefined) out.resourceDocumentation = o['resourceDocumentation'];
   return out;
 }

@@ -1,0 +1,66 @@
+// The aggregated MCP endpoint's state: the current catalog as per-caller tool views, the SDK handler that serves
+// both eras, and the 2025-11-25 GET streams; setCatalog() is the one way a new catalog reaches callers.
+import type { Catalog, GatewayPolicy } from '../types.js';
+import { LegacyStreams } from './legacyStreams.js';
+import { type CatalogServer, createCatalogServer } from './server.js';
+import { ToolViews, type ToolViewsOptions } from './toolViews.js';
+
+export interface McpEndpointOptions extends ToolViewsOptions {
+  policy: GatewayPolicy['policy'];
+  version: string;
+  /** Largest POST body (413 above it). Default 1 MiB. */
+  maxBodyBytes?: number;
+  maxStreams?: number;
+  keepAliveMs?: number;
+  onError?: (err: Error) => void;
+}
+
+export class McpEndpoint {
+  readonly views: ToolViews;
+  readonly server: CatalogServer;
+  readonly legacy: LegacyStreams;
+  readonly maxBodyBytes: number;
+  private catalog: Catalog | undefined;
+
+  constructor(opts: McpEndpointOptions) {
+    this.views = new ToolViews(opts.policy, opts);
+    this.maxBodyBytes = opts.maxBodyBytes ?? 1024 * 1024;
+    this.server = createCatalogServer({
+      views: this.views,
+      version: opts.version,
+      maxBodyBytes: this.maxBodyBytes,
+      ...(opts.onError ? { onError: opts.onError } : {}),
+    });
+    const streamOpts = {
+      ...(opts.maxStreams !== undefined ? { maxStreams: opts.maxStreams } : {}),
+      ...(opts.keepAliveMs !== undefined ? { keepAliveMs: opts.keepAliveMs } : {}),
+    };
+    this.legacy = new LegacyStreams(this.views, streamOpts);
+  }
+
+  /** Whether a catalog has arrived (readiness). */
+  hasCatalog(): boolean {
+    return this.catalog !== undefined;
+  }
+
+  /** Takes a new catalog; tells listening callers whose view changed. Returns whether any tool changed. */
+  setCatalog(catalog: Catalog): boolean {
+    this.catalog = catalog;
+    const changed = this.views.setCatalog(catalog);
+    if (changed) {
+      this.server.toolsChanged();
+      this.legacy.toolsChanged();
+    }
+    return changed;
+  }
+
+  /** Open list_changed streams of both eras. */
+  streams(): number {
+    return this.server.listeners() + this.legacy.size;
+  }
+
+  async close(): Promise<void> {
+    this.legacy.close();
+    await this.server.close();
+  }
+}

@@ -1,0 +1,83 @@
+// The MCP endpoint's HTTP routes (a fastify plugin): POST /mcp for both eras through the SDK handler, GET /mcp for
+// the 2025-11-25 list_changed stream, and the RFC 9728 protected resource metadata.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ProtectedResource } from '../types.js';
+import type { McpEndpoint } from './endpoint.js';
+import { identityFromHeaders } from './identity.js';
+import { metadataDocument, metadataPaths } from './prm.js';
+import { forbidden } from './server.js';
+import { sendWebResponse, toWebRequest } from './webBridge.js';
+
+export interface McpRoutesOptions {
+  endpoint: McpEndpoint;
+  /** Served at /.well-known/oauth-protected-resource when set. */
+  oauth?: ProtectedResource;
+  /** Origins a browser-based client may call from; a request with another Origin gets 403 (DNS rebinding). */
+  allowedOrigins: string[];
+  /** Counts requests by method and status (the metrics hook). */
+  onRequest?: (method: string, status: number) => void;
+}
+
+function jsonRpcError(reply: FastifyReply, status: number, code: number, message: string) {
+  return reply.code(status).type('application/json').send({ jsonrpc: '2.0', id: null, error: { code, message } });
+}
+
+export async function mcpRoutes(app: FastifyInstance, opts: McpRoutesOptions): Promise<void> {
+  const { endpoint } = opts;
+  // The body goes to the SDK unparsed; it parses and classifies it itself.
+  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: endpoint.maxBodyBytes }, (_r, b, done) =>
+    done(null, b),
+  );
+  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+    const status = err.statusCode ?? 500;
+    if (status === 413)
+      return jsonRpcError(reply, 413, -32600, `Request body larger than ${endpoint.maxBodyBytes} bytes`);
+    if (status === 415) return jsonRpcError(reply, 415, -32700, 'Content-Type must be application/json');
+    if (status >= 500) reply.log.error({ err }, 'MCP request failed');
+    return jsonRpcError(reply, status, status >= 500 ? -32603 : -32600, status >= 500 ? 'Internal error' : err.message);
+  });
+  app.addHook('onRequest', async (req, reply) => {
+    const origin = req.headers.origin;
+    if (origin !== undefined && !opts.allowedOrigins.includes(origin)) {
+      return jsonRpcError(
+        reply,
+        403,
+        -32600,
+        `Origin ${origin} is not allowed; list it in the control allowed origins`,
+      );
+    }
+  });
+  if (opts.onRequest) {
+    const count = opts.onRequest;
+    // Also runs for hijacked replies, once the raw response has finished (a GET stream: when it closes).
+    app.addHook('onResponse', async (req, reply) => count(req.method, reply.statusCode));
+  }
+
+  const viaSdk = async (req: FastifyRequest, reply: FastifyReply) => {
+    const abort = new AbortController();
+    const request = toWebRequest(req, req.body as Buffer | undefined, abort.signal);
+    const response = await endpoint.server.fetch(request);
+    await sendWebResponse(reply, response, abort);
+  };
+
+  app.post('/mcp', viaSdk);
+  app.delete('/mcp', viaSdk);
+  app.get('/mcp', async (req, reply) => {
+    const accept = req.headers.accept ?? '';
+    if (!accept.includes('text/event-stream')) return viaSdk(req, reply);
+    const found = identityFromHeaders(req.headers);
+    if ('problem' in found) return sendWebResponse(reply, forbidden(found.problem), new AbortController());
+    if (!endpoint.legacy.hasRoom()) {
+      return jsonRpcError(reply, 503, -32603, 'Too many open list_changed streams on this replica; retry later');
+    }
+    reply.hijack();
+    endpoint.legacy.open(reply.raw, found.identity);
+  });
+
+  if (opts.oauth) {
+    const doc = metadataDocument(opts.oauth);
+    for (const path of metadataPaths(opts.oauth.resource)) {
+      app.get(path, async (_req, reply) => reply.header('cache-control', 'max-age=3600').send(doc));
+    }
+  }
+}

@@ -1,0 +1,162 @@
+// What each caller sees of the catalog: the flat tools/list over every service, filtered per identity with
+// authorize(), versioned by content, and paged with stateless cursors any replica can check. Pure (no I/O).
+
+import { createHash } from 'node:crypto';
+import type { Catalog, CatalogTool, GatewayPolicy } from '../types.js';
+import { authorize, type Identity } from './authorize.js';
+import { identityKey } from './identity.js';
+
+/** A tool as tools/list carries it on the wire. */
+export interface WireTool {
+  name: string;
+  title?: string;
+  description?: string;
+  inputSchema: Record<string, unknown>;
+  outputSchema?: Record<string, unknown>;
+  annotations?: Record<string, unknown>;
+}
+
+/** One caller's filtered list; version changes exactly when what this caller sees changes. */
+export interface ToolView {
+  version: string;
+  tools: readonly WireTool[];
+}
+
+export interface ToolPage {
+  tools: WireTool[];
+  nextCursor?: string;
+}
+
+export interface ToolViewsOptions {
+  /** Tools per tools/list page. Default 200. */
+  pageSize?: number;
+  /** Distinct identities whose filtered view is kept per catalog. Default 1024. */
+  cacheSize?: number;
+}
+
+/** A cursor this service did not issue, or issued for a list that has since changed: JSON-RPC -32602. */
+export class CursorError extends Error {}
+
+const CURSOR = /^v1\.([0-9a-f]{24})\.(\d{1,9})$/;
+
+/** JSON with object keys sorted, so equal content hashes equal whatever order a sidecar sent the keys in. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const entries = Object.entries(v as Record<string, unknown>)
+      .filter(([, x]) => x !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/** The cursor's fields, or null when it is not exactly what page() issues (base64url of `v1.<version>.<offset>`). */
+function decodeCursor(cursor: string): RegExpExecArray | null {
+  if (cursor.length > 64 || !/^[A-Za-z0-9_-]+$/.test(cursor)) return null;
+  return CURSOR.exec(Buffer.from(cursor, 'base64url').toString('latin1'));
+}
+
+function toWire(t: CatalogTool): WireTool {
+  const w: WireTool = { name: t.name, inputSchema: t.inputSchema };
+  if (t.title !== undefined) w.title = t.title;
+  if (t.description !== undefined) w.description = t.description;
+  if (t.outputSchema !== undefined) w.outputSchema = t.outputSchema;
+  if (t.annotations !== undefined) w.annotations = t.annotations;
+  return w;
+}
+
+function versionOf(digests: readonly string[]): string {
+  const h = createHash('sha256');
+  for (const d of digests) h.update(d);
+  return h.digest('hex').slice(0, 24);
+}
+
+export class ToolViews {
+  private tools: WireTool[] = [];
+  private digests: string[] = [];
+  /** Content version of the whole tool list (not of health), to skip catalog updates that change no tool. */
+  private allVersion = versionOf([]);
+  private readonly cache = new Map<string, ToolView>();
+  private readonly pageSize: number;
+  private readonly cacheSize: number;
+
+  constructor(
+    private readonly policy: GatewayPolicy['policy'],
+    opts: ToolViewsOptions = {},
+  ) {
+    this.pageSize = Math.max(1, Math.floor(opts.pageSize ?? 200));
+    this.cacheSize = Math.max(1, Math.floor(opts.cacheSize ?? 1024));
+  }
+
+  /** Takes a new catalog; returns whether any tool (name, description, schema, …) changed. */
+  setCatalog(catalog: Catalog): boolean {
+    const tools: WireTool[] = [];
+    for (const s of catalog.services) for (const t of s.tools) tools.push(toWire(t));
+    const digests = tools.map((t) => createHash('sha256').update(canonical(t)).digest('hex').slice(0, 32));
+    const version = versionOf(digests);
+    if (version === this.allVersion) return false;
+    this.tools = tools;
+    this.digests = digests;
+    this.allVersion = version;
+    this.cache.clear();
+    return true;
+  }
+
+  /**
+   * The tools this identity may see, in catalog order: those it may call (authorize with tools/call and the full
+   * name, exactly as the filter decides a call), plus those a `forbidden` rule denies, since that rule means to tell
+   * the caller the tool exists and which scope unlocks it. A tool denied as unknown is not listed.
+   */
+  view(id: Identity): ToolView {
+    const key = identityKey(id);
+    const hit = this.cache.get(key);
+    if (hit) {
+      // Re-insert: Map order is the LRU order.
+      this.cache.delete(key);
+      this.cache.set(key, hit);
+      return hit;
+    }
+    const tools: WireTool[] = [];
+    const digests: string[] = [];
+    for (let i = 0; i < this.tools.length; i++) {
+      const t = this.tools[i]!;
+      const d = authorize(this.policy, id, 'tools/call', t.name);
+      if (!d.allowed && d.onDeny !== 'forbidden') continue;
+      tools.push(t);
+      digests.push(this.digests[i]!);
+    }
+    const view: ToolView = { version: versionOf(digests), tools };
+    this.cache.set(key, view);
+    if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+    return view;
+  }
+
+  /** One page of the caller's view; the cursor names the view version, so a page never mixes two lists. */
+  page(id: Identity, cursor: string | undefined): ToolPage {
+    const view = this.view(id);
+    let offset = 0;
+    if (cursor !== undefined) {
+      const m = decodeCursor(cursor);
+      if (!m) throw new CursorError('Invalid cursor: not one this server issued; call tools/list without a cursor');
+      if (m[1] !== view.version) {
+        throw new CursorError(
+          'Stale cursor: the tool list changed since this cursor was issued; list again from the start',
+        );
+      }
+      offset = Number(m[2]);
+      if (offset <= 0 || offset >= view.tools.length) {
+        throw new CursorError('Invalid cursor: offset out of range; call tools/list without a cursor');
+      }
+    }
+    const end = Math.min(offset + this.pageSize, view.tools.length);
+    const out: ToolPage = { tools: view.tools.slice(offset, end) };
+    if (end < view.tools.length) out.nextCursor = Buffer.from(`v1.${view.version}.${end}`).toString('base64url');
+    return out;
+  }
+
+  /** Whether this identity's view differs from the version it saw last (for list_changed per listener). */
+  versionFor(id: Identity): string {
+    return this.view(id).version;
+  }
+}
