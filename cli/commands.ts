@@ -22,7 +22,7 @@ export const COMMANDS: Command[] = [
   {
     name: 'control',
     summary: 'run the control service (discovery, catalog, Istio rendering, aggregated MCP endpoint)',
-    unavailable: 'the control service is not part of this build yet',
+    load: () => import('../control/main.js'),
   },
   { name: 'sidecar', summary: 'run the per-pod MCP sidecar', load: () => import('../sidecar/main.js') },
   {
@@ -39,8 +39,8 @@ export const COMMANDS: Command[] = [
   { name: 'call', summary: 'call one tool on an MCP endpoint and print the result', load: () => import('./call.js') },
   {
     name: 'render',
-    summary: 'render the filter configuration and Istio resources for a catalog',
-    unavailable: 'rendering comes with the control service, which is not part of this build yet',
+    summary: 'print the Istio resources for the services of a services file (GitOps)',
+    load: () => import('./render.js'),
   },
   {
     name: 'connect',

@@ -2,8 +2,7 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
 
 export type ControlLogger = Logger;
-export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
-export type ControlLogLevel = (typeof LOG_LEVELS)[number];
+export type ControlLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
 export function createControlLogger(level: ControlLogLevel = 'info', destination?: DestinationStream): ControlLogger {
   const options = {

@@ -1,0 +1,95 @@
+// The control pipeline, wired: discovery → catalog runner → (the MCP endpoint, and render → the apply hook). Each
+// stage stays ignorant of the others; this file only subscribes one to the next.
+import { CatalogRunner, type RefreshReport } from './catalog/runner.js';
+import type { Discovery } from './discovery/discovery.js';
+import type { ControlLogger } from './log.js';
+import type { McpEndpoint } from './mcp/endpoint.js';
+import type { ControlMetrics } from './metrics.js';
+import { RenderError, renderAll } from './render/index.js';
+import type { Catalog, GatewayPolicy, RenderSettings, Resource } from './types.js';
+
+export interface PipelineOptions {
+  discovery: Discovery;
+  endpoint: McpEndpoint;
+  metrics: ControlMetrics;
+  log: ControlLogger;
+  policy: GatewayPolicy;
+  settings: RenderSettings;
+  wasmPlugin?: boolean;
+  runner: {
+    cacheTtlMs: number;
+    gracePeriodMs: number;
+    concurrency: number;
+    timeoutMs: number;
+  };
+  /** Each successful render of a changed catalog (the apply loop's offer); absent when nothing applies. */
+  onRendered?: (resources: Resource[]) => void;
+}
+
+export interface Pipeline {
+  runner: CatalogRunner;
+  /** Resolves once discovery listed and the first catalog was published. */
+  started: Promise<void>;
+  /** The last render's problem, if the latest catalog could not be rendered (the previous resources stay). */
+  renderProblem(): string | undefined;
+  stop(): Promise<void>;
+}
+
+export function startPipeline(opts: PipelineOptions): Pipeline {
+  const { log, metrics, endpoint } = opts;
+  let renderProblem: string | undefined;
+  const runner = new CatalogRunner({
+    cacheTtlMs: opts.runner.cacheTtlMs,
+    gracePeriodMs: opts.runner.gracePeriodMs,
+    concurrency: opts.runner.concurrency,
+    limits: { timeoutMs: opts.runner.timeoutMs },
+    reserved: [opts.settings.control.route],
+    log,
+    onRefresh: (r: RefreshReport) => {
+      if (r.seconds > 0) metrics.catalogBuild.observe(r.seconds);
+      metrics.observeCatalog(r.catalog);
+    },
+  });
+
+  const onCatalog = (catalog: Catalog) => {
+    const changed = endpoint.setCatalog(catalog);
+    const tools = catalog.services.reduce((n, s) => n + s.tools.length, 0);
+    log.info({ services: catalog.services.length, tools, toolsChanged: changed }, 'catalog published');
+    if (!opts.onRendered) return;
+    try {
+      const resources = renderAll(catalog, opts.policy, opts.settings, { wasmPlugin: opts.wasmPlugin ?? false });
+      renderProblem = undefined;
+      opts.onRendered(resources);
+    } catch (err) {
+      if (!(err instanceof RenderError)) throw err;
+      // The Istio resources in the cluster stay as last applied; the endpoint already serves the new catalog.
+      renderProblem = err.message;
+      log.error({ error: err.message }, 'render failed: the last applied Istio resources stay in place');
+    }
+  };
+  runner.onChange(onCatalog);
+
+  let firstCatalog!: () => void;
+  const first = new Promise<void>((resolve) => {
+    firstCatalog = resolve;
+  });
+  const started = opts.discovery
+    .start((services) => {
+      metrics.discoveredServices.set(services.length);
+      runner
+        .update(services)
+        .then(() => firstCatalog())
+        .catch((err: Error) => log.error({ error: err.message }, 'catalog update failed'));
+    })
+    .then(() => first);
+
+  return {
+    runner,
+    started,
+    renderProblem: () => renderProblem,
+    async stop() {
+      await opts.discovery.stop();
+      await runner.stop();
+    },
+  };
+}
