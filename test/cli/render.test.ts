@@ -60,7 +60,7 @@ describe('meshmcp render', () => {
       'VirtualService istio-system/meshmcp-routes-staging',
       'EnvoyFilter istio-system/meshmcp-gateway',
     ]);
-    expect(first.stdout).toContain('payment-service__get_logs');
+    expect(first.stdout).toContain('"tools":["get_health","get_logs"]');
     expect((await meshmcp(['render', ...args])).stdout).toBe(first.stdout);
   });
 
@@ -80,10 +80,10 @@ describe('meshmcp render', () => {
     const without = await meshmcp(['render', ...args]);
     expect(without.code).toBe(0);
     expect(without.stderr).toMatch(/1 service\(s\) have no tools snapshot.*--collect/);
-    expect(without.stdout).not.toContain('echo-service__echo');
+    expect(without.stdout).toContain('"tools":[]');
     const collected = await meshmcp(['render', ...args, '--collect']);
     expect(collected.code).toBe(0);
-    expect(collected.stdout).toContain('echo');
+    expect(collected.stdout).toContain(`"tools":[${JSON.stringify(echoTool.name)}]`);
     expect(collected.stderr).toMatch(/collecting tools of dev\/echo-service/);
   });
 
