@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../cli/commands.js';
+import { CONTROL_OPTIONS } from '../../control/settings.js';
 import { SIDECAR_OPTIONS } from '../../sidecar/config.js';
 import { meshmcp, ROOT } from '../support/cli.js';
 
@@ -24,7 +25,7 @@ describe('meshmcp', () => {
   });
 
   it('a command not in this build says so and exits 2', async () => {
-    const r = await meshmcp(['control']);
+    const r = await meshmcp(['connect']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('not part of this build yet');
   });
@@ -93,6 +94,13 @@ describe('README', () => {
 
   it('documents every sidecar setting with its environment name', () => {
     for (const o of SIDECAR_OPTIONS) {
+      expect(readme).toMatch(new RegExp(`\\| \`--${o.flag}\`\\s+\\|`));
+      if (o.env) expect(readme).toContain(`\`${o.env}\``);
+    }
+  });
+
+  it('documents every control setting with its environment name', () => {
+    for (const o of CONTROL_OPTIONS) {
       expect(readme).toMatch(new RegExp(`\\| \`--${o.flag}\`\\s+\\|`));
       if (o.env) expect(readme).toContain(`\`${o.env}\``);
     }
