@@ -2,6 +2,7 @@
 // stage stays ignorant of the others; this file only subscribes one to the next.
 import { CatalogRunner, type RefreshReport } from './catalog/runner.js';
 import type { Discovery } from './discovery/discovery.js';
+import { writeFilterConfigs } from './filterFiles.js';
 import type { ControlLogger } from './log.js';
 import type { McpEndpoint } from './mcp/endpoint.js';
 import type { ControlMetrics } from './metrics.js';
@@ -22,6 +23,8 @@ export interface PipelineOptions {
     concurrency: number;
     timeoutMs: number;
   };
+  /** Also write the filter configurations here as files (the local mesh's fronts read them). */
+  filterConfigDir?: string;
   /** Each successful render of a changed catalog (the apply loop's offer); absent when nothing applies. */
   onRendered?: (resources: Resource[]) => void;
 }
@@ -55,6 +58,17 @@ export function startPipeline(opts: PipelineOptions): Pipeline {
     const changed = endpoint.setCatalog(catalog);
     const tools = catalog.services.reduce((n, s) => n + s.tools.length, 0);
     log.info({ services: catalog.services.length, tools, toolsChanged: changed }, 'catalog published');
+    if (opts.filterConfigDir) {
+      try {
+        const written = writeFilterConfigs(opts.filterConfigDir, catalog, opts.policy, opts.settings);
+        if (written.length > 0)
+          log.info({ dir: opts.filterConfigDir, files: written }, 'filter configurations written');
+      } catch (err) {
+        if (!(err instanceof RenderError)) throw err;
+        renderProblem = err.message;
+        log.error({ error: err.message }, 'render failed: the filter configuration files stay as they were');
+      }
+    }
     if (!opts.onRendered) return;
     try {
       const resources = renderAll(catalog, opts.policy, opts.settings, { wasmPlugin: opts.wasmPlugin ?? false });

@@ -134,6 +134,7 @@ export async function runControl(s: ControlSettings): Promise<number> {
     policy,
     settings,
     wasmPlugin: s.wasmPlugin,
+    ...(s.filterConfigDir ? { filterConfigDir: s.filterConfigDir } : {}),
     runner: {
       cacheTtlMs: s.cacheTtlMs,
       gracePeriodMs: s.gracePeriodMs,

@@ -101,6 +101,12 @@ export const CONTROL_OPTIONS: OptionSpec[] = [
     defaultText: 'the host name',
   },
   {
+    flag: 'filter-config-dir',
+    env: 'FILTER_CONFIG_DIR',
+    type: 'string',
+    description: 'also write the rendered filter configurations as JSON files here (for host fronts, e.g. meshmcp dev)',
+  },
+  {
     flag: 'wasm-plugin',
     env: 'WASM_PLUGIN',
     type: 'boolean',
@@ -143,6 +149,7 @@ export interface ControlSettings {
   apply: boolean;
   dryRun: boolean;
   wasmPlugin: boolean;
+  filterConfigDir?: string;
   /** undefined: https://<each concrete gateway host>. */
   allowedOrigins?: string[];
   kubeconfig?: string;
@@ -212,6 +219,7 @@ export function resolveControlSettings(values: OptionValues, hostname: string): 
     apply: values['apply'] === true,
     dryRun: values['dry-run'] === true,
     wasmPlugin: values['wasm-plugin'] === true,
+    ...(typeof values['filter-config-dir'] === 'string' ? { filterConfigDir: values['filter-config-dir'] } : {}),
     ...origins(values['allowed-origins']),
     kubeconfig: values['kubeconfig'] as string | undefined,
     lease: {
