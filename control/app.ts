@@ -1,6 +1,6 @@
 // The control service's fastify app: the aggregated MCP endpoint, the protected resource metadata, and /healthz,
 // /readyz, /metrics. buildApp returns the app; main.ts only listens (DESIGN.md: fastify apps are plugins).
-import fastify, { type FastifyInstance } from 'fastify';
+import fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { ControlLogger } from './log.js';
 import type { McpEndpoint } from './mcp/endpoint.js';
 import { mcpRoutes } from './mcp/routes.js';
@@ -22,7 +22,7 @@ export interface AppOptions {
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = fastify({
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // Long-lived list_changed streams must not hold a graceful close forever.
     forceCloseConnections: true,
     requestTimeout: 0,

@@ -1,0 +1,561 @@
+// The control service: how long one caller takes to list the whole aggregated catalog over HTTP, how long one full
+// catalog round (tools/list from every sidecar + build) takes against real sidecars, and how long render takes, for
+// catalogs of 36, 500 and 2000 services.
+//
+// - tools/list: the real fastify app (buildApp + McpEndpoint) on loopback, a catalog given as data (built by the real
+//   buildCatalog from four of the sidecar's generic tools and one service-specific tool per service), one caller
+//   (principal bench, group sre) walking every page with raw keep-alive POSTs in the stateless 2025-11-25 form. The
+//   client runs in this process, so it reads only nextCursor from each answer (see listPage).
+// - catalog build: the real CatalogRunner against real sidecars (startSidecar with the generic tools), n of them in
+//   ONE child process (bench/sidecarFleet.ts) on 127.0.0.1. That child has its own event loop but shares the
+//   machine's cores with this process, and it runs without the sidecar's interpreter-only flags (a real sidecar
+//   answers slower per request but in parallel with the others). Each round is cold: a fresh runner (no known era,
+//   so each sidecar gets the server/discover probe then tools/list) after every connection was closed.
+// - render: renderAll + toYaml over the data catalog, with a representative render configuration.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../control/app.js';
+import { buildCatalog, type ToolDescriptor } from '../control/catalog/catalog.js';
+import { CatalogRunner } from '../control/catalog/runner.js';
+import { McpEndpoint } from '../control/mcp/endpoint.js';
+import { ControlMetrics } from '../control/metrics.js';
+import { parseRenderConfig, RenderError, renderAll, toYaml } from '../control/render/index.js';
+import type { Catalog, DiscoveredService, GatewayPolicy } from '../control/types.js';
+import { getHealth, getLogs, getMetrics, queryEnvoy } from '../sidecar/tools/index.js';
+import { memoryMiB } from './proc.js';
+import { type Figures, percentile, round } from './results.js';
+
+const SIZES = [36, 500, 2000] as const;
+/** Measured walks of the whole catalog per size (after WARMUP_WALKS). */
+const WALKS: Record<number, number> = { 36: 300, 2000: 100 };
+const WARMUP_WALKS: Record<number, number> = { 36: 50, 2000: 10 };
+const FIRST_PAGE_CALLS = 300;
+const CATALOG_ROUNDS = 3;
+const RENDER_RUNS: Record<number, number> = { 36: 20, 500: 7, 2000: 5 };
+
+const progress = (msg: string) => process.stdout.write(`bench: control: ${msg}\n`);
+
+/**
+ * A representative render configuration (test/golden/render/*.in.yaml format): mTLS and API keys, a policy with a
+ * deny rule first (refunds), a read-only group and an allow-all for sre, default deny. Its policy is also the one the
+ * MCP endpoint filters tools/list with, so filtering runs on every uncached view.
+ */
+const RENDER_CONFIG = `
+gateway:
+  hosts: [mcp.example.com]
+identity:
+  - mtls: { sanPrefix: spiffe://cluster.local/ }
+  - apiKey:
+      header: x-api-key
+      keys:
+        - { sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08, principal: ci-bot, groups: [sre-readonly] }
+policy:
+  default: deny
+  rules:
+    - { name: no-refunds, effect: deny, tools: ['*__refund_*'] }
+    - { name: readonly-diagnostics, effect: allow, groups: [sre-readonly], tools: ['*__get_health', '*__get_logs'] }
+    - { name: sre-all, effect: allow, groups: [sre] }
+    - { name: catalog, effect: allow, principals: ['*'], methods: [initialize, ping, tools/list, server/discover, notifications/*] }
+rateLimits: { perPrincipal: { capacity: 60, refillPerSecond: 1 } }
+audit: { params: redact, logLevel: info }
+`;
+
+// --- the catalog as data ---------------------------------------------------------------------------------------
+
+const BASES = ['payment', 'user', 'orders', 'inventory', 'checkout', 'shipping', 'search', 'notify'];
+const NAMESPACES = ['production', 'payments', 'storefront', 'fulfilment', 'platform', 'identity'];
+
+/** Service i: unique names spread over a few namespaces. */
+function discovered(i: number, url?: string): DiscoveredService {
+  const name = `${BASES[i % BASES.length]}-${String(i).padStart(4, '0')}`;
+  const namespace = NAMESPACES[i % NAMESPACES.length]!;
+  const host = `${name}-mcp.${namespace}.svc.cluster.local`;
+  return {
+    name,
+    namespace,
+    host,
+    port: 3000,
+    url: url ?? `http://${host}:3000/mcp`,
+    ready: true,
+    selector: { app: name },
+  };
+}
+
+const asDescriptor = (t: ToolDescriptor & { annotations?: object }): ToolDescriptor => ({
+  name: t.name,
+  ...(t.title ? { title: t.title } : {}),
+  ...(t.description ? { description: t.description } : {}),
+  ...(t.inputSchema ? { inputSchema: t.inputSchema } : {}),
+  ...(t.annotations ? { annotations: { ...t.annotations } } : {}),
+});
+
+/** Four of the sidecar's real generic tools, as a sidecar lists them. */
+const GENERIC: ToolDescriptor[] = [getHealth, getMetrics, getLogs, queryEnvoy].map((t) =>
+  asDescriptor(t as unknown as ToolDescriptor),
+);
+
+/** One service-specific tool per service (tools.yaml style); every fourth service has a refund the policy denies. */
+const SPECIFIC: ToolDescriptor[] = [
+  {
+    name: 'refund_payment',
+    title: 'Refund a payment',
+    description:
+      'Refunds a captured payment in full or in part through the payment provider. Use only after confirming the ' +
+      'charge is wrong; the refund cannot be undone. `amount_cents` defaults to the full amount.',
+    inputSchema: {
+      type: 'object',
+      properties: {
+        payment_id: { type: 'string', pattern: '^pay_[A-Za-z0-9]{8,32}$', description: 'the payment to refund' },
+        amount_cents: { type: 'integer', minimum: 1, description: 'amount to refund, in cents' },
+        reason: { type: 'string', enum: ['duplicate', 'fraudulent', 'requested_by_customer'] },
+      },
+      required: ['payment_id', 'reason'],
+      additionalProperties: false,
+    },
+    annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+  },
+  {
+    name: 'list_recent_orders',
+    title: 'Recent orders',
+    description:
+      "Lists a customer's most recent orders with status, totals and timestamps, newest first. Use it to check " +
+      'whether an order went through or where it is stuck.',
+    inputSchema: {
+      type: 'object',
+      properties: {
+        customer_id: { type: 'string', maxLength: 64, description: 'customer id' },
+        limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+      },
+      required: ['customer_id'],
+      additionalProperties: false,
+    },
+    annotations: { readOnlyHint: true, openWorldHint: false },
+  },
+  {
+    name: 'check_stock',
+    title: 'Stock level',
+    description: 'Returns the stock level and reservations of one SKU in every warehouse.',
+    inputSchema: {
+      type: 'object',
+      properties: { sku: { type: 'string', pattern: '^[A-Z0-9-]{4,32}$', description: 'the SKU' } },
+      required: ['sku'],
+      additionalProperties: false,
+    },
+    annotations: { readOnlyHint: true, openWorldHint: false },
+  },
+  {
+    name: 'get_queue_depth',
+    title: 'Queue depth',
+    description: 'Returns the depth and oldest message age of the service’s work queues, per queue.',
+    inputSchema: {
+      type: 'object',
+      properties: { queue: { type: 'string', maxLength: 128, description: 'one queue; all queues when absent' } },
+      additionalProperties: false,
+    },
+    annotations: { readOnlyHint: true, openWorldHint: false },
+  },
+];
+
+/** The canonical catalog of n services with five tools each, built by the real buildCatalog. */
+function dataCatalog(n: number): Catalog {
+  const inputs = Array.from({ length: n }, (_, i) => ({
+    service: discovered(i),
+    tools: [...GENERIC, SPECIFIC[i % SPECIFIC.length]!],
+    health: { healthy: true, consecutiveFailures: 0 },
+  }));
+  const { catalog, warnings } = buildCatalog(inputs, { reserved: ['meshmcp-control'] });
+  if (warnings.length > 0) throw new Error(`bench catalog has warnings: ${warnings.join('; ')}`);
+  return catalog;
+}
+
+// --- raw JSON-RPC over keep-alive HTTP ------------------------------------------------------------------------
+
+interface RpcAnswer {
+  result?: { tools?: unknown[]; nextCursor?: string };
+  error?: { code: number; message: string };
+}
+
+const CALLER_HEADERS = {
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+  'x-meshmcp-principal': 'bench',
+  'x-meshmcp-groups': 'sre',
+};
+
+/** The JSON-RPC answer in a body that is either JSON or an SSE stream of messages. */
+function parseAnswer(contentType: string, text: string): RpcAnswer {
+  if (!contentType.includes('text/event-stream')) return JSON.parse(text) as RpcAnswer;
+  for (const event of text.split(/\r?\n\r?\n/)) {
+    const data = event
+      .split(/\r?\n/)
+      .filter((l) => l.startsWith('data:'))
+      .map((l) => l.slice(5).trimStart())
+      .join('\n');
+    if (data === '') continue;
+    const msg = JSON.parse(data) as RpcAnswer & { id?: unknown };
+    if (msg.id !== undefined) return msg;
+  }
+  throw new Error(`no JSON-RPC answer in the event stream: ${text.slice(0, 200)}`);
+}
+
+interface RawAnswer {
+  status: number;
+  contentType: string;
+  body: Buffer;
+}
+
+function post(agent: http.Agent, port: number, body: string): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/mcp',
+        method: 'POST',
+        agent,
+        headers: { ...CALLER_HEADERS, 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            contentType: String(res.headers['content-type']),
+            body: Buffer.concat(chunks),
+          }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+let rpcId = 0;
+const toolsList = (cursor?: string) =>
+  JSON.stringify({ jsonrpc: '2.0', id: ++rpcId, method: 'tools/list', params: cursor ? { cursor } : {} });
+
+function fullAnswer(raw: RawAnswer): RpcAnswer {
+  const text = raw.body.toString('utf8');
+  try {
+    return parseAnswer(raw.contentType, text);
+  } catch (err) {
+    throw new Error(`HTTP ${raw.status}: ${(err as Error).message}: ${text.slice(0, 200)}`);
+  }
+}
+
+const NEXT_CURSOR = Buffer.from('"nextCursor":"');
+const TOOLS = Buffer.from('"tools":[');
+
+/**
+ * One tools/list page. `full` parses the answer and counts its tools; otherwise only nextCursor is read from the
+ * raw bytes (the catalog holds no such text elsewhere), because the bench client shares the server's event loop and
+ * a real caller parses in its own process: parsing ~290 KB pages here would be charged to the server.
+ */
+async function listPage(
+  agent: http.Agent,
+  port: number,
+  cursor: string | undefined,
+  full: boolean,
+): Promise<{ tools: number; bytes: number; next?: string }> {
+  const raw = await post(agent, port, toolsList(cursor));
+  const bytes = raw.body.length;
+  if (full) {
+    const answer = fullAnswer(raw);
+    if (raw.status !== 200 || !answer.result?.tools) {
+      throw new Error(`tools/list answered ${raw.status}: ${JSON.stringify(answer.error ?? answer).slice(0, 300)}`);
+    }
+    return {
+      tools: answer.result.tools.length,
+      bytes,
+      ...(answer.result.nextCursor ? { next: answer.result.nextCursor } : {}),
+    };
+  }
+  if (raw.status !== 200 || raw.body.indexOf(TOOLS) < 0) {
+    throw new Error(`tools/list answered ${raw.status}: ${raw.body.toString('utf8', 0, 300)}`);
+  }
+  const at = raw.body.lastIndexOf(NEXT_CURSOR);
+  if (at < 0) return { tools: -1, bytes };
+  const start = at + NEXT_CURSOR.length;
+  return { tools: -1, bytes, next: raw.body.toString('latin1', start, raw.body.indexOf(34, start)) };
+}
+
+/** One caller lists the whole catalog, following nextCursor to the end; `full` also counts the tools. */
+async function walk(
+  agent: http.Agent,
+  port: number,
+  full = false,
+): Promise<{ ms: number; tools: number; pages: number; bytes: number }> {
+  const t0 = performance.now();
+  let page = await listPage(agent, port, undefined, full);
+  let tools = page.tools;
+  let bytes = page.bytes;
+  let pages = 1;
+  while (page.next !== undefined) {
+    page = await listPage(agent, port, page.next, full);
+    tools += page.tools;
+    bytes += page.bytes;
+    pages++;
+  }
+  return { ms: performance.now() - t0, tools, pages, bytes };
+}
+
+async function startControlApp(
+  policy: GatewayPolicy['policy'],
+): Promise<{ app: FastifyInstance; endpoint: McpEndpoint; port: number }> {
+  const endpoint = new McpEndpoint({ version: '0.0.0-bench', policy });
+  const metrics = new ControlMetrics({ defaultMetrics: false });
+  const app = await buildApp({ endpoint, metrics, logger: false });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  return { app, endpoint, port: (app.server.address() as AddressInfo).port };
+}
+
+/** What the sre caller may see: everything but the refunds the first rule denies. */
+const visibleTools = (c: Catalog) =>
+  c.services.reduce((n, s) => n + s.tools.filter((t) => !t.tool.startsWith('refund_')).length, 0);
+
+async function benchToolsList(policy: GatewayPolicy['policy'], figures: Figures): Promise<void> {
+  const control = await startControlApp(policy);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    for (const n of [36, 2000]) {
+      progress(`tools/list: building catalog of ${n}...`);
+      const catalog = dataCatalog(n);
+      control.endpoint.setCatalog(catalog);
+      // The stateless 2025-11-25 path must answer tools/list with no initialize before it (the gateway forwards a
+      // caller's requests to any replica); a failure here stops the bench rather than measuring something else.
+      const p0 = performance.now();
+      const probe = await post(agent, control.port, toolsList());
+      const probeMs = performance.now() - p0;
+      const answer = fullAnswer(probe);
+      if (probe.status !== 200 || !answer.result?.tools) {
+        throw new Error(
+          `tools/list without initialize was refused (${probe.status}): ${JSON.stringify(answer).slice(0, 300)}`,
+        );
+      }
+      // That first request after setCatalog computed this caller's filtered view (authorize per tool); every later
+      // one hits the per-identity view cache, as every caller but the first after a catalog change does.
+      const cold = await walk(agent, control.port, true);
+      const expected = visibleTools(catalog);
+      if (cold.tools !== expected) throw new Error(`walk listed ${cold.tools} tools, expected ${expected}`);
+      progress(
+        `tools/list ${n}: ${cold.tools} tools in ${cold.pages} pages, ${round(cold.bytes / 1024 / 1024, 2)} MiB; first page with an uncached view ${round(probeMs, 1)} ms, first walk ${round(cold.ms, 1)} ms`,
+      );
+      for (let i = 0; i < WARMUP_WALKS[n]!; i++) await walk(agent, control.port);
+      const times: number[] = [];
+      for (let i = 0; i < WALKS[n]!; i++) times.push((await walk(agent, control.port)).ms);
+      times.sort((a, b) => a - b);
+      progress(`tools/list ${n}: p50 ${round(percentile(times, 50), 2)} ms over ${times.length} walks`);
+      figures[`control_tools_list_p99_ms_${n}`] = {
+        value: round(percentile(times, 99), 2),
+        unit: 'ms',
+        ...(n === 36 ? { goal: '< 100 ms (seed)' } : {}),
+      };
+      if (n === 2000) {
+        const first: number[] = [];
+        for (let i = 0; i < FIRST_PAGE_CALLS; i++) {
+          const t0 = performance.now();
+          await listPage(agent, control.port, undefined, false);
+          first.push(performance.now() - t0);
+        }
+        first.sort((a, b) => a - b);
+        figures.control_tools_list_first_page_p99_ms_2000 = { value: round(percentile(first, 99), 2), unit: 'ms' };
+      }
+    }
+  } finally {
+    agent.destroy();
+    await control.app.close();
+  }
+}
+
+// --- catalog rounds against a fleet of real sidecars ----------------------------------------------------------
+
+interface Fleet {
+  child: ChildProcess;
+  ports: number[];
+  /** Closes every connection to the fleet's sidecars, so the next round connects cold. */
+  drop(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const fleets = new Set<ChildProcess>();
+// Last resort if the bench dies between start and stop: no fleet outlives it.
+process.once('exit', () => {
+  for (const c of fleets) c.kill('SIGKILL');
+});
+
+function startFleet(n: number): Promise<Fleet> {
+  const script = fileURLToPath(new URL('./sidecarFleet.js', import.meta.url));
+  const child = spawn(process.execPath, [script, String(n)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  fleets.add(child);
+  const waiters: Array<(line: string) => void> = [];
+  let buf = '';
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (c: string) => {
+    buf += c;
+    let nl = buf.indexOf('\n');
+    while (nl >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      nl = buf.indexOf('\n');
+      waiters.shift()?.(line);
+    }
+  });
+  const nextLine = () => new Promise<string>((r) => waiters.push(r));
+  const stop = () =>
+    new Promise<void>((r) => {
+      fleets.delete(child);
+      if (child.exitCode !== null || child.signalCode !== null) return r();
+      const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      child.once('exit', () => {
+        clearTimeout(kill);
+        r();
+      });
+      child.kill('SIGTERM');
+    });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`sidecar fleet of ${n} exited with ${code} before it was ready`)));
+    nextLine().then((line) => {
+      const { ports } = JSON.parse(line) as { ports: number[] };
+      resolve({
+        child,
+        ports,
+        drop: async () => {
+          const done = nextLine();
+          child.stdin!.write('drop\n');
+          await done;
+          // Let the client side see the closed sockets before the next round picks one.
+          await sleep(200);
+        },
+        stop,
+      });
+    }, reject);
+  });
+}
+
+/** CPU seconds (user + system) a process has used, from /proc. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of stat, i.e. 11 and 12 after the command; in clock ticks (100 Hz).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+const selfCpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+/**
+ * One cold round per try: a fresh CatalogRunner (no prior era, so it probes each sidecar's version) after every
+ * connection to the fleet has been closed. Returns the wall times in ms, in order.
+ */
+async function catalogRounds(fleet: Fleet, services: DiscoveredService[], concurrency?: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let r = 0; r < CATALOG_ROUNDS; r++) {
+    await fleet.drop();
+    const runner = new CatalogRunner({ cacheTtlMs: 3_600_000, ...(concurrency ? { concurrency } : {}) });
+    try {
+      const cpu0 = { fleet: cpuSeconds(fleet.child.pid!), self: selfCpuSeconds() };
+      const t0 = performance.now();
+      await runner.update(services);
+      const ms = performance.now() - t0;
+      const cpu = { fleet: cpuSeconds(fleet.child.pid!) - cpu0.fleet, self: selfCpuSeconds() - cpu0.self };
+      const c = runner.current()!;
+      const unhealthy = c.services.filter((s) => !s.health.healthy);
+      if (unhealthy.length > 0) {
+        throw new Error(
+          `${unhealthy.length} sidecars failed, e.g. ${unhealthy[0]!.route}: ${unhealthy[0]!.health.error}`,
+        );
+      }
+      const tools = c.services.reduce((n, s) => n + s.tools.length, 0);
+      progress(
+        `  round ${r + 1}: ${round(ms, 0)} ms for ${c.services.length} services / ${tools} tools ` +
+          `(CPU: control ${round(cpu.self, 2)} s, sidecars ${round(cpu.fleet, 2)} s)`,
+      );
+      times.push(ms);
+      if (r === CATALOG_ROUNDS - 1) {
+        // A periodic refresh for comparison: warm connections, the era known from the last round.
+        const t1 = performance.now();
+        await runner.refreshNow();
+        progress(`  warm refresh (refreshNow, kept connections and era): ${round(performance.now() - t1, 0)} ms`);
+      }
+    } finally {
+      await runner.stop();
+    }
+  }
+  return times;
+}
+
+async function benchCatalogBuild(figures: Figures): Promise<void> {
+  for (const n of SIZES) {
+    progress(`catalog build: starting a fleet of ${n} sidecars in one child process...`);
+    const t0 = performance.now();
+    const fleet = await startFleet(n);
+    try {
+      const mem = memoryMiB(fleet.child.pid!);
+      progress(
+        `catalog build: ${n} sidecars up in ${round(performance.now() - t0, 0)} ms, fleet RSS ${round(mem.rss, 0)} MiB`,
+      );
+      const services = fleet.ports.map((port, i) => discovered(i, `http://127.0.0.1:${port}/mcp`));
+      progress(`catalog build: ${CATALOG_ROUNDS} cold rounds of ${n}, concurrency 8 (the default)...`);
+      const times = await catalogRounds(fleet, services);
+      // The median of the cold rounds: the first also pays the control process's own warm-up (JIT, module code).
+      const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
+      figures[`control_catalog_build_ms_${n}`] = { value: round(median, 0), unit: 'ms' };
+      if (n === 2000) {
+        progress(`catalog build: ${CATALOG_ROUNDS} cold rounds of ${n}, concurrency 32...`);
+        const c32 = await catalogRounds(fleet, services, 32);
+        const m32 = [...c32].sort((a, b) => a - b)[Math.floor(c32.length / 2)]!;
+        figures.control_catalog_build_ms_2000_c32 = { value: round(m32, 0), unit: 'ms' };
+      }
+    } finally {
+      await fleet.stop();
+    }
+  }
+}
+
+// --- render ---------------------------------------------------------------------------------------------------
+
+function benchRender(
+  settings: ReturnType<typeof parseRenderConfig>['settings'],
+  policy: GatewayPolicy,
+  figures: Figures,
+): void {
+  for (const n of SIZES) {
+    progress(`render: catalog of ${n}...`);
+    const catalog = dataCatalog(n);
+    const times: number[] = [];
+    let bytes = 0;
+    try {
+      for (let i = 0; i < RENDER_RUNS[n]!; i++) {
+        const t0 = performance.now();
+        const yaml = toYaml(renderAll(catalog, policy, settings));
+        times.push(performance.now() - t0);
+        bytes = Buffer.byteLength(yaml);
+      }
+    } catch (err) {
+      if (!(err instanceof RenderError)) throw err;
+      progress(`render: NOTE: ${n} services do not render (no figure): ${err.message}`);
+      continue;
+    }
+    times.sort((a, b) => a - b);
+    figures[`control_render_ms_${n}`] = { value: round(percentile(times, 50), 1), unit: 'ms' };
+    figures[`control_render_bytes_${n}`] = { value: bytes, unit: 'bytes' };
+  }
+}
+
+export async function benchControl(_root: string): Promise<Figures> {
+  const { settings, policy } = parseRenderConfig(RENDER_CONFIG, 'bench/control.ts');
+  const figures: Figures = {};
+  benchRender(settings, policy, figures);
+  await benchToolsList(policy.policy, figures);
+  await benchCatalogBuild(figures);
+  return figures;
+}
