@@ -72,7 +72,14 @@ export type IdentitySource =
         scopeClaim?: string;
       };
     }
-  | { apiKey: { header: string; keys: Array<{ sha256: string; principal: string; groups?: string[] }> } };
+  | {
+      apiKey: {
+        header: string;
+        keys: Array<{ sha256: string; principal: string; groups?: string[] }>;
+        /** Also read the key from `Authorization: Bearer <key>` when the header is absent. */
+        bearer?: boolean;
+      };
+    };
 
 export interface PolicyRule {
   name?: string;

@@ -137,6 +137,7 @@ const RENDER_CONFIG: Shape = {
                   },
                 },
               },
+              bearer: { kind: 'boolean' },
             },
           },
         },

@@ -14,6 +14,7 @@ export type Shape =
   | StringShape
   | { kind: 'int'; min: number; max: number }
   | { kind: 'number'; exclusiveMin: number; max: number }
+  | { kind: 'boolean' }
   | { kind: 'enum'; values: readonly string[] }
   | { kind: 'array'; items: Shape; min?: number; max?: number; unique?: boolean }
   | { kind: 'object'; fields: Record<string, Shape>; required?: readonly string[]; exactlyOne?: boolean }
@@ -60,6 +61,9 @@ export function check(value: unknown, shape: Shape, path = ''): unknown {
       if (typeof value !== 'number' || !Number.isFinite(value) || value <= shape.exclusiveMin || value > shape.max) {
         fail(`must be a number above ${shape.exclusiveMin} and at most ${shape.max}, got ${JSON.stringify(value)}`);
       }
+      return value;
+    case 'boolean':
+      if (typeof value !== 'boolean') fail(`must be true or false, got ${JSON.stringify(value)}`);
       return value;
     case 'enum':
       if (typeof value !== 'string' || !shape.values.includes(value)) {

@@ -29,7 +29,7 @@ import {
 const SOURCES: StaticArray<string> = ['mtls', 'jwt', 'apiKey'];
 const MTLS_KEYS: StaticArray<string> = ['sanPrefix'];
 const JWT_KEYS: StaticArray<string> = ['metadataKey', 'principalClaim', 'groupsClaims', 'scopeClaim'];
-const APIKEY_KEYS: StaticArray<string> = ['header', 'keys'];
+const APIKEY_KEYS: StaticArray<string> = ['header', 'keys', 'bearer'];
 const KEY_KEYS: StaticArray<string> = ['sha256', 'principal', 'groups'];
 const POLICY_KEYS: StaticArray<string> = ['default', 'rules'];
 const RULE_KEYS: StaticArray<string> = ['name', 'effect', 'principals', 'groups', 'tools', 'methods', 'onDeny', 'scope'];
@@ -152,8 +152,10 @@ function parseApiKey(r: Reader, path: string, src: IdentitySource): void {
         if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c == 0x2d)) ok = false;
       }
       if (!r.failed && !ok) r.fail(ConfigError.BadValue, p, 'must be a lower-case header name, not x-meshmcp-*');
-    } else {
+    } else if (i == 1) {
       src.keys = parseKeys(r, p);
+    } else {
+      src.bearer = r.bool(p);
     }
   }
   r.requireKeys(seen, 3, APIKEY_KEYS, path);

@@ -271,6 +271,15 @@ export class Reader {
     return out;
   }
 
+  /** The boolean at the cursor; false (and an error) when the value is not true or false. */
+  bool(path: string): bool {
+    if (this.failed) return false;
+    const kind = this.peek();
+    if (kind != JsonKind.True && kind != JsonKind.False) return this.typeError(path, 'a boolean');
+    this.p += kind == JsonKind.True ? 4 : 5;
+    return kind == JsonKind.True;
+  }
+
   /** The string at the cursor as the index of its value in names; -1 (and an error) otherwise. */
   choice(path: string, names: StaticArray<string>): i32 {
     const s = this.str(path, 1, 64, CLASS_TEXT);

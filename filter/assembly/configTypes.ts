@@ -97,6 +97,8 @@ export class IdentitySource {
   scopeClaim: string = 'scope';
   /** apiKey: lower-case header name. */
   header: string = '';
+  /** apiKey: also take the key from `Authorization: Bearer <key>` when the header is absent. */
+  bearer: bool = false;
   keys: ApiKey[] = [];
 }
 

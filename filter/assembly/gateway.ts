@@ -92,7 +92,7 @@ function setRouting(s: Stream): void {
 export function gatewayRequestHeaders(s: Stream, endOfStream: bool): u32 {
   s.start = nowNanos();
   const h = s.headers;
-  readRequestHeaders(s.rt.apiKeyHeader, h);
+  readRequestHeaders(s.rt.apiKeyHeader, h, s.rt.apiKeyBearer);
   // Contract 3: nothing a client sends may pose as the filter's own headers, whatever happens next.
   for (let i = 0; i < h.internal.length; i++) removeHeader(REQUEST_HEADERS, h.internal[i]);
   const rid = h.requestId;
@@ -109,8 +109,10 @@ export function gatewayRequestHeaders(s: Stream, endOfStream: bool): u32 {
   }
   s.mcp = true;
   const known = resolveIdentity(cfg.identity, s.rt.identityPaths, s.rt.apiKeys, h.apiKeyDigest, s.identity);
-  // The key authenticates the caller to the gateway only; upstreams never see it.
-  if (h.apiKeyDigest != null) removeHeader(REQUEST_HEADERS, s.rt.apiKeyHeader);
+  // The key authenticates the caller to the gateway only; upstreams never see it, whichever header carried it.
+  if (h.apiKeyDigest != null) {
+    removeHeader(REQUEST_HEADERS, h.apiKeyFromAuthorization ? 'authorization' : s.rt.apiKeyHeader);
+  }
   if (!known) {
     s.refuse(Outcome.Unauthenticated, 'Unauthorized: no credentials this gateway accepts', challenge(s));
     return HEADERS_STOP;

@@ -1,5 +1,6 @@
 // Who is calling: tries the configured identity sources in order (mTLS peer URI SAN, JWT claims jwt_authn left in
-// metadata, an API key compared by SHA-256) and fills an Identity; the first source that yields a principal wins.
+// metadata, an API key, from its header or `Authorization: Bearer`, compared by SHA-256) and fills an Identity; the
+// first source that yields a principal wins.
 
 import { getProperty, HostBytes, propertyPath, release } from './abi';
 import { ApiKey, IdentityKind, IdentitySource } from './configTypes';
@@ -143,7 +144,7 @@ function fromApiKey(digest: string | null, keys: Map<string, ApiKey>, out: Ident
 
 /**
  * Fills out from the first source that names the caller; false when none does (the caller gets 401). keyDigest is
- * the SHA-256 of the API key header's value, null when the request has none.
+ * the SHA-256 of the API key (header value, or Bearer token when the source allows it), null when there is none.
  */
 export function resolveIdentity(
   sources: IdentitySource[],

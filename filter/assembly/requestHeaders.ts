@@ -15,8 +15,13 @@ export class RequestHeaders {
   mcpMethod: string | null = null;
   mcpName: string | null = null;
   mcpVersion: string | null = null;
-  /** SHA-256 (hex) of the configured API key header's raw value: the key itself is never kept. */
+  /**
+   * SHA-256 (hex) of the API key: the configured header's raw value or, failing that and when bearer is on, the
+   * token of `Authorization: Bearer <token>`. The key itself is never kept.
+   */
   apiKeyDigest: string | null = null;
+  /** Whether apiKeyDigest came from Authorization (so that is the header to strip). */
+  apiKeyFromAuthorization: bool = false;
   /** The gateway's x-meshmcp-principal / -request-id (read in sidecar mode). */
   meshPrincipal: string | null = null;
   meshRequestId: string | null = null;
@@ -45,8 +50,22 @@ function startsWithPrefix(p: usize, k: i32): bool {
   return true;
 }
 
-/** Fills out from the request header map; apiKeyHeader is the configured key header (lower case), or empty. */
-export function readRequestHeaders(apiKeyHeader: string, out: RequestHeaders): void {
+/**
+ * Where the token of an RFC 6750 `Bearer <token>` credential starts in the vl bytes at vp (scheme matched without
+ * regard to case, then one or more spaces); -1 when the value is another scheme or has no token.
+ */
+function bearerToken(vp: usize, vl: i32): i32 {
+  if (vl < 8 || !nameIs(vp, 6, 'bearer') || load<u8>(vp + 6) != 0x20) return -1;
+  let i = 7;
+  while (i < vl && load<u8>(vp + <usize>i) == 0x20) i++;
+  return i < vl ? i : -1;
+}
+
+/**
+ * Fills out from the request header map; apiKeyHeader is the configured key header (lower case), or empty; bearer
+ * also reads `Authorization: Bearer <key>`, which counts only when the key header is absent.
+ */
+export function readRequestHeaders(apiKeyHeader: string, out: RequestHeaders, bearer: bool = false): void {
   if (!headerPairs(REQUEST_HEADERS, pairs)) return;
   const base = pairs.ptr;
   const size = pairs.len;
@@ -57,6 +76,9 @@ export function readRequestHeaders(apiKeyHeader: string, out: RequestHeaders): v
   const count = <i32>load<u32>(base);
   let data = base + 4 + <usize>count * 8;
   const end = base + <usize>size;
+  // The first Bearer token, hashed after the pass and only if the key header never showed up.
+  let tokenAt: usize = 0;
+  let tokenLen = 0;
   for (let i = 0; i < count; i++) {
     const kl = <i32>load<u32>(base + 4 + <usize>i * 8);
     const vl = <i32>load<u32>(base + 8 + <usize>i * 8);
@@ -80,11 +102,21 @@ export function readRequestHeaders(apiKeyHeader: string, out: RequestHeaders): v
       else if (nameIs(data, kl, 'mcp-protocol-version')) out.mcpVersion = String.UTF8.decodeUnsafe(vp, <usize>vl);
     } else if (c0 == 0x63 || c0 == 0x43) {
       if (nameIs(data, kl, 'content-length')) out.contentLength = String.UTF8.decodeUnsafe(vp, <usize>vl);
+    } else if (bearer && tokenAt == 0 && (c0 == 0x61 || c0 == 0x41) && nameIs(data, kl, 'authorization')) {
+      const at = bearerToken(vp, vl);
+      if (at > 0) {
+        tokenAt = vp + <usize>at;
+        tokenLen = vl - at;
+      }
     }
     if (apiKeyHeader.length > 0 && out.apiKeyDigest == null && nameIs(data, kl, apiKeyHeader)) {
       out.apiKeyDigest = sha256Hex(vp, vl);
     }
     data += <usize>kl + <usize>vl + 2;
+  }
+  if (out.apiKeyDigest == null && tokenAt != 0) {
+    out.apiKeyDigest = sha256Hex(tokenAt, tokenLen);
+    out.apiKeyFromAuthorization = true;
   }
   release(pairs);
 }

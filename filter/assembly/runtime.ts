@@ -13,6 +13,8 @@ export class Runtime {
   identityPaths: SourcePaths[] = [];
   /** Lower-case API key header, stripped from every request; empty when no apiKey source is configured. */
   apiKeyHeader: string = '';
+  /** Whether the apiKey source also reads `Authorization: Bearer <key>` (then stripped like the key header). */
+  apiKeyBearer: bool = false;
   /** Metric name prefix for the mode. */
   metricPrefix: string = '';
   gateway: bool = false;
@@ -34,6 +36,7 @@ export class Runtime {
       this.identityPaths.push(sourcePaths(source));
       if (source.kind != IdentityKind.ApiKey) continue;
       this.apiKeyHeader = source.header;
+      this.apiKeyBearer = source.bearer;
       for (let j = 0; j < source.keys.length; j++) this.apiKeys.set(source.keys[j].sha256, source.keys[j]);
     }
   }

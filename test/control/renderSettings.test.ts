@@ -1,6 +1,6 @@
 // parseRenderConfig: the defaults an operator gets, and errors that name the source, the YAML path and the fix.
 import { describe, expect, it } from 'vitest';
-import { parseRenderConfig, RenderError } from '../../control/render/index.js';
+import { gatewayFilterConfig, parseRenderConfig, RenderError } from '../../control/render/index.js';
 
 const MINIMAL = 'gateway:\n  hosts: [mcp.example.com]\nidentity:\n  - mtls: {}\n';
 
@@ -50,6 +50,21 @@ describe('parseRenderConfig', () => {
     expect(settings.module).toEqual({ url: 'https://example.com/m.wasm', sha256: 'a'.repeat(64) });
   });
 
+  it("passes an API key source's bearer flag into the gateway filter configuration, and omits it when unset", () => {
+    const key = `{ sha256: '${'a'.repeat(64)}', principal: ci-bot }`;
+    const configFor = (bearer: string) => {
+      const text = `gateway: { hosts: [a.b] }\nidentity: [{ apiKey: { header: x-api-key, keys: [${key}]${bearer} } }]\n`;
+      const { settings, policy } = parseRenderConfig(text, 'mesh.yaml');
+      return gatewayFilterConfig({ services: [] }, policy, settings);
+    };
+    expect(configFor(', bearer: true').identity).toEqual([
+      { apiKey: { header: 'x-api-key', keys: [{ sha256: 'a'.repeat(64), principal: 'ci-bot' }], bearer: true } },
+    ]);
+    expect(configFor('').identity).toEqual([
+      { apiKey: { header: 'x-api-key', keys: [{ sha256: 'a'.repeat(64), principal: 'ci-bot' }] } },
+    ]);
+  });
+
   it.each([
     ['not YAML', 'gateway: [', /^mesh\.yaml: not valid YAML/],
     ['a duplicated key', `${MINIMAL}identity: []\n`, /^mesh\.yaml: not valid YAML: .*[Uu]nique/],
@@ -81,6 +96,11 @@ describe('parseRenderConfig', () => {
       'a duplicated API key digest',
       `gateway: { hosts: [a.b] }\nidentity: [{ apiKey: { header: x-key, keys: [{ sha256: '${'a'.repeat(64)}', principal: p }, { sha256: '${'a'.repeat(64)}', principal: q }] } }]\n`,
       /identity\[0\]\.apiKey\.keys\[1\]\.sha256: duplicates an earlier key/,
+    ],
+    [
+      'a bearer flag that is not a boolean',
+      `gateway: { hosts: [a.b] }\nidentity: [{ apiKey: { header: x-key, bearer: 'yes', keys: [{ sha256: '${'a'.repeat(64)}', principal: p }] } }]\n`,
+      /identity\[0\]\.apiKey\.bearer: must be true or false, got "yes"/,
     ],
     [
       'forbidden without a scope',

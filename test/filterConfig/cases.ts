@@ -239,6 +239,20 @@ export const invalidCases: InvalidCase[] = [
     error: ConfigError.BadValue,
   },
   {
+    name: 'api key bearer as string',
+    mode: 'gateway',
+    mutate: (d) => (d.identity[2].apiKey.bearer = 'true'),
+    path: 'identity[2].apiKey.bearer',
+    error: ConfigError.WrongType,
+  },
+  {
+    name: 'api key bearer null',
+    mode: 'gateway',
+    mutate: (d) => (d.identity[2].apiKey.bearer = null),
+    path: 'identity[2].apiKey.bearer',
+    error: ConfigError.WrongType,
+  },
+  {
     name: 'sha256 upper case',
     mode: 'gateway',
     mutate: (d) => (d.identity[2].apiKey.keys[0].sha256 = 'A'.repeat(64)),

@@ -27,6 +27,7 @@ const expected = (d: Doc): Doc => {
       scopeClaim: src.scopeClaim ?? 'scope',
       header: src.header ?? '',
       keys: (src.keys ?? []).map((k: Doc) => ({ sha256: k.sha256, principal: k.principal, groups: k.groups ?? [] })),
+      bearer: src.bearer ?? false,
     };
   });
   const bucket = (b: Doc) => ({ tool: b.tool ?? '', capacity: b.capacity, refillPerSecond: b.refillPerSecond });
@@ -82,6 +83,15 @@ describe('the examples', () => {
     expect(c.identity.map((s: Doc) => s.kind)).toEqual(['mtls', 'jwt', 'apiKey']);
     expect(c.policy.rules[1]).toMatchObject({ effect: 'deny', onDeny: 'forbidden', scope: 'payments:write' });
     expect(c.rateLimits.perTool[0].refillPerSecond).toBe(0.2);
+  });
+
+  it("reads an API key source's bearer flag (default false)", () => {
+    const doc = example('gateway') as Doc;
+    expect((h.parse(doc).config as Doc).identity[2].bearer).toBe(false);
+    for (const bearer of [true, false]) {
+      doc.identity[2].apiKey.bearer = bearer;
+      expect((h.parse(doc).config as Doc).identity[2].bearer).toBe(bearer);
+    }
   });
 
   it('fills defaults for the optional parts', () => {
