@@ -1,12 +1,16 @@
-// A test and development HTTP front (not a production proxy): node:http listener → wasm filter → upstream by header.
+// A test and development HTTP front (not a production proxy): HTTP/1 listener, plain or mTLS → wasm filter →
+// upstream by header, plain or mTLS.
 
-import { Agent, createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Exchange, type ExchangeSettings, type Upstream } from './frontExchange.js';
+import { type FrontTls, refuseUnverifiedPeers, tlsServerOptions, UpstreamAgents } from './frontTls.js';
 import { createPlugin, LogLevel, type Plugin, type PluginOptions } from './index.js';
 import type { PropertyMap } from './properties.js';
 
 export type { Upstream } from './frontExchange.js';
+export type { FrontTls, Pem, UpstreamTls } from './frontTls.js';
 
 export interface FrontOptions extends PluginOptions {
   /** The compiled filter and its plugin configuration (JSON text, as Envoy passes it). */
@@ -18,6 +22,11 @@ export interface FrontOptions extends PluginOptions {
   defaultUpstream?: Upstream;
   /** Default x-meshmcp-service, the header the filter sets and the mesh's VirtualService matches. */
   routeHeader?: string;
+  /**
+   * Listen with TLS and check client certificates against `ca`, as an Istio sidecar's inbound listener does; the
+   * connection.* attributes then come from the handshake. Plain HTTP without it.
+   */
+  tls?: FrontTls;
   /** Default 127.0.0.1. */
   host?: string;
   /** Default 0: any free port. */
@@ -25,8 +34,9 @@ export interface FrontOptions extends PluginOptions {
   /** Until response headers reach the client; 504 (or 408 while the filter holds the request). Default 30 s; 0: none. */
   timeoutMs?: number;
   /**
-   * Attributes for each stream; with no TLS here, this is where the caller supplies what Envoy would know from the
-   * connection, e.g. { connection: { uri_san_peer_certificate: 'spiffe://...' } }.
+   * Attributes for each stream, merged over those the front takes from the connection (connection.mtls, and with
+   * `tls` the certificates' SANs, subjects and digest), e.g. { connection: { uri_san_peer_certificate: 'spiffe://...' } }
+   * to name a peer on a plain listener.
    */
   streamProperties?: (req: IncomingMessage) => PropertyMap;
   /** An Envoy-like admin listener: GET /stats/prometheus and /ready. */
@@ -41,6 +51,11 @@ export interface Front {
   /** Set when `admin` was asked for. */
   adminUrl?: string;
   plugin: Plugin;
+  /**
+   * Replaces the route map (and the default upstream: none when omitted) for requests routed from now on; exchanges
+   * already routed finish on their upstream.
+   */
+  setUpstreams(upstreams: Record<string, Upstream>, defaultUpstream?: Upstream): void;
   /** A new plugin configuration; false: rejected, the old one stays. */
   configure(configuration: string): boolean;
   /** Stops listening, ends open streams (on_log runs for each), then shuts the plugin down. */
@@ -57,6 +72,7 @@ function listen(server: Server, host: string, port: number): Promise<number> {
   });
 }
 
+// node:https servers have node:http's connection handling (closeAllConnections) on top of tls.Server.
 function shut(server: Server): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
@@ -64,7 +80,8 @@ function shut(server: Server): Promise<void> {
   });
 }
 
-const urlOf = (host: string, port: number) => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+const urlOf = (host: string, port: number, scheme = 'http') =>
+  `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
 function adminServer(plugin: Plugin): Server {
   return createServer((req, res) => {
@@ -92,22 +109,24 @@ export async function startFront(options: FrontOptions): Promise<Front> {
     routeHeader,
     timeoutMs,
     streamProperties,
+    tls,
     admin: adminOptions,
     ticks,
     ...pluginOptions
   } = options;
   const plugin = await createPlugin(wasm, configuration, { logLimit: 10_000, ...pluginOptions });
-  const agent = new Agent({ keepAlive: true });
+  const agents = new UpstreamAgents();
   const settings: ExchangeSettings = {
     plugin,
-    upstreams: upstreams ?? {},
+    upstreams: { ...upstreams },
     defaultUpstream,
     routeHeader: (routeHeader ?? 'x-meshmcp-service').toLowerCase(),
-    agent,
+    agents,
+    scheme: tls ? 'https' : 'http',
     timeoutMs: timeoutMs ?? 30_000,
     streamProperties,
   };
-  const server = createServer((req, res) => {
+  const handle: RequestListener = (req, res) => {
     try {
       new Exchange(settings, req, res).start();
     } catch (error) {
@@ -116,7 +135,15 @@ export async function startFront(options: FrontOptions): Promise<Front> {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error\n');
       else res.destroy();
     }
-  });
+  };
+  let server: Server;
+  if (tls) {
+    const secure = createTlsServer(tlsServerOptions(tls), handle);
+    if (tls.requireClientCert === false) refuseUnverifiedPeers(secure);
+    server = secure;
+  } else {
+    server = createServer(handle);
+  }
   const servers = [server];
   let bound: number;
   let adminUrl: string | undefined;
@@ -137,9 +164,14 @@ export async function startFront(options: FrontOptions): Promise<Front> {
 
   let closed: Promise<void> | undefined;
   const front: Front = {
-    url: urlOf(host, bound),
+    url: urlOf(host, bound, settings.scheme),
     port: bound,
     plugin,
+    setUpstreams(next, nextDefault) {
+      settings.upstreams = { ...next };
+      settings.defaultUpstream = nextDefault;
+      agents.retain([...Object.values(next), nextDefault]);
+    },
     configure: (next) => plugin.configure(next),
     close() {
       closed ??= (async () => {
@@ -147,7 +179,7 @@ export async function startFront(options: FrontOptions): Promise<Front> {
         await Promise.all(servers.map(shut));
         // Streams end on their connections' close events; let those run before the root contexts go.
         await new Promise((resolve) => setImmediate(resolve));
-        agent.destroy();
+        agents.destroy();
         plugin.close();
       })();
       return closed;

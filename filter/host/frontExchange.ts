@@ -1,6 +1,9 @@
 // One client request through the front: the phased filter stream, routing, the upstream call and the client reply.
 
-import { type Agent, type ClientRequest, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import { type ClientRequest, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import { request as tlsRequest } from 'node:https';
+import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import {
   header,
   requestHasNoBody,
@@ -13,29 +16,38 @@ import {
   upstreamTimeout,
   wirePairs,
 } from './frontHeaders.js';
+import { connectionProperties, type UpstreamAgents, type UpstreamTls } from './frontTls.js';
 import type { HttpResponse, HttpStream, Step } from './httpStream.js';
 import type { Plugin } from './index.js';
 import type { HeaderPairs } from './memory.js';
-import type { PropertyMap } from './properties.js';
+import { mergeProperties, type PropertyMap } from './properties.js';
 
 export interface Upstream {
   host: string;
   port: number;
+  /** mTLS to this upstream (ISTIO_MUTUAL); plain HTTP without it. */
+  tls?: UpstreamTls;
 }
 
 export interface ExchangeSettings {
   plugin: Plugin;
+  /** Read when a request is routed: replacing them re-routes later requests, not those already on their way. */
   upstreams: Record<string, Upstream>;
   defaultUpstream: Upstream | undefined;
   /** The request header the route is chosen on (the filter sets it; a VirtualService matches it in the mesh). */
   routeHeader: string;
-  agent: Agent;
+  agents: UpstreamAgents;
+  /** `https` when the listener is TLS: `:scheme` and x-forwarded-proto follow it. */
+  scheme: 'http' | 'https';
   timeoutMs: number;
   streamProperties: ((req: IncomingMessage) => PropertyMap) | undefined;
 }
 
 const empty = new Uint8Array();
 const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+// OpenSSL alerts, e.g. an upstream that refuses our client certificate: with TLS 1.3 they arrive after the client
+// considers its handshake done.
+const TLS_ALERT = /^ERR_SSL_/;
 
 export class Exchange {
   private readonly stream: HttpStream;
@@ -43,6 +55,8 @@ export class Exchange {
   private upstreamRes: IncomingMessage | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private routed = false;
+  /** A new TLS connection to the upstream whose handshake has not completed (a failure then is a connect failure). */
+  private handshaking = false;
   private aborted = false;
   private done = false;
 
@@ -51,9 +65,12 @@ export class Exchange {
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
   ) {
+    // As Envoy's attributes: what the connection says, then what the caller adds (tests name peers by hand).
+    const connection = connectionProperties(req.socket);
+    const given = settings.streamProperties?.(req);
     this.stream = settings.plugin.openStream({
-      headers: requestPairs(req),
-      properties: settings.streamProperties?.(req) ?? {},
+      headers: requestPairs(req, settings.scheme),
+      properties: given ? mergeProperties(connection, given) : connection,
     });
   }
 
@@ -97,7 +114,7 @@ export class Exchange {
   /** The router: the route is chosen on the headers as the filter released them. */
   private route(headers: HeaderPairs): boolean {
     this.routed = true;
-    const { upstreams, defaultUpstream, routeHeader, agent } = this.settings;
+    const { upstreams, defaultUpstream, routeHeader, agents } = this.settings;
     const service = header(headers, routeHeader);
     const target =
       service === undefined ? defaultUpstream : Object.hasOwn(upstreams, service) ? upstreams[service] : undefined;
@@ -105,15 +122,25 @@ export class Exchange {
       this.onResponse(this.stream.localReply(routeNotFound()));
       return false;
     }
-    const upstream = request({
+    const upstream = (target.tls ? tlsRequest : request)({
       host: target.host,
       port: target.port,
       method: header(headers, ':method') ?? 'GET',
       path: header(headers, ':path') ?? '/',
       headers: ['host', header(headers, ':authority') ?? `${target.host}:${target.port}`, ...wirePairs(headers)],
       setHost: false,
-      agent,
+      agent: agents.agentFor(target),
     });
+    if (target.tls) {
+      upstream.once('socket', (socket: Socket) => {
+        // A pooled connection was verified when it was made; a new one is not usable until its handshake is done.
+        if (upstream.reusedSocket || !(socket instanceof TLSSocket)) return;
+        this.handshaking = true;
+        socket.once('secureConnect', () => {
+          this.handshaking = false;
+        });
+      });
+    }
     upstream.on('response', (res) => this.onUpstreamResponse(res));
     upstream.on('error', (error: NodeJS.ErrnoException) => this.onUpstreamError(error));
     this.upstream = upstream;
@@ -195,7 +222,9 @@ export class Exchange {
 
   private onUpstreamError(error: NodeJS.ErrnoException): void {
     if (this.done || this.aborted || this.upstreamRes) return;
-    const reason = CONNECT_FAILURES.has(error.code ?? '') ? 'connection failure' : 'connection termination';
+    const code = error.code ?? '';
+    const failure = this.handshaking || CONNECT_FAILURES.has(code) || TLS_ALERT.test(code);
+    const reason = failure ? 'connection failure' : 'connection termination';
     this.onResponse(this.stream.localReply(upstreamReset(reason)));
   }
 
