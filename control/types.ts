@@ -3,7 +3,10 @@
 
 /** One MCP-enabled Service, as discovery (Kubernetes or a static file) found it. */
 export interface DiscoveredService {
-  /** Kubernetes Service name. */
+  /**
+   * The service's name in tool names (`<name>__<tool>`) and resource names: the Service's `app` label, else its name
+   * without a trailing `-mcp` (control/discovery/README.md). A static file gives it directly.
+   */
   name: string;
   namespace: string;
   /** In-cluster DNS name, e.g. payment-service-mcp.production.svc.cluster.local (a static file may give any host). */

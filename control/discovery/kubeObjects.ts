@@ -6,11 +6,32 @@ import type { DiscoveredService } from '../types.js';
 export const MCP_PORT_NAME = 'mcp';
 export const DEFAULT_MCP_PORT = 3000;
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+/** The Service label naming the service its tools belong to (the sidecar's SERVICE_NAME, from the pods' `app`). */
+export const APP_LABEL = 'app';
+const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * The name tools are prefixed with (`<name>__<tool>`), which must equal the sidecar's SERVICE_NAME: the Service's
+ * `app` label when it has one (the seed's `payment-service-mcp` Service is labelled `app: payment-service`), else the
+ * Service name without a trailing `-mcp`.
+ */
+export function mcpServiceName(svc: V1Service): string {
+  const app = svc.metadata?.labels?.[APP_LABEL];
+  if (app) return app;
+  const name = svc.metadata?.name ?? '';
+  return name.endsWith('-mcp') && name.length > 4 ? name.slice(0, -4) : name;
+}
 
 export interface MappingOptions {
   clusterDomain?: string;
   /** Told about each Service that cannot be served, and why. */
   skip?: (service: string, why: string) => void;
+  /**
+   * Where the catalog collects tools/list for some services, by `<namespace>/<Service name>`, instead of the
+   * Service's cluster address: for a control service outside the cluster network, and tests whose sidecars listen
+   * on loopback (an EndpointSlice cannot hold a loopback address).
+   */
+  urlOverrides?: Record<string, string>;
 }
 
 /**
@@ -32,11 +53,24 @@ export function toDiscovered(
     slicesBy.set(key, [...(slicesBy.get(key) ?? []), slice]);
   }
   const out: DiscoveredService[] = [];
-  for (const svc of services) {
-    const name = svc.metadata?.name;
+  const taken = new Map<string, string>();
+  const ordered = [...services].sort((a, b) => ((a.metadata?.name ?? '') < (b.metadata?.name ?? '') ? -1 : 1));
+  for (const svc of ordered) {
+    const serviceName = svc.metadata?.name;
     const namespace = svc.metadata?.namespace;
-    if (!name || !namespace) continue;
-    const key = `${namespace}/${name}`;
+    if (!serviceName || !namespace) continue;
+    const key = `${namespace}/${serviceName}`;
+    const name = mcpServiceName(svc);
+    if (!DNS_LABEL.test(name)) {
+      opts.skip?.(key, `its app label ${JSON.stringify(name)} is not a DNS label; tools are named after it`);
+      continue;
+    }
+    const other = taken.get(`${namespace}/${name}`);
+    if (other !== undefined) {
+      opts.skip?.(key, `Service ${other} already serves the tools of ${name} in ${namespace}; label one differently`);
+      continue;
+    }
+    taken.set(`${namespace}/${name}`, serviceName);
     const selector = svc.spec?.selector ?? {};
     if (Object.keys(selector).length === 0) {
       opts.skip?.(key, 'it has no selector; give the Service a selector matching its pods');
@@ -44,13 +78,13 @@ export function toDiscovered(
     }
     const named = svc.spec?.ports?.find((p) => p.name === MCP_PORT_NAME);
     const port = named?.port ?? DEFAULT_MCP_PORT;
-    const host = `${name}.${namespace}.svc.${domain}`;
+    const host = `${serviceName}.${namespace}.svc.${domain}`;
     out.push({
       name,
       namespace,
       host,
       port,
-      url: `http://${host}:${port}/mcp`,
+      url: opts.urlOverrides?.[key] ?? `http://${host}:${port}/mcp`,
       ready: (slicesBy.get(key) ?? []).some((s) => sliceReady(s, named !== undefined)),
       selector: { ...selector },
     });

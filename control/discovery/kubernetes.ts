@@ -28,6 +28,8 @@ export interface KubernetesDiscoveryOptions {
   /** Delay before restarting a failed informer, doubling per failure up to maxMs. Default 1 s to 30 s. */
   backoff?: { initialMs: number; maxMs: number };
   clusterDomain?: string;
+  /** Collection URLs by `<namespace>/<Service name>` instead of the cluster address (kubeObjects.ts). */
+  urlOverrides?: Record<string, string>;
   log?: DiscoveryLog;
 }
 
@@ -257,6 +259,7 @@ export class KubernetesDiscovery implements Discovery {
     }
     const found = toDiscovered(services, slices, {
       clusterDomain: this.opts.clusterDomain,
+      ...(this.opts.urlOverrides ? { urlOverrides: this.opts.urlOverrides } : {}),
       skip: (key, why) => {
         if (this.skipped.has(key)) return;
         this.skipped.add(key);

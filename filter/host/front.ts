@@ -18,7 +18,7 @@ export interface FrontOptions extends PluginOptions {
   configuration: string;
   /** Where a request goes, by the value of the route header as the filter left it. */
   upstreams?: Record<string, Upstream>;
-  /** Used when the route header is absent; without it such a request is a 404 like an unmatched route. */
+  /** The catch-all route: when the route header is absent or names no upstream. Without it: 404. */
   defaultUpstream?: Upstream;
   /** Default x-meshmcp-service, the header the filter sets and the mesh's VirtualService matches. */
   routeHeader?: string;

@@ -117,7 +117,8 @@ export class Exchange {
     const { upstreams, defaultUpstream, routeHeader, agents } = this.settings;
     const service = header(headers, routeHeader);
     const target =
-      service === undefined ? defaultUpstream : Object.hasOwn(upstreams, service) ? upstreams[service] : undefined;
+      // Envoy route semantics: header-matched routes first, then the catch-all route (the default), if any.
+      service !== undefined && Object.hasOwn(upstreams, service) ? upstreams[service] : defaultUpstream;
     if (!target) {
       this.onResponse(this.stream.localReply(routeNotFound()));
       return false;

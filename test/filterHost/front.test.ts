@@ -64,11 +64,14 @@ describe('routing', () => {
     expect(a.headers['x-upstream']).toBe('alpha');
   });
 
-  it('keeps a client x-request-id, and uses the default upstream when no route header is set', async () => {
+  it('keeps a client x-request-id, and uses the default upstream when no route matches', async () => {
     const f = await front({ defaultUpstream: { host: '127.0.0.1', port: beta.port } });
     const r = await call(f.url, { headers: { 'x-request-id': 'given' }, body: 'x' });
     expect(r.body).toBe('beta:x');
     expect(beta.seen[0]?.headers['x-request-id']).toBe('given');
+    // The default is the catch-all route: a route header naming no upstream lands there too, as in a pod's proxy.
+    const other = await call(f.url, { headers: { 'x-route-to': 'gamma' }, body: 'y' });
+    expect(other.body).toBe('beta:y');
   });
 
   it('answers an unknown service with the router 404, through the filter, without calling any upstream', async () => {
