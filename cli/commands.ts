@@ -24,6 +24,11 @@ export const COMMANDS: Command[] = [
     summary: 'run the control service (discovery, catalog, Istio rendering, aggregated MCP endpoint)',
     load: () => import('../control/main.js'),
   },
+  {
+    name: 'front',
+    summary: "run meshmcp.wasm in the test host as a pod's or the gateway's proxy (local mesh and tests)",
+    load: () => import('./front.js'),
+  },
   { name: 'sidecar', summary: 'run the per-pod MCP sidecar', load: () => import('../sidecar/main.js') },
   {
     name: 'demo',

@@ -1,72 +1,136 @@
-// `meshmcp dev`: runs the demo services of the seed (payment-service, user-service, mqtt-publisher), each with its
-// MCP sidecar, as separate processes like pods, on loopback. Stops everything on Ctrl-C or when one part dies.
-import { type ChildProcess, spawn } from 'node:child_process';
+// `meshmcp dev` (what `npm start` runs): the whole local mesh on 127.0.0.1, each part its own process like a pod:
+// demo apps, their MCP sidecars, a pod proxy per service (meshmcp.wasm in sidecar mode, mTLS with SPIFFE
+// certificates from a throwaway CA), the control service with static discovery, and the gateway (meshmcp.wasm in
+// gateway mode) at http://127.0.0.1:3000/mcp. Ctrl-C stops everything; a part that dies is reported.
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { GATEWAY_CONFIG_FILE, sidecarConfigFile } from '../control/filterFiles.js';
 import { SIDECAR_NODE_FLAGS } from '../sidecar/nodeFlags.js';
-import { helpText, type OptionSpec, type OptionValues, runCommand } from './options.js';
+import { parseToolsConfig } from '../sidecar/toolsConfig/parse.js';
+import { createDevCa } from './devCa.js';
+import {
+  allPorts,
+  banner,
+  DEV_NAMESPACE,
+  DEV_SERVICES,
+  type DevKeys,
+  type DevPorts,
+  GATEWAY_SPIFFE,
+  meshYaml,
+  podSpiffe,
+  servicesYaml,
+} from './devMesh.js';
+import { ProcessGroup, portFree } from './devProcesses.js';
+import { startDevPrometheus } from './devPrometheus.js';
+import { helpText, type OptionSpec, type OptionValues, runCommand, UsageError } from './options.js';
+
+export { DEV_SERVICES } from './devMesh.js';
 
 const OPTIONS: OptionSpec[] = [
+  { flag: 'port', type: 'number', default: 3000, description: 'the gateway: the MCP endpoint clients use' },
+  { flag: 'api-key', env: 'MESHMCP_API_KEY', type: 'string', defaultText: 'random', description: 'the admin API key' },
   {
-    flag: 'app-base-port',
-    type: 'number',
-    default: 8081,
-    description: 'first demo app port (payment-service; the next ones follow)',
-  },
-  {
-    flag: 'sidecar-base-port',
-    type: 'number',
-    default: 3001,
-    description: 'first MCP sidecar port (payment-service; the next ones follow)',
-  },
-  { flag: 'log-dir', type: 'string', defaultText: 'a new temporary directory', description: 'where the demo apps log' },
-  {
-    flag: 'prometheus-url',
-    env: 'PROMETHEUS_URL',
+    flag: 'readonly-api-key',
+    env: 'MESHMCP_READONLY_API_KEY',
     type: 'string',
-    description: 'Prometheus the sidecars query for prometheus tools (none by default)',
+    defaultText: 'random',
+    description: 'the read-only API key (no tools that write)',
   },
+  { flag: 'control-port', type: 'number', default: 3100, description: 'the control service' },
+  { flag: 'app-base-port', type: 'number', default: 8081, description: 'first demo app port (the next ones follow)' },
+  { flag: 'sidecar-base-port', type: 'number', default: 3101, description: 'first MCP sidecar port' },
+  {
+    flag: 'proxy-base-port',
+    type: 'number',
+    default: 3201,
+    description: "first pod proxy port (each pod's mTLS front)",
+  },
+  { flag: 'admin-port', type: 'number', default: 15000, description: "the gateway's admin port (/stats/prometheus)" },
+  {
+    flag: 'no-prometheus',
+    type: 'boolean',
+    default: false,
+    description: 'do not start Prometheus (by default it starts when the prometheus binary is installed)',
+  },
+  { flag: 'prometheus-port', type: 'number', default: 9090, description: 'port of that Prometheus' },
+  {
+    flag: 'dir',
+    type: 'string',
+    defaultText: 'a new temporary directory',
+    description: 'where the mesh keeps its certificates, configuration and logs',
+  },
+  { flag: 'verbose', type: 'boolean', default: false, description: 'also print every audit line of the gateway' },
 ];
 
 const HELP = helpText(
   'meshmcp dev [options]',
-  'Runs the local mesh: the three seed services with their MCP sidecars on 127.0.0.1.',
+  'Runs the local mesh: the seed services (payment-service, user-service, mqtt-publisher) with their MCP sidecars\n' +
+    'and pod proxies, the control service and the gateway, on 127.0.0.1. Prints the endpoint, API keys and client\n' +
+    'configurations when it is up.',
   OPTIONS,
 );
 
-export const DEV_SERVICES = ['payment-service', 'user-service', 'mqtt-publisher'] as const;
-
 const root = fileURLToPath(new URL('../../', import.meta.url));
+const cli = join(root, 'bin/meshmcp.js');
 
-interface Part {
-  name: string;
-  child: ChildProcess;
+function say(text: string): void {
+  process.stdout.write(`${text}\n`);
 }
 
-function start(name: string, args: string[], parts: Part[], env: NodeJS.ProcessEnv): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    parts.push({ name, child });
-    let ready = false;
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
-      for (const line of chunk.split('\n')) {
-        if (!line) continue;
-        if (!ready && line.includes('"listening"')) {
-          ready = true;
-          resolve();
-        }
-        process.stdout.write(`[${name}] ${line}\n`);
-      }
-    });
-    child.stderr!.on('data', (c: Buffer) => process.stderr.write(`[${name}] ${c}`));
-    child.on('exit', (code, signal) => {
-      if (!ready) reject(new Error(`${name} exited before it was ready (code ${code ?? signal})`));
-    });
-  });
+/** Builds what `npm run build` would, if it is missing (a checkout where only TypeScript was compiled). */
+function buildMissing(): void {
+  const needs: Array<[string, string]> = [
+    [join(root, 'filter/build/meshmcp.wasm'), 'build:filter'],
+    [join(root, 'dist/sidecar-bundle/meshmcp-sidecar.mjs'), 'build:sidecar'],
+  ];
+  for (const [file, script] of needs) {
+    if (existsSync(file)) continue;
+    say(`building ${file.slice(root.length)} (npm run ${script})...`);
+    const r = spawnSync('npm', ['run', script], { cwd: root, stdio: 'inherit' });
+    if (r.status !== 0) throw new Error(`npm run ${script} failed; run \`npm run build\` and look at its errors`);
+  }
+}
+
+/** Full names of the demo tools that write (read_only: false), which the read-only group may not call. */
+function writeTools(): string[] {
+  const out: string[] = [];
+  for (const s of DEV_SERVICES) {
+    const file = join(root, 'demo/tools', `${s}.yaml`);
+    const specs = parseToolsConfig(readFileSync(file, 'utf8'), file, { serviceName: s, appUrl: 'http://127.0.0.1' });
+    for (const t of specs) if (!t.readOnly) out.push(`${s}__${t.name}`);
+  }
+  return out;
+}
+
+function ports(v: OptionValues): DevPorts {
+  const n = (f: string) => {
+    const p = v[f] as number;
+    if (!Number.isInteger(p) || p < 1 || p > 65535) throw new UsageError(`--${f} must be a port 1-65535, got ${p}`);
+    return p;
+  };
+  const app = n('app-base-port');
+  const sidecar = n('sidecar-base-port');
+  const front = n('proxy-base-port');
+  return {
+    gateway: n('port'),
+    gatewayAdmin: n('admin-port'),
+    control: n('control-port'),
+    app: (i) => app + i,
+    sidecar: (i) => sidecar + i,
+    front: (i) => front + i,
+    prometheus: n('prometheus-port'),
+  };
+}
+
+function key(v: unknown, flag: string): string {
+  if (v === undefined) return `mk_${randomBytes(16).toString('hex')}`;
+  const s = String(v);
+  if (!/^[\x21-\x7e]{8,256}$/.test(s)) throw new UsageError(`--${flag} must be 8-256 printable characters, no spaces`);
+  return s;
 }
 
 export function main(argv: string[]): Promise<number> {
@@ -74,98 +138,145 @@ export function main(argv: string[]): Promise<number> {
 }
 
 async function dev(values: OptionValues): Promise<number> {
-  const sidecarBundle = join(root, 'dist/sidecar-bundle/meshmcp-sidecar.mjs');
-  if (!existsSync(sidecarBundle)) {
-    process.stderr.write('meshmcp dev: the sidecar bundle is missing; run `npm run build` first.\n');
-    return 1;
-  }
-  const logRoot =
-    typeof values['log-dir'] === 'string' ? values['log-dir'] : mkdtempSync(join(tmpdir(), 'meshmcp-dev-'));
-  const appBase = values['app-base-port'] as number;
-  const sidecarBase = values['sidecar-base-port'] as number;
-  const parts: Part[] = [];
-  // The admin endpoints want a token, as in the seed: the demo app gets it as a flag, the sidecars from the
-  // environment (value_from in tools.yaml), the way a Kubernetes Secret would provide it.
-  const adminToken = randomBytes(16).toString('hex');
-  const env = { ...process.env, ADMIN_TOKEN_SECRET: adminToken };
-  const prometheus = typeof values['prometheus-url'] === 'string' ? ['--prometheus-url', values['prometheus-url']] : [];
-  const stopAll = () => {
-    for (const p of parts) if (p.child.exitCode === null) p.child.kill('SIGTERM');
+  const p = ports(values);
+  const keys: DevKeys = {
+    admin: key(values['api-key'], 'api-key'),
+    readonly: key(values['readonly-api-key'], 'readonly-api-key'),
   };
+  if (keys.admin === keys.readonly) throw new UsageError('--api-key and --readonly-api-key must differ');
+  buildMissing();
+  const workDir = typeof values['dir'] === 'string' ? values['dir'] : mkdtempSync(join(tmpdir(), 'meshmcp-dev-'));
+  const dirs = { certs: join(workDir, 'certs'), filters: join(workDir, 'filters'), logs: join(workDir, 'logs') };
+  for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
+
+  say('[1/6] checking ports...');
+  const withPrometheus = values['no-prometheus'] !== true;
+  const taken: string[] = [];
+  for (const [what, port] of allPorts(p, withPrometheus)) if (!(await portFree(port))) taken.push(`${port} (${what})`);
+  if (taken.length > 0) {
+    throw new UsageError(
+      `port ${taken.join(', ')} already in use (another meshmcp dev?); stop it or choose ports with --port, ` +
+        '--control-port, --app-base-port, --sidecar-base-port, --proxy-base-port, --admin-port, --prometheus-port',
+    );
+  }
+
+  say('[2/6] certificates: a throwaway CA and SPIFFE identities for the gateway and each pod...');
+  const ca = await createDevCa(dirs.certs);
+  const gatewayCert = await ca.issue('gateway', GATEWAY_SPIFFE);
+  const podCerts = await Promise.all(DEV_SERVICES.map((s) => ca.issue(s, podSpiffe(s))));
+
+  const group = new ProcessGroup(dirs.logs, root);
+  const node = process.execPath;
   try {
-    for (const [i, svc] of DEV_SERVICES.entries()) {
-      const logDir = join(logRoot, svc);
-      process.stdout.write(`starting ${svc} (app :${appBase + i}, sidecar :${sidecarBase + i})...\n`);
-      await start(
-        svc,
-        [
-          join(root, 'bin/meshmcp.js'),
-          'demo',
-          svc,
-          '--port',
-          String(appBase + i),
-          '--log-dir',
-          logDir,
-          '--admin-token',
-          adminToken,
-        ],
-        parts,
-        env,
-      );
-      const tools = join(root, 'demo/tools', `${svc}.yaml`);
-      await start(
-        `${svc}-mcp`,
-        [
-          ...SIDECAR_NODE_FLAGS,
-          sidecarBundle,
-          '--service-name',
-          svc,
-          '--port',
-          String(sidecarBase + i),
-          '--app-url',
-          `http://127.0.0.1:${appBase + i}`,
-          '--log-dir',
-          logDir,
-          '--tools-config',
-          tools,
-          ...prometheus,
-        ],
-        parts,
-        env,
-      );
-    }
+    let prometheusUrl: string | undefined;
+    if (withPrometheus) {
+      say('[3/6] prometheus...');
+      prometheusUrl = await startDevPrometheus(group, workDir, p, DEV_SERVICES.length);
+      if (!prometheusUrl) say('      no prometheus binary (Debian package prometheus): the prometheus tools say so');
+    } else say('[3/6] prometheus: off (--no-prometheus)');
+
+    say(`[4/6] demo apps and MCP sidecars (${DEV_SERVICES.join(', ')})...`);
+    const adminToken = randomBytes(16).toString('hex');
+    const env = { ...process.env, ADMIN_TOKEN_SECRET: adminToken };
+    await Promise.all(
+      DEV_SERVICES.map(async (s, i) => {
+        const logDir = join(workDir, 'app-logs', s);
+        await group.start({
+          name: s,
+          command: node,
+          args: [cli, 'demo', s, '--port', String(p.app(i)), '--log-dir', logDir, '--admin-token', adminToken],
+          env,
+          readyLine: 'listening',
+        });
+        await group.start({
+          name: `${s}-mcp`,
+          command: node,
+          args: [
+            ...SIDECAR_NODE_FLAGS,
+            join(root, 'dist/sidecar-bundle/meshmcp-sidecar.mjs'),
+            ...['--service-name', s, '--port', String(p.sidecar(i)), '--app-url', `http://127.0.0.1:${p.app(i)}`],
+            ...['--log-dir', logDir, '--tools-config', join(root, 'demo/tools', `${s}.yaml`)],
+            ...(prometheusUrl ? ['--prometheus-url', prometheusUrl] : []),
+          ],
+          env,
+          readyLine: 'listening',
+        });
+      }),
+    );
+
+    say('[5/6] control service (collecting every sidecar’s tools)...');
+    writeFileSync(join(workDir, 'services.yaml'), servicesYaml(p));
+    writeFileSync(join(workDir, 'mesh.yaml'), meshYaml(p, keys, writeTools()));
+    await group.start({
+      name: 'control',
+      command: node,
+      args: [
+        cli,
+        'control',
+        ...['--config', join(workDir, 'mesh.yaml'), '--services-file', join(workDir, 'services.yaml')],
+        ...['--filter-config-dir', dirs.filters, '--port', String(p.control), '--cache-ttl', '30'],
+        ...['--allowed-origins', `http://127.0.0.1:${p.gateway},http://localhost:${p.gateway}`],
+      ],
+      readyUrl: `http://127.0.0.1:${p.control}/readyz`,
+    });
+
+    say('[6/6] pod proxies (sidecar mode, mTLS) and the gateway (gateway mode)...');
+    await Promise.all(
+      DEV_SERVICES.map((s, i) =>
+        group.start({
+          name: `${s}-proxy`,
+          command: node,
+          args: [
+            cli,
+            'front',
+            ...['--name', `${s}-proxy`, '--config-file', join(dirs.filters, sidecarConfigFile(DEV_NAMESPACE, s))],
+            ...['--port', String(p.front(i)), '--upstream', `http://127.0.0.1:${p.sidecar(i)}`],
+            ...['--tls-cert', podCerts[i]!.certFile, '--tls-key', podCerts[i]!.keyFile, '--tls-ca', ca.caFile],
+          ],
+          readyLine: '"listening"',
+        }),
+      ),
+    );
+    const verbose = values['verbose'] === true;
+    await group.start({
+      name: 'gateway',
+      command: node,
+      args: [
+        cli,
+        'front',
+        ...['--name', 'gateway', '--config-file', join(dirs.filters, GATEWAY_CONFIG_FILE)],
+        ...['--port', String(p.gateway), '--admin-port', String(p.gatewayAdmin)],
+        ...['--control-upstream', `http://127.0.0.1:${p.control}`],
+        ...['--tls-client-cert', gatewayCert.certFile, '--tls-client-key', gatewayCert.keyFile, '--tls-ca', ca.caFile],
+        ...['--upstream-san', `spiffe://cluster.local/ns/{namespace}/sa/{name}`],
+      ],
+      readyLine: '"listening"',
+      onLine: verbose ? (line) => line.includes('"mcp_audit"') && say(`[audit] ${line}`) : undefined,
+    });
+    say(banner(p, keys, workDir, prometheusUrl));
   } catch (err) {
-    process.stderr.write(`meshmcp dev: ${(err as Error).message}; stopping.\n`);
-    stopAll();
+    process.stderr.write(`meshmcp dev: ${(err as Error).message}\nstopping; logs are in ${dirs.logs}\n`);
+    await group.stop();
     return 1;
   }
-  process.stdout.write(
-    `\nlocal mesh is up (logs in ${logRoot}). MCP endpoints:\n${DEV_SERVICES.map((s, i) => `  ${s.padEnd(16)} http://127.0.0.1:${sidecarBase + i}/mcp`).join('\n')}\n` +
-      `try: npx meshmcp list --url http://127.0.0.1:${sidecarBase}/mcp\n` +
-      `     npx meshmcp call get_health --url http://127.0.0.1:${sidecarBase}/mcp\nCtrl-C stops everything.\n`,
+
+  // Like pods: a part that dies is reported and the others keep serving (its tools fail clearly meanwhile).
+  writeFileSync(
+    join(workDir, 'pids.json'),
+    `${JSON.stringify(Object.fromEntries(group.parts.map((part) => [part.name, part.child.pid])), null, 2)}\n`,
   );
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const shutdown = (code: number) => {
-      if (stopping) return;
-      stopping = true;
-      stopAll();
-      let left = parts.filter((p) => p.child.exitCode === null).length;
-      if (left === 0) resolve(code);
-      for (const p of parts) {
-        p.child.once('exit', () => {
-          if (--left === 0) resolve(code);
-        });
-      }
-    };
-    process.once('SIGINT', () => shutdown(0));
-    process.once('SIGTERM', () => shutdown(0));
-    for (const p of parts) {
-      p.child.once('exit', (code, signal) => {
-        if (stopping) return;
-        process.stderr.write(`meshmcp dev: ${p.name} stopped (${code ?? signal}); stopping the rest.\n`);
-        shutdown(1);
-      });
-    }
+  group.onExit((name, how, tail) => {
+    process.stderr.write(
+      `meshmcp dev: ${name} stopped (${how}); the rest keeps running, restart meshmcp dev to bring it back. ` +
+        `Its last lines:\n${tail}\n`,
+    );
   });
+  const signal = await new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  say(`stopping the local mesh (${signal})...`);
+  await group.stop();
+  say('stopped.');
+  return 0;
 }

@@ -1,0 +1,122 @@
+// What the local mesh is made of, as pure functions: its ports, the control service's services file and mesh/policy
+// file (a dev API key policy with an admin and a read-only group), and the client configurations it prints.
+import { createHash } from 'node:crypto';
+
+export const DEV_SERVICES = ['payment-service', 'user-service', 'mqtt-publisher'] as const;
+export const DEV_NAMESPACE = 'dev';
+export const TRUST_DOMAIN = 'cluster.local';
+export const GATEWAY_SPIFFE = `spiffe://${TRUST_DOMAIN}/ns/istio-system/sa/istio-ingressgateway-service-account`;
+export const podSpiffe = (service: string): string => `spiffe://${TRUST_DOMAIN}/ns/${DEV_NAMESPACE}/sa/${service}`;
+
+export interface DevPorts {
+  gateway: number;
+  gatewayAdmin: number;
+  control: number;
+  app: (i: number) => number;
+  sidecar: (i: number) => number;
+  front: (i: number) => number;
+  prometheus: number;
+}
+
+export interface DevKeys {
+  admin: string;
+  readonly: string;
+}
+
+/** Every port the mesh listens on, for the check before anything starts. */
+export function allPorts(p: DevPorts, withPrometheus: boolean): Array<[string, number]> {
+  const out: Array<[string, number]> = [
+    ['gateway', p.gateway],
+    ['gateway admin', p.gatewayAdmin],
+    ['control service', p.control],
+  ];
+  DEV_SERVICES.forEach((s, i) => {
+    out.push([`${s} app`, p.app(i)], [`${s} sidecar`, p.sidecar(i)], [`${s} pod proxy`, p.front(i)]);
+  });
+  if (withPrometheus) out.push(['prometheus', p.prometheus]);
+  return out;
+}
+
+/** The control service's services file: the gateway routes to each pod's proxy; the catalog collects from the sidecar. */
+export function servicesYaml(p: DevPorts): string {
+  const rows = DEV_SERVICES.map(
+    (s, i) =>
+      `  - name: ${s}\n    namespace: ${DEV_NAMESPACE}\n    host: 127.0.0.1\n    port: ${p.front(i)}\n` +
+      `    url: http://127.0.0.1:${p.sidecar(i)}/mcp\n    selector: { app: ${s} }\n`,
+  );
+  return `# Written by meshmcp dev.\nservices:\n${rows.join('')}`;
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/**
+ * The mesh and policy file: API keys (x-api-key, or Authorization: Bearer) for an admin and a read-only caller; the
+ * read-only group may call every tool but those that write (writeTools, full names).
+ */
+export function meshYaml(p: DevPorts, keys: DevKeys, writeTools: string[]): string {
+  const base = `http://127.0.0.1:${p.gateway}`;
+  const denied = writeTools.length > 0 ? writeTools.map((t) => JSON.stringify(t)).join(', ') : '"-none-"';
+  return `# Written by meshmcp dev: the local mesh's settings and policy (format: control/render/README.md).
+trustDomain: ${TRUST_DOMAIN}
+gateway:
+  hosts: [127.0.0.1, localhost]
+identity:
+  - apiKey:
+      header: x-api-key
+      bearer: true
+      keys:
+        - { sha256: ${sha256(keys.admin)}, principal: dev-admin, groups: [mcp-admin] }
+        - { sha256: ${sha256(keys.readonly)}, principal: dev-readonly, groups: [mcp-readonly] }
+policy:
+  default: deny
+  rules:
+    - { name: admin, effect: allow, groups: [mcp-admin] }
+    - { name: readonly-no-writes, effect: deny, groups: [mcp-readonly], tools: [${denied}] }
+    - { name: readonly, effect: allow, groups: [mcp-readonly] }
+rateLimits:
+  perPrincipal: { capacity: 200, refillPerSecond: 50 }
+  perTool:
+    - { tool: "*__retry_failed_payment", capacity: 5, refillPerSecond: 0.1 }   # writes: 5 at once, then 6 a minute
+audit: { params: hash, logLevel: info }
+protectedResourceMetadata: ${base}/.well-known/oauth-protected-resource
+oauth: { resource: ${base}/mcp, resourceName: meshmcp local mesh }
+`;
+}
+
+/** What `meshmcp dev` prints once the mesh is up: the endpoint, the keys, and client configurations to paste. */
+export function banner(p: DevPorts, keys: DevKeys, workDir: string, prometheusUrl: string | undefined): string {
+  const url = `http://127.0.0.1:${p.gateway}/mcp`;
+  const desktop = {
+    mcpServers: {
+      meshmcp: { command: 'npx', args: ['-y', 'mcp-remote', url, '--header', `Authorization: Bearer ${keys.admin}`] },
+    },
+  };
+  const vscode = { servers: { meshmcp: { type: 'http', url, headers: { Authorization: `Bearer ${keys.admin}` } } } };
+  return `
+local mesh is up: ${DEV_SERVICES.length} services, each app with its MCP sidecar behind its pod proxy (mTLS),
+the control service and the gateway.
+
+  MCP endpoint   ${url}
+  admin key      ${keys.admin}   (group mcp-admin: every tool)
+  read-only key  ${keys.readonly}   (group mcp-readonly: no tools that write)
+  send it as     Authorization: Bearer <key>   or   x-api-key: <key>
+  prometheus     ${prometheusUrl ?? 'not running (install the Debian package prometheus for the prometheus tools)'}
+  files, logs    ${workDir}
+
+Claude Desktop (claude_desktop_config.json, through mcp-remote):
+${JSON.stringify(desktop, null, 2)}
+
+Claude Code:
+  claude mcp add --transport http meshmcp ${url} --header "Authorization: Bearer ${keys.admin}"
+
+VS Code (.vscode/mcp.json):
+${JSON.stringify(vscode, null, 2)}
+
+Try it:
+  npx meshmcp list --url ${url} --header "Authorization: Bearer ${keys.admin}"
+  npx meshmcp call payment-service__get_health --url ${url} --header "Authorization: Bearer ${keys.admin}"
+  npx meshmcp call payment-service__check_transaction_status id=tx_12345 --url ${url} --header "x-api-key: ${keys.readonly}"
+
+Ctrl-C stops everything.
+`;
+}
