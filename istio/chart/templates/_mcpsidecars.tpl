@@ -1,0 +1,86 @@
+{{- /*
+The MCP sidecar for charts that add it themselves (values: mcpSidecars, the shape of the seed's block). In your
+pod spec:
+  containers:
+    - name: my-app
+      ...
+    {{- include "meshmcp.mcpSidecars.containers" (dict "Values" .Values "serviceName" "payment-service") | nindent 4 }}
+  volumes:
+    {{- include "meshmcp.mcpSidecars.volumes" (dict "Values" .Values "serviceName" "payment-service") | nindent 4 }}
+The pod still needs istio-proxy's meshmcp.wasm and bootstrap mounts: use the `meshmcp` injection template, or the
+sidecar.istio.io/userVolume annotations of istio/README.md.
+*/ -}}
+{{- define "meshmcp.mcpSidecars.containers" -}}
+{{- $m := .Values.mcpSidecars -}}
+{{- if and $m.enabled $m.sidecar.enabled -}}
+{{- $s := $m.sidecar -}}
+- name: mcp-sidecar
+  image: "{{ $s.image.repository }}:{{ $s.image.tag }}"
+  imagePullPolicy: {{ $s.image.pullPolicy }}
+  workingDir: /app
+  command: [node, --max-semi-space-size=1, --max-old-space-size=32, --no-opt, --no-sparkplug, dist/sidecar-bundle/meshmcp-sidecar.mjs]
+  ports:
+    - name: mcp
+      containerPort: {{ $s.port }}
+      protocol: TCP
+  env:
+    - name: SERVICE_NAME
+      value: {{ .serviceName | quote }}
+    - name: MCP_PORT
+      value: {{ $s.port | quote }}
+    - name: MCP_HOST
+      value: 0.0.0.0
+    - name: SERVICE_PORT
+      value: {{ $s.servicePort | quote }}
+    - name: TOOLS_CONFIG
+      value: /etc/mcp/tools.yaml
+    - name: LOG_DIR
+      value: /var/log/app
+    {{- with $s.env }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  resources:
+    {{- toYaml $s.resources | nindent 4 }}
+  livenessProbe:
+    httpGet: { path: /healthz, port: {{ $s.port }} }
+    periodSeconds: 30
+  readinessProbe:
+    httpGet: { path: /readyz, port: {{ $s.port }} }
+    periodSeconds: 10
+  securityContext:
+    runAsNonRoot: true
+    runAsUser: 65532
+    runAsGroup: 65532
+    allowPrivilegeEscalation: false
+    readOnlyRootFilesystem: true
+    capabilities:
+      drop: [ALL]
+    seccompProfile:
+      type: RuntimeDefault
+  volumeMounts:
+    - name: mcp-tools
+      mountPath: /etc/mcp
+      readOnly: true
+    - name: {{ $s.logVolume }}
+      mountPath: /var/log/app
+      readOnly: true
+    - name: mcp-tmp
+      mountPath: /tmp
+    {{- with $s.volumeMounts }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+{{- end -}}
+{{- end -}}
+
+{{- define "meshmcp.mcpSidecars.volumes" -}}
+{{- $m := .Values.mcpSidecars -}}
+{{- if and $m.enabled $m.sidecar.enabled -}}
+- name: mcp-tools
+  configMap:
+    name: {{ $m.sidecar.toolsConfigMap | default (printf "%s-mcp-tools" .serviceName) }}
+    optional: true
+- name: mcp-tmp
+  emptyDir:
+    sizeLimit: 16Mi
+{{- end -}}
+{{- end -}}
