@@ -63,6 +63,12 @@ const OPTIONS: OptionSpec[] = [
     defaultText: 'a new temporary directory',
     description: 'where the mesh keeps its certificates, configuration and logs',
   },
+  {
+    flag: 'rate-limit',
+    type: 'number',
+    default: 50,
+    description: 'calls per second each caller may make through the gateway (bursts of 4 seconds’ worth)',
+  },
   { flag: 'verbose', type: 'boolean', default: false, description: 'also print every audit line of the gateway' },
 ];
 
@@ -144,6 +150,8 @@ async function dev(values: OptionValues): Promise<number> {
     readonly: key(values['readonly-api-key'], 'readonly-api-key'),
   };
   if (keys.admin === keys.readonly) throw new UsageError('--api-key and --readonly-api-key must differ');
+  const rate = values['rate-limit'] as number;
+  if (!(rate > 0 && rate <= 1_000_000)) throw new UsageError(`--rate-limit must be above 0, got ${rate}`);
   buildMissing();
   const workDir = typeof values['dir'] === 'string' ? values['dir'] : mkdtempSync(join(tmpdir(), 'meshmcp-dev-'));
   const dirs = { certs: join(workDir, 'certs'), filters: join(workDir, 'filters'), logs: join(workDir, 'logs') };
@@ -206,7 +214,7 @@ async function dev(values: OptionValues): Promise<number> {
 
     say('[5/6] control service (collecting every sidecar’s tools)...');
     writeFileSync(join(workDir, 'services.yaml'), servicesYaml(p));
-    writeFileSync(join(workDir, 'mesh.yaml'), meshYaml(p, keys, writeTools()));
+    writeFileSync(join(workDir, 'mesh.yaml'), meshYaml(p, keys, writeTools(), rate));
     await group.start({
       name: 'control',
       command: node,

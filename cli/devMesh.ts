@@ -53,7 +53,7 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
  * The mesh and policy file: API keys (x-api-key, or Authorization: Bearer) for an admin and a read-only caller; the
  * read-only group may call every tool but those that write (writeTools, full names).
  */
-export function meshYaml(p: DevPorts, keys: DevKeys, writeTools: string[]): string {
+export function meshYaml(p: DevPorts, keys: DevKeys, writeTools: string[], ratePerSecond = 50): string {
   const base = `http://127.0.0.1:${p.gateway}`;
   const denied = writeTools.length > 0 ? writeTools.map((t) => JSON.stringify(t)).join(', ') : '"-none-"';
   return `# Written by meshmcp dev: the local mesh's settings and policy (format: control/render/README.md).
@@ -74,7 +74,7 @@ policy:
     - { name: readonly-no-writes, effect: deny, groups: [mcp-readonly], tools: [${denied}] }
     - { name: readonly, effect: allow, groups: [mcp-readonly] }
 rateLimits:
-  perPrincipal: { capacity: 200, refillPerSecond: 50 }
+  perPrincipal: { capacity: ${Math.max(1, Math.round(ratePerSecond * 4))}, refillPerSecond: ${ratePerSecond} }
   perTool:
     - { tool: "*__retry_failed_payment", capacity: 5, refillPerSecond: 0.1 }   # writes: 5 at once, then 6 a minute
 audit: { params: hash, logLevel: info }
