@@ -11,10 +11,10 @@ describe('meshmcp', () => {
   it('--help lists every subcommand', async () => {
     const r = await meshmcp(['--help']);
     expect(r.code).toBe(0);
-    for (const c of ['dev', 'control', 'sidecar', 'render', 'list', 'call', 'validate', 'connect', 'demo']) {
+    for (const c of ['dev', 'control', 'sidecar', 'render', 'list', 'call', 'validate', 'connect', 'demo', 'front']) {
       expect(r.stdout).toMatch(new RegExp(`^  ${c}\\s`, 'm'));
     }
-    expect(COMMANDS.length).toBe(9);
+    expect(COMMANDS.length).toBe(10);
   });
 
   it('an unknown command exits 2 and shows the usage', async () => {
