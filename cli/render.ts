@@ -6,29 +6,23 @@ import { buildCatalog, type CatalogInput } from '../control/catalog/catalog.js';
 import { collectTools, DEFAULT_LIMITS } from '../control/catalog/collector.js';
 import { readServicesFile, ServicesFileError } from '../control/discovery/static.js';
 import { parseRenderConfig, RenderError, renderAll, toYaml } from '../control/render/index.js';
+import { CONTROL_OPTIONS } from '../control/settings.js';
 import { helpText, type OptionSpec, runCommand, UsageError } from './options.js';
 
+/** The settings render shares with the control service, as the control service documents them. */
+const shared = (flag: string): OptionSpec => CONTROL_OPTIONS.find((o) => o.flag === flag)!;
+
 const OPTIONS: OptionSpec[] = [
-  {
-    flag: 'config',
-    env: 'MESHMCP_CONFIG',
-    type: 'string',
-    description: 'mesh settings and gateway policy (YAML; see control/render/README.md)',
-  },
-  {
-    flag: 'services-file',
-    env: 'SERVICES_FILE',
-    type: 'string',
-    description: 'the services, each with an optional tools snapshot (see control/discovery/README.md)',
-  },
+  shared('config'),
+  { ...shared('services-file'), description: 'the services, each with an optional tools snapshot' },
   {
     flag: 'collect',
     type: 'boolean',
     default: false,
     description: 'ask each service without a snapshot for its tools/list at its url (the sidecar must be reachable)',
   },
-  { flag: 'collect-timeout', type: 'number', default: 5, description: "seconds one sidecar's tools/list may take" },
-  { flag: 'wasm-plugin', type: 'boolean', default: false, description: 'WasmPlugin resources instead of EnvoyFilters' },
+  { ...shared('collect-timeout'), env: undefined },
+  { ...shared('wasm-plugin'), env: undefined },
   {
     flag: 'output',
     type: 'string',

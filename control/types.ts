@@ -21,6 +21,16 @@ export interface DiscoveredService {
   selector: Record<string, string>;
 }
 
+/** A tool as a sidecar lists it (or a static snapshot gives it): its own name, before the route prefix. */
+export interface ToolDescriptor {
+  name: string;
+  title?: string;
+  description?: string;
+  inputSchema?: Record<string, unknown>;
+  outputSchema?: Record<string, unknown>;
+  annotations?: Record<string, unknown>;
+}
+
 /** One tool in the aggregated catalog, named per DESIGN.md contract 1. */
 export interface CatalogTool {
   /** `<route>__<tool>`, ^[a-zA-Z0-9_-]{1,64}$. */

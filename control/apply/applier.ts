@@ -62,18 +62,8 @@ export const MANAGED_KINDS: readonly Kind[] = [
   { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', crd: 'virtualservices.networking.istio.io' },
 ];
 
-interface Live {
-  apiVersion: string;
-  kind: string;
-  metadata: {
-    name: string;
-    namespace: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-  };
-  spec?: Record<string, unknown>;
-  data?: Record<string, string>;
-}
+/** A live object as listed: the fields apply manages are those of a rendered Resource. */
+type Live = Resource;
 
 export const objectId = (o: { kind: string; metadata: { name: string; namespace: string } }): string =>
   `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`;

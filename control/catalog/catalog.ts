@@ -1,17 +1,17 @@
 // The catalog, the one structure the pipeline's stages share: built from discovered services and their tools,
 // validated, canonically sorted, compared (so a no-op update is skipped) and redacted for logs. Pure: no I/O.
-import type { Catalog, CatalogService, CatalogTool, DiscoveredService, ServiceHealth } from '../types.js';
-import { assignRoutes, cmp, ROUTE_NAME, serviceKey, TOOL_NAME, toolName } from './naming.js';
+import type {
+  Catalog,
+  CatalogService,
+  CatalogTool,
+  DiscoveredService,
+  ServiceHealth,
+  ToolDescriptor,
+} from '../types.js';
 
-/** A tool as a sidecar lists it (or a static snapshot gives it): its own name, before the route prefix. */
-export interface ToolDescriptor {
-  name: string;
-  title?: string;
-  description?: string;
-  inputSchema?: Record<string, unknown>;
-  outputSchema?: Record<string, unknown>;
-  annotations?: Record<string, unknown>;
-}
+export type { ToolDescriptor } from '../types.js';
+
+import { assignRoutes, cmp, ROUTE_NAME, serviceKey, TOOL_NAME, toolName } from './naming.js';
 
 export interface CatalogInput {
   service: DiscoveredService;

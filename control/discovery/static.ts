@@ -5,18 +5,11 @@ import { type FSWatcher, watch as watchDir } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import type { DiscoveredService } from '../types.js';
+import type { DiscoveredService, ToolDescriptor } from '../types.js';
 import { ChangeGate, type Discovery, type DiscoveryLog, SILENT_LOG, sortServices } from './discovery.js';
 
 /** A tool in a snapshot: the shape a sidecar's tools/list gives (the catalog stage names it). */
-export interface SnapshotTool {
-  name: string;
-  title?: string;
-  description?: string;
-  inputSchema?: Record<string, unknown>;
-  outputSchema?: Record<string, unknown>;
-  annotations?: Record<string, unknown>;
-}
+export type SnapshotTool = ToolDescriptor;
 
 export interface ServicesFile {
   services: DiscoveredService[];
