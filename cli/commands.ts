@@ -50,6 +50,6 @@ export const COMMANDS: Command[] = [
   {
     name: 'connect',
     summary: 'print or install the MCP client configuration for an endpoint',
-    unavailable: 'connect comes with the local mesh behind the gateway, which is not part of this build yet',
+    load: () => import('./connect.js'),
   },
 ];

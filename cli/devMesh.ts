@@ -1,6 +1,7 @@
 // What the local mesh is made of, as pure functions: its ports, the control service's services file and mesh/policy
 // file (a dev API key policy with an admin and a read-only group), and the client configurations it prints.
 import { createHash } from 'node:crypto';
+import { clientConfigText } from './clientConfigs.js';
 
 export const DEV_SERVICES = ['payment-service', 'user-service', 'mqtt-publisher'] as const;
 export const DEV_NAMESPACE = 'dev';
@@ -86,12 +87,6 @@ oauth: { resource: ${base}/mcp, resourceName: meshmcp local mesh }
 /** What `meshmcp dev` prints once the mesh is up: the endpoint, the keys, and client configurations to paste. */
 export function banner(p: DevPorts, keys: DevKeys, workDir: string, prometheusUrl: string | undefined): string {
   const url = `http://127.0.0.1:${p.gateway}/mcp`;
-  const desktop = {
-    mcpServers: {
-      meshmcp: { command: 'npx', args: ['-y', 'mcp-remote', url, '--header', `Authorization: Bearer ${keys.admin}`] },
-    },
-  };
-  const vscode = { servers: { meshmcp: { type: 'http', url, headers: { Authorization: `Bearer ${keys.admin}` } } } };
   return `
 local mesh is up: ${DEV_SERVICES.length} services, each app with its MCP sidecar behind its pod proxy (mTLS),
 the control service and the gateway.
@@ -103,14 +98,8 @@ the control service and the gateway.
   prometheus     ${prometheusUrl ?? 'not running (install the Debian package prometheus for the prometheus tools)'}
   files, logs    ${workDir}
 
-Claude Desktop (claude_desktop_config.json, through mcp-remote):
-${JSON.stringify(desktop, null, 2)}
-
-Claude Code:
-  claude mcp add --transport http meshmcp ${url} --header "Authorization: Bearer ${keys.admin}"
-
-VS Code (.vscode/mcp.json):
-${JSON.stringify(vscode, null, 2)}
+${clientConfigText({ name: 'meshmcp', url, key: keys.admin })}
+or let meshmcp write it: npx meshmcp connect --url ${url} --key <key> --client claude-desktop --install
 
 Try it:
   npx meshmcp list --url ${url} --header "Authorization: Bearer ${keys.admin}"
