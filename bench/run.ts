@@ -2,6 +2,7 @@
 // `node dist/bench/run.js control sidecar` runs only the suites named (the others' figures stay in results.json).
 import { fileURLToPath } from 'node:url';
 import { benchControl } from './control.js';
+import { benchE2e } from './e2e.js';
 import { benchFilter } from './filter.js';
 import { type Figures, printTable, writeResults } from './results.js';
 import { benchSidecar, benchSidecarHeavy } from './sidecar.js';
@@ -13,6 +14,7 @@ const suites: Record<string, (root: string) => Promise<Figures>> = {
   sidecar: benchSidecar,
   'sidecar, heavy tools': benchSidecarHeavy,
   control: benchControl,
+  e2e: benchE2e,
 };
 
 const wanted = process.argv.slice(2);

@@ -75,7 +75,7 @@ policy:
     - { name: readonly-no-writes, effect: deny, groups: [mcp-readonly], tools: [${denied}] }
     - { name: readonly, effect: allow, groups: [mcp-readonly] }
 rateLimits:
-  perPrincipal: { capacity: ${Math.max(1, Math.round(ratePerSecond * 4))}, refillPerSecond: ${ratePerSecond} }
+  perPrincipal: { capacity: ${Math.min(1_000_000, Math.max(1, Math.round(ratePerSecond * 4)))}, refillPerSecond: ${ratePerSecond} }
   perTool:
     - { tool: "*__retry_failed_payment", capacity: 5, refillPerSecond: 0.1 }   # writes: 5 at once, then 6 a minute
 audit: { params: hash, logLevel: info }

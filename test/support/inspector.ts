@@ -11,14 +11,17 @@ const inspectorBin = join(
   'clients/launcher/build/index.js',
 );
 
+/** `headers` are sent on every HTTP request (the CLI's `--header "Name: value"`), e.g. an API key. */
 export async function inspector(
   url: string,
   args: string[],
+  headers: Record<string, string> = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
+  const headerArgs = Object.entries(headers).flatMap(([name, value]) => ['--header', `${name}: ${value}`]);
   try {
     const { stdout, stderr } = await run(
       process.execPath,
-      [inspectorBin, '--cli', url, '--format', 'json', '--connect-timeout', '10000', ...args],
+      [inspectorBin, '--cli', url, '--format', 'json', '--connect-timeout', '10000', ...headerArgs, ...args],
       { timeout: 60_000, env: { ...process.env, MCP_CATALOG_PATH: '/dev/null', NO_COLOR: '1' } },
     );
     return { code: 0, stdout, stderr };
