@@ -1,0 +1,143 @@
+// KubernetesDiscovery, unchanged, against a real kube-apiserver, as the meshmcp-control ServiceAccount with only
+// istio/base's grants: labelled Services and their EndpointSlices are found, relabelling or deleting removes them,
+// and the watches recover from an API server restart and see what changed after it.
+import { CoreV1Api } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KubernetesDiscovery } from '../../control/discovery/kubernetes.js';
+import type { DiscoveredService } from '../../control/types.js';
+import { type Cluster, startCluster } from './support/cluster.js';
+import { type Mesh, prepareMesh } from './support/mesh.js';
+import { endpointSlice, mcpService, objects } from './support/objects.js';
+
+const WAIT_MS = 60_000;
+
+let cluster: Cluster | undefined;
+let mesh: Mesh;
+
+beforeAll(async () => {
+  cluster = await startCluster();
+  mesh = await prepareMesh(cluster);
+});
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+const brief = (s: DiscoveredService[]) =>
+  s.map((x) => `${x.namespace}/${x.name}:${x.port}:${x.ready ? 'ready' : 'not-ready'}`);
+
+/** Starts discovery as the control service's ServiceAccount and records every set it publishes. */
+async function discover() {
+  const logs: string[] = [];
+  const log = {
+    info: (_o: object, msg: string) => logs.push(msg),
+    warn: (o: object, msg: string) => logs.push(`${msg} ${JSON.stringify(o)}`),
+    error: (o: object, msg: string) => logs.push(`${msg} ${JSON.stringify(o)}`),
+  };
+  const d = new KubernetesDiscovery({
+    kubeConfig: mesh.control,
+    namespaces: ['production', 'staging'],
+    backoff: { initialMs: 200, maxMs: 2_000 },
+    log,
+  });
+  const sets: DiscoveredService[][] = [];
+  const waiters: Array<() => void> = [];
+  await d.start((s) => {
+    sets.push(s);
+    for (const w of waiters.splice(0)) w();
+  });
+  return {
+    d,
+    sets,
+    logs,
+    /** The latest set, once it satisfies pred; fails with what was seen after WAIT_MS. */
+    async until(what: string, pred: (s: string[]) => boolean): Promise<DiscoveredService[]> {
+      const deadline = Date.now() + WAIT_MS;
+      for (;;) {
+        const last = sets.at(-1) ?? [];
+        if (pred(brief(last))) return last;
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          throw new Error(
+            `discovery never showed ${what} within ${WAIT_MS / 1000} s; last set: ${JSON.stringify(brief(last))}; ` +
+              `discovery log: ${logs.slice(-10).join(' | ')}\n${cluster?.logTail()}`,
+          );
+        }
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, Math.min(left, 1_000));
+          waiters.push(() => {
+            clearTimeout(t);
+            r();
+          });
+        });
+      }
+    },
+  };
+}
+
+describe('KubernetesDiscovery against a real kube-apiserver, as the meshmcp-control ServiceAccount', () => {
+  it('the ServiceAccount token is no admin: Secrets are forbidden to it', async () => {
+    const err = await mesh.control
+      .makeApiClient(CoreV1Api)
+      .listNamespacedSecret({ namespace: 'production' })
+      .then(
+        () => undefined,
+        (e: { code?: number }) => e,
+      );
+    expect(err?.code).toBe(403);
+  });
+
+  it('finds labelled Services with EndpointSlices; relabel and delete remove them; survives an API server restart', async () => {
+    const admin = objects(mesh.admin);
+    const payment = mcpService('payment-service', 'production', 3000);
+    await admin.put(payment);
+    await admin.put(endpointSlice('payment-service', 'production', true, '10.0.0.1'));
+    // Not labelled: never discovered.
+    await admin.put({ ...mcpService('plain', 'production'), metadata: { name: 'plain', namespace: 'production' } });
+    // Labelled, but in a namespace outside ALLOWED_NAMESPACES.
+    await admin.put(mcpService('elsewhere', 'platform-tools'));
+
+    const seen = await discover();
+    try {
+      const first = await seen.until('payment-service ready', (s) =>
+        s.includes('production/payment-service:3000:ready'),
+      );
+      expect(brief(first)).toEqual(['production/payment-service:3000:ready']);
+      expect(first[0]).toMatchObject({
+        host: 'payment-service.production.svc.cluster.local',
+        url: 'http://payment-service.production.svc.cluster.local:3000/mcp',
+        selector: { app: 'payment-service' },
+      });
+
+      // Readiness follows the EndpointSlice.
+      await admin.put(endpointSlice('payment-service', 'production', false, '10.0.0.1'));
+      await seen.until('payment-service not ready', (s) => s.includes('production/payment-service:3000:not-ready'));
+      await admin.put(endpointSlice('payment-service', 'production', true, '10.0.0.1'));
+      await seen.until('payment-service ready again', (s) => s.includes('production/payment-service:3000:ready'));
+
+      // A second service, in the other allowed namespace.
+      await admin.put(mcpService('user-service', 'staging', 3100));
+      await admin.put(endpointSlice('user-service', 'staging', true, '10.0.0.2', 3100));
+      await seen.until('both services', (s) => s.length === 2 && s.includes('staging/user-service:3100:ready'));
+
+      // Relabelled: gone.
+      await admin.put(mcpService('user-service', 'staging', 3100, { 'mcp-enabled': 'false' }));
+      await seen.until('user-service gone after relabel', (s) => s.length === 1 && !s.join().includes('user-service'));
+
+      // The API server restarts; the watches reconnect and see changes made after it.
+      await cluster!.restartApiServer();
+      await admin.put(mcpService('user-service', 'staging', 3100));
+      await seen.until('user-service back after the restart', (s) => s.includes('staging/user-service:3100:ready'));
+      await admin.put(mcpService('billing', 'production', 3200));
+      await admin.put(endpointSlice('billing', 'production', true, '10.0.0.3', 3200));
+      await seen.until('billing, added after the restart', (s) => s.includes('production/billing:3200:ready'));
+
+      // Deleted: gone.
+      await admin.remove(payment);
+      const last = await seen.until('payment-service gone after delete', (s) => !s.join().includes('payment-service'));
+      expect(brief(last)).toEqual(['production/billing:3200:ready', 'staging/user-service:3100:ready']);
+    } finally {
+      await seen.d.stop();
+    }
+  });
+});
