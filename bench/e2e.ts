@@ -15,10 +15,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePortRun } from '../cli/devProcesses.js';
 import { memoryMiB } from './proc.js';
 import { type Figures, percentile, round } from './results.js';
 
@@ -32,23 +32,6 @@ const RATE_LIMIT = 250_000;
 const TOOL = 'payment-service__get_health';
 
 const progress = (msg: string) => process.stdout.write(`bench: e2e: ${msg}\n`);
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
-/** A base port with `count` free ports after it, below the ephemeral range the load's own connections use. */
-async function freeRun(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * (32000 - 20000 - count));
-    if ((await Promise.all(Array.from({ length: count }, (_, i) => portFree(base + i)))).every(Boolean)) return base;
-  }
-  throw new Error('no run of free ports found between 20000 and 32000');
-}
 
 interface Mesh {
   gateway: number;
@@ -65,7 +48,7 @@ process.once('exit', () => running?.kill('SIGTERM'));
 
 /** `meshmcp dev` on a free run of ports: gateway, admin, control, then 3 apps, 3 sidecars, 3 pod proxies. */
 async function startMesh(root: string): Promise<Mesh> {
-  const base = await freeRun(12);
+  const base = await freePortRun(12);
   const dir = await mkdtemp(join(tmpdir(), 'meshmcp-bench-e2e-'));
   const child = spawn(
     process.execPath,

@@ -32,6 +32,19 @@ export function portFree(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * A base port with `count` free ports after it, between 20000 and 32000: below Linux's ephemeral range (32768+), so
+ * no outgoing connection takes one of them between this check and the listen (tests and benchmarks use it).
+ */
+export async function freePortRun(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20000 + Math.floor(Math.random() * (32000 - 20000 - count));
+    const free = await Promise.all(Array.from({ length: count }, (_, i) => portFree(base + i)));
+    if (free.every(Boolean)) return base;
+  }
+  throw new Error('no run of free ports found between 20000 and 32000');
+}
+
 export class ProcessGroup {
   readonly parts: Part[] = [];
   private stopping = false;

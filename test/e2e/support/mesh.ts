@@ -4,9 +4,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePortRun } from '../../../cli/devProcesses.js';
 import { findPrometheus } from '../../../cli/devPrometheus.js';
 import { ROOT } from '../../support/cli.js';
 
@@ -97,27 +97,6 @@ export interface MeshOptions {
 
 export const ADMIN_KEY = 'e2e-admin-key-0001';
 export const READONLY_KEY = 'e2e-readonly-key-0001';
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
-/**
- * A base port with `count` free ports after it, below Linux's ephemeral range (32768+), so no outgoing connection
- * of this or another test takes one of them between the check and the mesh's listen.
- */
-async function freeRun(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * (32000 - 20000 - count));
-    const free = await Promise.all(Array.from({ length: count }, (_, i) => portFree(base + i)));
-    if (free.every(Boolean)) return base;
-  }
-  throw new Error('no run of free ports found between 20000 and 32000');
-}
 
 function layout(base: number): MeshPorts {
   const per = (first: number) => Object.fromEntries(SERVICES.map((s, i) => [s, first + i])) as Record<Service, number>;
@@ -214,7 +193,7 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
   // Another test's process may take a port between the check and the listen: `meshmcp dev` then refuses to start
   // ("already in use"), and a new run of ports is tried.
   for (let attempt = 1; attempt <= 3 && !run; attempt++) {
-    const p = layout(await freeRun(PORTS_PER_MESH));
+    const p = layout(await freePortRun(PORTS_PER_MESH));
     const r = spawnDev([
       ...['--dir', dir, '--api-key', ADMIN_KEY, '--readonly-api-key', READONLY_KEY],
       ...['--port', String(p.gateway), '--admin-port', String(p.admin), '--control-port', String(p.control)],
