@@ -153,10 +153,6 @@ async function dev(values: OptionValues): Promise<number> {
   const rate = values['rate-limit'] as number;
   if (!(rate > 0 && rate <= 1_000_000)) throw new UsageError(`--rate-limit must be above 0, got ${rate}`);
   buildMissing();
-  const workDir = typeof values['dir'] === 'string' ? values['dir'] : mkdtempSync(join(tmpdir(), 'meshmcp-dev-'));
-  const dirs = { certs: join(workDir, 'certs'), filters: join(workDir, 'filters'), logs: join(workDir, 'logs') };
-  for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
-
   say('[1/6] checking ports...');
   const withPrometheus = values['no-prometheus'] !== true;
   const taken: string[] = [];
@@ -167,6 +163,10 @@ async function dev(values: OptionValues): Promise<number> {
         '--control-port, --app-base-port, --sidecar-base-port, --proxy-base-port, --admin-port, --prometheus-port',
     );
   }
+
+  const workDir = typeof values['dir'] === 'string' ? values['dir'] : mkdtempSync(join(tmpdir(), 'meshmcp-dev-'));
+  const dirs = { certs: join(workDir, 'certs'), filters: join(workDir, 'filters'), logs: join(workDir, 'logs') };
+  for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
 
   say('[2/6] certificates: a throwaway CA and SPIFFE identities for the gateway and each pod...');
   const ca = await createDevCa(dirs.certs);
