@@ -7,6 +7,8 @@ declare function proxy_log(level: u32, ptr: usize, size: usize): u32;
 declare function proxy_get_current_time_nanoseconds(resultPtr: usize): u32;
 @external("env", "proxy_get_buffer_bytes")
 declare function proxy_get_buffer_bytes(type: u32, start: u32, len: u32, ptrPtr: usize, sizePtr: usize): u32;
+@external("env", "proxy_set_buffer_bytes")
+declare function proxy_set_buffer_bytes(type: u32, start: u32, len: u32, ptr: usize, size: usize): u32;
 @external("env", "proxy_get_header_map_value")
 declare function proxy_get_header_map_value(type: u32, kp: usize, ks: usize, ptrPtr: usize, sizePtr: usize): u32;
 @external("env", "proxy_get_header_map_pairs")
@@ -39,6 +41,7 @@ export const RESULT_CAS_MISMATCH: u32 = 8;
 export const REQUEST_HEADERS: u32 = 0;
 export const RESPONSE_HEADERS: u32 = 2;
 export const REQUEST_BODY: u32 = 0;
+export const RESPONSE_BODY: u32 = 1;
 export const PLUGIN_CONFIGURATION: u32 = 7;
 
 export const HEADERS_CONTINUE: u32 = 0;
@@ -138,6 +141,11 @@ export function bufferBytes(type: u32, len: i32, into: HostBytes): bool {
   if (proxy_get_buffer_bytes(type, 0, <u32>len, outPtr, outSize) != RESULT_OK) return false;
   take(into);
   return true;
+}
+
+/** Replaces [0, len) of a buffer (a response body) with data. */
+export function replaceBuffer(type: u32, len: i32, data: ArrayBuffer): void {
+  proxy_set_buffer_bytes(type, 0, <u32>len, changetype<usize>(data), data.byteLength);
 }
 
 export function getHeader(map: u32, name: string): string | null {

@@ -9,6 +9,7 @@ import { Outcome } from './errors';
 import { gatewayRequestBody, gatewayRequestHeaders } from './gateway';
 import { Runtime } from './runtime';
 import { sidecarRequestBody, sidecarRequestHeaders } from './sidecar';
+import { unavailableBody, unavailableHeaders } from './unavailable';
 import { finishStream, Stream } from './stream';
 
 /** Runtime per root context id; null until a configuration was accepted. */
@@ -91,9 +92,17 @@ export function proxy_on_request_body(id: u32, size: u32, endOfStream: u32): u32
 export function proxy_on_response_headers(id: u32, headers: u32, endOfStream: u32): u32 {
   resetArena();
   if (unconfigured(id)) return HEADERS_CONTINUE;
+  const s = streams.get(id);
   const status = getHeader(RESPONSE_HEADERS, ':status');
-  if (status != null && status.length > 0 && status.length <= 3) streams.get(id).upstreamStatus = <u32>I32.parseInt(status);
-  return HEADERS_CONTINUE;
+  if (status != null && status.length > 0 && status.length <= 3) s.upstreamStatus = <u32>I32.parseInt(status);
+  if (!s.rt.gateway || s.outcome != Outcome.Forwarded || !s.mcp) return HEADERS_CONTINUE;
+  return unavailableHeaders(s, s.upstreamStatus, endOfStream != 0);
+}
+
+export function proxy_on_response_body(id: u32, size: u32, endOfStream: u32): u32 {
+  resetArena();
+  if (unconfigured(id)) return DATA_CONTINUE;
+  return unavailableBody(streams.get(id), <i32>size, endOfStream != 0);
 }
 
 export function proxy_on_log(id: u32): void {

@@ -35,6 +35,8 @@ export class Stream {
   decision: string = '';
   rule: string = '';
   upstreamStatus: u32 = 0;
+  /** The router's own failure reply (no sidecar answered) is being turned into a tool result (unavailable.ts). */
+  rewriteUnavailable: bool = false;
 
   constructor(rt: Runtime) {
     this.rt = rt;

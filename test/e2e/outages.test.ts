@@ -89,7 +89,7 @@ describe('the mesh under failures', () => {
     expect(again.isError ?? false).toBe(false);
   });
 
-  it("a sidecar killed: its tools fail with the pod's 503, the other services keep answering", async () => {
+  it('a sidecar killed: its tools fail as isError results naming the service, the other services keep answering', async () => {
     await mesh.kill('user-service-mcp');
     alive();
 
@@ -102,20 +102,20 @@ describe('the mesh under failures', () => {
       },
       { authorization: `Bearer ${mesh.adminKey}`, 'x-request-id': 'e2e-dead-sidecar' },
     );
-    expect(raw.status, raw.text).toBe(503);
-    // Envoy's own words from the pod proxy, passed on by the gateway: the connection to the sidecar failed.
-    expect(raw.text).toContain('upstream connect error');
+    // The pod proxy's router found no sidecar (503, Envoy's words); the gateway turns that into a tool result with
+    // isError, so the client sees one tool failing rather than the MCP server breaking.
+    expect(raw.status, raw.text).toBe(200);
+    const result = JSON.parse(raw.text).result as { isError: boolean; content: Array<{ text: string }> };
+    expect(result.isError).toBe(true);
+    expect(result.content[0]?.text).toContain('user-service is unavailable');
+    expect(result.content[0]?.text).toContain('upstream connect error');
     const [line] = (await mesh.waitForAudit(['e2e-dead-sidecar'])).filter((l) => l.request_id === 'e2e-dead-sidecar');
     expect(line).toMatchObject({ service: 'user-service', tool: 'get_user', status: 'error', http_status: 503 });
 
     for (const client of [legacy, modern]) {
-      // The SDK raises the HTTP failure with its status and the pod's words.
-      const err = await client.callTool({ name: 'user-service__get_health', arguments: {} }).then(
-        () => undefined,
-        (e: unknown) => e as { message: string; data?: { status?: number } },
-      );
-      expect(err?.message).toContain('upstream connect error');
-      expect(err?.data?.status).toBe(503);
+      const dead = await client.callTool({ name: 'user-service__get_health', arguments: {} });
+      expect(dead.isError).toBe(true);
+      expect(text(dead)).toContain('user-service is unavailable: its MCP sidecar did not answer');
       const pay = await client.callTool({ name: 'payment-service__get_health', arguments: {} });
       expect(text(pay)).toMatch(/^HEALTHY/);
       const mqtt = await client.callTool({ name: 'mqtt-publisher__get_health', arguments: {} });

@@ -243,16 +243,26 @@ describe('a gateway front originating mTLS', () => {
     expect(sockets.size).toBe(1);
   });
 
-  it('answers 503 (connection failure) when the upstream certificate lacks the expected SAN', async () => {
+  // The router's 503 reaches the client as the gateway filter words it for a tools/call: a tool result with isError
+  // quoting Envoy's reply (filter/README.md step 12).
+  const routerReply = (r: { status: number; body: string }): string => {
+    expect(r.status).toBe(200);
+    const result = JSON.parse(r.body).result as { isError: boolean; content: Array<{ text: string }> };
+    expect(result.isError).toBe(true);
+    return result.content[0]!.text;
+  };
+
+  it('fails the connection (router 503) when the upstream certificate lacks the expected SAN', async () => {
     const before = paymentApp.seen.length;
     const gw = await gateway({ 'payment-service': mutual(paymentPod, USER) });
     const r = await viaGateway(gw, 'payment-service__get_health');
-    expect(r.status).toBe(503);
-    expect(r.body).toBe('upstream connect error or disconnect/reset before headers. reset reason: connection failure');
+    expect(routerReply(r)).toContain(
+      '(upstream connect error or disconnect/reset before headers. reset reason: connection failure; HTTP 503 at',
+    );
     expect(paymentApp.seen.length).toBe(before);
   });
 
-  it('answers 503 when the upstream certificate does not chain to its CA, or the upstream refuses ours', async () => {
+  it('fails the connection (router 503) when the upstream certificate does not chain to its CA, or refuses ours', async () => {
     const foreign = await createDevCa(join(dir, 'foreign-2'));
     const gw = await gateway({
       untrusted: mutual(paymentPod, PAYMENT, { ca: foreign.caCert }),
@@ -264,15 +274,15 @@ describe('a gateway front originating mTLS', () => {
     }
     expect(gw.configure(JSON.stringify(config))).toBe(true);
     const untrusted = await viaGateway(gw, 'untrusted__get_health');
-    expect([untrusted.status, untrusted.body]).toEqual([
-      503,
-      'upstream connect error or disconnect/reset before headers. reset reason: connection failure',
-    ]);
+    expect(routerReply(untrusted)).toContain(
+      '(upstream connect error or disconnect/reset before headers. reset reason: connection failure; HTTP 503 at',
+    );
     // With TLS 1.3 the client's handshake is done before the server judges its certificate: the refusal comes as an
     // alert or a close on the first read, as it does to Envoy.
     const refused = await viaGateway(gw, 'refused__get_health');
-    expect(refused.status).toBe(503);
-    expect(refused.body).toMatch(/^upstream connect error or disconnect\/reset before headers\. reset reason: /);
+    expect(routerReply(refused)).toMatch(
+      /\(upstream connect error or disconnect\/reset before headers\. reset reason: .*; HTTP 503 at the gateway\)/,
+    );
   });
 
   it('follows setUpstreams: new requests take the new routes, one already routed finishes where it went', async () => {
