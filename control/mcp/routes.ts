@@ -53,10 +53,13 @@ export async function mcpRoutes(app: FastifyInstance, opts: McpRoutesOptions): P
     app.addHook('onResponse', async (req, reply) => count(req.method, reply.statusCode));
   }
 
+  // Every MCP request needs the caller the gateway named; one without is refused before the SDK sees it.
   const viaSdk = async (req: FastifyRequest, reply: FastifyReply) => {
+    const found = identityFromHeaders(req.headers);
+    if ('problem' in found) return sendWebResponse(reply, forbidden(found.problem), new AbortController());
     const abort = new AbortController();
     const request = toWebRequest(req, req.body as Buffer | undefined, abort.signal);
-    const response = await endpoint.server.fetch(request);
+    const response = await endpoint.server.fetch(request, found.identity);
     await sendWebResponse(reply, response, abort);
   };
 

@@ -12,7 +12,6 @@ import {
   type ServerEventBus,
 } from '@modelcontextprotocol/server';
 import type { Identity } from './authorize.js';
-import { identityFromHeaders } from './identity.js';
 import { CursorError, type ToolViews } from './toolViews.js';
 
 export const SERVER_NAME = 'meshmcp';
@@ -29,9 +28,6 @@ export interface CatalogServerOptions {
 const INSTRUCTIONS =
   'Diagnostic tools of every MCP-enabled service in this mesh, named <service>__<tool>. ' +
   'Each call is authorized, rate-limited and audited by the gateway.';
-
-/** Thrown inside the factory for a request that did not come through the gateway; the handler turns it into 403. */
-export class NoIdentityError extends Error {}
 
 /**
  * A bus that remembers, for each open subscriptions/listen stream, who opened it (the request's identity, carried
@@ -75,8 +71,8 @@ class IdentityBus implements ServerEventBus {
 
 export interface CatalogServer {
   handler: McpHttpHandler;
-  /** Serves one web-standard request; the identity comes from the gateway's x-meshmcp-* headers. */
-  fetch(request: Request): Promise<Response>;
+  /** Serves one web-standard request for the caller the gateway named (routes.ts reads it from x-meshmcp-*). */
+  fetch(request: Request, id: Identity): Promise<Response>;
   /** Tell open 2026-07-28 listen streams whose callers' views changed. */
   toolsChanged(): void;
   /** Open subscriptions/listen streams. */
@@ -109,14 +105,11 @@ function buildServer(views: ToolViews, id: Identity, version: string): Server {
 export function createCatalogServer(opts: CatalogServerOptions): CatalogServer {
   const bus = new IdentityBus(opts.views);
   const handler = createMcpHandler(
-    (ctx) => {
-      const headers: Record<string, string> = {};
-      ctx.requestInfo?.headers.forEach((v, k) => {
-        headers[k] = v;
-      });
-      const found = identityFromHeaders(headers);
-      if ('problem' in found) throw new NoIdentityError(found.problem);
-      return buildServer(opts.views, found.identity, opts.version);
+    () => {
+      // The SDK builds the server inside fetch() below, where the caller's identity is the AsyncLocalStorage store.
+      const id = bus.requestIdentity.getStore();
+      if (!id) throw new Error('a catalog server was requested outside fetch(); serve requests through fetch()');
+      return buildServer(opts.views, id, opts.version);
     },
     {
       legacy: 'stateless',
@@ -127,14 +120,8 @@ export function createCatalogServer(opts: CatalogServerOptions): CatalogServer {
   );
   return {
     handler,
-    fetch(request) {
-      const headers: Record<string, string> = {};
-      request.headers.forEach((v, k) => {
-        headers[k] = v;
-      });
-      const found = identityFromHeaders(headers);
-      if ('problem' in found) return Promise.resolve(forbidden(found.problem));
-      return bus.requestIdentity.run(found.identity, () => handler.fetch(request));
+    fetch(request, id) {
+      return bus.requestIdentity.run(id, () => handler.fetch(request));
     },
     toolsChanged() {
       handler.notify.toolsChanged();
