@@ -24,15 +24,17 @@ import { Stream } from './stream';
 const MAX_DETAIL = 200;
 const body = new HostBytes();
 
-function isRouterFailure(status: u32, contentType: string | null): bool {
+/** The router's own failure reply: 502/503/504 with a plain-text (or no) content type. Reads the header only then. */
+function isRouterFailure(status: u32): bool {
   if (status != 502 && status != 503 && status != 504) return false;
+  const contentType = getHeader(RESPONSE_HEADERS, 'content-type');
   return contentType == null || contentType.startsWith('text/plain');
 }
 
 /** on_response_headers: takes over the router's failure reply to a routed tools/call; Stop until its body is read. */
 export function unavailableHeaders(s: Stream, status: u32, endOfStream: bool): u32 {
   if (endOfStream || s.method != 'tools/call' || s.tool.length == 0 || s.idJson == 'null') return HEADERS_CONTINUE;
-  if (!isRouterFailure(status, getHeader(RESPONSE_HEADERS, 'content-type'))) return HEADERS_CONTINUE;
+  if (!isRouterFailure(status)) return HEADERS_CONTINUE;
   s.rewriteUnavailable = true;
   setHeader(RESPONSE_HEADERS, ':status', '200');
   setHeader(RESPONSE_HEADERS, 'content-type', 'application/json');
