@@ -3,10 +3,9 @@
 // resourceVersion conflicts (409). Switches make one object's PATCH fail, remove a kind (CRD absent: 404) or take the
 // server down (503). It is not Kubernetes: no auth, no real field ownership (an apply keeps other labels and
 // annotations and replaces spec); tests against a real kube-apiserver live in test/cluster.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
+import type http from 'node:http';
 import { parse } from 'yaml';
+import { LoopbackApiServer } from './loopbackApiServer.js';
 
 export interface MockObject {
   apiVersion: string;
@@ -61,37 +60,17 @@ function matches(obj: MockObject, selector: string | undefined): boolean {
 
 const key = (kind: string, namespace: string, name: string): string => `${kind} ${namespace}/${name}`;
 
-export class ApiMock {
+export class ApiMock extends LoopbackApiServer {
   readonly requests: LoggedRequest[] = [];
   private rv = 1;
   private down = false;
   private readonly absent = new Set<string>();
   private readonly failures = new Map<string, { status: number; message: string }>();
   private readonly objects = new Map<string, MockObject>();
-  private readonly server = http.createServer((req, res) => {
+  protected onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => this.handle(req, Buffer.concat(chunks).toString('utf8'), res));
-  });
-
-  async start(): Promise<this> {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    return this;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  kubeConfig(): KubeConfig {
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'mock', server: this.url, skipTLSVerify: true }],
-      users: [{ name: 'mock' }],
-      contexts: [{ name: 'mock', cluster: 'mock', user: 'mock' }],
-      currentContext: 'mock',
-    });
-    return kc;
   }
 
   /** Stores an object as if someone else had created it. */
@@ -139,13 +118,6 @@ export class ApiMock {
   /** While down, every request is answered 503. */
   setDown(down: boolean): void {
     this.down = down;
-  }
-
-  async close(): Promise<void> {
-    await new Promise<void>((r) => {
-      this.server.close(() => r());
-      this.server.closeAllConnections();
-    });
   }
 
   private store(obj: MockObject): MockObject {

@@ -2,9 +2,8 @@
 // EndpointSlices with resourceVersions, label selectors (k=v and k), compaction (a watch from a compacted
 // resourceVersion gets an ERROR event with code 410, as the real server sends), and an outage switch (503). It is
 // not Kubernetes: no auth, no other resources; tests against a real kube-apiserver live in test/cluster.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
+import type http from 'node:http';
+import { LoopbackApiServer } from './loopbackApiServer.js';
 
 type Kind = 'services' | 'endpointslices';
 interface Obj {
@@ -30,7 +29,7 @@ function matches(obj: Obj, selector: string | null): boolean {
   });
 }
 
-export class KubeMock {
+export class KubeMock extends LoopbackApiServer {
   /** Every request as `METHOD path?query`, for asserting lists, watches and relists happened. */
   readonly requests: string[] = [];
   /** Watches answered 410 Gone. */
@@ -42,27 +41,6 @@ export class KubeMock {
   private readonly objects = new Map<string, { kind: Kind; obj: Obj }>();
   private readonly events: Event[] = [];
   private readonly watches = new Set<{ res: http.ServerResponse; kind: Kind; ns: string; selector: string | null }>();
-  private readonly server = http.createServer((req, res) => this.handle(req, res));
-
-  async start(): Promise<this> {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    return this;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  kubeConfig(): KubeConfig {
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'mock', server: this.url, skipTLSVerify: true }],
-      users: [{ name: 'mock' }],
-      contexts: [{ name: 'mock', cluster: 'mock', user: 'mock' }],
-      currentContext: 'mock',
-    });
-    return kc;
-  }
 
   /** Adds or replaces an object and streams the event to open watches. */
   put(kind: Kind, obj: Obj): void {
@@ -109,12 +87,9 @@ export class KubeMock {
     this.watches.clear();
   }
 
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     this.dropWatches();
-    await new Promise<void>((r) => {
-      this.server.close(() => r());
-      this.server.closeAllConnections();
-    });
+    await super.close();
   }
 
   private record(kind: Kind, type: Event['type'], key: string, obj: Obj): void {
@@ -133,7 +108,7 @@ export class KubeMock {
     w.res.write(`${JSON.stringify({ type: e.type, object: e.object })}\n`);
   }
 
-  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+  protected onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     this.requests.push(`${req.method} ${req.url}`);
     const url = new URL(req.url ?? '/', 'http://x');
     const m = PATH.exec(url.pathname);
