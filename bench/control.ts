@@ -13,7 +13,6 @@
 //   so each sidecar gets the server/discover probe then tools/list) after every connection was closed.
 // - render: renderAll + toYaml over the data catalog, with a representative render configuration.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -27,7 +26,7 @@ import { ControlMetrics } from '../control/metrics.js';
 import { parseRenderConfig, RenderError, renderAll, toYaml } from '../control/render/index.js';
 import type { Catalog, DiscoveredService, GatewayPolicy } from '../control/types.js';
 import { getHealth, getLogs, getMetrics, queryEnvoy } from '../sidecar/tools/index.js';
-import { memoryMiB } from './proc.js';
+import { cpuSeconds, memoryMiB } from './proc.js';
 import { type Figures, percentile, round } from './results.js';
 
 const SIZES = [36, 500, 2000] as const;
@@ -437,14 +436,6 @@ function startFleet(n: number): Promise<Fleet> {
       });
     }, reject);
   });
-}
-
-/** CPU seconds (user + system) a process has used, from /proc. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime and stime are fields 14 and 15 of stat, i.e. 11 and 12 after the command; in clock ticks (100 Hz).
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 const selfCpuSeconds = () => {

@@ -19,7 +19,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePortRun } from '../cli/devProcesses.js';
-import { memoryMiB } from './proc.js';
+import { type Target, timedPost, toolCallBody } from './mcpPost.js';
+import { cpuSeconds, memoryMiB } from './proc.js';
 import { type Figures, percentile, round } from './results.js';
 
 const LATENCY_CALLS = 2000;
@@ -94,56 +95,17 @@ async function startMesh(root: string): Promise<Mesh> {
   return { gateway: base, sidecar: base + 6, proxy: base + 9, dir, pids, stop };
 }
 
-const body = (id: number) =>
-  JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: TOOL, arguments: {} } });
+const body = (id: number) => toolCallBody(TOOL, id);
 
-interface Target {
-  module: typeof http | typeof https;
-  options: http.RequestOptions | https.RequestOptions;
-}
-
-function call(t: Target, id: number): Promise<number> {
-  const payload = body(id);
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const req = t.module.request(
-      {
-        ...t.options,
-        method: 'POST',
-        path: '/mcp',
-        headers: {
-          ...t.options.headers,
-          'content-type': 'application/json',
-          accept: 'application/json',
-          'content-length': Buffer.byteLength(payload),
-        },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => {
-          text += c;
-        });
-        res.on('end', () => {
-          if (res.statusCode !== 200 || !text.includes('"result"') || text.includes('"isError":true')) {
-            reject(new Error(`unexpected answer ${res.statusCode}: ${text.slice(0, 300)}`));
-          } else resolve(performance.now() - t0);
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
+/** One call of the tool, accepted only as a 200 with a result that is not isError. */
+const call = (t: Target, id: number): Promise<number> =>
+  timedPost(
+    t,
+    body(id),
+    (status, text) => status === 200 && text.includes('"result"') && !text.includes('"isError":true'),
+  );
 
 const p = (sorted: number[], q: number) => round(percentile(sorted, q), 3);
-
-/** CPU seconds (user + system) a process has used, from /proc (clock ticks of 10 ms). */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 /** The parts one call passes through, and this process (the load's client). */
 const PATH_PARTS = ['gateway', 'payment-service-proxy', 'payment-service-mcp', 'payment-service'];

@@ -2,6 +2,7 @@
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SIDECAR_NODE_FLAGS } from '../sidecar/nodeFlags.js';
+import { timedPost, toolCallBody } from './mcpPost.js';
 import { memoryMiB, type Started, startProcess } from './proc.js';
 import { type Figures, percentile, round } from './results.js';
 
@@ -12,42 +13,13 @@ const STARTUP_RUNS = 5;
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 
-function call(port: number, body: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/mcp',
-        method: 'POST',
-        agent,
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json',
-          'content-length': Buffer.byteLength(body),
-        },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => {
-          text += c;
-        });
-        res.on('end', () => {
-          if (res.statusCode !== 200 || text.includes('"isError":true') || text.includes('"error"')) {
-            reject(new Error(`unexpected answer ${res.statusCode}: ${text.slice(0, 200)}`));
-          } else resolve(performance.now() - t0);
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-const toolCall = (name: string, id: number) =>
-  JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: {} } });
+/** One MCP request to the sidecar on `port`, accepted only as a 200 without a JSON-RPC error or isError result. */
+const call = (port: number, body: string): Promise<number> =>
+  timedPost(
+    { module: http, options: { host: '127.0.0.1', port, agent } },
+    body,
+    (status, text) => status === 200 && !text.includes('"isError":true') && !text.includes('"error"'),
+  );
 
 /**
  * A stand-in upstream with big answers: 4 MiB of Prometheus text on /metrics and a 4 MiB /config_dump, serving as
@@ -153,7 +125,7 @@ export async function benchSidecar(root: string): Promise<Figures> {
 
     sidecar = await startProcess(sidecarArgs(app.port), root);
     const port = sidecar.port;
-    await call(port, toolCall('get_health', 0));
+    await call(port, toolCallBody('get_health', 0));
     await sleep(1000);
     const idle = memoryMiB(sidecar.child.pid!);
 
@@ -163,7 +135,7 @@ export async function benchSidecar(root: string): Promise<Figures> {
     const list: number[] = [];
     for (let i = 0; i < LATENCY_CALLS; i++) {
       direct.push(await directHealth(app.port));
-      lat.push(await call(port, toolCall('get_health', i)));
+      lat.push(await call(port, toolCallBody('get_health', i)));
       list.push(await call(port, JSON.stringify({ jsonrpc: '2.0', id: i, method: 'tools/list' })));
     }
     for (const a of [direct, lat, list]) a.sort((x, y) => x - y);
@@ -173,7 +145,7 @@ export async function benchSidecar(root: string): Promise<Figures> {
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
-        while (next < LOAD_CALLS) await call(port, toolCall('get_health', next++));
+        while (next < LOAD_CALLS) await call(port, toolCallBody('get_health', next++));
       }),
     );
     const seconds = (performance.now() - t0) / 1000;
