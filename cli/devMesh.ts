@@ -6,7 +6,7 @@ import { clientConfigText } from './clientConfigs.js';
 export const DEV_SERVICES = ['payment-service', 'user-service', 'mqtt-publisher'] as const;
 export const DEV_NAMESPACE = 'dev';
 export const TRUST_DOMAIN = 'cluster.local';
-export const GATEWAY_SPIFFE = `spiffe://${TRUST_DOMAIN}/ns/istio-system/sa/istio-ingressgateway-service-account`;
+export const GATEWAY_SPIFFE = `spiffe://${TRUST_DOMAIN}/ns/istio-system/sa/meshmcp-ingressgateway-service-account`;
 export const podSpiffe = (service: string): string => `spiffe://${TRUST_DOMAIN}/ns/${DEV_NAMESPACE}/sa/${service}`;
 
 export interface DevPorts {

@@ -141,8 +141,18 @@ export interface RenderSettings {
   gateway: {
     /** Namespace of the ingress gateway workload (EnvoyFilter GATEWAY lives here). */
     namespace: string;
-    /** Its workload labels, e.g. { istio: 'ingressgateway' }. */
+    /** Its workload labels, e.g. { istio: 'meshmcp-ingressgateway' } (the dedicated MCP gateway). */
     selector: Record<string, string>;
+    /**
+     * The port the gateway's Envoy listens on for the MCP hosts: the targetPort behind the Gateway server's port
+     * (istioctl's gateways listen on 8443 for 443). The gateway filter is patched into that listener only.
+     */
+    port: number;
+    /**
+     * Whether the Gateway server of the MCP hosts terminates TLS: then the filter goes only into the filter chain
+     * whose SNI names are the MCP hosts (Istio gives each HTTPS server its own chain).
+     */
+    tls: boolean;
     /** Its service account, for the SPIFFE id sidecars accept. */
     serviceAccount: string;
     /** The Istio Gateway resource the VirtualService binds to, `<namespace>/<name>`. */

@@ -50,7 +50,7 @@ function wasmFilter(
 function configPatches(
   mode: 'gateway' | 'sidecar',
   owner: { namespace: string; name: string },
-  listener: Record<string, unknown>,
+  scope: { portNumber: number; sni?: string },
   config: FilterConfig,
   settings: RenderSettings,
 ): Record<string, unknown>[] {
@@ -58,8 +58,9 @@ function configPatches(
   const match = {
     context,
     listener: {
-      ...listener,
+      portNumber: scope.portNumber,
       filterChain: {
+        ...(scope.sni === undefined ? {} : { sni: scope.sni }),
         filter: {
           name: 'envoy.filters.network.http_connection_manager',
           // Before the router means after jwt_authn and Istio's RBAC: the claims the filter reads exist by then.
@@ -98,11 +99,22 @@ function configPatches(
   ];
 }
 
+/**
+ * Where the gateway filter goes: the listener of the MCP hosts' port and, when that Gateway server terminates TLS,
+ * only the filter chain whose SNI names hold the first MCP host (Istio puts a server's hosts, wildcards verbatim,
+ * in its chain's server_names). Another site on the same gateway never meets the filter, and where it shares the
+ * chain (plaintext) the filter's own host check (`hosts`) lets its requests through untouched.
+ */
+export function gatewayScope(settings: RenderSettings): { portNumber: number; sni?: string } {
+  const { port, tls, hosts } = settings.gateway;
+  return tls ? { portNumber: port, sni: hosts[0]! } : { portNumber: port };
+}
+
 export function gatewayEnvoyFilter(config: FilterConfig, settings: RenderSettings): Resource {
   const owner = { namespace: settings.gateway.namespace, name: filterName('gateway') };
   return resource(ENVOY_FILTER_API, 'EnvoyFilter', owner.namespace, owner.name, {
     workloadSelector: { labels: { ...settings.gateway.selector } },
-    configPatches: configPatches('gateway', owner, {}, config, settings),
+    configPatches: configPatches('gateway', owner, gatewayScope(settings), config, settings),
   });
 }
 

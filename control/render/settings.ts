@@ -52,7 +52,9 @@ const RENDER_CONFIG: Shape = {
       fields: {
         namespace: label('the namespace of the ingress gateway workload, e.g. istio-system'),
         selector,
-        serviceAccount: label("the gateway's service account, e.g. istio-ingressgateway-service-account"),
+        serviceAccount: label("the gateway's service account, e.g. meshmcp-ingressgateway-service-account"),
+        port,
+        tls: { kind: 'boolean' },
         gatewayRef: text(
           127,
           /^[a-z0-9]([a-z0-9-]*[a-z0-9])?\/[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/,
@@ -224,9 +226,11 @@ export const RENDER_DEFAULTS = {
   trustDomain: 'cluster.local',
   gateway: {
     namespace: 'istio-system',
-    selector: { istio: 'ingressgateway' },
-    serviceAccount: 'istio-ingressgateway-service-account',
+    selector: { istio: 'meshmcp-ingressgateway' },
+    serviceAccount: 'meshmcp-ingressgateway-service-account',
     gatewayName: 'meshmcp-gateway',
+    port: 8443,
+    tls: true,
   },
   control: { route: 'meshmcp-control', namespace: 'meshmcp-system', port: 8080, serviceAccount: 'meshmcp-control' },
   moduleFile: '/etc/istio/extensions/meshmcp.wasm',
@@ -275,6 +279,8 @@ function toSettings(raw: Raw): RenderSettings {
       namespace: gatewayNamespace,
       selector: { ...(g['selector'] ?? d.gateway.selector) },
       serviceAccount: g['serviceAccount'] ?? d.gateway.serviceAccount,
+      port: g['port'] ?? d.gateway.port,
+      tls: g['tls'] ?? d.gateway.tls,
       gatewayRef: g['gatewayRef'] ?? `${gatewayNamespace}/${d.gateway.gatewayName}`,
       hosts: [...g['hosts']],
     },

@@ -35,6 +35,9 @@ function spec(
 export function gatewayWasmPlugin(config: FilterConfig, settings: RenderSettings): Resource {
   return resource(WASM_PLUGIN_API, 'WasmPlugin', settings.gateway.namespace, filterName('gateway'), {
     ...spec(settings.gateway.selector, config, settings),
+    // The MCP hosts' listener only. A WasmPlugin cannot name a filter chain (SNI), so on a port shared with other
+    // sites the filter's own host check is what leaves their requests alone.
+    match: [{ ports: [{ number: settings.gateway.port }] }],
   });
 }
 

@@ -88,7 +88,7 @@ describe('rendered configurations in the compiled filter', () => {
     const p = await createPlugin(filterWasm(), configuration);
     const body = toolsCall('payment-service__get_health');
     for (const peer of [
-      'spiffe://cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account',
+      'spiffe://cluster.local/ns/istio-system/sa/meshmcp-ingressgateway-service-account',
       'spiffe://cluster.local/ns/meshmcp-system/sa/meshmcp-control',
     ]) {
       expect(post(p, body, { properties: mtls(peer) }).localReply).toBeUndefined();

@@ -55,6 +55,27 @@ describe('renderAll', () => {
     expect(new Set(names).size).toBe(names.length);
   });
 
+  it("scopes the gateway filter to the MCP hosts' listener port, and to their SNI chain when TLS", () => {
+    const gatewayPatch = (mesh: string, wasmPlugin = false) => {
+      const p = parseRenderConfig(mesh, 'mesh.yaml');
+      const all = renderAll(generated(1, 1), p.policy, p.settings, { wasmPlugin });
+      const gw = all[all.length - 1]!.spec as Record<string, any>;
+      return wasmPlugin ? gw['match'] : gw['configPatches'][0].match.listener;
+    };
+    const listener = gatewayPatch('gateway: { hosts: [mcp.example.com, mcp.example.org] }\nidentity: [{ mtls: {} }]\n');
+    expect(listener.portNumber).toBe(8443);
+    expect(listener.filterChain.sni).toBe('mcp.example.com');
+    expect(listener.filterChain.filter.subFilter.name).toBe('envoy.filters.http.router');
+    const plain = gatewayPatch(
+      'gateway: { hosts: [mcp.example.com], port: 8080, tls: false }\nidentity: [{ mtls: {} }]\n',
+    );
+    expect(plain.portNumber).toBe(8080);
+    expect(plain.filterChain.sni).toBeUndefined();
+    expect(gatewayPatch('gateway: { hosts: [mcp.example.com], port: 9443 }\nidentity: [{ mtls: {} }]\n', true)).toEqual(
+      [{ ports: [{ number: 9443 }] }],
+    );
+  });
+
   it('writes sidecar resources first, then routes, then the gateway filter', () => {
     const kinds = renderAll(generated(4, 2), policy, settings).map((r) => r.kind);
     expect(kinds).toEqual([

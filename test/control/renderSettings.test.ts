@@ -11,8 +11,10 @@ describe('parseRenderConfig', () => {
       trustDomain: 'cluster.local',
       gateway: {
         namespace: 'istio-system',
-        selector: { istio: 'ingressgateway' },
-        serviceAccount: 'istio-ingressgateway-service-account',
+        selector: { istio: 'meshmcp-ingressgateway' },
+        serviceAccount: 'meshmcp-ingressgateway-service-account',
+        port: 8443,
+        tls: true,
         gatewayRef: 'istio-system/meshmcp-gateway',
         hosts: ['mcp.example.com'],
       },
