@@ -10,6 +10,7 @@ import { type QueueOwner, SharedData, type SharedEntry, SharedQueues } from './s
 import { runStream, type StreamInput, type StreamResult } from './stream.js';
 import { type LogEntry, type VmShared, WasmLoadError, WorkerVm } from './vm.js';
 import { Wasm, type WasmModule } from './wasmApi.js';
+import { refuseStartSection } from './wasmSections.js';
 
 export { FilterDataStatus, FilterHeadersStatus, LogLevel, MetricType, WasmResult } from './abi.js';
 export type { LocalReply } from './context.js';
@@ -91,6 +92,7 @@ export async function createPlugin(
   } catch (error) {
     throw new WasmLoadError(`Failed to load Wasm bytecode: ${(error as Error).message}`);
   }
+  refuseStartSection(wasm);
   const logs: LogEntry[] = [];
   const metrics = new MetricStore();
   const pending: Array<{ owner: QueueOwner; token: number }> = [];

@@ -117,7 +117,12 @@ export class WorkerVm implements ImportHost {
     return this.common.queues;
   }
 
-  /** Links and starts the module (its start function, then _initialize and main, or _start, as cpp-host does). */
+  /**
+   * Links and starts the module as cpp-host's `WasmBase::startVm` does, in the VM's own context and before any
+   * proxy_on_* call: a WASI reactor gets `_initialize`, then `main(0, 0)` or else `__main_void` when exported; only a
+   * module without `_initialize` gets `_start` (a WASI command). Each entry point is optional. A start section never
+   * gets here: `createPlugin` refuses it first, since under wasmtime it runs before any epoch deadline is set.
+   */
   static start(module: WasmModule, index: number, common: VmShared): WorkerVm {
     const vm = new WorkerVm(index, common);
     const imports = buildImports(vm);
@@ -134,6 +139,7 @@ export class WorkerVm implements ImportHost {
     if (vm.has('_initialize')) {
       vm.call(vm.current, '_initialize');
       if (vm.has('main')) vm.call(vm.current, 'main', 0, 0);
+      else if (vm.has('__main_void')) vm.call(vm.current, '__main_void');
     } else if (vm.has('_start')) {
       vm.call(vm.current, '_start');
     }

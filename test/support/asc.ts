@@ -15,6 +15,8 @@ export interface AscOptions {
   abort: string;
   /** optimisation flags; -O3 unless a test wants a faster compile */
   optimize?: string[];
+  /** Export the start function under this name instead of a start section (`_initialize` for a proxy-wasm host). */
+  exportStart?: string;
 }
 
 /** The compiled binary, with asc's diagnostics in the error when compilation fails. */
@@ -32,6 +34,7 @@ export async function compileAsc(options: AscOptions): Promise<Uint8Array> {
       options.runtime ?? 'stub',
       '--use',
       `abort=${options.abort}`,
+      ...(options.exportStart ? ['--exportStart', options.exportStart] : []),
     ],
     {
       // Sources only: returning null for asconfig.json keeps the filter's release settings out of this build.
