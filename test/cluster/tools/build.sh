@@ -9,7 +9,13 @@
 # is built from a throwaway wrapper module in a temp dir: it requires the tool's module and carries the tool's own
 # replace directives, with each local-path one mapped to the published module at the matching version.
 #
-# Usage: build.sh [--print-dir | --check]   (print the cache directory; exit 0 only if every tool is built)
+# It also builds test/cluster/istiod (meshmcp-istiod, our harness over istiod's own config generation) against the
+# same istio.io/istio version as istioctl, into istiod-harness-<hash of its sources and that version>/.
+#
+# Usage: build.sh [--print-dir | --check | --harness-dir]
+#   --print-dir    print the cache directory
+#   --check        exit 0 only if every tool and the harness are built
+#   --harness-dir  print the harness's directory in the cache (built or not)
 # Exit status: 0 when every tool is there afterwards; 1 when any failed (the others are still built).
 set -euo pipefail
 
@@ -18,6 +24,13 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/versions.env"
 
 cache="${MESHMCP_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/meshmcp/cluster-tools}"
+harness_src="$here/../istiod"
+harness_key="$(cat "$harness_src"/*.go | { sha256sum; echo "$ISTIO_VERSION"; } | sha256sum | cut -c1-12)"
+harness_dir="$cache/istiod-harness-$harness_key"
+if [ "${1:-}" = "--harness-dir" ]; then
+  echo "$harness_dir"
+  exit 0
+fi
 if [ "${1:-}" = "--print-dir" ]; then
   echo "$cache"
   exit 0
@@ -27,6 +40,7 @@ if [ "${1:-}" = "--check" ]; then
     "istioctl-$ISTIO_VERSION/istioctl" "helm-$HELM_VERSION/helm" "kustomize-$KUSTOMIZE_VERSION/kustomize"; do
     [ -x "$cache/$t" ] || exit 1
   done
+  [ -x "$harness_dir/meshmcp-istiod" ] || exit 1
   exit 0
 fi
 
@@ -148,6 +162,60 @@ build_tool istioctl "$ISTIO_VERSION" istioctl istio.io/istio istio.io/istio/isti
 build_tool helm "$HELM_VERSION" helm helm.sh/helm/v3 helm.sh/helm/v3/cmd/helm "$HELM_VERSION" "2-5 min"
 build_tool kustomize "$KUSTOMIZE_VERSION" kustomize sigs.k8s.io/kustomize/kustomize/v5 sigs.k8s.io/kustomize/kustomize/v5 \
   "$KUSTOMIZE_VERSION" "1 min"
+
+# The harness is our own main package: its wrapper module requires istio.io/istio at ISTIO_VERSION (the packages
+# istio's own tests use) and `go mod tidy` completes the requirements; with istio the only requirement, minimal
+# version selection takes every module at the version istio's go.mod names, i.e. the code istiod is built with.
+build_harness() {
+  local out="$harness_dir/meshmcp-istiod"
+  if [ -x "$out" ]; then
+    echo "cluster tools: istiod harness ready ($out)"
+    return 0
+  fi
+  echo "cluster tools: building the istiod harness against istio $ISTIO_VERSION (cold after istioctl: ~5 min)..."
+  local started
+  started=$(date +%s)
+  mkdir -p "$harness_dir"
+  local log="$harness_dir/build.log"
+  : >"$log"
+  work="$(mktemp -d "${TMPDIR:-/tmp}/meshmcp-tools-harness.XXXXXX")"
+  if ! (
+    set -euo pipefail
+    cd "$work"
+    cp "$harness_src"/*.go .
+    local gomod
+    gomod="$(go mod download -json "istio.io/istio@$ISTIO_VERSION" | awk -F'"' '/"GoMod"/ { print $4 }')"
+    {
+      echo "module meshmcp.local/cluster-tools/istiod-harness"
+      echo
+      echo "go 1.26.0"
+      echo
+      echo "require istio.io/istio $ISTIO_VERSION"
+      echo
+      replaces_of "$gomod" | while read -r left arrow right rest; do
+        [ "$arrow" = "=>" ] || continue
+        case "$right" in ./* | ../*) continue ;; *) echo "replace $left => $right $rest" ;; esac
+      done
+    } >go.mod
+    echo "--- go mod tidy" >>"$log"
+    go mod tidy >>"$log" 2>&1
+    echo "--- go build" >>"$log"
+    go build -trimpath -ldflags="-s -w" -o "$out.partial" . >>"$log" 2>&1
+    mv "$out.partial" "$out"
+  ); then
+    echo "cluster tools: FAILED to build the istiod harness; last lines of $log:" >&2
+    tail -n 25 "$log" >&2 || true
+    failed+=("istiod-harness")
+  else
+    local took=$(($(date +%s) - started))
+    echo "cluster tools: built the istiod harness in $((took / 60))m$((took % 60))s"
+    # Builds of older harness sources are never used again.
+    find "$cache" -maxdepth 1 -name 'istiod-harness-*' ! -path "$harness_dir" -exec rm -rf {} +
+  fi
+  cleanup
+  work=""
+}
+build_harness
 
 if [ ${#failed[@]} -gt 0 ]; then
   echo "cluster tools: failed: ${failed[*]} (see build.log in each tool's directory under $cache)" >&2
