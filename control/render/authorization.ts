@@ -31,3 +31,30 @@ export function sidecarAuthorizationPolicy(service: CatalogService, settings: Re
     ],
   });
 }
+
+/** The internal headers of contract 3; only the gateway filter may set them, after Istio's RBAC filter has run. */
+export const INTERNAL_HEADERS = [
+  'x-meshmcp-service',
+  'x-meshmcp-tool',
+  'x-meshmcp-principal',
+  'x-meshmcp-groups',
+  'x-meshmcp-request-id',
+] as const;
+
+export const GATEWAY_HEADERS_POLICY = 'meshmcp-gateway-headers';
+
+/**
+ * On the gateway: refuse (403) any request that arrives already carrying an internal header. The gateway filter
+ * strips them itself, so this changes nothing while the filter is in place; it matters when the filter is not (a
+ * scoping patch that matched nothing, a gateway the filter never reached): a client could otherwise name a sidecar
+ * in x-meshmcp-service and reach it as the gateway. Istio's RBAC filter runs before the filter (which is inserted
+ * before the router), so it sees only what the client sent, never the headers the filter sets.
+ */
+export function gatewayHeadersPolicy(settings: RenderSettings): Resource {
+  return resource('security.istio.io/v1', 'AuthorizationPolicy', settings.gateway.namespace, GATEWAY_HEADERS_POLICY, {
+    selector: { matchLabels: { ...settings.gateway.selector } },
+    action: 'DENY',
+    // One rule per header: rules are OR-ed, the conditions of one rule AND-ed. `*` is Istio's presence match.
+    rules: INTERNAL_HEADERS.map((h) => ({ when: [{ key: `request.headers[${h}]`, values: ['*'] }] })),
+  });
+}

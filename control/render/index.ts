@@ -2,7 +2,7 @@
 // Pure and deterministic: the same input gives the same objects in the same order, byte for byte.
 
 import type { Catalog, GatewayPolicy, RenderSettings, Resource } from '../types.js';
-import { sidecarAuthorizationPolicy } from './authorization.js';
+import { gatewayHeadersPolicy, sidecarAuthorizationPolicy } from './authorization.js';
 import { canonicalServices } from './catalogCheck.js';
 import { gatewayEnvoyFilter, sidecarEnvoyFilter } from './envoyFilter.js';
 import { RenderError } from './errors.js';
@@ -23,8 +23,9 @@ export interface RenderOptions {
 }
 
 /**
- * Every resource, in an order that is safe to create in: sidecar lockdown and sidecar filters, then the routes,
- * then the gateway filter that sends traffic to them. Removal should go the other way (the apply stage's job).
+ * Every resource, in an order that is safe to create in: sidecar lockdown and sidecar filters, the gateway's refusal
+ * of client-set internal headers, then the routes, then the gateway filter that sends traffic to them. Removal
+ * should go the other way (the apply stage's job).
  */
 export function renderAll(
   catalog: Catalog,
@@ -56,6 +57,7 @@ export function renderAll(
   return [
     ...authorization,
     ...filters,
+    gatewayHeadersPolicy(settings),
     controlVirtualService(settings),
     ...serviceVirtualServices(services, settings),
     gateway,

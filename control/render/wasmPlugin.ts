@@ -23,8 +23,10 @@ function spec(
     selector: { matchLabels: { ...selector } },
     ...moduleSource(settings.module),
     pluginName: 'meshmcp',
-    // AUTHZ: after Istio's authentication filters (jwt_authn), so the JWT claims are there to read.
-    phase: 'AUTHZ',
+    // STATS: istiod places it after the authentication (jwt_authn) and authorization (RBAC) filters, so the JWT
+    // claims are there to read and the RBAC filter (meshmcp-gateway-headers) sees only what the client sent. AUTHZ
+    // would put it before RBAC, which would then refuse the routing headers the filter itself sets.
+    phase: 'STATS',
     // Also Istio's default; explicit because failing open would let unchecked requests through.
     failStrategy: 'FAIL_CLOSE',
     // Istio hands this to the filter as its JSON configuration.

@@ -76,16 +76,26 @@ describe('renderAll', () => {
     );
   });
 
-  it('writes sidecar resources first, then routes, then the gateway filter', () => {
-    const kinds = renderAll(generated(4, 2), policy, settings).map((r) => r.kind);
-    expect(kinds).toEqual([
+  it('writes sidecar resources first, then the gateway header policy, the routes, and the gateway filter', () => {
+    const all = renderAll(generated(4, 2), policy, settings);
+    expect(all.map((r) => r.kind)).toEqual([
       ...Array(4).fill('AuthorizationPolicy'),
       ...Array(4).fill('EnvoyFilter'),
+      'AuthorizationPolicy',
       'VirtualService',
       'VirtualService',
       'VirtualService',
       'EnvoyFilter',
     ]);
+    const headers = all[8]!;
+    expect(headers.metadata).toMatchObject({ name: 'meshmcp-gateway-headers', namespace: 'istio-system' });
+    expect(headers.spec).toMatchObject({
+      action: 'DENY',
+      selector: { matchLabels: { istio: 'meshmcp-ingressgateway' } },
+    });
+    expect((headers.spec as { rules: unknown[] }).rules).toContainEqual({
+      when: [{ key: 'request.headers[x-meshmcp-service]', values: ['*'] }],
+    });
   });
 
   it('gives the same YAML whatever the order of services and tools, and leaves its input alone', () => {
