@@ -37,7 +37,9 @@ const MESH = join(ROOT, 'istio/base/mesh.yaml');
 // The RequestAuthentication's jwksUri becomes an inline key set: istiod would otherwise fetch the issuer's keys
 // over the network (and, failing, make up a random key, so no two runs would generate the same config).
 const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const JWKS = JSON.stringify({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'test', alg: 'RS256', use: 'sig' }] });
+const JWKS = JSON.stringify({
+  keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'test', alg: 'RS256', use: 'sig' }],
+});
 function inlineJwks(text: string): string {
   return parseAllDocuments(text)
     .map((d) => d.toJS() as Json)
