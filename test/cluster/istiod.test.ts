@@ -345,3 +345,43 @@ describe('istiod over the rendered WasmPlugins', () => {
     expect(ours.filter((p) => !p.changes)).toEqual([]);
   });
 });
+
+describe('istiod over a remote module (ECDS)', () => {
+  let out: IstiodOutput;
+  const SHA = 'a'.repeat(64);
+
+  beforeAll(async () => {
+    const mesh = readFileSync(MESH, 'utf8').replace(
+      /^module:\n {2}file: .*$/m,
+      `module:\n  url: https://artifacts.example.com/meshmcp.wasm\n  sha256: ${SHA}`,
+    );
+    expect(mesh).toContain(SHA);
+    out = await runIstiod({
+      configs: configs([await render([], mesh), ...STATIC, SHOP]),
+      proxies: [GATEWAY_PROXY, PAYMENT_PROXY, USER_PROXY],
+      checkPatches: true,
+    });
+  });
+
+  it('names the ECDS filter in the MCP chain only, and istiod serves it with the URL and sha256', () => {
+    const name = 'istio-system.meshmcp-gateway';
+    const hits = chainsWithFilter(out.proxies['gateway']!, name);
+    expect(hits.map((h) => h.chain.filterChainMatch?.serverNames)).toEqual([[MCP]]);
+    expect(httpFilter(hits[0]!.chain, name).configDiscovery.typeUrls).toEqual([
+      'type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm',
+    ]);
+    const ext = out.proxies['gateway']!.extensionConfigs.find((e) => e.name === name);
+    expect(ext, out.proxies['gateway']!.extensionConfigs.map((e) => e.name).join(', ')).toBeDefined();
+    const c = ext.typedConfig.config;
+    expect(c.vmConfig.code.remote.httpUri.uri).toBe('https://artifacts.example.com/meshmcp.wasm');
+    expect(c.vmConfig.code.remote.sha256).toBe(SHA);
+    expect(c.failOpen ?? false).toBe(false);
+    expect(c.allowOnHeadersStopIteration).toBe(true);
+  });
+
+  it('has no patch that matches nothing, the EXTENSION_CONFIG ones included', () => {
+    const ours = out.patches.filter((p) => p.name.startsWith('meshmcp-'));
+    expect(ours.filter((p) => p.applyTo === 'EXTENSION_CONFIG').length).toBeGreaterThanOrEqual(3);
+    expect(ours.filter((p) => !p.changes)).toEqual([]);
+  });
+});
