@@ -1,5 +1,5 @@
-// Contract 2 from the catalog: the gateway-mode filter configuration (routing table, identity, policy, limits) and
-// the sidecar-mode one per service (accepted peers), plus the JSON text Envoy is given.
+// Contract 2 from the catalog: the gateway-mode filter configuration (MCP hosts, routing table, identity, policy,
+// limits) and the sidecar-mode one per service (accepted peers), plus the JSON text Envoy is given.
 
 import type { Catalog, CatalogService, GatewayPolicy, RenderSettings } from '../types.js';
 import { canonicalServices, checkCatalog } from './catalogCheck.js';
@@ -18,6 +18,8 @@ export interface RouteEntry {
 export interface GatewayFilterConfig {
   version: 1;
   mode: 'gateway';
+  /** The MCP hosts (gateway.hosts): the filter leaves requests for any other host untouched. */
+  hosts: string[];
   control: string;
   protectedResourceMetadata: string;
   services: RouteEntry[];
@@ -87,6 +89,8 @@ export function gatewayFilterConfig(
   const config: GatewayFilterConfig = {
     version: 1,
     mode: 'gateway',
+    // The filter's own last line of defence when its listener also serves other sites: it acts only on these.
+    hosts: [...settings.gateway.hosts],
     control: settings.control.route,
     protectedResourceMetadata: policy.protectedResourceMetadata,
     services: canonicalServices(catalog).map(routeEntry),

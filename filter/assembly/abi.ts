@@ -160,6 +160,15 @@ export function getHeader(map: u32, name: string): string | null {
   return s;
 }
 
+/** A header's value copied into `into`, undecoded; false when absent. key: the name's UTF-8, encoded once. */
+export function headerValue(map: u32, key: ArrayBuffer, into: HostBytes): bool {
+  store<usize>(outPtr, 0);
+  store<usize>(outSize, 0);
+  if (proxy_get_header_map_value(map, changetype<usize>(key), key.byteLength, outPtr, outSize) != RESULT_OK) return false;
+  take(into);
+  return true;
+}
+
 export function setHeader(map: u32, name: string, value: string): void {
   const k = nameBytes(name);
   const v = utf8(value);

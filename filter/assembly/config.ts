@@ -6,6 +6,7 @@ import { ScanError, ScanResult, scanMessage } from './jsonScanner';
 import { parseIdentity, parsePolicy, parseRateLimits } from './configAccess';
 import {
   child,
+  CLASS_ANY,
   CLASS_HOST,
   CLASS_LABEL,
   CLASS_TOOL,
@@ -34,6 +35,7 @@ const TOP: StaticArray<string> = [
   'audit',
   'acceptedPeers',
   'protectedResourceMetadata',
+  'hosts',
 ];
 const K_VERSION: u32 = 1 << 0;
 const K_MODE: u32 = 1 << 1;
@@ -44,8 +46,9 @@ const K_POLICY: u32 = 1 << 5;
 const K_RATE: u32 = 1 << 6;
 const K_PEERS: u32 = 1 << 9;
 const K_PRM: u32 = 1 << 10;
+const K_HOSTS: u32 = 1 << 11;
 const GATEWAY_REQUIRED: u32 = K_CONTROL | K_SERVICES | K_IDENTITY | K_POLICY | K_PRM;
-const SIDECAR_FORBIDDEN: u32 = K_CONTROL | K_IDENTITY | K_POLICY | K_RATE | K_PRM;
+const SIDECAR_FORBIDDEN: u32 = K_CONTROL | K_IDENTITY | K_POLICY | K_RATE | K_PRM | K_HOSTS;
 
 const MODES: StaticArray<string> = ['gateway', 'sidecar'];
 const SERVICE_KEYS: StaticArray<string> = ['name', 'namespace', 'host', 'port', 'tools'];
@@ -57,6 +60,7 @@ const LOG_LEVELS: StaticArray<string> = ['trace', 'debug', 'info', 'warn', 'erro
 const MAX_SERVICES: i32 = 4096;
 const MAX_TOOLS: i32 = 1024;
 const MAX_PEERS: i32 = 16;
+const MAX_HOSTS: i32 = 64;
 
 /** Parses the len bytes at ptr. Returns a fresh ConfigResult: config set on success, else error and message. */
 export function parseConfig(ptr: usize, len: i32): ConfigResult {
@@ -121,6 +125,8 @@ function parseTop(r: Reader): Config {
       c.audit = parseAudit(r, path);
     } else if (i == 9) {
       c.acceptedPeers = parsePeers(r, path);
+    } else if (i == 11) {
+      c.hosts = parseHosts(r, path);
     } else {
       c.protectedResourceMetadata = r.str(path, 8, 2048, CLASS_URL);
       const u = c.protectedResourceMetadata;
@@ -221,6 +227,37 @@ function parsePeers(r: Reader, path: string): string[] {
     }
   }
   return out;
+}
+
+/** The MCP hosts, as render's gateway.hosts writes them: `mcp.example.com`, `*.example.com` or `*`, unique. */
+function parseHosts(r: Reader, path: string): string[] {
+  const out = r.strings(path, 1, MAX_HOSTS, 1, 253, CLASS_ANY);
+  for (let i = 0; i < out.length && !r.failed; i++) {
+    const p = item(path, i);
+    if (!hostPattern(out[i])) r.fail(ConfigError.BadValue, p, 'not a host: use mcp.example.com, *.example.com or *');
+    for (let j = 0; j < i && !r.failed; j++) {
+      if (out[j] == out[i]) r.fail(ConfigError.Conflict, p, 'duplicate host');
+    }
+  }
+  return out;
+}
+
+/** The schema's host pattern: `*`, or lower-case DNS labels joined by dots, optionally after `*.`. */
+function hostPattern(h: string): bool {
+  if (h == '*') return true;
+  // prev is the character before i; '.' at the start of each label, so labels are non-empty and start and end
+  // with a letter or digit.
+  let prev = 0x2e;
+  for (let i = h.startsWith('*.') ? 2 : 0; i < h.length; i++) {
+    const c = h.charCodeAt(i);
+    if (c == 0x2e ? !alnum(prev) : c == 0x2d ? prev == 0x2e : !alnum(c)) return false;
+    prev = c;
+  }
+  return alnum(prev);
+}
+
+function alnum(c: i32): bool {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
 }
 
 function parseLimits(r: Reader, path: string): Limits {

@@ -158,6 +158,8 @@ export class Config {
   audit: Audit = new Audit();
   acceptedPeers: string[] = [];
   protectedResourceMetadata: string = '';
+  /** Gateway mode: the MCP hosts (`mcp.example.com`, `*.example.com`, `*`), lower case; empty: absent, every host. */
+  hosts: string[] = [];
 }
 
 /** parseConfig's answer: a fresh config, or null with the first problem. */

@@ -1,6 +1,7 @@
 // Entry of meshmcp.wasm: the proxy-wasm ABI 0.2.1 exports, wired to the two-context model. A root context parses
 // and validates the configuration once in on_configure (false keeps Envoy's last good one); each stream context
-// takes the root's Runtime at creation and hands its callbacks to the gateway or sidecar handlers.
+// takes the root's Runtime at creation and, once its request headers show it is one for this filter (in gateway
+// mode: for an MCP host), gets its Stream and hands its callbacks to the gateway or sidecar handlers.
 
 import { hostAlloc, resetArena, getHeader, HEADERS_CONTINUE, HEADERS_STOP, DATA_CONTINUE, DATA_STOP_NO_BUFFER, bufferBytes, HostBytes, log, LOG_ERROR, LOG_INFO, PLUGIN_CONFIGURATION, release, RESPONSE_HEADERS } from './abi';
 import { parseConfig } from './config';
@@ -14,6 +15,9 @@ import { finishStream, Stream } from './stream';
 
 /** Runtime per root context id; null until a configuration was accepted. */
 const roots = new Map<u32, Runtime | null>();
+/** Streams created but not yet past their request headers, with the Runtime they were created under. */
+const pending = new Map<u32, Runtime | null>();
+/** Streams this filter handles; any other stream id gets Continue from every callback. */
 const streams = new Map<u32, Stream>();
 const configBytes = new HostBytes();
 
@@ -36,7 +40,7 @@ export function proxy_on_context_create(id: u32, parent: u32): void {
   const rt = roots.has(parent) ? roots.get(parent) : null;
   // A stream always has a configured root in Envoy (a plugin that never configured is never installed); the
   // guard keeps a host that thinks otherwise from reaching a null config.
-  if (rt != null) streams.set(id, new Stream(rt));
+  if (rt != null) pending.set(id, rt);
 }
 
 export function proxy_on_vm_start(root: u32, size: u32): u32 {
@@ -74,8 +78,14 @@ function unconfigured(id: u32): bool {
 
 export function proxy_on_request_headers(id: u32, headers: u32, endOfStream: u32): u32 {
   resetArena();
-  if (unconfigured(id)) return HEADERS_CONTINUE;
-  const s = streams.get(id);
+  if (!pending.has(id)) return HEADERS_CONTINUE;
+  const rt = pending.get(id)!;
+  pending.delete(id);
+  // The host gate comes first: another site's request on a shared listener gets no Stream, so every later
+  // callback continues untouched (no header removed, no body held, no metric, no audit line).
+  if (rt.gateway && !rt.hosts.admitsRequest()) return HEADERS_CONTINUE;
+  const s = new Stream(rt);
+  streams.set(id, s);
   return s.rt.gateway ? gatewayRequestHeaders(s, endOfStream != 0) : sidecarRequestHeaders(s, endOfStream != 0);
 }
 
@@ -121,6 +131,7 @@ let sinceCollect: i32 = 0;
 export function proxy_on_delete(id: u32): void {
   resetArena();
   if (streams.has(id)) streams.delete(id);
+  else if (pending.has(id)) pending.delete(id);
   else if (roots.has(id)) roots.delete(id);
   if (++sinceCollect >= COLLECT_EVERY) collect();
 }

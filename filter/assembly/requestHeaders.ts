@@ -29,8 +29,9 @@ export class RequestHeaders {
   internal: string[] = [];
 }
 
-/** Whether the k bytes at p equal name, ignoring ASCII case (Envoy lower-cases names; the host may not). */
-function nameIs(p: usize, k: i32, name: string): bool {
+/** Whether the k bytes at p equal name (lower-case ASCII), ignoring their case (Envoy lower-cases header names; the
+ * host may not; host values come in any case). */
+export function nameIs(p: usize, k: i32, name: string): bool {
   if (k != name.length) return false;
   for (let i = 0; i < k; i++) {
     let c = <u32>load<u8>(p + <usize>i);

@@ -1,7 +1,9 @@
 // What one accepted configuration becomes for the streams that use it: the parsed Config plus lookup tables built
-// once in on_configure (services by route name, tool sets, API keys by digest), so no request rebuilds them.
+// once in on_configure (services by route name, tool sets, API keys by digest, the MCP hosts), so no request
+// rebuilds them.
 
 import { ApiKey, Config, IdentityKind, Mode, Service } from './configTypes';
+import { HostGate } from './hostGate';
 import { SourcePaths, sourcePaths } from './identity';
 
 export class Runtime {
@@ -18,9 +20,12 @@ export class Runtime {
   /** Metric name prefix for the mode. */
   metricPrefix: string = '';
   gateway: bool = false;
+  /** Gateway mode: which requests are for MCP at all. */
+  hosts: HostGate;
 
   constructor(config: Config) {
     this.config = config;
+    this.hosts = new HostGate(config.hosts);
     const gateway = config.mode == Mode.Gateway;
     this.gateway = gateway;
     this.metricPrefix = gateway ? 'mcp_gateway' : 'mcp_inbound';

@@ -56,16 +56,23 @@ describe('rendered configurations in the compiled filter', () => {
 
   it('gateway: JWT identity, the forbidden rule with its scope, and a custom control route', async () => {
     const p = await gatewayPlugin(envoyConfiguration(rendered('rate-limits-jwt'), 'meshmcp-gateway'));
-    const dev = jwt({ email: 'dev@example.org', groups: ['developers'] });
-    const ok = post(p, toolsCall('payment-service__get_health'), { properties: dev });
+    // This case's gateway.hosts is mcp.example.org: the filter leaves any other host alone.
+    const headers = { ':authority': 'mcp.example.org' };
+    const elsewhere = post(p, toolsCall('payment-service__get_health'), {
+      headers: { ':authority': 'mcp.example.com' },
+    });
+    expect(elsewhere.localReply).toBeUndefined();
+    expect(header(elsewhere, 'x-meshmcp-service')).toBeUndefined();
+    const dev = { headers, properties: jwt({ email: 'dev@example.org', groups: ['developers'] }) };
+    const ok = post(p, toolsCall('payment-service__get_health'), dev);
     expect(header(ok, 'x-meshmcp-service')).toBe('payment-service');
     expect(header(ok, 'x-meshmcp-principal')).toBe('dev@example.org');
-    const refund = post(p, toolsCall('payment-service__refund_payment'), { properties: dev });
+    const refund = post(p, toolsCall('payment-service__refund_payment'), dev);
     expect(refund.response?.status).toBe(403);
     expect(header(refund, 'www-authenticate', 'response')).toContain('scope="payments:write"');
-    const list = post(p, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }), { properties: dev });
+    const list = post(p, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }), dev);
     expect(header(list, 'x-meshmcp-service')).toBe('catalog');
-    const anonymous = post(p, toolsCall('payment-service__get_health'));
+    const anonymous = post(p, toolsCall('payment-service__get_health'), { headers });
     expect(anonymous.response?.status).toBe(401);
     expect(header(anonymous, 'www-authenticate', 'response')).toContain(
       'resource_metadata="https://mcp.example.org/.well-known/oauth-protected-resource"',

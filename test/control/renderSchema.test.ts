@@ -96,6 +96,15 @@ describe('filter configurations against filter/config.schema.json', () => {
     expect(schema.check(config)).toBeUndefined();
   });
 
+  it('gateway mode carries gateway.hosts, wildcards and * included; sidecar mode none', () => {
+    expect(gatewayFilterConfig(catalog, policy, settings).hosts).toEqual(['mcp.example.org']);
+    const hosts = ['mcp.example.org', '*.mcp.example.org', '127.0.0.1', '*'];
+    const config = gatewayFilterConfig(catalog, policy, { ...settings, gateway: { ...settings.gateway, hosts } });
+    expect(config.hosts).toEqual(hosts);
+    expect(schema.check(config)).toBeUndefined();
+    expect(schema.check({ ...sidecarFilterConfig(catalog.services[0]!, settings), hosts })).toMatch(/^hosts: false/);
+  });
+
   it('sidecar mode, with and without limits and audit', () => {
     for (const s of catalog.services.slice(0, 20)) {
       expect(schema.check(sidecarFilterConfig(s, settings))).toBeUndefined();

@@ -1,6 +1,7 @@
 // Invalid configurations shared by the schema and parser tests: each is an example with one thing wrong, the path
 // the parser must name and its error code. schemaOnly: false marks checks JSON Schema cannot express.
 import { ConfigError, example } from './harness.js';
+import { hostCases } from './hostCases.js';
 
 type Doc = Record<string, any>;
 
@@ -420,6 +421,7 @@ export const invalidCases: InvalidCase[] = [
     path: 'protectedResourceMetadata',
     error: ConfigError.BadValue,
   },
+  ...hostCases,
 ];
 
 export const applyCase = (c: InvalidCase): Doc => {

@@ -62,6 +62,7 @@ const expected = (d: Doc): Doc => {
     audit: { params: 'redact', logLevel: 'info', ...d.audit },
     acceptedPeers: d.acceptedPeers ?? [],
     protectedResourceMetadata: d.protectedResourceMetadata ?? '',
+    hosts: d.hosts ?? [],
   };
 };
 
@@ -92,6 +93,14 @@ describe('the examples', () => {
       doc.identity[2].apiKey.bearer = bearer;
       expect((h.parse(doc).config as Doc).identity[2].bearer).toBe(bearer);
     }
+  });
+
+  it('reads the MCP hosts as given; absent, they read back empty (every host)', () => {
+    const doc = example('gateway') as Doc;
+    doc.hosts = ['mcp.example.com', '*.mcp.example.com', '127.0.0.1', 'localhost', '*'];
+    expect((h.parse(doc).config as Doc).hosts).toEqual(doc.hosts);
+    delete doc.hosts;
+    expect((h.parse(doc).config as Doc).hosts).toEqual([]);
   });
 
   it('fills defaults for the optional parts', () => {
@@ -263,6 +272,28 @@ describe('mutations of the examples', () => {
         }
       }),
       { numRuns: 400 },
+    );
+  });
+});
+
+describe('hosts entries', () => {
+  const validator = new MiniSchema(JSON.parse(repoFile('filter/config.schema.json')));
+  const entry = fc.oneof(
+    fc.string({ unit: fc.constantFrom('a', 'z', '0', '9', '-', '.', '*', 'A', ':', '_', ' '), maxLength: 12 }),
+    fc.string({ maxLength: 6 }),
+  );
+
+  it('agree with the schema pattern on random strings, refused with their path', () => {
+    fc.assert(
+      fc.property(fc.array(entry, { maxLength: 3 }), (hosts) => {
+        const doc = { ...example('gateway'), hosts };
+        const out = h.parse(doc);
+        expect(out.error === ConfigError.Ok, `${JSON.stringify(hosts)}: ${out.message}`).toBe(
+          validator.check(doc) === undefined,
+        );
+        if (out.error !== ConfigError.Ok) expect(out.message).toMatch(/^hosts(\[\d+\])?: /);
+      }),
+      { numRuns: 1000 },
     );
   });
 });
