@@ -55,6 +55,7 @@ describe('meshmcp render', () => {
       'AuthorizationPolicy staging/meshmcp-sidecar-user-service',
       'EnvoyFilter production/meshmcp-sidecar-payment-service',
       'EnvoyFilter staging/meshmcp-sidecar-user-service',
+      'AuthorizationPolicy istio-system/meshmcp-gateway-headers',
       'VirtualService istio-system/meshmcp-routes',
       'VirtualService istio-system/meshmcp-routes-production',
       'VirtualService istio-system/meshmcp-routes-staging',
