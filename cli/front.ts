@@ -61,6 +61,8 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 interface GatewayTable {
   mode: 'gateway' | 'sidecar';
   control?: string;
+  /** Gateway mode: the MCP hosts, i.e. the virtual host the mesh's routes live in. */
+  hosts?: string[];
   services?: Array<{ name: string; namespace: string; host: string; port: number }>;
 }
 
@@ -159,7 +161,9 @@ export function main(argv: string[]): Promise<number> {
       host: String(values['host']),
       port: values['port'] as number,
       ...(adminPort !== undefined ? { admin: { host: '127.0.0.1', port: adminPort } } : {}),
-      ...(table.mode === 'gateway' ? { upstreams: routes(table) } : { defaultUpstream: sidecar! }),
+      ...(table.mode === 'gateway'
+        ? { upstreams: routes(table), ...(table.hosts ? { routeHosts: table.hosts } : {}) }
+        : { defaultUpstream: sidecar! }),
       ...(tls ? { tls } : {}),
       // Audit lines are JSON already; other filter lines are wrapped.
       onLog: (entry) => {
@@ -183,7 +187,10 @@ export function main(argv: string[]): Promise<number> {
         line(name, 'error', 'filter configuration rejected; the previous one stays', { file: configFile });
         return;
       }
-      if (table.mode === 'gateway') front.setUpstreams(routes(JSON.parse(text) as GatewayTable));
+      if (table.mode === 'gateway') {
+        const next = JSON.parse(text) as GatewayTable;
+        front.setUpstreams(routes(next), undefined, next.hosts);
+      }
       line(name, 'info', 'filter configuration reloaded', { file: configFile });
     };
     const watcher = watch(dirname(configFile), (_e, f) => {

@@ -23,6 +23,11 @@ export interface FrontOptions extends PluginOptions {
   /** Default x-meshmcp-service, the header the filter sets and the mesh's VirtualService matches. */
   routeHeader?: string;
   /**
+   * The domains of the virtual host the routes live in (exact, `*.suffix`, `*`; the port is ignored, as on Istio's
+   * gateways): a request for another host meets no route (404). Default: every host.
+   */
+  routeHosts?: readonly string[];
+  /**
    * Listen with TLS and check client certificates against `ca`, as an Istio sidecar's inbound listener does; the
    * connection.* attributes then come from the handshake. Plain HTTP without it.
    */
@@ -52,10 +57,10 @@ export interface Front {
   adminUrl?: string;
   plugin: Plugin;
   /**
-   * Replaces the route map (and the default upstream: none when omitted) for requests routed from now on; exchanges
-   * already routed finish on their upstream.
+   * Replaces the route map (and the default upstream and the virtual host domains: none / every host when omitted)
+   * for requests routed from now on; exchanges already routed finish on their upstream.
    */
-  setUpstreams(upstreams: Record<string, Upstream>, defaultUpstream?: Upstream): void;
+  setUpstreams(upstreams: Record<string, Upstream>, defaultUpstream?: Upstream, routeHosts?: readonly string[]): void;
   /** A new plugin configuration; false: rejected, the old one stays. */
   configure(configuration: string): boolean;
   /** Stops listening, ends open streams (on_log runs for each), then shuts the plugin down. */
@@ -107,6 +112,7 @@ export async function startFront(options: FrontOptions): Promise<Front> {
     upstreams,
     defaultUpstream,
     routeHeader,
+    routeHosts,
     timeoutMs,
     streamProperties,
     tls,
@@ -121,6 +127,7 @@ export async function startFront(options: FrontOptions): Promise<Front> {
     upstreams: { ...upstreams },
     defaultUpstream,
     routeHeader: (routeHeader ?? 'x-meshmcp-service').toLowerCase(),
+    routeHosts: routeHosts === undefined ? undefined : [...routeHosts],
     agents,
     scheme: tls ? 'https' : 'http',
     timeoutMs: timeoutMs ?? 30_000,
@@ -167,9 +174,10 @@ export async function startFront(options: FrontOptions): Promise<Front> {
     url: urlOf(host, bound, settings.scheme),
     port: bound,
     plugin,
-    setUpstreams(next, nextDefault) {
+    setUpstreams(next, nextDefault, nextHosts) {
       settings.upstreams = { ...next };
       settings.defaultUpstream = nextDefault;
+      settings.routeHosts = nextHosts === undefined ? undefined : [...nextHosts];
       agents.retain([...Object.values(next), nextDefault]);
     },
     configure: (next) => plugin.configure(next),

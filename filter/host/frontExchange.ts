@@ -21,6 +21,7 @@ import type { HttpResponse, HttpStream, Step } from './httpStream.js';
 import type { Plugin } from './index.js';
 import type { HeaderPairs } from './memory.js';
 import { mergeProperties, type PropertyMap } from './properties.js';
+import { inVirtualHost } from './virtualHost.js';
 
 export interface Upstream {
   host: string;
@@ -36,6 +37,8 @@ export interface ExchangeSettings {
   defaultUpstream: Upstream | undefined;
   /** The request header the route is chosen on (the filter sets it; a VirtualService matches it in the mesh). */
   routeHeader: string;
+  /** The virtual host's domains: a request for another host meets no route. Undefined: every host. */
+  routeHosts: readonly string[] | undefined;
   agents: UpstreamAgents;
   /** `https` when the listener is TLS: `:scheme` and x-forwarded-proto follow it. */
   scheme: 'http' | 'https';
@@ -114,11 +117,15 @@ export class Exchange {
   /** The router: the route is chosen on the headers as the filter released them. */
   private route(headers: HeaderPairs): boolean {
     this.routed = true;
-    const { upstreams, defaultUpstream, routeHeader, agents } = this.settings;
+    const { upstreams, defaultUpstream, routeHeader, routeHosts, agents } = this.settings;
     const service = header(headers, routeHeader);
-    const target =
-      // Envoy route semantics: header-matched routes first, then the catch-all route (the default), if any.
-      service !== undefined && Object.hasOwn(upstreams, service) ? upstreams[service] : defaultUpstream;
+    const inHost = routeHosts === undefined || inVirtualHost(header(headers, ':authority'), routeHosts);
+    const target = !inHost
+      ? undefined
+      : // Envoy route semantics: header-matched routes first, then the catch-all route (the default), if any.
+        service !== undefined && Object.hasOwn(upstreams, service)
+        ? upstreams[service]
+        : defaultUpstream;
     if (!target) {
       this.onResponse(this.stream.localReply(routeNotFound()));
       return false;

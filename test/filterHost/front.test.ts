@@ -85,6 +85,23 @@ describe('routing', () => {
     expect(none.status).toBe(404);
   });
 
+  it("routes only requests for the virtual host's domains, as Envoy's virtual host choice does", async () => {
+    const f = await front({ routeHosts: ['mcp.example.com', '*.mesh.example'] });
+    const to = async (host: string) =>
+      (await call(f.url, { headers: { 'x-route-to': 'alpha', host }, body: 'x' })).status;
+    expect(await to('mcp.example.com')).toBe(200);
+    expect(await to('MCP.example.com:3000')).toBe(200);
+    expect(await to('a.mesh.example')).toBe(200);
+    expect(alpha.seen).toHaveLength(3);
+    // Another host meets no route, whatever route header it carries, and no upstream is called.
+    expect(await to('shop.example.com')).toBe(404);
+    expect(await to('mesh.example')).toBe(404);
+    expect(alpha.seen).toHaveLength(3);
+    // setUpstreams replaces the domains too; omitted, every host is served again.
+    f.setUpstreams({ alpha: { host: '127.0.0.1', port: alpha.port } });
+    expect(await to('shop.example.com')).toBe(200);
+  });
+
   it('routes on a header set in the body callback when headers stopped with StopIteration', async () => {
     const f = await front({ allowOnHeadersStopIteration: true });
     const r = await call(f.url, { headers: { 'x-route-to': 'beta', 'x-front-mode': 'body-route' }, body: 'late' });
