@@ -1,8 +1,7 @@
 // Binds the sidecar to its tools.yaml: load, watch for changes (ConfigMap symlink swaps included), and release
 // database pools on shutdown.
 import type { ToolSource } from './app.js';
-import { closeDatabasePools } from './executors/database.js';
-import { loadToolsConfig, watchToolsConfig } from './toolsConfig/index.js';
+import { closeDatabasePools, loadToolsConfig, watchToolsConfig } from './toolsConfig/index.js';
 
 export function fileToolSource(
   file: string,

@@ -1,7 +1,7 @@
 // check_endpoints: probes the app paths configured for this service concurrently and reports status and latency.
 import { ToolError } from '../errors.js';
+import { requestTimeout, roundMs, toolResult } from '../toolSupport.js';
 import type { Tool } from '../types.js';
-import { requestTimeout, roundMs, toolResult } from './support.js';
 
 /** Probes in flight at once; the configured list is short, but an operator typo must not open dozens of sockets. */
 const CONCURRENCY = 8;

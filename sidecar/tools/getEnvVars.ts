@@ -1,7 +1,7 @@
 // get_env_vars: the sidecar-visible environment with secrets redacted by name and by value shape.
 import { redactEnv } from '../redact.js';
+import { capText, toolResult } from '../toolSupport.js';
 import type { Tool } from '../types.js';
-import { capText, toolResult } from './support.js';
 
 const MAX_VALUE_CHARS = 500;
 

@@ -1,7 +1,7 @@
 // get_health: one GET of the app's health endpoint, reported as status, healthy, latency and the (redacted) body.
 import { redactBody } from '../redact.js';
+import { capText, requestTimeout, roundMs, toolResult, upstreamError } from '../toolSupport.js';
 import type { Tool } from '../types.js';
-import { capText, requestTimeout, roundMs, toolResult, upstreamError } from './support.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
 const MAX_BODY_TEXT = 4000;

@@ -4,9 +4,9 @@ import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ToolError } from '../errors.js';
 import { redactText } from '../redact.js';
+import { formatBytes, toolResult } from '../toolSupport.js';
 import type { Tool } from '../types.js';
 import { compileSafeRegex } from './safeRegex.js';
-import { formatBytes, toolResult } from './support.js';
 
 const CHUNK_BYTES = 64 * 1024;
 /** Bytes read from the end before giving up on finding enough matching lines; bounds time on multi-GB files. */

@@ -8,9 +8,9 @@ import {
   type MetricFamily,
   parsePromText,
 } from '../promText.js';
+import { capText, formatBytes, requestTimeout, toolResult, upstreamError } from '../toolSupport.js';
 import type { Tool } from '../types.js';
 import { compileSafeRegex } from './safeRegex.js';
-import { capText, formatBytes, requestTimeout, toolResult, upstreamError } from './support.js';
 
 // The sidecar lives in a 64Mi pod with Node's ~40 MB floor, so a scrape and its parsed samples must stay small: a
 // 4 MiB scrape parsed to 100k samples crashed a sidecar on its shipped heap limit (sidecar/nodeFlags.ts), and 1 MiB

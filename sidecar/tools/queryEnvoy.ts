@@ -1,8 +1,8 @@
 // query_envoy: GET-only access to an allow-list of read-only Envoy admin endpoints of this pod's istio-proxy.
 import { ToolError } from '../errors.js';
 import { redactText } from '../redact.js';
+import { capText, formatBytes, requestTimeout, toolResult, upstreamError } from '../toolSupport.js';
 import type { Tool } from '../types.js';
-import { capText, formatBytes, requestTimeout, toolResult, upstreamError } from './support.js';
 
 /**
  * Endpoint → admin path. Nothing else is ever requested: the mutating endpoints (quitquitquit, logging,

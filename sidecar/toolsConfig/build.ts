@@ -1,57 +1,42 @@
 // buildTools: ToolSpecs → Tool objects (inputSchema, annotations, an LLM-facing description, the executor, a cache).
-import { runCommand } from '../executors/command.js';
-import { runDatabase } from '../executors/database.js';
-import { runHttp } from '../executors/http.js';
-import { runPrometheus } from '../executors/prometheus.js';
 import type { Tool, ToolAnnotations, ToolContext, ToolResult } from '../types.js';
-import { buildInputSchema } from './params.js';
-import type { CacheSpec, ToolSpec } from './spec.js';
+import { describeCommand, runCommand } from './command/execute.js';
+import { formatDuration } from './common/fields.js';
+import { buildInputSchema } from './common/params.js';
+import type { CacheSpec } from './common/spec.js';
+import { describeDatabase, runDatabase } from './database/execute.js';
+import { describeHttp, runHttp } from './http/execute.js';
+import { describePrometheus, runPrometheus } from './prometheus/execute.js';
+import type { ToolKind, ToolSpec } from './spec.js';
 
 type Run = (args: Record<string, unknown>, ctx: ToolContext) => Promise<ToolResult>;
 
-function fmtMs(ms: number): string {
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  if (ms % 1000 === 0) return `${ms / 1000}s`;
-  return `${ms}ms`;
+/** What build needs of a kind: its executor, one line on what it does, and whether it reaches past the pod. */
+interface KindRunner<S extends ToolSpec> {
+  run(spec: S, args: Record<string, unknown>, ctx: ToolContext): Promise<ToolResult>;
+  /** one line on what the tool actually does, so the model can judge it without seeing tools.yaml */
+  describe(spec: S): string;
+  openWorld(spec: S): boolean;
 }
 
-/** One line on what the tool actually does, so the model can judge it without seeing tools.yaml. */
-function mechanics(spec: ToolSpec): string {
-  switch (spec.kind) {
-    case 'http': {
-      const where = spec.base === 'app' ? 'the app' : spec.base;
-      const status = spec.expectedStatus ? ` Expects HTTP ${spec.expectedStatus.join(' or ')}.` : '';
-      return `Sends ${spec.method} ${spec.targetText} to ${where} and returns the status and the response body.${status}`;
-    }
-    case 'prometheus': {
-      const range = spec.range
-        ? ` over the last ${fmtMs(spec.range.rangeMs)} at ${fmtMs(spec.range.stepMs)} steps (min/max/avg/last per series)`
-        : ' (current values)';
-      const qs = spec.single
-        ? `PromQL ${spec.queries[0]!.text}`
-        : `PromQL queries ${spec.queries.map((q) => `${q.name}: ${q.text}`).join('; ')}`;
-      const self = spec.queries.some((q) => q.parts.some((x) => typeof x !== 'string' && 'env' in x));
-      return `Runs ${qs} against Prometheus${range}${self ? '; $SERVICE_NAME is this service' : ''}.`;
-    }
-    case 'command': {
-      const line = [
-        spec.command,
-        ...spec.args.map((a) => a.map((s) => (typeof s === 'string' ? s : `{${s.param}}`)).join('')),
-      ].join(' ');
-      return `Runs the command \`${line}\` in the sidecar container (no shell) and returns its exit code, stdout and stderr.`;
-    }
-    case 'database':
-      return `Runs a read-only PostgreSQL query (at most ${spec.maxRows} rows, values bound as parameters): ${spec.sql.replace(/\s+/g, ' ')}`;
-  }
+const KINDS: { [K in ToolKind]: KindRunner<Extract<ToolSpec, { kind: K }>> } = {
+  http: { run: runHttp, describe: describeHttp, openWorld: (spec) => spec.base !== 'app' },
+  prometheus: { run: runPrometheus, describe: describePrometheus, openWorld: () => false },
+  command: { run: runCommand, describe: describeCommand, openWorld: () => true },
+  database: { run: runDatabase, describe: describeDatabase, openWorld: () => false },
+};
+
+/** The runner of a spec's own kind (the mapped type above guarantees the pairing TypeScript cannot follow). */
+function kindOf(spec: ToolSpec): KindRunner<ToolSpec> {
+  return KINDS[spec.kind] as KindRunner<ToolSpec>;
 }
 
 function describeTool(spec: ToolSpec): string {
   const parts = [spec.description.replace(/\s+$/, '')];
   if (!/[.!?]$/.test(parts[0]!)) parts[0] += '.';
-  parts.push(mechanics(spec));
+  parts.push(kindOf(spec).describe(spec));
   if (!spec.readOnly) parts.push('This tool changes state in the service; confirm with the user before calling it.');
-  if (spec.cache) parts.push(`Results are cached for ${fmtMs(spec.cache.ttlMs)}.`);
+  if (spec.cache) parts.push(`Results are cached for ${formatDuration(spec.cache.ttlMs)}.`);
   return parts.join(' ');
 }
 
@@ -61,7 +46,7 @@ function annotations(spec: ToolSpec): ToolAnnotations {
   if (!spec.readOnly) a.destructiveHint = spec.destructive;
   const idempotent = spec.idempotent ?? (spec.readOnly ? true : undefined);
   if (idempotent !== undefined) a.idempotentHint = idempotent;
-  a.openWorldHint = spec.kind === 'command' || (spec.kind === 'http' && spec.base !== 'app');
+  a.openWorldHint = kindOf(spec).openWorld(spec);
   return a;
 }
 
@@ -95,7 +80,7 @@ function withCache(run: Run, cache: CacheSpec): Run {
           ...hit.result,
           content: [
             ...hit.result.content,
-            { type: 'text', text: `(cached result from ${age} s ago; cache ttl ${fmtMs(cache.ttlMs)})` },
+            { type: 'text', text: `(cached result from ${age} s ago; cache ttl ${formatDuration(cache.ttlMs)})` },
           ],
         };
       }
@@ -109,21 +94,10 @@ function withCache(run: Run, cache: CacheSpec): Run {
   };
 }
 
-function runner(spec: ToolSpec): Run {
-  switch (spec.kind) {
-    case 'http':
-      return (args, ctx) => runHttp(spec, args, ctx);
-    case 'prometheus':
-      return (args, ctx) => runPrometheus(spec, args, ctx);
-    case 'command':
-      return (args, ctx) => runCommand(spec, args, ctx);
-    case 'database':
-      return (args, ctx) => runDatabase(spec, args, ctx);
-  }
-}
-
 export function buildTool(spec: ToolSpec): Tool {
-  const run = spec.cache ? withCache(runner(spec), spec.cache) : runner(spec);
+  const kind = kindOf(spec);
+  const direct: Run = (args, ctx) => kind.run(spec, args, ctx);
+  const run = spec.cache ? withCache(direct, spec.cache) : direct;
   const tool: Tool = {
     name: spec.name,
     description: describeTool(spec),

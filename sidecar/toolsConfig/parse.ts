@@ -1,21 +1,26 @@
 // parseToolsConfig: tools.yaml text → validated ToolSpecs (pure; every problem reported at once as ConfigErrors).
 import yaml from 'js-yaml';
 import { ConfigError, ConfigErrors } from '../errors.js';
-import { at, checkKeys, describe, isObj, type Obj, Problems, readBool, readDuration, readString } from './fields.js';
-import { ParamSet } from './params.js';
-import { COMMAND_KEYS, parseCommand } from './parseCommand.js';
-import { DATABASE_KEYS, parseDatabase } from './parseDatabase.js';
-import { HTTP_KEYS, parseHttp } from './parseHttp.js';
-import { PROMETHEUS_KEYS, parsePrometheus } from './parsePrometheus.js';
+import { COMMAND_KEYS, parseCommand } from './command/parse.js';
 import {
-  type CacheSpec,
-  type CommonSpec,
-  GENERIC_TOOL_NAMES,
-  type KindInput,
-  TOOL_NAME_RE,
-  type ToolKind,
-  type ToolSpec,
-} from './spec.js';
+  at,
+  checkKeys,
+  describe,
+  isObj,
+  type Obj,
+  Problems,
+  readBool,
+  readDuration,
+  readInteger,
+  readString,
+} from './common/fields.js';
+import type { KindInput } from './common/kind.js';
+import { ParamSet } from './common/params.js';
+import type { CacheSpec, CommonSpec } from './common/spec.js';
+import { DATABASE_KEYS, parseDatabase } from './database/parse.js';
+import { HTTP_KEYS, parseHttp } from './http/parse.js';
+import { PROMETHEUS_KEYS, parsePrometheus } from './prometheus/parse.js';
+import { GENERIC_TOOL_NAMES, TOOL_NAME_RE, type ToolKind, type ToolSpec } from './spec.js';
 
 export interface ToolsConfigOptions {
   /** the Kubernetes service name: tool names must fit `<service>__<tool>` in 64 characters */
@@ -166,17 +171,7 @@ function parseCache(p: Problems, entry: Obj, path: string): CacheSpec | undefine
   checkKeys(p, obj, cp, ['ttl', 'max_entries'], 'cache');
   const ttlMs = readDuration(p, obj, 'ttl', cp, { min: 1000, max: 3_600_000 });
   if (obj['ttl'] === undefined) p.add(at(cp, 'ttl'), 'cache needs a ttl', 'write cache: {ttl: 30s}');
-  let maxEntries = 100;
-  const me = obj['max_entries'];
-  if (me !== undefined) {
-    if (typeof me !== 'number' || !Number.isInteger(me) || me < 1 || me > 10_000) {
-      p.add(
-        at(cp, 'max_entries'),
-        `max_entries must be an integer from 1 to 10000, got ${describe(me)}`,
-        'write max_entries: 100',
-      );
-    } else maxEntries = me;
-  }
+  const maxEntries = readInteger(p, obj, 'max_entries', cp, { min: 1, max: 10_000, default: 100 });
   return ttlMs === undefined ? undefined : { ttlMs, maxEntries };
 }
 

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigErrors } from '../../sidecar/errors.js';
-import { parseDuration } from '../../sidecar/toolsConfig/fields.js';
+import { parseDuration } from '../../sidecar/toolsConfig/common/fields.js';
 import { buildTools, parseToolsConfig } from '../../sidecar/toolsConfig/index.js';
 import type { ToolSpec } from '../../sidecar/toolsConfig/spec.js';
 

@@ -3,10 +3,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ToolError } from '../../sidecar/errors.js';
-import { buildArgv } from '../../sidecar/executors/command.js';
-import { checkPathSegment } from '../../sidecar/executors/http.js';
-import { renderPromQL } from '../../sidecar/executors/prometheus.js';
+import { buildArgv } from '../../sidecar/toolsConfig/command/execute.js';
+import { checkPathSegment } from '../../sidecar/toolsConfig/http/execute.js';
 import { parseToolsConfig, splitCommand } from '../../sidecar/toolsConfig/index.js';
+import { renderPromQL } from '../../sidecar/toolsConfig/prometheus/execute.js';
 import type { CommandSpec, DatabaseSpec, PrometheusSpec } from '../../sidecar/toolsConfig/spec.js';
 
 const opts = { serviceName: 'payment-service' };

@@ -1,4 +1,6 @@
-// {param} templates and the quote-aware splitter for short-form `command:` strings (which never reach a shell).
+// {param} templates, parsed at load and rendered per call, and the quote-aware splitter for short-form `command:`
+// strings (which never reach a shell).
+import { ToolError } from '../../errors.js';
 import type { Segment } from './spec.js';
 
 const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
@@ -18,6 +20,34 @@ export function parseTemplate(text: string): Segment[] {
 
 export function templateParams(segments: readonly Segment[]): string[] {
   return segments.flatMap((s) => (typeof s === 'string' ? [] : [s.param]));
+}
+
+/** A scalar argument as text; objects never reach here because params are scalars. */
+export function argText(v: unknown): string {
+  return typeof v === 'string' ? v : String(v);
+}
+
+/** True when every param the template uses has a value (optional ones may be absent). */
+export function hasAll(segments: readonly Segment[], args: Record<string, unknown>): boolean {
+  return segments.every((s) => typeof s === 'string' || args[s.param] !== undefined);
+}
+
+/** Renders a template; `each` checks and encodes one value for its context. */
+export function render(
+  segments: readonly Segment[],
+  args: Record<string, unknown>,
+  each: (value: string, name: string, index: number) => string,
+): string {
+  let out = '';
+  segments.forEach((s, i) => {
+    if (typeof s === 'string') out += s;
+    else {
+      const v = args[s.param];
+      if (v === undefined) throw new ToolError(`argument ${s.param} is required`);
+      out += each(argText(v), s.param, i);
+    }
+  });
+  return out;
 }
 
 export type SplitResult = { ok: true; argv: string[] } | { ok: false; problem: string };

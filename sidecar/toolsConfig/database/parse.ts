@@ -1,8 +1,10 @@
 // tools.yaml `database` kind (PostgreSQL): every {param} and $ENV in the SQL becomes a bound parameter ($1, $2, ...),
 // found by a small lexer that knows strings, identifiers, comments and dollar quotes, so nothing is ever spliced in.
-import { at, describe, type Problems, readDuration, readString } from './fields.js';
-import type { ParamSet } from './params.js';
-import { type Bind, type DatabaseSpec, ENV_NAME_RE, type KindFields, type KindInput, TIMEOUT_BOUNDS } from './spec.js';
+import { at, type Problems, readDuration, readInteger, readString } from '../common/fields.js';
+import type { KindFields, KindInput } from '../common/kind.js';
+import type { ParamSet } from '../common/params.js';
+import { ENV_NAME_RE, TIMEOUT_BOUNDS } from '../common/spec.js';
+import type { Bind, DatabaseSpec } from './spec.js';
 
 export const DATABASE_KEYS = ['connection_string', 'query', 'max_rows', 'timeout', 'read_only'];
 
@@ -208,17 +210,7 @@ export function parseDatabase(k: KindInput): KindFields<DatabaseSpec> | undefine
   }
   const query = readString(p, cfg, 'query', path, { required: true, fix: 'add query: SELECT ...' });
   const parsed = query !== undefined ? parseSql(query, p, at(path, 'query'), params) : undefined;
-  let maxRows = 100;
-  const mr = cfg['max_rows'];
-  if (mr !== undefined) {
-    if (typeof mr !== 'number' || !Number.isInteger(mr) || mr < 1 || mr > 1000) {
-      p.add(
-        at(path, 'max_rows'),
-        `max_rows must be an integer from 1 to 1000, got ${describe(mr)}`,
-        'write max_rows: 100',
-      );
-    } else maxRows = mr;
-  }
+  const maxRows = readInteger(p, cfg, 'max_rows', path, { min: 1, max: 1000, default: 100 });
   const timeoutMs = readDuration(p, cfg, 'timeout', path, TIMEOUT_BOUNDS);
   if (p.count !== before || !connection || !parsed) return undefined;
   const out: KindFields<DatabaseSpec> = { kind: 'database', connection, ...parsed, maxRows, allowedHosts: [] };

@@ -2,7 +2,7 @@
 // credential redaction and the lazily created pool.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeDatabasePools } from '../../../sidecar/executors/database.js';
+import { closeDatabasePools } from '../../../sidecar/toolsConfig/database/execute.js';
 import { buildTools, parseToolsConfig } from '../../../sidecar/toolsConfig/index.js';
 import type { Tool } from '../../../sidecar/types.js';
 import { type PostgresServer, startPostgres } from '../../support/postgres.js';

@@ -1,11 +1,12 @@
 // Executor of tools.yaml `prometheus` tools: instant or range PromQL through ctx.http, summarised per series.
-import { ToolError } from '../errors.js';
-import type { PrometheusSpec, PromPart } from '../toolsConfig/spec.js';
-import type { HttpResponse, ToolContext, ToolResult } from '../types.js';
-import { argText, budgetMs, capText, result } from './support.js';
+import { ToolError } from '../../errors.js';
+import { budgetMs, capText, toolResult } from '../../toolSupport.js';
+import type { HttpResponse, ToolContext, ToolResult } from '../../types.js';
+import { formatDuration } from '../common/fields.js';
+import { argText } from '../common/template.js';
+import { type PrometheusSpec, type PromPart, SAFE_TOKEN } from './spec.js';
 
 const MAX_RESPONSE_BYTES = 2 * 1024 * 1024;
-const SAFE_TOKEN = /^[A-Za-z0-9_:.]+$/;
 
 /** Escapes a value for the PromQL string literal it sits in; a raw (backtick) string cannot escape, so it refuses. */
 export function promString(value: string, quote: string, name: string): string {
@@ -185,7 +186,7 @@ export async function runPrometheus(
   if (spec.single) {
     const { promql } = rendered[0]!;
     const r = await runOne(spec, base, promql, ctx);
-    return result(`PromQL: ${promql}\n${r.lines.join('\n')}`, { query: promql, ...window, ...r.data });
+    return toolResult(`PromQL: ${promql}\n${r.lines.join('\n')}`, { query: promql, ...window, ...r.data });
   }
   const settled = await Promise.allSettled(rendered.map((q) => runOne(spec, base, q.promql, ctx)));
   const sections: string[] = [];
@@ -203,5 +204,17 @@ export async function runPrometheus(
   });
   // Partial answers are still useful to the model; only a total failure is an error.
   const failed = settled.every((s) => s.status === 'rejected');
-  return result(sections.join('\n\n'), { ...window, queries }, failed);
+  return toolResult(sections.join('\n\n'), { ...window, queries }, failed);
+}
+
+/** One line on what the tool does, for its description. */
+export function describePrometheus(spec: PrometheusSpec): string {
+  const range = spec.range
+    ? ` over the last ${formatDuration(spec.range.rangeMs)} at ${formatDuration(spec.range.stepMs)} steps (min/max/avg/last per series)`
+    : ' (current values)';
+  const qs = spec.single
+    ? `PromQL ${spec.queries[0]!.text}`
+    : `PromQL queries ${spec.queries.map((q) => `${q.name}: ${q.text}`).join('; ')}`;
+  const self = spec.queries.some((q) => q.parts.some((x) => typeof x !== 'string' && 'env' in x));
+  return `Runs ${qs} against Prometheus${range}${self ? '; $SERVICE_NAME is this service' : ''}.`;
 }

@@ -1,10 +1,11 @@
 // Executor of tools.yaml `command` tools: argv only (shell: false), its own process group killed on timeout,
 // PATH plus listed variables as the whole environment, stdout and stderr capped.
-import { ToolError } from '../errors.js';
-import { redactText } from '../redact.js';
-import type { CommandSpec } from '../toolsConfig/spec.js';
-import type { ToolContext, ToolResult } from '../types.js';
-import { budgetMs, hasAll, paramOf, render, result, roundMs } from './support.js';
+import { ToolError } from '../../errors.js';
+import { redactText } from '../../redact.js';
+import { budgetMs, roundMs, toolResult } from '../../toolSupport.js';
+import type { ToolContext, ToolResult } from '../../types.js';
+import { hasAll, render } from '../common/template.js';
+import type { CommandSpec } from './spec.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -16,7 +17,7 @@ export function buildArgv(spec: CommandSpec, args: Record<string, unknown>): str
     argv.push(
       render(tpl, args, (v, name) => {
         if (v.includes('\0')) throw new ToolError(`argument ${name} contains a NUL character`);
-        if (v.startsWith('-') && !paramOf(spec.params, name)?.allowDash) {
+        if (v.startsWith('-') && !spec.params.find((p) => p.name === name)?.allowDash) {
           throw new ToolError(
             `argument ${name} ${JSON.stringify(v)} starts with "-", so ${spec.command} could read it as an option; ` +
               'this tool does not accept such values',
@@ -151,7 +152,7 @@ export async function runCommand(
     return `${label}:${t ? `\n${t.replace(/\n$/, '')}` : ' (empty)'}${cut}`;
   };
   const text = `$ ${line}\n${status} in ${roundMs(outcome.durationMs)} ms\n${section('stdout', stdout)}\n${section('stderr', stderr)}`;
-  return result(
+  return toolResult(
     text,
     {
       command: spec.command,
@@ -167,4 +168,13 @@ export async function runCommand(
     },
     failed,
   );
+}
+
+/** One line on what the tool does, for its description. */
+export function describeCommand(spec: CommandSpec): string {
+  const line = [
+    spec.command,
+    ...spec.args.map((a) => a.map((s) => (typeof s === 'string' ? s : `{${s.param}}`)).join('')),
+  ].join(' ');
+  return `Runs the command \`${line}\` in the sidecar container (no shell) and returns its exit code, stdout and stderr.`;
 }

@@ -1,14 +1,9 @@
 // tools.yaml `command` kind: a program and its argv (never a shell line), {param} per argument, passed-through env.
-import { at, describe, readDuration, readString, readStringList } from './fields.js';
-import {
-  type CommandSpec,
-  ENV_NAME_RE,
-  type KindFields,
-  type KindInput,
-  type Segment,
-  TIMEOUT_BOUNDS,
-} from './spec.js';
-import { parseTemplate, splitCommand, templateParams } from './template.js';
+import { at, describe, readDuration, readInteger, readString, readStringList } from '../common/fields.js';
+import type { KindFields, KindInput } from '../common/kind.js';
+import { ENV_NAME_RE, type Segment, TIMEOUT_BOUNDS } from '../common/spec.js';
+import { parseTemplate, splitCommand, templateParams } from '../common/template.js';
+import type { CommandSpec } from './spec.js';
 
 export const COMMAND_KEYS = ['command', 'args', 'env', 'timeout', 'max_output_bytes', 'read_only'];
 
@@ -88,17 +83,11 @@ export function parseCommand(k: KindInput): KindFields<CommandSpec> | undefined 
     }
   });
 
-  let maxOutputBytes = DEFAULT_MAX_OUTPUT;
-  const mo = cfg['max_output_bytes'];
-  if (mo !== undefined) {
-    if (typeof mo !== 'number' || !Number.isInteger(mo) || mo < 1024 || mo > 1024 * 1024) {
-      p.add(
-        at(path, 'max_output_bytes'),
-        `max_output_bytes must be an integer from 1024 to 1048576, got ${describe(mo)}`,
-        'write max_output_bytes: 65536',
-      );
-    } else maxOutputBytes = mo;
-  }
+  const maxOutputBytes = readInteger(p, cfg, 'max_output_bytes', path, {
+    min: 1024,
+    max: 1024 * 1024,
+    default: DEFAULT_MAX_OUTPUT,
+  });
 
   const timeoutMs = readDuration(p, cfg, 'timeout', path, TIMEOUT_BOUNDS);
   if (p.count !== before || command === undefined) return undefined;

@@ -1,8 +1,19 @@
 // tools.yaml `prometheus` kind: one query or named queries, $SERVICE_NAME and {param} placeholders placed by PromQL
 // quoting context, so a value can only ever land inside a string literal or be a plain number.
-import { at, checkKeys, describe, isObj, type Problems, readDuration, readString } from './fields.js';
-import type { ParamSet } from './params.js';
-import { type KindFields, type KindInput, type PrometheusSpec, type PromPart, TIMEOUT_BOUNDS } from './spec.js';
+import {
+  at,
+  checkKeys,
+  describe,
+  isObj,
+  type Problems,
+  readDuration,
+  readInteger,
+  readString,
+} from '../common/fields.js';
+import type { KindFields, KindInput } from '../common/kind.js';
+import type { ParamSet } from '../common/params.js';
+import { TIMEOUT_BOUNDS } from '../common/spec.js';
+import { type PrometheusSpec, type PromPart, SAFE_TOKEN } from './spec.js';
 
 export const PROMETHEUS_KEYS = [
   'query',
@@ -19,8 +30,6 @@ export const PROMETHEUS_KEYS = [
 const MAX_QUERIES = 10;
 /** Prometheus refuses range queries with more points than this per series. */
 const MAX_POINTS = 11_000;
-/** Values an unquoted enum param may take: PromQL identifiers, durations and numbers, nothing that can end a term. */
-const SAFE_TOKEN = /^[A-Za-z0-9_:.]+$/;
 
 /** Splits PromQL into text, params and $SERVICE_NAME, tracking which quote (if any) each placeholder sits in. */
 export function parsePromQL(
@@ -218,17 +227,7 @@ export function parsePrometheus(k: KindInput): KindFields<PrometheusSpec> | unde
     }
   }
 
-  let maxSeries = 20;
-  const ms = cfg['max_series'];
-  if (ms !== undefined) {
-    if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 1 || ms > 500) {
-      p.add(
-        at(path, 'max_series'),
-        `max_series must be an integer from 1 to 500, got ${describe(ms)}`,
-        'write max_series: 20',
-      );
-    } else maxSeries = ms;
-  }
+  const maxSeries = readInteger(p, cfg, 'max_series', path, { min: 1, max: 500, default: 20 });
 
   const timeoutMs = readDuration(p, cfg, 'timeout', path, TIMEOUT_BOUNDS);
   if (p.count !== before) return undefined;

@@ -1,13 +1,20 @@
 // Executor of tools.yaml `http` tools: one bounded request to the app (or an allowed host) through ctx.http.
-import { ToolError } from '../errors.js';
-import { redactBody } from '../redact.js';
-import type { HttpSpec } from '../toolsConfig/spec.js';
-import { parseTemplate } from '../toolsConfig/template.js';
-import type { HttpResponse, ToolContext, ToolResult } from '../types.js';
-import { budgetMs, capText, hasAll, hideSecrets, render, result, roundMs } from './support.js';
+import { ToolError } from '../../errors.js';
+import { redactBody } from '../../redact.js';
+import { budgetMs, capText, roundMs, toolResult } from '../../toolSupport.js';
+import type { HttpResponse, ToolContext, ToolResult } from '../../types.js';
+import { hasAll, parseTemplate, render } from '../common/template.js';
+import type { HttpSpec } from './spec.js';
 
 const MAX_BODY_BYTES = 256 * 1024;
 const MAX_BODY_TEXT = 8000;
+
+/** Replaces every occurrence of each secret value; used on anything that might echo a credential back. */
+function hideSecrets(s: string, secrets: readonly string[]): string {
+  let out = s;
+  for (const v of secrets) if (v.length >= 4) out = out.split(v).join('***');
+  return out;
+}
 
 /**
  * A path parameter must stay one path segment: not empty, not `.` or `..`, no `/` or `\`, also after percent-decoding
@@ -140,7 +147,7 @@ export async function runHttp(spec: HttpSpec, args: Record<string, unknown>, ctx
     : `${spec.method} ${shown} answered HTTP ${res.status} (${expected}) in ${durationMs} ms`;
   const cut = res.truncated ? ` (first ${MAX_BODY_BYTES} bytes of ${res.bytes}+)` : '';
   const text = `${head}\n${bodyText ? `body${cut}: ${capText(bodyText, MAX_BODY_TEXT)}` : '(empty body)'}`;
-  return result(
+  return toolResult(
     text,
     {
       method: spec.method,
@@ -155,4 +162,11 @@ export async function runHttp(spec: HttpSpec, args: Record<string, unknown>, ctx
     },
     !ok,
   );
+}
+
+/** One line on what the tool does, for its description. */
+export function describeHttp(spec: HttpSpec): string {
+  const where = spec.base === 'app' ? 'the app' : spec.base;
+  const status = spec.expectedStatus ? ` Expects HTTP ${spec.expectedStatus.join(' or ')}.` : '';
+  return `Sends ${spec.method} ${spec.targetText} to ${where} and returns the status and the response body.${status}`;
 }

@@ -1,5 +1,5 @@
 // Tool parameters: the `params:` declarations, placeholders inferred from templates, and the inputSchema an LLM sees.
-import type { JsonSchema, ObjectSchema } from '../types.js';
+import type { JsonSchema, ObjectSchema } from '../../types.js';
 import { at, checkKeys, describe, didYouMean, isObj, type Obj, type Problems, readBool, readString } from './fields.js';
 import { PARAM_NAME_RE, type ParamSpec, type ParamType } from './spec.js';
 

@@ -1,11 +1,11 @@
 // Executor of tools.yaml `database` tools: PostgreSQL through a lazily imported `pg` and a small pool per database,
 // each query bound, in a READ ONLY transaction with a statement timeout, read through a cursor with a row cap.
 import type { Pool, PoolClient, QueryConfig, QueryResult } from 'pg';
-import { ToolError } from '../errors.js';
-import { redactUrlCredentials } from '../redact.js';
-import type { DatabaseSpec } from '../toolsConfig/spec.js';
-import type { ToolContext, ToolResult } from '../types.js';
-import { budgetMs, capText, result, roundMs } from './support.js';
+import { ToolError } from '../../errors.js';
+import { redactUrlCredentials } from '../../redact.js';
+import { budgetMs, capText, roundMs, toolResult } from '../../toolSupport.js';
+import type { ToolContext, ToolResult } from '../../types.js';
+import type { DatabaseSpec } from './spec.js';
 
 const MAX_POOLS = 8;
 const POOL_SIZE = 2;
@@ -178,11 +178,16 @@ export async function runDatabase(
       columns.map((c) => (r[c] === null ? 'NULL' : typeof r[c] === 'string' ? r[c] : JSON.stringify(r[c]))).join(' | '),
     );
   const head = `${rows.length} row${rows.length === 1 ? '' : 's'}${truncated ? ` (truncated: more than ${spec.maxRows} rows; narrow the query)` : ''} in ${durationMs} ms`;
-  return result(`${head}\n${capText(lines.join('\n'), MAX_TEXT)}`, {
+  return toolResult(`${head}\n${capText(lines.join('\n'), MAX_TEXT)}`, {
     columns,
     rows,
     row_count: rows.length,
     truncated,
     duration_ms: durationMs,
   });
+}
+
+/** One line on what the tool does, for its description. */
+export function describeDatabase(spec: DatabaseSpec): string {
+  return `Runs a read-only PostgreSQL query (at most ${spec.maxRows} rows, values bound as parameters): ${spec.sql.replace(/\s+/g, ' ')}`;
 }

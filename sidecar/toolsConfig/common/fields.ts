@@ -1,6 +1,6 @@
 // Hand-written readers for tools.yaml values: each problem is recorded with its path and fix, never thrown, so one
 // pass reports every mistake in the file.
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../../errors.js';
 
 export type Obj = Record<string, unknown>;
 
@@ -135,6 +135,27 @@ export function readStringList(p: Problems, obj: Obj, key: string, path: string)
   return list as string[];
 }
 
+/** A whole number within bounds, or the default when absent; a wrong value is reported (and the default returned). */
+export function readInteger(
+  p: Problems,
+  obj: Obj,
+  key: string,
+  path: string,
+  bounds: { min: number; max: number; default: number },
+): number {
+  const v = obj[key];
+  if (v === undefined) return bounds.default;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < bounds.min || v > bounds.max) {
+    p.add(
+      at(path, key),
+      `${key} must be an integer from ${bounds.min} to ${bounds.max}, got ${describe(v)}`,
+      `write ${key}: ${bounds.default}`,
+    );
+    return bounds.default;
+  }
+  return v;
+}
+
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** `500ms`, `5s`, `2m`, `1h`, `7d`, `1.5s`, or a number of milliseconds; undefined when malformed. */
@@ -144,6 +165,14 @@ export function parseDuration(v: unknown): number | undefined {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(v);
   if (!m) return undefined;
   return Math.round(Number(m[1]) * UNITS[m[2] ?? 'ms']!);
+}
+
+/** The largest whole unit a duration is written in: 2h, 5m, 30s or 250ms (for descriptions). */
+export function formatDuration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
 }
 
 export function readDuration(
