@@ -2,6 +2,7 @@
 // authorize(), versioned by content, and paged with stateless cursors any replica can check. Pure (no I/O).
 
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../../shared/canonicalJson.js';
 import type { Catalog, CatalogTool, GatewayPolicy } from '../types.js';
 import { authorize, type Identity } from './authorize.js';
 import { identityKey } from './identity.js';
@@ -38,18 +39,6 @@ export interface ToolViewsOptions {
 export class CursorError extends Error {}
 
 const CURSOR = /^v1\.([0-9a-f]{24})\.(\d{1,9})$/;
-
-/** JSON with object keys sorted, so equal content hashes equal whatever order a sidecar sent the keys in. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const entries = Object.entries(v as Record<string, unknown>)
-      .filter(([, x]) => x !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
 
 /** The cursor's fields, or null when it is not exactly what page() issues (base64url of `v1.<version>.<offset>`). */
 function decodeCursor(cursor: string): RegExpExecArray | null {
@@ -93,7 +82,8 @@ export class ToolViews {
   setCatalog(catalog: Catalog): boolean {
     const tools: WireTool[] = [];
     for (const s of catalog.services) for (const t of s.tools) tools.push(toWire(t));
-    const digests = tools.map((t) => createHash('sha256').update(canonical(t)).digest('hex').slice(0, 32));
+    // Canonical JSON, so equal content hashes equal whatever order a sidecar sent the keys in.
+    const digests = tools.map((t) => createHash('sha256').update(canonicalJson(t)).digest('hex').slice(0, 32));
     const version = versionOf(digests);
     if (version === this.allVersion) return false;
     this.tools = tools;

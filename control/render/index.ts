@@ -10,10 +10,11 @@ import { gatewayFilterConfig, sidecarFilterConfig } from './filterConfig.js';
 import { controlVirtualService, serviceVirtualServices } from './routes.js';
 import { gatewayWasmPlugin, sidecarWasmPlugin } from './wasmPlugin.js';
 
+export { canonicalJson } from '../../shared/canonicalJson.js';
 export { RenderError } from './errors.js';
 export type { FilterConfig, GatewayFilterConfig, RouteEntry, SidecarFilterConfig } from './filterConfig.js';
 export { filterConfigJson, gatewayFilterConfig, sidecarFilterConfig } from './filterConfig.js';
-export { CONTENT_HASH_ANNOTATION, canonicalJson, MANAGED_BY_LABEL, MANAGER } from './resource.js';
+export { CONTENT_HASH_ANNOTATION, MANAGED_BY_LABEL, MANAGER } from './resource.js';
 export { parseRenderConfig, RENDER_DEFAULTS } from './settings.js';
 export { toYaml } from './yaml.js';
 

@@ -1,7 +1,8 @@
-// What every rendered object shares: managed-by labels (apply prunes by them), a content hash of the spec (apply
-// skips unchanged objects by it), canonical JSON, and the object size bound.
+// What every rendered object shares: managed-by labels (apply prunes by them), a content hash of the spec's canonical
+// JSON (apply skips unchanged objects by it), and the object size bound.
 
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../../shared/canonicalJson.js';
 import type { Resource } from '../types.js';
 import { RenderError } from './errors.js';
 
@@ -11,21 +12,6 @@ export const PART_OF_LABEL = 'app.kubernetes.io/part-of';
 export const CONTENT_HASH_ANNOTATION = 'meshmcp.io/content-hash';
 /** Bound on one object's JSON; the API server (etcd) refuses requests above ~1.5 MB. */
 export const MAX_OBJECT_BYTES = 1024 * 1024 + 256 * 1024;
-
-/** JSON with object keys sorted at every level: the same data always gives the same text. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
-}
-
-export function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (typeof value === 'object' && value !== null) {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(value).sort()) out[k] = sortKeys((value as Record<string, unknown>)[k]);
-    return out;
-  }
-  return value;
-}
 
 export const sha256Hex = (text: string): string => createHash('sha256').update(text).digest('hex');
 

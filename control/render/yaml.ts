@@ -2,8 +2,8 @@
 // every other mapping sorted by key, long strings never folded.
 
 import { stringify } from 'yaml';
+import { sortKeys } from '../../shared/canonicalJson.js';
 import type { Resource } from '../types.js';
-import { sortKeys } from './resource.js';
 
 const TOP = ['apiVersion', 'kind', 'metadata', 'spec', 'data'];
 const META = ['name', 'namespace', 'labels', 'annotations'];

@@ -1,4 +1,5 @@
 // buildTools: ToolSpecs → Tool objects (inputSchema, annotations, an LLM-facing description, the executor, a cache).
+import { canonicalJson } from '../../shared/canonicalJson.js';
 import type { Tool, ToolAnnotations, ToolContext, ToolResult } from '../types.js';
 import { describeCommand, runCommand } from './command/execute.js';
 import { formatDuration } from './common/fields.js';
@@ -50,24 +51,11 @@ function annotations(spec: ToolSpec): ToolAnnotations {
   return a;
 }
 
-/** JSON with sorted keys, so {a, b} and {b, a} share a cache entry. */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .sort()
-      .filter((k) => o[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
-}
-
 /** The seed's CachedTool: successful results only, keyed by canonical arguments, least recently used evicted. */
 function withCache(run: Run, cache: CacheSpec): Run {
   const entries = new Map<string, { at: number; result: ToolResult }>();
   return async (args, ctx) => {
+    // sorted keys, so {a, b} and {b, a} share a cache entry
     const key = canonicalJson(args);
     const now = Date.now();
     const hit = entries.get(key);
