@@ -19,8 +19,16 @@ export function writeIsoTime(out: JsonOut, nanos: u64): void {
   const month = mp < 10 ? mp + 3 : mp - 9;
   const year = <i32>(<i64>yoe + era * 400) + (month <= 2 ? 1 : 0);
   out.padded(year, 4).raw('-').padded(month, 2).raw('-').padded(day, 2).raw('T');
-  out.padded(sod / 3600, 2).raw(':').padded((sod / 60) % 60, 2).raw(':').padded(sod % 60, 2);
-  out.raw('.').padded(<i32>(ms % 1000), 3).raw('Z');
+  out
+    .padded(sod / 3600, 2)
+    .raw(':')
+    .padded((sod / 60) % 60, 2)
+    .raw(':')
+    .padded(sod % 60, 2);
+  out
+    .raw('.')
+    .padded(<i32>(ms % 1000), 3)
+    .raw('Z');
 }
 
 export class AuditRecord {

@@ -67,17 +67,17 @@ export function parseConfig(ptr: usize, len: i32): ConfigResult {
   const out = new ConfigResult();
   const scan = new ScanResult();
   const se = scanMessage(ptr, len, MAX_CONFIG_BYTES, MAX_CONFIG_DEPTH, scan);
-  if (se != ScanError.Ok) {
+  if (se !== ScanError.Ok) {
     const at = ' at byte ' + scan.errorOffset.toString();
-    if (se == ScanError.Empty) return failed(out, ConfigError.Empty, 'document: empty');
-    if (se == ScanError.TooLarge)
+    if (se === ScanError.Empty) return failed(out, ConfigError.Empty, 'document: empty');
+    if (se === ScanError.TooLarge)
       return failed(out, ConfigError.TooLarge, 'document: larger than ' + MAX_CONFIG_BYTES.toString() + ' bytes');
-    if (se == ScanError.TooDeep)
+    if (se === ScanError.TooDeep)
       return failed(out, ConfigError.TooDeep, 'document: nested deeper than ' + MAX_CONFIG_DEPTH.toString() + at);
-    if (se == ScanError.BadUtf8) return failed(out, ConfigError.BadUtf8, 'document: invalid UTF-8' + at);
-    if (se == ScanError.NotObject || se == ScanError.Batch)
+    if (se === ScanError.BadUtf8) return failed(out, ConfigError.BadUtf8, 'document: invalid UTF-8' + at);
+    if (se === ScanError.NotObject || se === ScanError.Batch)
       return failed(out, ConfigError.WrongType, 'document: not an object');
-    if (se == ScanError.DuplicateKey) return failed(out, ConfigError.DuplicateKey, 'document: duplicate key' + at);
+    if (se === ScanError.DuplicateKey) return failed(out, ConfigError.DuplicateKey, 'document: duplicate key' + at);
     return failed(out, ConfigError.Syntax, 'document: invalid JSON' + at);
   }
   const r = new Reader(ptr, len);
@@ -104,43 +104,42 @@ function parseTop(r: Reader): Config {
     if (i < 0) break;
     seen |= 1 << i;
     const path = TOP[i];
-    if (i == 0) {
+    if (i === 0) {
       const v = r.num(path, -1e9, 1e9, true);
-      if (!r.failed && v != 1) r.fail(ConfigError.BadValue, path, 'unsupported version (this filter reads 1)');
-    } else if (i == 1) {
-      c.mode = r.choice(path, MODES) == 1 ? Mode.Sidecar : Mode.Gateway;
-    } else if (i == 2) {
+      if (!r.failed && v !== 1) r.fail(ConfigError.BadValue, path, 'unsupported version (this filter reads 1)');
+    } else if (i === 1) {
+      c.mode = r.choice(path, MODES) === 1 ? Mode.Sidecar : Mode.Gateway;
+    } else if (i === 2) {
       c.control = label(r, path);
-    } else if (i == 3) {
+    } else if (i === 3) {
       c.services = parseServices(r, path);
-    } else if (i == 4) {
+    } else if (i === 4) {
       c.identity = parseIdentity(r, path);
-    } else if (i == 5) {
+    } else if (i === 5) {
       c.policy = parsePolicy(r, path);
-    } else if (i == 6) {
+    } else if (i === 6) {
       c.rateLimits = parseRateLimits(r, path);
-    } else if (i == 7) {
+    } else if (i === 7) {
       c.limits = parseLimits(r, path);
-    } else if (i == 8) {
+    } else if (i === 8) {
       c.audit = parseAudit(r, path);
-    } else if (i == 9) {
+    } else if (i === 9) {
       c.acceptedPeers = parsePeers(r, path);
-    } else if (i == 11) {
+    } else if (i === 11) {
       c.hosts = parseHosts(r, path);
     } else {
       c.protectedResourceMetadata = r.str(path, 8, 2048, CLASS_URL);
       const u = c.protectedResourceMetadata;
       const rest = u.startsWith('https://') ? 8 : u.startsWith('http://') ? 7 : 0;
-      if (!r.failed && (rest == 0 || u.length == rest))
-        r.fail(ConfigError.BadValue, path, 'not an http(s) URL');
+      if (!r.failed && (rest === 0 || u.length === rest)) r.fail(ConfigError.BadValue, path, 'not an http(s) URL');
     }
   }
   if (!r.requireKeys(seen, K_VERSION | K_MODE, TOP, '')) return c;
-  if (c.mode == Mode.Gateway) {
+  if (c.mode === Mode.Gateway) {
     if (!r.requireKeys(seen, GATEWAY_REQUIRED, TOP, '')) return c;
     if (seen & K_PEERS) r.fail(ConfigError.Conflict, 'acceptedPeers', 'not allowed in gateway mode');
     for (let s = 0; s < c.services.length; s++) {
-      if (c.services[s].name == c.control)
+      if (c.services[s].name === c.control)
         r.fail(ConfigError.Conflict, 'control', 'same name as services[' + s.toString() + ']');
     }
   } else {
@@ -186,13 +185,13 @@ function parseService(r: Reader, path: string): Service {
     if (i < 0) break;
     seen |= 1 << i;
     const p = child(path, SERVICE_KEYS[i]);
-    if (i == 0) s.name = label(r, p);
-    else if (i == 1) s.namespace = label(r, p);
-    else if (i == 2) {
+    if (i === 0) s.name = label(r, p);
+    else if (i === 1) s.namespace = label(r, p);
+    else if (i === 2) {
       s.host = r.str(p, 1, 253, CLASS_HOST);
       const h = s.host;
       if (!r.failed && !edgesAlnum(h)) r.fail(ConfigError.BadValue, p, 'must start and end with a letter or digit');
-    } else if (i == 3) s.port = r.int(p, 1, 65535);
+    } else if (i === 3) s.port = r.int(p, 1, 65535);
     else s.tools = parseTools(r, p);
   }
   r.requireKeys(seen, 0x1f, SERVICE_KEYS, path);
@@ -223,7 +222,7 @@ function parsePeers(r: Reader, path: string): string[] {
     const p = item(path, i);
     if (!out[i].startsWith('spiffe://')) r.fail(ConfigError.BadValue, p, 'not a spiffe:// URI');
     for (let j = 0; j < i && !r.failed; j++) {
-      if (out[j] == out[i]) r.fail(ConfigError.Conflict, p, 'duplicate peer');
+      if (out[j] === out[i]) r.fail(ConfigError.Conflict, p, 'duplicate peer');
     }
   }
   return out;
@@ -236,7 +235,7 @@ function parseHosts(r: Reader, path: string): string[] {
     const p = item(path, i);
     if (!hostPattern(out[i])) r.fail(ConfigError.BadValue, p, 'not a host: use mcp.example.com, *.example.com or *');
     for (let j = 0; j < i && !r.failed; j++) {
-      if (out[j] == out[i]) r.fail(ConfigError.Conflict, p, 'duplicate host');
+      if (out[j] === out[i]) r.fail(ConfigError.Conflict, p, 'duplicate host');
     }
   }
   return out;
@@ -244,13 +243,13 @@ function parseHosts(r: Reader, path: string): string[] {
 
 /** The schema's host pattern: `*`, or lower-case DNS labels joined by dots, optionally after `*.`. */
 function hostPattern(h: string): bool {
-  if (h == '*') return true;
+  if (h === '*') return true;
   // prev is the character before i; '.' at the start of each label, so labels are non-empty and start and end
   // with a letter or digit.
   let prev = 0x2e;
   for (let i = h.startsWith('*.') ? 2 : 0; i < h.length; i++) {
     const c = h.charCodeAt(i);
-    if (c == 0x2e ? !alnum(prev) : c == 0x2d ? prev == 0x2e : !alnum(c)) return false;
+    if (c === 0x2e ? !alnum(prev) : c === 0x2d ? prev === 0x2e : !alnum(c)) return false;
     prev = c;
   }
   return alnum(prev);
@@ -270,7 +269,7 @@ function parseLimits(r: Reader, path: string): Limits {
     if (i < 0) break;
     seen |= 1 << i;
     const p = child(path, LIMIT_KEYS[i]);
-    if (i == 0) l.maxBodyBytes = r.int(p, 256, 16777216);
+    if (i === 0) l.maxBodyBytes = r.int(p, 256, 16777216);
     else l.maxDepth = r.int(p, 2, 1024);
   }
   return l;
@@ -286,7 +285,7 @@ function parseAudit(r: Reader, path: string): Audit {
     if (i < 0) break;
     seen |= 1 << i;
     const p = child(path, AUDIT_KEYS[i]);
-    if (i == 0) a.params = r.choice(p, AUDIT_PARAMS);
+    if (i === 0) a.params = r.choice(p, AUDIT_PARAMS);
     else a.logLevel = r.choice(p, LOG_LEVELS);
   }
   return a;

@@ -32,7 +32,16 @@ const JWT_KEYS: StaticArray<string> = ['metadataKey', 'principalClaim', 'groupsC
 const APIKEY_KEYS: StaticArray<string> = ['header', 'keys', 'bearer'];
 const KEY_KEYS: StaticArray<string> = ['sha256', 'principal', 'groups'];
 const POLICY_KEYS: StaticArray<string> = ['default', 'rules'];
-const RULE_KEYS: StaticArray<string> = ['name', 'effect', 'principals', 'groups', 'tools', 'methods', 'onDeny', 'scope'];
+const RULE_KEYS: StaticArray<string> = [
+  'name',
+  'effect',
+  'principals',
+  'groups',
+  'tools',
+  'methods',
+  'onDeny',
+  'scope',
+];
 const EFFECTS: StaticArray<string> = ['allow', 'deny'];
 const ON_DENY: StaticArray<string> = ['unknownTool', 'forbidden'];
 const RATE_KEYS: StaticArray<string> = ['perPrincipal', 'perTool'];
@@ -57,7 +66,7 @@ export function parseIdentity(r: Reader, path: string): IdentitySource[] {
       const i = r.keyIndex(k, SOURCES, seen, p);
       if (i < 0) break;
       const sp = child(p, SOURCES[i]);
-      if (seen != 0) {
+      if (seen !== 0) {
         r.fail(ConfigError.Conflict, sp, 'one source per entry');
         break;
       }
@@ -68,11 +77,11 @@ export function parseIdentity(r: Reader, path: string): IdentitySource[] {
       seen |= 1 << i;
       kinds |= 1 << i;
       src.kind = <IdentityKind>i;
-      if (i == 0) parseMtls(r, sp, src);
-      else if (i == 1) parseJwt(r, sp, src);
+      if (i === 0) parseMtls(r, sp, src);
+      else if (i === 1) parseJwt(r, sp, src);
       else parseApiKey(r, sp, src);
     }
-    if (!r.failed && seen == 0) r.fail(ConfigError.Missing, p, 'needs one of mtls, jwt, apiKey');
+    if (!r.failed && seen === 0) r.fail(ConfigError.Missing, p, 'needs one of mtls, jwt, apiKey');
     out.push(src);
   }
   r.atLeast(path, out.length, 1);
@@ -98,8 +107,8 @@ function claim(r: Reader, path: string): string {
   let segment = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c == 0x2e) {
-      if (segment == 0) break;
+    if (c === 0x2e) {
+      if (segment === 0) break;
       segment = 0;
     } else if (inClass(c, CLASS_CLAIM)) {
       segment++;
@@ -108,7 +117,7 @@ function claim(r: Reader, path: string): string {
       break;
     }
   }
-  if (segment == 0) r.fail(ConfigError.BadValue, path, 'not a dotted claim path');
+  if (segment === 0) r.fail(ConfigError.BadValue, path, 'not a dotted claim path');
   return s;
 }
 
@@ -121,9 +130,9 @@ function parseJwt(r: Reader, path: string, src: IdentitySource): void {
     if (i < 0) break;
     seen |= 1 << i;
     const p = child(path, JWT_KEYS[i]);
-    if (i == 0) src.metadataKey = r.str(p, 1, 128, CLASS_NAME);
-    else if (i == 1) src.principalClaim = claim(r, p);
-    else if (i == 3) src.scopeClaim = claim(r, p);
+    if (i === 0) src.metadataKey = r.str(p, 1, 128, CLASS_NAME);
+    else if (i === 1) src.principalClaim = claim(r, p);
+    else if (i === 3) src.scopeClaim = claim(r, p);
     else {
       const list = new Array<string>();
       if (!r.array(p)) break;
@@ -144,15 +153,15 @@ function parseApiKey(r: Reader, path: string, src: IdentitySource): void {
     if (i < 0) break;
     seen |= 1 << i;
     const p = child(path, APIKEY_KEYS[i]);
-    if (i == 0) {
+    if (i === 0) {
       src.header = r.str(p, 1, 64, CLASS_METHOD);
       let ok = !src.header.startsWith('x-meshmcp-');
       for (let j = 0; j < src.header.length; j++) {
         const c = src.header.charCodeAt(j);
-        if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c == 0x2d)) ok = false;
+        if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d)) ok = false;
       }
       if (!r.failed && !ok) r.fail(ConfigError.BadValue, p, 'must be a lower-case header name, not x-meshmcp-*');
-    } else if (i == 1) {
+    } else if (i === 1) {
       src.keys = parseKeys(r, p);
     } else {
       src.bearer = r.bool(p);
@@ -176,11 +185,11 @@ function parseKeys(r: Reader, path: string): ApiKey[] {
       if (i < 0) break;
       seen |= 1 << i;
       const kp = child(p, KEY_KEYS[i]);
-      if (i == 0) {
+      if (i === 0) {
         key.sha256 = r.str(kp, 64, 64, CLASS_HEX);
         if (!r.failed && digests.has(key.sha256)) r.fail(ConfigError.Conflict, kp, 'duplicate key digest');
         digests.add(key.sha256);
-      } else if (i == 1) key.principal = r.str(kp, 1, 256, CLASS_TEXT);
+      } else if (i === 1) key.principal = r.str(kp, 1, 256, CLASS_TEXT);
       else key.groups = r.strings(kp, 0, 32, 1, 256, CLASS_TEXT);
     }
     r.requireKeys(seen, 3, KEY_KEYS, p);
@@ -200,7 +209,7 @@ export function parsePolicy(r: Reader, path: string): Policy {
     if (i < 0) break;
     seen |= 1 << i;
     const p = child(path, POLICY_KEYS[i]);
-    if (i == 0) pol.defaultEffect = <Effect>r.choice(p, EFFECTS);
+    if (i === 0) pol.defaultEffect = <Effect>r.choice(p, EFFECTS);
     else {
       if (!r.array(p)) break;
       while (r.element(p, pol.rules.length, MAX_RULES)) pol.rules.push(parseRule(r, item(p, pol.rules.length)));
@@ -228,10 +237,10 @@ function method(r: Reader, path: string): string {
 function scope(r: Reader, path: string): string {
   const s = r.str(path, 1, 256, CLASS_ANY);
   if (r.failed) return s;
-  let ok = s.charCodeAt(0) != 0x20 && s.charCodeAt(s.length - 1) != 0x20 && !s.includes('  ');
+  let ok = s.charCodeAt(0) !== 0x20 && s.charCodeAt(s.length - 1) !== 0x20 && !s.includes('  ');
   for (let i = 0; i < s.length && ok; i++) {
     const c = s.charCodeAt(i);
-    ok = c == 0x20 || (inClass(c, CLASS_VISIBLE) && c != 0x22 && c != 0x5c);
+    ok = c === 0x20 || (inClass(c, CLASS_VISIBLE) && c !== 0x22 && c !== 0x5c);
   }
   if (!ok) r.fail(ConfigError.BadValue, path, 'not space-separated scope tokens');
   return s;
@@ -247,22 +256,23 @@ function parseRule(r: Reader, path: string): Rule {
     if (i < 0) break;
     seen |= 1 << i;
     const p = child(path, RULE_KEYS[i]);
-    if (i == 0) rule.name = r.str(p, 1, 64, CLASS_NAME);
-    else if (i == 1) rule.effect = <Effect>r.choice(p, EFFECTS);
-    else if (i == 2) rule.principals = r.strings(p, 1, MAX_GLOBS, 1, 256, CLASS_TEXT);
-    else if (i == 3) rule.groups = r.strings(p, 1, MAX_GLOBS, 1, 256, CLASS_TEXT);
-    else if (i == 4) rule.tools = r.strings(p, 1, MAX_GLOBS, 1, 256, CLASS_TEXT);
-    else if (i == 5) {
+    if (i === 0) rule.name = r.str(p, 1, 64, CLASS_NAME);
+    else if (i === 1) rule.effect = <Effect>r.choice(p, EFFECTS);
+    else if (i === 2) rule.principals = r.strings(p, 1, MAX_GLOBS, 1, 256, CLASS_TEXT);
+    else if (i === 3) rule.groups = r.strings(p, 1, MAX_GLOBS, 1, 256, CLASS_TEXT);
+    else if (i === 4) rule.tools = r.strings(p, 1, MAX_GLOBS, 1, 256, CLASS_TEXT);
+    else if (i === 5) {
       if (!r.array(p)) break;
       while (r.element(p, rule.methods.length, 32)) rule.methods.push(method(r, item(p, rule.methods.length)));
       r.atLeast(p, rule.methods.length, 1);
-    } else if (i == 6) rule.onDeny = <OnDeny>r.choice(p, ON_DENY);
+    } else if (i === 6) rule.onDeny = <OnDeny>r.choice(p, ON_DENY);
     else rule.scope = scope(r, p);
   }
   if (!r.requireKeys(seen, 2, RULE_KEYS, path)) return rule;
-  if (rule.onDeny == OnDeny.Forbidden) {
+  if (rule.onDeny === OnDeny.Forbidden) {
     if (!(seen & (1 << 7))) r.fail(ConfigError.Missing, child(path, 'scope'), 'required with onDeny forbidden');
-    else if (rule.effect != Effect.Deny) r.fail(ConfigError.Conflict, child(path, 'onDeny'), 'forbidden needs effect deny');
+    else if (rule.effect !== Effect.Deny)
+      r.fail(ConfigError.Conflict, child(path, 'onDeny'), 'forbidden needs effect deny');
   }
   return rule;
 }
@@ -277,10 +287,11 @@ export function parseRateLimits(r: Reader, path: string): RateLimits {
     if (i < 0) break;
     seen |= 1 << i;
     const p = child(path, RATE_KEYS[i]);
-    if (i == 0) rl.perPrincipal = parseBucket(r, p, false);
+    if (i === 0) rl.perPrincipal = parseBucket(r, p, false);
     else {
       if (!r.array(p)) break;
-      while (r.element(p, rl.perTool.length, MAX_TOOL_BUCKETS)) rl.perTool.push(parseBucket(r, item(p, rl.perTool.length), true));
+      while (r.element(p, rl.perTool.length, MAX_TOOL_BUCKETS))
+        rl.perTool.push(parseBucket(r, item(p, rl.perTool.length), true));
     }
   }
   return rl;
@@ -294,14 +305,14 @@ function parseBucket(r: Reader, path: string, withTool: bool): Bucket {
   while ((k = r.key(path)) !== null) {
     const i = r.keyIndex(k, BUCKET_KEYS, seen, path);
     if (i < 0) break;
-    if (i == 2 && !withTool) {
+    if (i === 2 && !withTool) {
       r.fail(ConfigError.UnknownKey, child(path, 'tool'), 'unknown key');
       break;
     }
     seen |= 1 << i;
     const p = child(path, BUCKET_KEYS[i]);
-    if (i == 0) b.capacity = r.int(p, 1, 1000000);
-    else if (i == 1) b.refillPerSecond = r.num(p, 0, 1000000, false, true);
+    if (i === 0) b.capacity = r.int(p, 1, 1000000);
+    else if (i === 1) b.refillPerSecond = r.num(p, 0, 1000000, false, true);
     else b.tool = r.str(p, 1, 256, CLASS_TEXT);
   }
   r.requireKeys(seen, withTool ? 7 : 3, BUCKET_KEYS, path);

@@ -29,32 +29,32 @@ function isAlnum(c: i32): bool {
 export function inClass(c: i32, cls: i32): bool {
   switch (cls) {
     case CLASS_LABEL:
-      return isAlnumLower(c) || c == 0x2d;
+      return isAlnumLower(c) || c === 0x2d;
     case CLASS_HOST:
-      return isAlnumLower(c) || c == 0x2d || c == 0x2e;
+      return isAlnumLower(c) || c === 0x2d || c === 0x2e;
     case CLASS_TOOL:
-      return isAlnum(c) || c == 0x5f || c == 0x2d;
+      return isAlnum(c) || c === 0x5f || c === 0x2d;
     case CLASS_VISIBLE:
       return c >= 0x21 && c <= 0x7e;
     case CLASS_TEXT:
-      return c > 0x20 && c != 0x7f;
+      return c > 0x20 && c !== 0x7f;
     case CLASS_NAME:
-      return isAlnum(c) || c == 0x5f || c == 0x2e || c == 0x2d;
+      return isAlnum(c) || c === 0x5f || c === 0x2e || c === 0x2d;
     case CLASS_HEX:
       return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66);
     case CLASS_URL:
-      return c >= 0x21 && c <= 0x7e && c != 0x22;
+      return c >= 0x21 && c <= 0x7e && c !== 0x22;
     case CLASS_CLAIM:
-      return isAlnum(c) || c == 0x5f || c == 0x3a || c == 0x2f || c == 0x2d;
+      return isAlnum(c) || c === 0x5f || c === 0x3a || c === 0x2f || c === 0x2d;
     case CLASS_METHOD:
-      return isAlnum(c) || c == 0x5f || c == 0x2e || c == 0x2f || c == 0x2d;
+      return isAlnum(c) || c === 0x5f || c === 0x2e || c === 0x2f || c === 0x2d;
   }
   return false;
 }
 
 /** Whether every UTF-16 unit of s from `from` is in cls (non-ASCII units count as CLASS_TEXT only). */
 export function allIn(s: string, cls: i32, from: i32 = 0): bool {
-  if (cls == CLASS_ANY) return true;
+  if (cls === CLASS_ANY) return true;
   for (let i = from; i < s.length; i++) {
     if (!inClass(s.charCodeAt(i), cls)) return false;
   }
@@ -77,7 +77,7 @@ export function codePoints(s: string): i32 {
 }
 
 export function child(path: string, key: string): string {
-  return path.length == 0 ? key : path + '.' + key;
+  return path.length === 0 ? key : path + '.' + key;
 }
 
 /** Like child, for keys from the document: one that is not [A-Za-z0-9_-]+ is written ["..."], JSON-escaped. */
@@ -88,8 +88,8 @@ export function keyPath(path: string, key: string): string {
   let q = '["';
   for (let i = 0; i < key.length; i++) {
     const c = key.charCodeAt(i);
-    if (c == 0x22 || c == 0x5c) q += '\\' + String.fromCharCode(c);
-    else if (c < 0x20 || c == 0x7f) q += '\\u00' + (c < 0x10 ? '0' : '') + c.toString(16);
+    if (c === 0x22 || c === 0x5c) q += '\\' + String.fromCharCode(c);
+    else if (c < 0x20 || c === 0x7f) q += '\\u00' + (c < 0x10 ? '0' : '') + c.toString(16);
     else q += String.fromCharCode(c);
   }
   return path + q + '"]';
@@ -116,14 +116,14 @@ export class Reader {
   }
 
   get failed(): bool {
-    return this.error != ConfigError.Ok;
+    return this.error !== ConfigError.Ok;
   }
 
   /** Records the first problem only; later ones are consequences of it. Returns false for convenience. */
   fail(code: ConfigError, path: string, text: string): bool {
-    if (this.error == ConfigError.Ok) {
+    if (this.error === ConfigError.Ok) {
       this.error = code;
-      this.message = (path.length == 0 ? 'document' : path) + ': ' + text;
+      this.message = (path.length === 0 ? 'document' : path) + ': ' + text;
     }
     return false;
   }
@@ -131,7 +131,7 @@ export class Reader {
   private ws(): void {
     while (this.p < this.end) {
       const b = <u32>load<u8>(this.p);
-      if (b != 0x20 && b != 0x0a && b != 0x0d && b != 0x09) return;
+      if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) return;
       this.p++;
     }
   }
@@ -141,12 +141,12 @@ export class Reader {
     this.ws();
     if (this.p >= this.end) return JsonKind.None;
     const c = <u32>load<u8>(this.p);
-    if (c == 0x7b) return JsonKind.Object;
-    if (c == 0x5b) return JsonKind.Array;
-    if (c == 0x22) return JsonKind.String;
-    if (c == 0x74) return JsonKind.True;
-    if (c == 0x66) return JsonKind.False;
-    if (c == 0x6e) return JsonKind.Null;
+    if (c === 0x7b) return JsonKind.Object;
+    if (c === 0x5b) return JsonKind.Array;
+    if (c === 0x22) return JsonKind.String;
+    if (c === 0x74) return JsonKind.True;
+    if (c === 0x66) return JsonKind.False;
+    if (c === 0x6e) return JsonKind.Null;
     return JsonKind.Number;
   }
 
@@ -157,7 +157,7 @@ export class Reader {
   /** Enters the object at the cursor; false (and an error) when the value is not an object. */
   object(path: string): bool {
     if (this.failed) return false;
-    if (this.peek() != JsonKind.Object) return this.typeError(path, 'an object');
+    if (this.peek() !== JsonKind.Object) return this.typeError(path, 'an object');
     this.p++;
     this.first = true;
     return true;
@@ -166,7 +166,7 @@ export class Reader {
   /** Enters the array at the cursor; false (and an error) when the value is not an array. */
   array(path: string): bool {
     if (this.failed) return false;
-    if (this.peek() != JsonKind.Array) return this.typeError(path, 'an array');
+    if (this.peek() !== JsonKind.Array) return this.typeError(path, 'an array');
     this.p++;
     this.first = true;
     return true;
@@ -177,7 +177,7 @@ export class Reader {
     if (this.failed) return false;
     this.ws();
     const c = <u32>load<u8>(this.p);
-    if (c == 0x5d || c == 0x7d) {
+    if (c === 0x5d || c === 0x7d) {
       this.p++;
       this.first = false;
       return false;
@@ -225,7 +225,7 @@ export class Reader {
   /** The string at the cursor with its length (in code points) in [minLen, maxLen] and every unit in cls. */
   str(path: string, minLen: i32, maxLen: i32, cls: i32): string {
     if (this.failed) return '';
-    if (this.peek() != JsonKind.String) {
+    if (this.peek() !== JsonKind.String) {
       this.typeError(path, 'a string');
       return '';
     }
@@ -236,7 +236,11 @@ export class Reader {
     }
     const n = codePoints(s);
     if (n < minLen || n > maxLen) {
-      this.fail(ConfigError.OutOfRange, path, 'length ' + n.toString() + ' not in ' + minLen.toString() + '..' + maxLen.toString());
+      this.fail(
+        ConfigError.OutOfRange,
+        path,
+        'length ' + n.toString() + ' not in ' + minLen.toString() + '..' + maxLen.toString(),
+      );
       return '';
     }
     if (!allIn(s, cls)) {
@@ -275,9 +279,9 @@ export class Reader {
   bool(path: string): bool {
     if (this.failed) return false;
     const kind = this.peek();
-    if (kind != JsonKind.True && kind != JsonKind.False) return this.typeError(path, 'a boolean');
-    this.p += kind == JsonKind.True ? 4 : 5;
-    return kind == JsonKind.True;
+    if (kind !== JsonKind.True && kind !== JsonKind.False) return this.typeError(path, 'a boolean');
+    this.p += kind === JsonKind.True ? 4 : 5;
+    return kind === JsonKind.True;
   }
 
   /** The string at the cursor as the index of its value in names; -1 (and an error) otherwise. */
@@ -285,7 +289,7 @@ export class Reader {
     const s = this.str(path, 1, 64, CLASS_TEXT);
     if (this.failed) return -1;
     for (let i = 0; i < names.length; i++) {
-      if (names[i] == s) return i;
+      if (names[i] === s) return i;
     }
     this.fail(ConfigError.BadValue, path, 'must be one of ' + names.join(', '));
     return -1;
@@ -295,23 +299,27 @@ export class Reader {
   num(path: string, min: f64, max: f64, integer: bool, minExclusive: bool = false): f64 {
     if (this.failed) return 0;
     const kind = this.peek();
-    if (kind != JsonKind.Number) {
+    if (kind !== JsonKind.Number) {
       this.typeError(path, integer ? 'an integer' : 'a number');
       return 0;
     }
     const start = this.p;
     while (this.p < this.end) {
       const c = <u32>load<u8>(this.p);
-      if (c == 0x2c || c == 0x7d || c == 0x5d || c == 0x20 || c == 0x0a || c == 0x0d || c == 0x09) break;
+      if (c === 0x2c || c === 0x7d || c === 0x5d || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) break;
       this.p++;
     }
     const v = parseJsonNumber(start, this.p);
-    if (integer && (!isFinite(v) || v != Math.floor(v))) {
+    if (integer && (!Number.isFinite(v) || v !== Math.floor(v))) {
       this.typeError(path, 'an integer');
       return 0;
     }
     if (!(v <= max) || (minExclusive ? !(v > min) : !(v >= min))) {
-      this.fail(ConfigError.OutOfRange, path, 'not in ' + (minExclusive ? '(' : '[') + fmt(min) + ', ' + fmt(max) + ']');
+      this.fail(
+        ConfigError.OutOfRange,
+        path,
+        'not in ' + (minExclusive ? '(' : '[') + fmt(min) + ', ' + fmt(max) + ']',
+      );
       return 0;
     }
     return v;
@@ -327,7 +335,7 @@ export class Reader {
    */
   keyIndex(key: string, names: StaticArray<string>, seen: u32, path: string): i32 {
     for (let i = 0; i < names.length; i++) {
-      if (names[i] == key) {
+      if (names[i] === key) {
         if (seen & (1 << i)) {
           this.fail(ConfigError.DuplicateKey, keyPath(path, key), 'duplicate key');
           return -1;
@@ -343,7 +351,7 @@ export class Reader {
   requireKeys(seen: u32, required: u32, names: StaticArray<string>, path: string): bool {
     if (this.failed) return false;
     const absent = required & ~seen;
-    if (absent == 0) return true;
+    if (absent === 0) return true;
     const i = <i32>ctz(absent);
     return this.fail(ConfigError.Missing, child(path, names[i]), 'required');
   }
@@ -361,7 +369,7 @@ function fmt(v: f64): string {
  */
 export function parseJsonNumber(p: usize, end: usize): f64 {
   let negative = false;
-  if (p < end && load<u8>(p) == 0x2d) {
+  if (p < end && load<u8>(p) === 0x2d) {
     negative = true;
     p++;
   }
@@ -371,13 +379,13 @@ export function parseJsonNumber(p: usize, end: usize): f64 {
   let fraction = false;
   for (; p < end; p++) {
     const c = <u32>load<u8>(p);
-    if (c == 0x2e) {
+    if (c === 0x2e) {
       fraction = true;
       continue;
     }
     if (c - 0x30 >= 10) break;
     if (digits < 19) {
-      if (mantissa != 0 || c != 0x30) digits++;
+      if (mantissa !== 0 || c !== 0x30) digits++;
       mantissa = mantissa * 10 + <u64>(c - 0x30);
       if (fraction) exp10--;
     } else if (!fraction) {
@@ -388,8 +396,8 @@ export function parseJsonNumber(p: usize, end: usize): f64 {
     p++; // e or E
     let expNegative = false;
     const sign = <u32>load<u8>(p);
-    if (sign == 0x2d || sign == 0x2b) {
-      expNegative = sign == 0x2d;
+    if (sign === 0x2d || sign === 0x2b) {
+      expNegative = sign === 0x2d;
       p++;
     }
     let e = 0;

@@ -112,7 +112,7 @@ export function jsonString(s: string): string {
   let clean = true;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c < 0x20 || c == 0x22 || c == 0x5c) {
+    if (c < 0x20 || c === 0x22 || c === 0x5c) {
       clean = false;
       break;
     }
@@ -122,9 +122,9 @@ export function jsonString(s: string): string {
   parts.push('"');
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c == 0x22) parts.push('\\"');
-    else if (c == 0x5c) parts.push('\\\\');
-    else if (c == 0x0a) parts.push('\\n');
+    if (c === 0x22) parts.push('\\"');
+    else if (c === 0x5c) parts.push('\\\\');
+    else if (c === 0x0a) parts.push('\\n');
     else if (c < 0x20) parts.push(c < 0x10 ? '\\u000' + c.toString(16) : '\\u00' + c.toString(16));
     else parts.push(String.fromCharCode(c));
   }

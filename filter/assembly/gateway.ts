@@ -45,7 +45,7 @@ export function headerSafe(s: string, listItem: bool): string {
   let clean = true;
   for (let i = 0; i < n; i++) {
     const c = <u32>load<u8>(p + <usize>i);
-    if (c <= 0x20 || c >= 0x7f || c == 0x25 || (listItem && c == 0x2c)) {
+    if (c <= 0x20 || c >= 0x7f || c === 0x25 || (listItem && c === 0x2c)) {
       clean = false;
       break;
     }
@@ -55,7 +55,7 @@ export function headerSafe(s: string, listItem: bool): string {
   const hex = '0123456789ABCDEF';
   for (let i = 0; i < n; i++) {
     const c = <i32>load<u8>(p + <usize>i);
-    if (c <= 0x20 || c >= 0x7f || c == 0x25 || (listItem && c == 0x2c)) {
+    if (c <= 0x20 || c >= 0x7f || c === 0x25 || (listItem && c === 0x2c)) {
       parts.push('%' + hex.charAt(c >> 4) + hex.charAt(c & 15));
     } else parts.push(String.fromCharCode(c));
   }
@@ -70,7 +70,7 @@ function challenge(s: Stream): Reply {
 }
 
 function forbidden(scope: string): Reply {
-  if (scope.length == 0) return new Reply();
+  if (scope.length === 0) return new Reply();
   return new Reply().header('www-authenticate', 'Bearer error="insufficient_scope", scope="' + scope + '"');
 }
 
@@ -100,7 +100,7 @@ export function gatewayRequestHeaders(s: Stream, endOfStream: bool): u32 {
   const method = h.method;
   const path = h.path;
   const cfg = s.rt.config;
-  if (path != null && (method == 'GET' || method == 'HEAD') && path.startsWith(PRM_PATH)) {
+  if (path != null && (method === 'GET' || method === 'HEAD') && path.startsWith(PRM_PATH)) {
     // RFC 9728 metadata is what an unauthenticated client reads to learn how to authenticate.
     s.service = cfg.control;
     setHeader(REQUEST_HEADERS, 'x-meshmcp-service', cfg.control);
@@ -117,7 +117,7 @@ export function gatewayRequestHeaders(s: Stream, endOfStream: bool): u32 {
     s.refuse(Outcome.Unauthenticated, 'Unauthorized: no credentials this gateway accepts', challenge(s));
     return HEADERS_STOP;
   }
-  if (method != 'POST') {
+  if (method !== 'POST') {
     // GET opens the 2025-11-25 notification stream and DELETE ends a session: both belong to the control service.
     s.method = method != null ? method : '';
     s.service = cfg.control;
@@ -139,36 +139,25 @@ export function gatewayRequestHeaders(s: Stream, endOfStream: bool): u32 {
 /** on_request_body in gateway mode. */
 export function gatewayRequestBody(s: Stream, size: i32, endOfStream: bool): u32 {
   const ready = collectBody(s, size, endOfStream, body);
-  if (ready != BODY_READY) return ready;
+  if (ready !== BODY_READY) return ready;
   judge(s, body.ptr, body.len);
   release(body);
-  return s.outcome == Outcome.Forwarded ? DATA_CONTINUE : DATA_STOP_NO_BUFFER;
+  return s.outcome === Outcome.Forwarded ? DATA_CONTINUE : DATA_STOP_NO_BUFFER;
 }
 
 function judge(s: Stream, p: usize, n: i32): void {
   const cfg = s.rt.config;
   if (!checkMessage(s, p, n, scan)) return;
   if (!readMethod(s, p, scan)) return;
-  if (
-    headersDisagree(
-      p,
-      scan,
-      s.method,
-      s.headers.mcpMethod,
-      s.headers.mcpName,
-      s.headers.mcpVersion,
-      mismatch,
-    )
-  ) {
+  if (headersDisagree(p, scan, s.method, s.headers.mcpMethod, s.headers.mcpName, s.headers.mcpVersion, mismatch)) {
     const reply = new Reply();
-    reply.data =
-      '{"mismatch":{"header":' + jsonString(mismatch.header) + ',"body":' + jsonString(mismatch.body) + '}}';
+    reply.data = '{"mismatch":{"header":' + jsonString(mismatch.header) + ',"body":' + jsonString(mismatch.body) + '}}';
     s.refuse(Outcome.HeaderMismatch, 'Bad Request: the request headers and body disagree: ' + mismatch.body, reply);
     return;
   }
   s.params = auditParams(cfg.audit.params, p + <usize>scan.params.start, scan.params.end - scan.params.start);
   let fullTool = '';
-  if (s.method == 'tools/call') {
+  if (s.method === 'tools/call') {
     s.toolLabel = 'unknown';
     const raw = decodeString(p, scan.paramsName, 256);
     if (raw == null) {
@@ -179,11 +168,11 @@ function judge(s: Stream, p: usize, n: i32): void {
     const err = splitToolName(changetype<usize>(name), name.byteLength, split);
     let service = '';
     let tool = '';
-    if (err == ToolNameError.Ok) {
+    if (err === ToolNameError.Ok) {
       service = raw.substring(split.serviceStart, split.serviceStart + split.serviceLen);
       tool = raw.substring(split.toolStart, split.toolStart + split.toolLen);
     }
-    if (err != ToolNameError.Ok || !s.rt.hasTool(service, tool)) {
+    if (err !== ToolNameError.Ok || !s.rt.hasTool(service, tool)) {
       s.refuse(Outcome.UnknownTool, 'Unknown tool: ' + raw);
       return;
     }
@@ -199,8 +188,12 @@ function judge(s: Stream, p: usize, n: i32): void {
   s.rule = decision.ruleName;
   if (!decision.allowed) {
     s.decision = 'deny';
-    if (decision.onDeny == OnDeny.Forbidden) {
-      s.refuse(Outcome.Forbidden, 'Forbidden: insufficient scope for ' + (fullTool.length > 0 ? fullTool : s.method), forbidden(decision.scope));
+    if (decision.onDeny === OnDeny.Forbidden) {
+      s.refuse(
+        Outcome.Forbidden,
+        'Forbidden: insufficient scope for ' + (fullTool.length > 0 ? fullTool : s.method),
+        forbidden(decision.scope),
+      );
     } else if (fullTool.length > 0) {
       s.refuse(Outcome.Denied, 'Unknown tool: ' + fullTool);
     } else {
@@ -221,7 +214,7 @@ function withinRateLimits(s: Stream, fullTool: string): bool {
   let wait = 0;
   const perPrincipal = limits.perPrincipal;
   if (perPrincipal != null) wait = take('meshmcp.rl\n' + principal, perPrincipal, now);
-  if (wait == 0 && fullTool.length > 0) {
+  if (wait === 0 && fullTool.length > 0) {
     for (let i = 0; i < limits.perTool.length; i++) {
       const b = limits.perTool[i];
       if (!globMatch(b.tool, fullTool)) continue;
@@ -229,7 +222,7 @@ function withinRateLimits(s: Stream, fullTool: string): bool {
       break;
     }
   }
-  if (wait == 0) return true;
+  if (wait === 0) return true;
   s.refuse(
     Outcome.RateLimited,
     'Too Many Requests: rate limit for ' + principal + ' exceeded; retry after ' + wait.toString() + ' s',

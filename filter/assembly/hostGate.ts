@@ -22,11 +22,11 @@ export class HostGate {
 
   /** hosts as the parser checked them (`name`, `*.name` or `*`); empty: every host. */
   constructor(hosts: string[]) {
-    this.any = hosts.length == 0;
+    this.any = hosts.length === 0;
     for (let i = 0; i < hosts.length; i++) {
       const h = hosts[i];
-      if (h == '*') this.any = true;
-      else if (h.charCodeAt(0) == 0x2a) this.suffixes.push(h.substring(1));
+      if (h === '*') this.any = true;
+      else if (h.charCodeAt(0) === 0x2a) this.suffixes.push(h.substring(1));
       else this.exact.push(h);
     }
   }
@@ -54,7 +54,7 @@ export class HostGate {
     let before = -1;
     let last = -1;
     for (let i = 0; i < n; i++) {
-      if (load<u8>(p + <usize>i) != 0x3a) continue;
+      if (load<u8>(p + <usize>i) !== 0x3a) continue;
       if (first < 0) first = i;
       before = last;
       last = i;
@@ -67,7 +67,7 @@ export class HostGate {
 
   /** Whether the name at [p, p+n), one trailing dot dropped, is an exact host or ends in a wildcard's suffix. */
   private names(p: usize, n: i32): bool {
-    if (n > 0 && load<u8>(p + <usize>(n - 1)) == 0x2e) n--;
+    if (n > 0 && load<u8>(p + <usize>(n - 1)) === 0x2e) n--;
     const exact = this.exact;
     for (let i = 0; i < exact.length; i++) {
       if (nameIs(p, n, exact[i])) return true;

@@ -29,12 +29,12 @@ function pairsItems(p: usize, n: i32, out: string[]): bool {
     size += kl + vl + 2;
     if (size > n) return false;
   }
-  if (size != n) return false;
+  if (size !== n) return false;
   let data = p + 4 + <usize>count * 8;
   for (let i = 0; i < count; i++) {
     const kl = <usize>load<u32>(p + 4 + <usize>i * 8);
     const vl = <usize>load<u32>(p + 8 + <usize>i * 8);
-    if (load<u8>(data + kl) != 0 || load<u8>(data + kl + 1 + vl) != 0) return false;
+    if (load<u8>(data + kl) !== 0 || load<u8>(data + kl + 1 + vl) !== 0) return false;
     data += kl + vl + 2;
   }
   data = p + 4 + <usize>count * 8;
@@ -58,7 +58,7 @@ export function claimValues(p: usize, n: i32, spaces: bool, out: string[]): void
   }
   let start = 0;
   for (let i = 0; i <= n; i++) {
-    if (i < n && load<u8>(p + <usize>i) != 0x20) continue;
+    if (i < n && load<u8>(p + <usize>i) !== 0x20) continue;
     const len = i - start;
     if (len > 0 && len <= MAX_CLAIM_BYTES && out.length < MAX_CLAIM_VALUES) {
       out.push(String.UTF8.decodeUnsafe(p + <usize>start, <usize>len));
@@ -92,7 +92,7 @@ function jwtPath(source: IdentitySource, claim: string): ArrayBuffer {
 
 export function sourcePaths(source: IdentitySource): SourcePaths {
   const out = new SourcePaths();
-  if (source.kind != IdentityKind.Jwt) return out;
+  if (source.kind !== IdentityKind.Jwt) return out;
   out.principal = jwtPath(source, source.principalClaim);
   for (let i = 0; i < source.groupsClaims.length; i++) out.groups.push(jwtPath(source, source.groupsClaims[i]));
   out.scope = jwtPath(source, source.scopeClaim);
@@ -156,8 +156,8 @@ export function resolveIdentity(
   for (let i = 0; i < sources.length; i++) {
     const s = sources[i];
     let found = false;
-    if (s.kind == IdentityKind.Mtls) found = fromMtls(s, out);
-    else if (s.kind == IdentityKind.Jwt) found = fromJwt(paths[i], out);
+    if (s.kind === IdentityKind.Mtls) found = fromMtls(s, out);
+    else if (s.kind === IdentityKind.Jwt) found = fromJwt(paths[i], out);
     else found = fromApiKey(keyDigest, keys, out);
     if (found) return true;
   }

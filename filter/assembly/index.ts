@@ -3,7 +3,22 @@
 // takes the root's Runtime at creation and, once its request headers show it is one for this filter (in gateway
 // mode: for an MCP host), gets its Stream and hands its callbacks to the gateway or sidecar handlers.
 
-import { hostAlloc, resetArena, getHeader, HEADERS_CONTINUE, HEADERS_STOP, DATA_CONTINUE, DATA_STOP_NO_BUFFER, bufferBytes, HostBytes, log, LOG_ERROR, LOG_INFO, PLUGIN_CONFIGURATION, release, RESPONSE_HEADERS } from './abi';
+import {
+  hostAlloc,
+  resetArena,
+  getHeader,
+  HEADERS_CONTINUE,
+  DATA_CONTINUE,
+  DATA_STOP_NO_BUFFER,
+  bufferBytes,
+  HostBytes,
+  log,
+  LOG_ERROR,
+  LOG_INFO,
+  PLUGIN_CONFIGURATION,
+  release,
+  RESPONSE_HEADERS,
+} from './abi';
 import { parseConfig } from './config';
 import { Mode } from './configTypes';
 import { Outcome } from './errors';
@@ -33,7 +48,7 @@ export function proxy_on_memory_allocate(size: usize): usize {
 
 export function proxy_on_context_create(id: u32, parent: u32): void {
   resetArena();
-  if (parent == 0) {
+  if (parent === 0) {
     roots.set(id, null);
     return;
   }
@@ -43,7 +58,7 @@ export function proxy_on_context_create(id: u32, parent: u32): void {
   if (rt != null) pending.set(id, rt);
 }
 
-export function proxy_on_vm_start(root: u32, size: u32): u32 {
+export function proxy_on_vm_start(_root: u32, _size: u32): u32 {
   return 1;
 }
 
@@ -64,7 +79,7 @@ export function proxy_on_configure(root: u32, size: u32): u32 {
   log(
     LOG_INFO,
     'meshmcp: configuration accepted: mode ' +
-      (config.mode == Mode.Gateway ? 'gateway, ' : 'sidecar, ') +
+      (config.mode === Mode.Gateway ? 'gateway, ' : 'sidecar, ') +
       config.services.length.toString() +
       ' services',
   );
@@ -76,7 +91,7 @@ function unconfigured(id: u32): bool {
   return !streams.has(id);
 }
 
-export function proxy_on_request_headers(id: u32, headers: u32, endOfStream: u32): u32 {
+export function proxy_on_request_headers(id: u32, _headers: u32, endOfStream: u32): u32 {
   resetArena();
   if (!pending.has(id)) return HEADERS_CONTINUE;
   const rt = pending.get(id)!;
@@ -86,33 +101,33 @@ export function proxy_on_request_headers(id: u32, headers: u32, endOfStream: u32
   if (rt.gateway && !rt.hosts.admitsRequest()) return HEADERS_CONTINUE;
   const s = new Stream(rt);
   streams.set(id, s);
-  return s.rt.gateway ? gatewayRequestHeaders(s, endOfStream != 0) : sidecarRequestHeaders(s, endOfStream != 0);
+  return s.rt.gateway ? gatewayRequestHeaders(s, endOfStream !== 0) : sidecarRequestHeaders(s, endOfStream !== 0);
 }
 
 export function proxy_on_request_body(id: u32, size: u32, endOfStream: u32): u32 {
   resetArena();
   if (unconfigured(id)) return DATA_CONTINUE;
   const s = streams.get(id);
-  if (s.outcome != Outcome.Forwarded) return DATA_STOP_NO_BUFFER;
+  if (s.outcome !== Outcome.Forwarded) return DATA_STOP_NO_BUFFER;
   return s.rt.gateway
-    ? gatewayRequestBody(s, <i32>size, endOfStream != 0)
-    : sidecarRequestBody(s, <i32>size, endOfStream != 0);
+    ? gatewayRequestBody(s, <i32>size, endOfStream !== 0)
+    : sidecarRequestBody(s, <i32>size, endOfStream !== 0);
 }
 
-export function proxy_on_response_headers(id: u32, headers: u32, endOfStream: u32): u32 {
+export function proxy_on_response_headers(id: u32, _headers: u32, endOfStream: u32): u32 {
   resetArena();
   if (unconfigured(id)) return HEADERS_CONTINUE;
   const s = streams.get(id);
   const status = getHeader(RESPONSE_HEADERS, ':status');
   if (status != null && status.length > 0 && status.length <= 3) s.upstreamStatus = <u32>I32.parseInt(status);
-  if (!s.rt.gateway || s.outcome != Outcome.Forwarded || !s.mcp) return HEADERS_CONTINUE;
-  return unavailableHeaders(s, s.upstreamStatus, endOfStream != 0);
+  if (!s.rt.gateway || s.outcome !== Outcome.Forwarded || !s.mcp) return HEADERS_CONTINUE;
+  return unavailableHeaders(s, s.upstreamStatus, endOfStream !== 0);
 }
 
 export function proxy_on_response_body(id: u32, size: u32, endOfStream: u32): u32 {
   resetArena();
   if (unconfigured(id)) return DATA_CONTINUE;
-  return unavailableBody(streams.get(id), <i32>size, endOfStream != 0);
+  return unavailableBody(streams.get(id), <i32>size, endOfStream !== 0);
 }
 
 export function proxy_on_log(id: u32): void {
@@ -120,7 +135,7 @@ export function proxy_on_log(id: u32): void {
   if (!unconfigured(id)) finishStream(streams.get(id));
 }
 
-export function proxy_on_done(id: u32): u32 {
+export function proxy_on_done(_id: u32): u32 {
   return 1;
 }
 
@@ -145,6 +160,7 @@ function collect(): void {
 
 // Envoy never provides env.abort: the build routes AssemblyScript's abort here, and a trap fails the VM, which
 // Envoy's FAIL_CLOSE turns into 503s rather than letting requests through unchecked.
-function abortHandler(message: usize, fileName: usize, line: u32, column: u32): void {
+// biome-ignore lint/correctness/noUnusedVariables: asconfig.json's `use: abort=filter/assembly/index/abortHandler`
+function abortHandler(_message: usize, _fileName: usize, _line: u32, _column: u32): void {
   unreachable();
 }

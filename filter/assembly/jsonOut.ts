@@ -56,7 +56,7 @@ export class JsonOut {
     for (let i = 0; i < n; i++) {
       let c = <u32>s.charCodeAt(i);
       if (c < 0x80) {
-        if (c == 0x22 || c == 0x5c) {
+        if (c === 0x22 || c === 0x5c) {
           this.byte(0x5c);
           this.byte(c);
         } else if (c < 0x20) {
@@ -97,7 +97,7 @@ export class JsonOut {
 
   u64(v: u64): JsonOut {
     this.room(20);
-    if (v == 0) {
+    if (v === 0) {
       this.byte(0x30);
       return this;
     }

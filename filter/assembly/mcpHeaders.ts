@@ -18,8 +18,8 @@ export class HeaderMismatch {
 
 /** The params member a Mcp-Name header mirrors for this method, or null. */
 function nameRange(method: string, scan: ScanResult): JsonRange | null {
-  if (method == 'tools/call' || method == 'prompts/get') return scan.paramsName;
-  if (method == 'resources/read') return scan.paramsUri;
+  if (method === 'tools/call' || method === 'prompts/get') return scan.paramsName;
+  if (method === 'resources/read') return scan.paramsUri;
   return null;
 }
 
@@ -29,7 +29,7 @@ function sentinelStart(v: string): bool {
   for (let i = 0; i < 9; i++) {
     let c = v.charCodeAt(i);
     if (c >= 0x41 && c <= 0x5a) c += 32;
-    if (c != lit.charCodeAt(i)) return false;
+    if (c !== lit.charCodeAt(i)) return false;
   }
   return true;
 }
@@ -38,8 +38,8 @@ function b64(c: i32): i32 {
   if (c >= 0x41 && c <= 0x5a) return c - 0x41;
   if (c >= 0x61 && c <= 0x7a) return c - 0x61 + 26;
   if (c >= 0x30 && c <= 0x39) return c - 0x30 + 52;
-  if (c == 0x2b) return 62;
-  if (c == 0x2f) return 63;
+  if (c === 0x2b) return 62;
+  if (c === 0x2f) return 63;
   return -1;
 }
 
@@ -49,8 +49,8 @@ export function decodeHeaderValue(v: string): string | null {
   if (n < 11 || !sentinelStart(v) || !v.endsWith('?=')) return v;
   const body = v.substring(9, n - 2);
   let len = body.length;
-  while (len > 0 && body.charCodeAt(len - 1) == 0x3d) len--;
-  if (len % 4 == 1 || body.length - len > 2) return null;
+  while (len > 0 && body.charCodeAt(len - 1) === 0x3d) len--;
+  if (len % 4 === 1 || body.length - len > 2) return null;
   const out = new ArrayBuffer((len * 3) >> 2);
   const p = changetype<usize>(out);
   let acc: u32 = 0;
@@ -83,17 +83,17 @@ export function headersDisagree(
   hVersion: string | null,
   out: HeaderMismatch,
 ): bool {
-  if (hMethod != null && hMethod != method) {
+  if (hMethod != null && hMethod !== method) {
     out.header = hMethod;
     out.body = 'the body names method ' + method + ' but the Mcp-Method header names ' + hMethod;
     return true;
   }
   const range = nameRange(method, scan);
-  const field = method == 'resources/read' ? 'uri' : 'name';
+  const field = method === 'resources/read' ? 'uri' : 'name';
   if (hName != null && range != null && range.present) {
     const decoded = decodeHeaderValue(hName);
     const bodyName = decodeString(base, range, MAX_NAME_BYTES);
-    if (decoded == null || bodyName == null || decoded != bodyName) {
+    if (decoded == null || bodyName == null || decoded !== bodyName) {
       out.header = hName;
       out.body =
         decoded == null

@@ -16,22 +16,25 @@ const MAX_ID_BYTES: i32 = 256;
 export function checkMessage(s: Stream, p: usize, n: i32, scan: ScanResult): bool {
   const limits = s.rt.config.limits;
   const e = scanMessage(p, n, limits.maxBodyBytes, limits.maxDepth, scan);
-  if (e != ScanError.Ok) {
+  if (e !== ScanError.Ok) {
     const at = ' at byte ' + scan.errorOffset.toString();
-    if (e == ScanError.TooLarge) s.refuse(Outcome.TooLarge, 'Request body larger than ' + limits.maxBodyBytes.toString() + ' bytes');
-    else if (e == ScanError.Batch) s.refuse(Outcome.InvalidRequest, 'Invalid Request: JSON-RPC batches are not supported');
-    else if (e == ScanError.NotObject) s.refuse(Outcome.InvalidRequest, 'Invalid Request: the body is not a JSON-RPC message');
-    else if (e == ScanError.TooDeep)
+    if (e === ScanError.TooLarge)
+      s.refuse(Outcome.TooLarge, 'Request body larger than ' + limits.maxBodyBytes.toString() + ' bytes');
+    else if (e === ScanError.Batch)
+      s.refuse(Outcome.InvalidRequest, 'Invalid Request: JSON-RPC batches are not supported');
+    else if (e === ScanError.NotObject)
+      s.refuse(Outcome.InvalidRequest, 'Invalid Request: the body is not a JSON-RPC message');
+    else if (e === ScanError.TooDeep)
       s.refuse(Outcome.InvalidRequest, 'Invalid Request: nested deeper than ' + limits.maxDepth.toString() + at);
-    else if (e == ScanError.DuplicateKey) s.refuse(Outcome.InvalidRequest, 'Invalid Request: duplicate member' + at);
-    else if (e == ScanError.BadUtf8) s.refuse(Outcome.ParseError, 'Parse error: invalid UTF-8' + at);
-    else if (e == ScanError.Empty) s.refuse(Outcome.ParseError, 'Parse error: the request has no body');
+    else if (e === ScanError.DuplicateKey) s.refuse(Outcome.InvalidRequest, 'Invalid Request: duplicate member' + at);
+    else if (e === ScanError.BadUtf8) s.refuse(Outcome.ParseError, 'Parse error: invalid UTF-8' + at);
+    else if (e === ScanError.Empty) s.refuse(Outcome.ParseError, 'Parse error: the request has no body');
     else s.refuse(Outcome.ParseError, 'Parse error: invalid JSON' + at);
     return false;
   }
   const id = scan.id;
   if (id.present) {
-    if ((id.kind != JsonKind.String && id.kind != JsonKind.Number) || id.end - id.start > MAX_ID_BYTES) {
+    if ((id.kind !== JsonKind.String && id.kind !== JsonKind.Number) || id.end - id.start > MAX_ID_BYTES) {
       s.refuse(Outcome.InvalidRequest, 'Invalid Request: "id" must be a string or a number');
       return false;
     }
@@ -41,7 +44,7 @@ export function checkMessage(s: Stream, p: usize, n: i32, scan: ScanResult): boo
     s.refuse(Outcome.InvalidRequest, 'Invalid Request: "jsonrpc" must be "2.0"');
     return false;
   }
-  if (scan.params.present && scan.params.kind != JsonKind.Object) {
+  if (scan.params.present && scan.params.kind !== JsonKind.Object) {
     s.refuse(Outcome.InvalidRequest, 'Invalid Request: "params" must be an object');
     return false;
   }
@@ -51,10 +54,12 @@ export function checkMessage(s: Stream, p: usize, n: i32, scan: ScanResult): boo
 /** Decodes the method into s.method; refuses messages without one (responses are not requests a client POSTs here). */
 export function readMethod(s: Stream, p: usize, scan: ScanResult): bool {
   const m = scan.method.present ? decodeString(p, scan.method, MAX_METHOD_BYTES) : null;
-  if (m == null || m.length == 0) {
+  if (m == null || m.length === 0) {
     s.refuse(
       Outcome.InvalidRequest,
-      scan.method.present ? 'Invalid Request: "method" must be a short string' : 'Invalid Request: the body has no method',
+      scan.method.present
+        ? 'Invalid Request: "method" must be a short string'
+        : 'Invalid Request: the body has no method',
     );
     return false;
   }
@@ -68,7 +73,7 @@ export const BODY_READY: u32 = 0xffffffff;
 /** Refuses a request whose Content-Length is above the limit, before any body is read. */
 export function declaredTooLarge(s: Stream, contentLength: string | null): bool {
   const max = s.rt.config.limits.maxBodyBytes;
-  if (contentLength == null || contentLength.length == 0 || contentLength.length >= 12) return false;
+  if (contentLength == null || contentLength.length === 0 || contentLength.length >= 12) return false;
   if (I64.parseInt(contentLength) <= max) return false;
   s.refuse(Outcome.TooLarge, 'Request body larger than ' + max.toString() + ' bytes');
   return true;
@@ -79,7 +84,7 @@ export function declaredTooLarge(s: Stream, contentLength: string | null): bool 
  * copies the whole body into `body` and answers BODY_READY.
  */
 export function collectBody(s: Stream, size: i32, endOfStream: bool, body: HostBytes): u32 {
-  if (s.decided) return s.outcome == Outcome.Forwarded ? DATA_CONTINUE : DATA_STOP_NO_BUFFER;
+  if (s.decided) return s.outcome === Outcome.Forwarded ? DATA_CONTINUE : DATA_STOP_NO_BUFFER;
   const max = s.rt.config.limits.maxBodyBytes;
   if (size > max) {
     s.refuse(Outcome.TooLarge, 'Request body larger than ' + max.toString() + ' bytes');

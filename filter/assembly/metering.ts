@@ -33,8 +33,8 @@ const KNOWN_METHODS: StaticArray<string> = [
 
 /** The tool label of a request that is not a tools/call. */
 export function methodLabel(method: string): string {
-  if (method.length == 0) return 'none';
-  for (let i = 0; i < KNOWN_METHODS.length; i++) if (KNOWN_METHODS[i] == method) return method;
+  if (method.length === 0) return 'none';
+  for (let i = 0; i < KNOWN_METHODS.length; i++) if (KNOWN_METHODS[i] === method) return method;
   if (method.startsWith('notifications/')) return 'notifications';
   return 'other';
 }
@@ -49,7 +49,7 @@ export function meterRequest(prefix: string, service: string, tool: string, stat
 /** A request the filter refused; reason is the outcome label (unauthenticated, denied, invalid, ...). */
 export function meterDenial(prefix: string, service: string, tool: string, reason: string): void {
   const labels = '.service.' + service + '.tool.' + tool;
-  if (reason == 'rate_limited') {
+  if (reason === 'rate_limited') {
     incrementMetric(metric(METRIC_COUNTER, prefix + '_rate_limited_total' + labels));
   } else {
     incrementMetric(metric(METRIC_COUNTER, prefix + '_denials_total' + labels + '.reason.' + reason));

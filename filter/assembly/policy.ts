@@ -24,7 +24,7 @@ export class Decision {
 }
 
 function anyGroup(patterns: string[], groups: string[]): bool {
-  if (patterns.length == 0) return true;
+  if (patterns.length === 0) return true;
   for (let i = 0; i < patterns.length; i++) {
     for (let j = 0; j < groups.length; j++) if (globMatch(patterns[i], groups[j])) return true;
   }
@@ -32,14 +32,14 @@ function anyGroup(patterns: string[], groups: string[]): bool {
 }
 
 function anyMethod(patterns: string[], method: string): bool {
-  if (patterns.length == 0) return true;
+  if (patterns.length === 0) return true;
   for (let i = 0; i < patterns.length; i++) if (methodMatch(patterns[i], method)) return true;
   return false;
 }
 
 /** Whether the caller holds every scope the rule names (space-separated). */
 function holdsScope(rule: Rule, scopes: string[]): bool {
-  if (rule.scope.length == 0 || scopes.length == 0) return false;
+  if (rule.scope.length === 0 || scopes.length === 0) return false;
   const wanted = rule.scope.split(' ');
   for (let i = 0; i < wanted.length; i++) {
     if (!scopes.includes(wanted[i])) return false;
@@ -49,12 +49,12 @@ function holdsScope(rule: Rule, scopes: string[]): bool {
 
 /** Whether the rule applies to this request. tool is the full `<service>__<tool>`, empty for other methods. */
 export function ruleMatches(rule: Rule, id: Identity, method: string, tool: string): bool {
-  if (rule.tools.length > 0 && (tool.length == 0 || !anyGlob(rule.tools, tool))) return false;
+  if (rule.tools.length > 0 && (tool.length === 0 || !anyGlob(rule.tools, tool))) return false;
   if (!anyMethod(rule.methods, method)) return false;
   if (!anyGlob(rule.principals, id.principal)) return false;
   if (!anyGroup(rule.groups, id.groups)) return false;
   // A deny that asks for a scope steps aside for a caller whose token already carries it.
-  if (rule.effect == Effect.Deny && holdsScope(rule, id.scopes)) return false;
+  if (rule.effect === Effect.Deny && holdsScope(rule, id.scopes)) return false;
   return true;
 }
 
@@ -64,14 +64,14 @@ export function authorize(policy: Policy, id: Identity, method: string, tool: st
   for (let i = 0; i < rules.length; i++) {
     const rule = rules[i];
     if (!ruleMatches(rule, id, method, tool)) continue;
-    out.allowed = rule.effect == Effect.Allow;
+    out.allowed = rule.effect === Effect.Allow;
     out.rule = i;
     out.ruleName = rule.name;
     out.onDeny = rule.onDeny;
     out.scope = rule.scope;
     return out;
   }
-  out.allowed = policy.defaultEffect == Effect.Allow;
+  out.allowed = policy.defaultEffect === Effect.Allow;
   out.rule = -1;
   out.ruleName = '';
   out.onDeny = OnDeny.UnknownTool;

@@ -46,7 +46,7 @@ export function take(key: string, b: Bucket, now: u64): i32 {
   const k = String.UTF8.encode(key);
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const cas = getShared(k, current);
-    const fresh = current.ptr == 0 || current.len != 16;
+    const fresh = current.ptr === 0 || current.len !== 16;
     if (!fresh) {
       bucket.tokens = load<f64>(current.ptr);
       bucket.last = load<u64>(current.ptr + 8);
@@ -57,10 +57,10 @@ export function take(key: string, b: Bucket, now: u64): i32 {
     release(current);
     const wait = refillAndTake(b, bucket, now, fresh);
     // An empty bucket is not written back: nothing changed that the next caller could not recompute.
-    if (wait != 0) return wait;
+    if (wait !== 0) return wait;
     store<f64>(state, bucket.tokens);
     store<u64>(state + 8, bucket.last);
-    if (setShared(k, state, 16, cas) == RESULT_OK) return 0;
+    if (setShared(k, state, 16, cas) === RESULT_OK) return 0;
   }
   return 1;
 }

@@ -32,11 +32,11 @@ export class RequestHeaders {
 /** Whether the k bytes at p equal name (lower-case ASCII), ignoring their case (Envoy lower-cases header names; the
  * host may not; host values come in any case). */
 export function nameIs(p: usize, k: i32, name: string): bool {
-  if (k != name.length) return false;
+  if (k !== name.length) return false;
   for (let i = 0; i < k; i++) {
     let c = <u32>load<u8>(p + <usize>i);
     if (c - 0x41 < 26) c += 32;
-    if (c != <u32>name.charCodeAt(i)) return false;
+    if (c !== <u32>name.charCodeAt(i)) return false;
   }
   return true;
 }
@@ -46,7 +46,7 @@ function startsWithPrefix(p: usize, k: i32): bool {
   for (let i = 0; i < PREFIX.length; i++) {
     let c = <u32>load<u8>(p + <usize>i);
     if (c - 0x41 < 26) c += 32;
-    if (c != <u32>PREFIX.charCodeAt(i)) return false;
+    if (c !== <u32>PREFIX.charCodeAt(i)) return false;
   }
   return true;
 }
@@ -56,9 +56,9 @@ function startsWithPrefix(p: usize, k: i32): bool {
  * regard to case, then one or more spaces); -1 when the value is another scheme or has no token.
  */
 function bearerToken(vp: usize, vl: i32): i32 {
-  if (vl < 8 || !nameIs(vp, 6, 'bearer') || load<u8>(vp + 6) != 0x20) return -1;
+  if (vl < 8 || !nameIs(vp, 6, 'bearer') || load<u8>(vp + 6) !== 0x20) return -1;
   let i = 7;
-  while (i < vl && load<u8>(vp + <usize>i) == 0x20) i++;
+  while (i < vl && load<u8>(vp + <usize>i) === 0x20) i++;
   return i < vl ? i : -1;
 }
 
@@ -70,7 +70,7 @@ export function readRequestHeaders(apiKeyHeader: string, out: RequestHeaders, be
   if (!headerPairs(REQUEST_HEADERS, pairs)) return;
   const base = pairs.ptr;
   const size = pairs.len;
-  if (base == 0 || size < 4) {
+  if (base === 0 || size < 4) {
     release(pairs);
     return;
   }
@@ -87,23 +87,23 @@ export function readRequestHeaders(apiKeyHeader: string, out: RequestHeaders, be
     const vp = data + <usize>kl + 1;
     const c0 = <u32>load<u8>(data);
     // The first byte narrows the names worth comparing.
-    if (c0 == 0x3a) {
+    if (c0 === 0x3a) {
       if (nameIs(data, kl, ':method')) out.method = String.UTF8.decodeUnsafe(vp, <usize>vl);
       else if (nameIs(data, kl, ':path')) out.path = String.UTF8.decodeUnsafe(vp, <usize>vl);
-    } else if (c0 == 0x78 || c0 == 0x58) {
+    } else if (c0 === 0x78 || c0 === 0x58) {
       if (startsWithPrefix(data, kl)) {
         const name = String.UTF8.decodeUnsafe(data, <usize>kl);
         out.internal.push(name);
         if (nameIs(data, kl, 'x-meshmcp-principal')) out.meshPrincipal = String.UTF8.decodeUnsafe(vp, <usize>vl);
         else if (nameIs(data, kl, 'x-meshmcp-request-id')) out.meshRequestId = String.UTF8.decodeUnsafe(vp, <usize>vl);
       } else if (nameIs(data, kl, 'x-request-id')) out.requestId = String.UTF8.decodeUnsafe(vp, <usize>vl);
-    } else if (c0 == 0x6d || c0 == 0x4d) {
+    } else if (c0 === 0x6d || c0 === 0x4d) {
       if (nameIs(data, kl, 'mcp-method')) out.mcpMethod = String.UTF8.decodeUnsafe(vp, <usize>vl);
       else if (nameIs(data, kl, 'mcp-name')) out.mcpName = String.UTF8.decodeUnsafe(vp, <usize>vl);
       else if (nameIs(data, kl, 'mcp-protocol-version')) out.mcpVersion = String.UTF8.decodeUnsafe(vp, <usize>vl);
-    } else if (c0 == 0x63 || c0 == 0x43) {
+    } else if (c0 === 0x63 || c0 === 0x43) {
       if (nameIs(data, kl, 'content-length')) out.contentLength = String.UTF8.decodeUnsafe(vp, <usize>vl);
-    } else if (bearer && tokenAt == 0 && (c0 == 0x61 || c0 == 0x41) && nameIs(data, kl, 'authorization')) {
+    } else if (bearer && tokenAt === 0 && (c0 === 0x61 || c0 === 0x41) && nameIs(data, kl, 'authorization')) {
       const at = bearerToken(vp, vl);
       if (at > 0) {
         tokenAt = vp + <usize>at;
@@ -115,7 +115,7 @@ export function readRequestHeaders(apiKeyHeader: string, out: RequestHeaders, be
     }
     data += <usize>kl + <usize>vl + 2;
   }
-  if (out.apiKeyDigest == null && tokenAt != 0) {
+  if (out.apiKeyDigest == null && tokenAt !== 0) {
     out.apiKeyDigest = sha256Hex(tokenAt, tokenLen);
     out.apiKeyFromAuthorization = true;
   }

@@ -26,7 +26,7 @@ export class Runtime {
   constructor(config: Config) {
     this.config = config;
     this.hosts = new HostGate(config.hosts);
-    const gateway = config.mode == Mode.Gateway;
+    const gateway = config.mode === Mode.Gateway;
     this.gateway = gateway;
     this.metricPrefix = gateway ? 'mcp_gateway' : 'mcp_inbound';
     for (let i = 0; i < config.services.length; i++) {
@@ -39,7 +39,7 @@ export class Runtime {
     for (let i = 0; i < config.identity.length; i++) {
       const source = config.identity[i];
       this.identityPaths.push(sourcePaths(source));
-      if (source.kind != IdentityKind.ApiKey) continue;
+      if (source.kind !== IdentityKind.ApiKey) continue;
       this.apiKeyHeader = source.header;
       this.apiKeyBearer = source.bearer;
       for (let j = 0; j < source.keys.length; j++) this.apiKeys.set(source.keys[j].sha256, source.keys[j]);

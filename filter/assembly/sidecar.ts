@@ -49,11 +49,13 @@ export function sidecarRequestHeaders(s: Stream, endOfStream: bool): u32 {
   const san = peerSan();
   s.identity.principal = san;
   s.identity.source = 'mtls';
-  if (san.length == 0 || !cfg.acceptedPeers.includes(san)) {
+  if (san.length === 0 || !cfg.acceptedPeers.includes(san)) {
     s.toolLabel = 'unknown';
     s.refuse(
       Outcome.Forbidden,
-      san.length == 0 ? 'Forbidden: this port accepts only mTLS peers' : 'Forbidden: peer ' + san + ' may not call this port',
+      san.length === 0
+        ? 'Forbidden: this port accepts only mTLS peers'
+        : 'Forbidden: peer ' + san + ' may not call this port',
     );
     return HEADERS_STOP;
   }
@@ -64,7 +66,7 @@ export function sidecarRequestHeaders(s: Stream, endOfStream: bool): u32 {
     s.identity.source = 'gateway';
   }
   const method = h.method;
-  if (method != 'POST' || endOfStream) {
+  if (method !== 'POST' || endOfStream) {
     s.method = method != null ? method : '';
     s.toolLabel = 'stream';
     s.decided = true;
@@ -77,17 +79,17 @@ export function sidecarRequestHeaders(s: Stream, endOfStream: bool): u32 {
 /** on_request_body in sidecar mode. */
 export function sidecarRequestBody(s: Stream, size: i32, endOfStream: bool): u32 {
   const ready = collectBody(s, size, endOfStream, body);
-  if (ready != BODY_READY) return ready;
+  if (ready !== BODY_READY) return ready;
   const p = body.ptr;
   if (checkMessage(s, p, body.len, scan) && readMethod(s, p, scan)) {
     s.decided = true;
     s.decision = 'allow';
     s.params = auditParams(s.rt.config.audit.params, p + <usize>scan.params.start, scan.params.end - scan.params.start);
     s.toolLabel = methodLabel(s.method);
-    if (s.method == 'tools/call') label(s, p);
+    if (s.method === 'tools/call') label(s, p);
   }
   release(body);
-  return s.outcome == Outcome.Forwarded ? DATA_CONTINUE : DATA_STOP_NO_BUFFER;
+  return s.outcome === Outcome.Forwarded ? DATA_CONTINUE : DATA_STOP_NO_BUFFER;
 }
 
 /** The tool label: a tool this service lists, else `unknown` (the sidecar answers those itself). */
@@ -96,10 +98,10 @@ function label(s: Stream, p: usize): void {
   const raw = decodeString(p, scan.paramsName, 256);
   if (raw == null) return;
   const name = String.UTF8.encode(raw);
-  if (splitToolName(changetype<usize>(name), name.byteLength, split) != ToolNameError.Ok) return;
+  if (splitToolName(changetype<usize>(name), name.byteLength, split) !== ToolNameError.Ok) return;
   const service = raw.substring(split.serviceStart, split.serviceStart + split.serviceLen);
   const tool = raw.substring(split.toolStart, split.toolStart + split.toolLen);
-  if (service != s.service || !s.rt.hasTool(service, tool)) return;
+  if (service !== s.service || !s.rt.hasTool(service, tool)) return;
   s.tool = tool;
   s.toolLabel = tool;
 }

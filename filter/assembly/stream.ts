@@ -46,7 +46,7 @@ export class Stream {
   refuse(o: Outcome, message: string, reply: Reply = new Reply()): void {
     this.outcome = o;
     this.decided = true;
-    if (this.decision.length == 0) this.decision = 'deny';
+    if (this.decision.length === 0) this.decision = 'deny';
     sendError(o, this.idJson, message, reply);
   }
 }
@@ -54,9 +54,9 @@ export class Stream {
 /** The audit line's params members for the raw JSON params at [p, p+n), per audit.params, as UTF-8. */
 export function auditParams(mode: AuditParams, p: usize, n: i32): ArrayBuffer | null {
   if (n <= 0) return null;
-  if (mode == AuditParams.Hash) return String.UTF8.encode('"params_sha256":"' + sha256Hex(p, n) + '"');
+  if (mode === AuditParams.Hash) return String.UTF8.encode('"params_sha256":"' + sha256Hex(p, n) + '"');
   // Full params are the scanner-validated JSON itself; past 16 KiB a line would swamp the log, so it falls back.
-  if (mode == AuditParams.Full && n <= 16384) {
+  if (mode === AuditParams.Full && n <= 16384) {
     const head = '"params":';
     const out = new ArrayBuffer(head.length + n);
     const q = changetype<usize>(out);
@@ -64,7 +64,8 @@ export function auditParams(mode: AuditParams, p: usize, n: i32): ArrayBuffer | 
     memory.copy(q + <usize>head.length, p, <usize>n);
     return out;
   }
-  if (mode == AuditParams.Full) return String.UTF8.encode('"params_truncated":true,"params_sha256":"' + sha256Hex(p, n) + '"');
+  if (mode === AuditParams.Full)
+    return String.UTF8.encode('"params_truncated":true,"params_sha256":"' + sha256Hex(p, n) + '"');
   return String.UTF8.encode('"params_bytes":' + n.toString());
 }
 
@@ -77,10 +78,10 @@ export function finishStream(s: Stream): void {
   const service = s.service.length > 0 ? s.service : 'unknown';
   const tool = s.toolLabel.length > 0 ? s.toolLabel : 'unknown';
   const prefix = s.rt.metricPrefix;
-  if (s.outcome != Outcome.Forwarded) meterDenial(prefix, service, tool, status);
+  if (s.outcome !== Outcome.Forwarded) meterDenial(prefix, service, tool, status);
   meterRequest(prefix, service, tool, status, durationMs);
   const audit = s.rt.config.audit;
-  if (audit.logLevel == LogLevel.Off) return;
+  if (audit.logLevel === LogLevel.Off) return;
   const r = new AuditRecord();
   r.timestamp = end;
   r.mode = s.rt.gateway ? 'gateway' : 'sidecar';
@@ -92,7 +93,7 @@ export function finishStream(s: Stream): void {
   r.service = s.service;
   r.tool = s.tool;
   r.params = s.params;
-  r.decision = s.decision.length > 0 ? s.decision : s.outcome == Outcome.Forwarded ? 'allow' : 'deny';
+  r.decision = s.decision.length > 0 ? s.decision : s.outcome === Outcome.Forwarded ? 'allow' : 'deny';
   r.rule = s.rule;
   r.status = status;
   r.httpStatus = s.upstreamStatus;

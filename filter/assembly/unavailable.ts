@@ -26,14 +26,14 @@ const body = new HostBytes();
 
 /** The router's own failure reply: 502/503/504 with a plain-text (or no) content type. Reads the header only then. */
 function isRouterFailure(status: u32): bool {
-  if (status != 502 && status != 503 && status != 504) return false;
+  if (status !== 502 && status !== 503 && status !== 504) return false;
   const contentType = getHeader(RESPONSE_HEADERS, 'content-type');
   return contentType == null || contentType.startsWith('text/plain');
 }
 
 /** on_response_headers: takes over the router's failure reply to a routed tools/call; Stop until its body is read. */
 export function unavailableHeaders(s: Stream, status: u32, endOfStream: bool): u32 {
-  if (endOfStream || s.method != 'tools/call' || s.tool.length == 0 || s.idJson == 'null') return HEADERS_CONTINUE;
+  if (endOfStream || s.method !== 'tools/call' || s.tool.length === 0 || s.idJson === 'null') return HEADERS_CONTINUE;
   if (!isRouterFailure(status)) return HEADERS_CONTINUE;
   s.rewriteUnavailable = true;
   setHeader(RESPONSE_HEADERS, ':status', '200');
@@ -52,10 +52,17 @@ export function unavailableBody(s: Stream, size: i32, endOfStream: bool): u32 {
     release(body);
   }
   const text =
-    s.service + ' is unavailable: its MCP sidecar did not answer (' + detail + '; HTTP ' +
-    s.upstreamStatus.toString() + ' at the gateway). Its tools fail until it recovers; other services are not affected.';
+    s.service +
+    ' is unavailable: its MCP sidecar did not answer (' +
+    detail +
+    '; HTTP ' +
+    s.upstreamStatus.toString() +
+    ' at the gateway). Its tools fail until it recovers; other services are not affected.';
   const json =
-    '{"jsonrpc":"2.0","id":' + s.idJson + ',"result":{"content":[{"type":"text","text":' + jsonString(text) +
+    '{"jsonrpc":"2.0","id":' +
+    s.idJson +
+    ',"result":{"content":[{"type":"text","text":' +
+    jsonString(text) +
     '}],"isError":true,"resultType":"complete"}}';
   replaceBuffer(RESPONSE_BODY, size, String.UTF8.encode(json));
   return DATA_CONTINUE;
