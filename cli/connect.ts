@@ -1,10 +1,10 @@
 // `meshmcp connect`: prints the MCP client configuration for an endpoint, or installs it into Claude Desktop's or
 // VS Code's configuration file: merged with what is there (other servers kept), the old file kept as .bak, the new
 // one written whole or not at all.
-import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { homedir, platform } from 'node:os';
 import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../shared/atomicWrite.js';
 import {
   claudeCodeCommand,
   claudeDesktopEntry,
@@ -81,12 +81,9 @@ async function install(file: string, key: 'mcpServers' | 'servers', name: string
   doc[key] = { ...servers, [name]: entry };
   await mkdir(dirname(file), { recursive: true });
   if (existed) await copyFile(file, `${file}.bak`);
-  const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    await writeFile(tmp, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
-    await rename(tmp, file);
+    await writeFileAtomic(file, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
   } catch (err) {
-    await rm(tmp, { force: true });
     throw new Error(`cannot write ${file}: ${(err as Error).message}`);
   }
   return replaced;

@@ -1,12 +1,12 @@
 // `meshmcp render`: the Istio YAML the control service would apply, from a static services file (with tools
 // snapshots, or collected live with --collect), for GitOps users who do not want a controller writing to the cluster.
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { buildCatalog, type CatalogInput } from '../control/catalog/catalog.js';
 import { collectTools, DEFAULT_LIMITS } from '../control/catalog/collector.js';
 import { readServicesFile, ServicesFileError } from '../control/discovery/static.js';
 import { parseRenderConfig, RenderError, renderAll, toYaml } from '../control/render/index.js';
 import { CONTROL_OPTIONS } from '../control/settings.js';
+import { writeFileAtomic } from '../shared/atomicWrite.js';
 import { helpText, type OptionSpec, runCommand, UsageError } from './options.js';
 
 /** The settings render shares with the control service, as the control service documents them. */
@@ -45,13 +45,10 @@ async function readText(file: string, flag: string): Promise<string> {
   }
 }
 
-async function writeAtomically(file: string, text: string): Promise<void> {
-  const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+async function writeOutput(file: string, text: string): Promise<void> {
   try {
-    await writeFile(tmp, text);
-    await rename(tmp, file);
+    await writeFileAtomic(file, text);
   } catch (err) {
-    await rm(tmp, { force: true });
     throw new Error(`cannot write --output ${file}: ${(err as Error).message}`);
   }
 }
@@ -112,7 +109,7 @@ export function main(argv: string[]): Promise<number> {
     }
     const output = values['output'] as string | undefined;
     if (output) {
-      await writeAtomically(output, yaml);
+      await writeOutput(output, yaml);
       process.stderr.write(`wrote ${yaml.length} bytes to ${output}\n`);
     } else process.stdout.write(yaml);
     return 0;

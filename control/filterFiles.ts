@@ -1,8 +1,9 @@
 // Writes the rendered filter configurations to a directory (gateway.json, sidecar-<namespace>-<name>.json), each
 // replaced whole by a rename and only when its content changed: how the local mesh's host fronts get what Envoy
 // gets from the applied EnvoyFilters.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomicSync } from '../shared/atomicWrite.js';
 import { filterConfigJson, gatewayFilterConfig, sidecarFilterConfig } from './render/index.js';
 import type { Catalog, GatewayPolicy, RenderSettings } from './types.js';
 
@@ -15,9 +16,7 @@ function writeIfChanged(file: string, text: string): boolean {
   } catch {
     // Not there yet.
   }
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
+  writeFileAtomicSync(file, text);
   return true;
 }
 
