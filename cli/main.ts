@@ -1,15 +1,6 @@
 // The meshmcp command: dispatches to a subcommand, loaded lazily.
-import { readFileSync } from 'node:fs';
+import { VERSION } from '../shared/version.js';
 import { COMMANDS } from './commands.js';
-
-function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-    return pkg.version;
-  } catch {
-    return 'unknown';
-  }
-}
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
@@ -34,7 +25,7 @@ async function run(argv: string[]): Promise<number> {
     return name === undefined ? 2 : 0;
   }
   if (name === '--version' || name === '-v') {
-    process.stdout.write(`${version()}\n`);
+    process.stdout.write(`${VERSION}\n`);
     return 0;
   }
   const cmd = COMMANDS.find((c) => c.name === name);

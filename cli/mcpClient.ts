@@ -1,5 +1,6 @@
 // Connects the real MCP SDK client to an endpoint for `meshmcp list` and `meshmcp call`.
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { VERSION } from '../shared/version.js';
 import { type OptionSpec, UsageError } from './options.js';
 
 export const CLIENT_OPTIONS: OptionSpec[] = [
@@ -46,7 +47,7 @@ export async function connect(values: Record<string, unknown>): Promise<Client> 
     if (i <= 0) throw new UsageError(`--header ${JSON.stringify(h)} must look like "Name: value"`);
     headers[h.slice(0, i).trim()] = h.slice(i + 1).trim();
   }
-  const client = new Client({ name: 'meshmcp-cli', version: '0.1.0' }, { versionNegotiation: { mode } });
+  const client = new Client({ name: 'meshmcp-cli', version: VERSION }, { versionNegotiation: { mode } });
   try {
     await client.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers } }));
   } catch (err) {

@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { KubeConfig } from '@kubernetes/client-node';
 import { UsageError } from '../cli/options.js';
+import { VERSION } from '../shared/version.js';
 import { buildApp } from './app.js';
 import { Applier } from './apply/applier.js';
 import { ApplyLoop } from './apply/backoff.js';
@@ -17,8 +18,6 @@ import { ControlMetrics } from './metrics.js';
 import { startPipeline } from './pipeline.js';
 import { parseRenderConfig, RenderError } from './render/index.js';
 import type { ControlSettings } from './settings.js';
-
-export const CONTROL_VERSION = '0.1.0';
 
 function kubeConfig(s: ControlSettings): KubeConfig {
   const kc = new KubeConfig();
@@ -108,7 +107,7 @@ export async function runControl(s: ControlSettings): Promise<number> {
       });
   const endpoint = new McpEndpoint({
     policy: policy.policy,
-    version: CONTROL_VERSION,
+    version: VERSION,
     maxBodyBytes: policy.limits?.maxBodyBytes ?? 1024 * 1024,
     onError: (err) => log.debug({ error: err.message }, 'MCP request refused'),
   });

@@ -1,6 +1,7 @@
 // Assembles one sidecar from its settings: tools, runner, MCP dispatcher, HTTP server, tools.yaml reloads.
 // main.ts only parses flags and listens; tests build a fresh sidecar with startSidecar and close it.
 import type http from 'node:http';
+import { VERSION } from '../shared/version.js';
 import { createHttpClient } from './http/client.js';
 import { createLogger, type LogSink } from './log.js';
 import { McpDispatcher } from './mcp/dispatch.js';
@@ -9,8 +10,6 @@ import { ToolRegistry } from './registry.js';
 import { createSidecarServer } from './server.js';
 import { ToolRunner } from './toolRunner.js';
 import type { Logger, SidecarSettings, Tool } from './types.js';
-
-export const SIDECAR_VERSION = '0.1.0';
 
 /** Where service-specific tools come from (tools.yaml); reload keeps the last good set on error. */
 export interface ToolSource {
@@ -58,7 +57,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
   const dispatcher = new McpDispatcher(
     {
       name: `${settings.serviceName}-mcp`,
-      version: SIDECAR_VERSION,
+      version: VERSION,
       title: `${settings.serviceName} diagnostics`,
       instructions: `Diagnostic tools for ${settings.serviceName}: health, metrics, logs, its Envoy proxy and service-specific checks. All tools are read-only unless their annotations say otherwise.`,
     },

@@ -1,6 +1,7 @@
 // Collects one sidecar's tools: tools/list over every page with the MCP SDK v2 client, bounded in time, pages,
 // tools and response bytes. The only network I/O of the catalog stage.
 import { Client, type PriorDiscovery, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { VERSION } from '../../shared/version.js';
 import type { ToolDescriptor } from './catalog.js';
 
 export interface CollectLimits {
@@ -78,7 +79,7 @@ export async function collectTools(
   const timeout = AbortSignal.timeout(limits.timeoutMs);
   const abort = signal ? AbortSignal.any([timeout, signal]) : timeout;
   const client = new Client(
-    { name: 'meshmcp-control', version: '0.1.0' },
+    { name: 'meshmcp-control', version: VERSION },
     { versionNegotiation: { mode: 'auto' }, listMaxPages: limits.maxPages },
   );
   const transport = new StreamableHTTPClientTransport(new URL(url), {
