@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GATEWAY_CONFIG_FILE, sidecarConfigFile } from '../control/filterFiles.js';
+import { writeFileAtomicSync } from '../shared/atomicWrite.js';
 import { SIDECAR_NODE_FLAGS } from '../sidecar/nodeFlags.js';
 import { parseToolsConfig } from '../sidecar/toolsConfig/parse.js';
 import { createDevCa } from './devCa.js';
@@ -269,7 +270,8 @@ async function dev(values: OptionValues): Promise<number> {
   }
 
   // Like pods: a part that dies is reported and the others keep serving (its tools fail clearly meanwhile).
-  writeFileSync(
+  // Whole or not at all: tests and benchmarks read pids.json as soon as it exists.
+  writeFileAtomicSync(
     join(workDir, 'pids.json'),
     `${JSON.stringify(Object.fromEntries(group.parts.map((part) => [part.name, part.child.pid])), null, 2)}\n`,
   );
