@@ -2,11 +2,11 @@
 import { execFile } from 'node:child_process';
 import { chownSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { freePort } from './ports.js';
 
 const run = promisify(execFile);
 
@@ -40,17 +40,6 @@ export function findPostgresBin(): string {
     'PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin. The database tool tests need a real ' +
       'PostgreSQL: install it with `apt-get install postgresql`.',
   );
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function userIds(user: string): { uid: number; gid: number } {

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from './postgres.js';
+import { freePort } from './ports.js';
 
 export interface PrometheusServer {
   url: string;

@@ -2,6 +2,7 @@
 import { type Sidecar, type SidecarOptions, startSidecar } from '../../sidecar/app.js';
 import { resolveSettings } from '../../sidecar/config.js';
 import type { SidecarSettings, Tool } from '../../sidecar/types.js';
+import { closedUrl } from './ports.js';
 
 export interface TestSidecar extends Sidecar {
   mcpUrl: string;
@@ -13,8 +14,10 @@ export async function startTestSidecar(
   flags: string[] = [],
   extra: Partial<SidecarOptions> = {},
 ): Promise<TestSidecar> {
+  // The app and Envoy admin are down unless flags name them: addresses reserved here, never a fixed port.
+  const down = await closedUrl();
   const settings = resolveSettings(
-    ['--service-name', 'payment-service', '--port', '0', '--app-url', 'http://127.0.0.1:9', ...flags],
+    ['--service-name', 'payment-service', '--port', '0', '--app-url', down, '--envoy-admin-url', down, ...flags],
     {},
   ) as SidecarSettings;
   const logs: Record<string, unknown>[] = [];

@@ -3,14 +3,18 @@
 import { validateArgs } from '../../sidecar/args.js';
 import { createHttpClient } from '../../sidecar/http/client.js';
 import type { SidecarSettings, Tool, ToolContext, ToolResult } from '../../sidecar/types.js';
+import { closedUrl } from './ports.js';
+
+/** Where the settings point unless a test says otherwise: an address this file reserved, where nothing listens. */
+const NOTHING_LISTENS = await closedUrl();
 
 export function testSettings(over: Partial<SidecarSettings> = {}): SidecarSettings {
   return {
     port: 3000,
     host: '127.0.0.1',
     serviceName: 'payment-service',
-    appUrl: 'http://127.0.0.1:1',
-    envoyAdminUrl: 'http://127.0.0.1:1',
+    appUrl: NOTHING_LISTENS,
+    envoyAdminUrl: NOTHING_LISTENS,
     prometheusUrl: undefined,
     toolsConfig: 'tools.yaml',
     logDir: 'logs',

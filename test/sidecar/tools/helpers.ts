@@ -38,18 +38,12 @@ export async function startServer(handler: http.RequestListener): Promise<TestSe
   };
 }
 
-/** A port nothing listens on: bound once, then released. */
-export async function freePort(): Promise<number> {
-  const s = await startServer((_req, res) => res.end());
-  await s.close();
-  return s.port;
-}
-
 /** A real context: the bounded HTTP client allowing only the app and Envoy admin origins of settings. */
 export function makeContext(settings: SidecarSettings, env: Record<string, string | undefined> = {}): ToolContext {
   return testContext({ settings, env });
 }
 
+export { freePort } from '../../support/ports.js';
 export { callTool as call, InvalidArgs, testSettings as makeSettings } from '../../support/toolContext.js';
 
 export function textOf(r: ToolResult): string {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeDatabasePools } from '../../../sidecar/toolsConfig/database/execute.js';
 import { buildTools, parseToolsConfig } from '../../../sidecar/toolsConfig/index.js';
 import type { Tool } from '../../../sidecar/types.js';
+import { freePort } from '../../support/ports.js';
 import { type PostgresServer, startPostgres } from '../../support/postgres.js';
 import { callTool, testContext } from '../../support/toolContext.js';
 
@@ -145,8 +146,9 @@ describe('database executor', () => {
   });
 
   it('reports an unreachable database as a ToolError', async () => {
-    await expect(run('version', {}, { DATABASE_URL: 'postgres://reader:pw-x@127.0.0.1:1/meshmcp' })).rejects.toThrow(
-      /could not connect to 127\.0\.0\.1:1\/meshmcp/,
-    );
+    const port = await freePort();
+    await expect(
+      run('version', {}, { DATABASE_URL: `postgres://reader:pw-x@127.0.0.1:${port}/meshmcp` }),
+    ).rejects.toThrow(`could not connect to 127.0.0.1:${port}/meshmcp`);
   });
 });

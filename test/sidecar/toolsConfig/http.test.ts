@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ToolError } from '../../../sidecar/errors.js';
 import { buildTools, parseToolsConfig } from '../../../sidecar/toolsConfig/index.js';
 import type { Tool } from '../../../sidecar/types.js';
+import { closedUrl } from '../../support/ports.js';
 import { callTool, testContext } from '../../support/toolContext.js';
 
 interface Seen {
@@ -183,7 +184,7 @@ describe('http executor', () => {
   });
 
   it('reports an app that is down as a ToolError, not a crash', async () => {
-    const down = testContext({ settings: { appUrl: 'http://127.0.0.1:1' }, env });
+    const down = testContext({ settings: { appUrl: await closedUrl() }, env });
     await expect(run('failing', {}, down)).rejects.toThrow(
       /did not complete: .*connection refused.*Check that the app is running/,
     );

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTools, parseToolsConfig } from '../../../sidecar/toolsConfig/index.js';
 import type { Tool } from '../../../sidecar/types.js';
+import { closedUrl } from '../../support/ports.js';
 import { type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
 import { callTool, testContext } from '../../support/toolContext.js';
 
@@ -145,9 +146,8 @@ describe('prometheus executor', () => {
   });
 
   it('reports an unreachable Prometheus as a ToolError', async () => {
-    const down = testContext({ settings: { prometheusUrl: 'http://127.0.0.1:1' }, allowed: ['127.0.0.1:1'] });
-    await expect(run('up_of_job', { job: 'x' }, down)).rejects.toThrow(
-      /Prometheus at http:\/\/127\.0\.0\.1:1 did not answer/,
-    );
+    const url = await closedUrl();
+    const down = testContext({ settings: { prometheusUrl: url }, allowed: [new URL(url).host] });
+    await expect(run('up_of_job', { job: 'x' }, down)).rejects.toThrow(`Prometheus at ${url} did not answer`);
   });
 });
