@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { validateArgs } from '../../../sidecar/args.js';
 import { genericTools } from '../../../sidecar/tools/index.js';
+import { GENERIC_TOOL_NAMES } from '../../../sidecar/toolsConfig/spec.js';
 import type { JsonSchema } from '../../../sidecar/types.js';
 
 describe('genericTools', () => {
@@ -14,6 +15,8 @@ describe('genericTools', () => {
       'check_endpoints',
       'get_env_vars',
     ]);
+    // tools.yaml refuses these names; the list it checks must not drift from the tools that exist
+    expect(genericTools.map((t) => t.name)).toEqual([...GENERIC_TOOL_NAMES]);
   });
 
   it.each(genericTools.map((t) => [t.name, t] as const))('%s is read-only, closed-world and bounded', (_n, tool) => {
