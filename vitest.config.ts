@@ -1,14 +1,18 @@
 // Test runner settings: which suites run, their time limits, and the plain summary line CI reads. Two projects in
 // one run, so the summary line counts both: `unit` (everything but test/cluster), then `cluster` (test/cluster,
-// a real kube-apiserver and etcd, one file at a time) when its tools are built or MESHMCP_CLUSTER=1.
+// a real kube-apiserver and etcd, one file at a time) when its tools are built or MESHMCP_CLUSTER=1. Suites tagged
+// with an optional binary (postgres, prometheus, openssl) are skipped where it is missing: see
+// test/support/optionalBinaries.ts.
 import { defineConfig } from 'vitest/config';
 import { clusterTierEnabled } from './test/cluster/tools/tools.js';
+import { binaryTags } from './test/support/optionalBinaries.js';
 
 export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    tags: binaryTags(),
     reporters: ['default', './test/support/summaryReporter.ts'],
     projects: [
       {

@@ -14,13 +14,16 @@ let ca: DevCa;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'meshmcp-devca-'));
-  ca = await createDevCa(join(dir, 'ca'));
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('createDevCa', () => {
+describe('createDevCa', { tags: ['openssl'] }, () => {
+  beforeAll(async () => {
+    ca = await createDevCa(join(dir, 'ca'));
+  });
+
   it('makes a self-signed P-256 CA that may sign certificates', async () => {
     const x = new X509Certificate(ca.caCert);
     expect(x.ca).toBe(true);
@@ -61,8 +64,10 @@ describe('createDevCa', () => {
     await expect(ca.issue('x', GATEWAY, ['bad name'])).rejects.toThrow(/not a DNS name/);
     await expect(ca.issue('x', GATEWAY, ['localhost'], ['::1', 'nope'])).rejects.toThrow(/not an IP address/);
   });
+});
 
-  it('names the Debian package when openssl is missing', async () => {
+describe('createDevCa without openssl', () => {
+  it('names the Debian package', async () => {
     const path = process.env['PATH'];
     process.env['PATH'] = join(dir, 'no-bin');
     try {

@@ -1,6 +1,7 @@
 // The local mesh (`npm start`) through real MCP clients: the SDK v2 client in both protocol eras, the MCP Inspector
 // CLI and mcp-remote (the stdio bridge Claude Desktop uses). Every call goes client → gateway (meshmcp.wasm, gateway
 // mode) → pod proxy (sidecar mode, mTLS) → MCP sidecar → demo app, and the answer carries the app's own data.
+// @module-tag openssl
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -234,12 +235,9 @@ describe('mcp-remote (Claude Desktop’s bridge) over stdio', () => {
   });
 });
 
-describe('prometheus tools', () => {
-  it('get_payment_queue_depth answers with the gauge Prometheus scraped from the app', async (ctx) => {
-    if (!mesh.prometheus) {
-      ctx.skip('the prometheus binary is not installed (.ci/run installs the Debian package)');
-      return;
-    }
+describe('prometheus tools', { tags: ['prometheus'] }, () => {
+  it('get_payment_queue_depth answers with the gauge Prometheus scraped from the app', async () => {
+    expect(mesh.prometheus, 'the mesh started its Prometheus').toBe(true);
     const { client } = await connect(mesh.url, 'legacy', { Authorization: `Bearer ${mesh.adminKey}` });
     try {
       const query = 'payment_queue_depth{queue="processing"}';

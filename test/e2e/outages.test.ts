@@ -1,6 +1,7 @@
 // Parts of the local mesh failing while it runs, as pods do: an app turning unhealthy, a sidecar dying, the control
 // service dying. Each test breaks one more thing, in that order, and asserts only what the earlier breakage leaves
 // intact; `meshmcp dev` reports each dead part and keeps the rest running.
+// @module-tag openssl
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Mesh, startMesh } from './support/mesh.js';

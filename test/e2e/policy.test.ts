@@ -1,6 +1,7 @@
 // What the gateway refuses in the local mesh, each with the HTTP status and JSON-RPC error of DESIGN.md contract 6,
 // and what it records: every request of this file gets its own x-request-id, and the last test checks that each one
 // produced exactly one audit line and that the gateway's metrics moved by exactly these requests.
+// @module-tag openssl
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';

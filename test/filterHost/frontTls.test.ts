@@ -1,5 +1,6 @@
 // The front with real mTLS on loopback: pod fronts (the release filter in sidecar mode) that check client certificates
 // from a throwaway CA, a gateway front that originates mTLS to them, and routes that change at run time.
+// @module-tag openssl
 
 import { createHash, X509Certificate } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';

@@ -1,5 +1,6 @@
 // The sidecar as it ships (the bundled file, its own process) in front of the real payment-service demo, driven by
 // the SDK v2 client in both eras and the MCP Inspector CLI: generic tools, tools.yaml tools, reload, shutdown.
+// @module-tag postgres
 
 import { mkdirSync } from 'node:fs';
 import { mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';

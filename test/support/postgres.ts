@@ -1,11 +1,12 @@
 // Starts a throwaway PostgreSQL on loopback for database tool tests: initdb into a temp dir, pg_ctl start, stop + delete.
 import { execFile } from 'node:child_process';
-import { chownSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { findBinary, skipLine } from './optionalBinaries.js';
 import { freePort } from './ports.js';
 
 const run = promisify(execFile);
@@ -20,26 +21,6 @@ export interface PostgresServer {
   /** a connected superuser client over the unix socket, for test setup; the caller ends it */
   admin(): Promise<pg.Client>;
   stop(): Promise<void>;
-}
-
-const ROOTS = ['/usr/lib/postgresql', '/usr/local/lib/postgresql'];
-
-/** The newest bin directory holding initdb and pg_ctl, in the Debian/Ubuntu layout. */
-export function findPostgresBin(): string {
-  for (const root of ROOTS) {
-    if (!existsSync(root)) continue;
-    const versions = readdirSync(root)
-      .filter((v) => /^\d+$/.test(v))
-      .sort((a, b) => Number(b) - Number(a));
-    for (const v of versions) {
-      const bin = path.join(root, v, 'bin');
-      if (existsSync(path.join(bin, 'initdb')) && existsSync(path.join(bin, 'pg_ctl'))) return bin;
-    }
-  }
-  throw new Error(
-    'PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin. The database tool tests need a real ' +
-      'PostgreSQL: install it with `apt-get install postgresql`.',
-  );
 }
 
 function userIds(user: string): { uid: number; gid: number } {
@@ -61,7 +42,8 @@ function serverUser(): {
 
 /** Starts PostgreSQL with a `reader` role (password) owning database `meshmcp`. */
 export async function startPostgres(): Promise<PostgresServer> {
-  const bin = findPostgresBin();
+  const bin = findBinary('postgres');
+  if (!bin) throw new Error(skipLine('postgres'));
   const { wrap, ids } = serverUser();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'meshmcp-pg-'));
   if (ids) chownSync(dir, ids.uid, ids.gid);

@@ -1,9 +1,9 @@
 // Starts a throwaway Prometheus on loopback that scrapes itself every second, for prometheus tool tests.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { findBinary, skipLine } from './optionalBinaries.js';
 import { freePort } from './ports.js';
 
 export interface PrometheusServer {
@@ -11,22 +11,10 @@ export interface PrometheusServer {
   stop(): Promise<void>;
 }
 
-const CANDIDATES = ['/usr/bin/prometheus', '/usr/local/bin/prometheus'];
-
-export function findPrometheus(): string {
-  const found = CANDIDATES.find((p) => existsSync(p));
-  if (!found) {
-    throw new Error(
-      'prometheus binary not found (looked in /usr/bin and /usr/local/bin). The prometheus tool tests need a real ' +
-        'Prometheus: install it with `apt-get install prometheus`.',
-    );
-  }
-  return found;
-}
-
 /** Resolves once a query for `up` returns a sample, so tests see real data. */
 export async function startPrometheus(): Promise<PrometheusServer> {
-  const bin = findPrometheus();
+  const bin = findBinary('prometheus');
+  if (!bin) throw new Error(skipLine('prometheus'));
   const dir = await mkdtemp(path.join(os.tmpdir(), 'meshmcp-prom-'));
   const port = await freePort();
   const config = path.join(dir, 'prometheus.yml');

@@ -1,5 +1,6 @@
 // database executor against a real PostgreSQL on loopback: bound parameters, READ ONLY, statement timeout, row cap,
 // credential redaction and the lazily created pool.
+// @module-tag postgres
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeDatabasePools } from '../../../sidecar/toolsConfig/database/execute.js';

@@ -1,5 +1,6 @@
 // prometheus executor against a real Prometheus scraping itself: instant, range and named queries, safe
 // substitution, caps and the errors a model gets.
+// @module-tag prometheus
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTools, parseToolsConfig } from '../../../sidecar/toolsConfig/index.js';
