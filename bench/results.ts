@@ -1,21 +1,45 @@
-// bench/results.json: a flat object of named figures, each {value, unit}; merged so one suite keeps the others'.
+// bench/results.json: each suite's figures from its last run, with that run's date and machine. A suite run again
+// replaces its own entry and keeps the others'; the README's benchmark tables are generated from it (bench/readme.ts).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 
 export interface Figure {
   value: number;
   unit: string;
-  /** the goal, printed beside the figure; not stored */
+  /** the goal the suite states, printed beside the figure */
   goal?: string;
 }
 
 export type Figures = Record<string, Figure>;
 
-export function writeResults(file: string, figures: Figures): void {
-  const old: Record<string, { value: number; unit: string }> = existsSync(file)
-    ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, { value: number; unit: string }>)
-    : {};
-  for (const [k, f] of Object.entries(figures)) old[k] = { value: f.value, unit: f.unit };
-  const sorted = Object.fromEntries(Object.entries(old).sort(([a], [b]) => a.localeCompare(b)));
+export interface SuiteRun {
+  /** the day of the run, YYYY-MM-DD */
+  date: string;
+  /** cores, CPU model, OS and Node version: figures from different machines do not compare */
+  machine: string;
+  figures: Figures;
+}
+
+/** Suite name → its last run, in the order of bench/run.ts. */
+export type Results = Record<string, SuiteRun>;
+
+export function thisMachine(): string {
+  const cpus = os.cpus();
+  const model = cpus[0]?.model.trim().replace(/\s+/g, ' ') || 'unknown CPU';
+  return `${cpus.length} cores (${model}), ${os.platform()} ${os.arch()}, Node ${process.version}`;
+}
+
+export const today = (): string => new Date().toISOString().slice(0, 10);
+
+export function readResults(file: string): Results {
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Results) : {};
+}
+
+/** Writes the suites run over their old entries, in `order` (suites not named there last). */
+export function writeResults(file: string, runs: Results, order: string[]): void {
+  const all = { ...readResults(file), ...runs };
+  const rank = (s: string) => (order.includes(s) ? order.indexOf(s) : order.length);
+  const sorted = Object.fromEntries(Object.entries(all).sort(([a], [b]) => rank(a) - rank(b)));
   writeFileSync(file, `${JSON.stringify(sorted, null, 2)}\n`);
 }
 

@@ -1,10 +1,12 @@
-// `npm run bench`: runs every benchmark suite, writes bench/results.json and prints a table.
+// `npm run bench`: runs every benchmark suite, writes bench/results.json, prints a table and regenerates the
+// README's benchmark tables from results.json (bench/readme.ts).
 // `node dist/bench/run.js control sidecar` runs only the suites named (the others' figures stay in results.json).
 import { fileURLToPath } from 'node:url';
 import { benchControl } from './control.js';
 import { benchE2e } from './e2e.js';
 import { benchFilter } from './filter.js';
-import { type Figures, printTable, writeResults } from './results.js';
+import { updateReadme } from './readme.js';
+import { type Figures, printTable, type Results, thisMachine, today, writeResults } from './results.js';
 import { benchSidecar, benchSidecarHeavy } from './sidecar.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -24,12 +26,16 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 
+const runs: Results = {};
 const figures: Figures = {};
 for (const [name, suite] of Object.entries(suites)) {
   if (wanted.length > 0 && !wanted.includes(name)) continue;
   process.stdout.write(`bench: ${name}...\n`);
-  Object.assign(figures, await suite(root));
+  const run = { date: today(), machine: thisMachine(), figures: await suite(root) };
+  runs[name] = run;
+  Object.assign(figures, run.figures);
 }
-writeResults(`${root}bench/results.json`, figures);
+writeResults(`${root}bench/results.json`, runs, Object.keys(suites));
 printTable(figures);
 process.stdout.write('written to bench/results.json\n');
+if (updateReadme(root)) process.stdout.write('README.md: benchmark tables regenerated\n');

@@ -135,14 +135,11 @@ describe('size', () => {
     return doc;
   };
 
+  // How long this takes is a benchmark figure (filter_configure_ms_4096_services in bench/filter.ts), not a test.
   it('parses the largest routing table the schema allows', () => {
-    const text = JSON.stringify(many(4096));
-    const started = performance.now();
-    const out = h.parse(text);
-    const ms = performance.now() - started;
+    const out = h.parse(many(4096));
     expect(out.error).toBe(ConfigError.Ok);
     expect((out.config as Doc).services).toHaveLength(4096);
-    expect(ms).toBeLessThan(5000);
   });
 
   it('refuses one service more', () => {
