@@ -1,6 +1,7 @@
 // `meshmcp call <tool> [name=value ...]`: calls one tool with the real SDK client and prints its result.
+
+import { helpText, type OptionSpec, runCommand, UsageError } from '../shared/options.js';
 import { CLIENT_OPTIONS, connect } from './mcpClient.js';
-import { helpText, type OptionSpec, runCommand, UsageError } from './options.js';
 
 const OPTIONS: OptionSpec[] = [
   ...CLIENT_OPTIONS,

@@ -5,6 +5,7 @@ import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { homedir, platform } from 'node:os';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../shared/atomicWrite.js';
+import { helpText, type OptionSpec, runCommand, UsageError } from '../shared/options.js';
 import {
   claudeCodeCommand,
   claudeDesktopEntry,
@@ -12,7 +13,6 @@ import {
   type Endpoint,
   vscodeEntry,
 } from './clientConfigs.js';
-import { helpText, type OptionSpec, runCommand, UsageError } from './options.js';
 
 const CLIENTS = ['all', 'claude-desktop', 'claude-code', 'vscode'] as const;
 type Client = (typeof CLIENTS)[number];

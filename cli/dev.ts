@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GATEWAY_CONFIG_FILE, sidecarConfigFile } from '../control/filterFiles.js';
 import { writeFileAtomicSync } from '../shared/atomicWrite.js';
+import { helpText, type OptionSpec, type OptionValues, runCommand, UsageError } from '../shared/options.js';
 import { SIDECAR_NODE_FLAGS } from '../sidecar/nodeFlags.js';
 import { parseToolsConfig } from '../sidecar/toolsConfig/parse.js';
 import { createDevCa } from './devCa.js';
@@ -27,7 +28,6 @@ import {
 } from './devMesh.js';
 import { ProcessGroup, portFree } from './devProcesses.js';
 import { startDevPrometheus } from './devPrometheus.js';
-import { helpText, type OptionSpec, type OptionValues, runCommand, UsageError } from './options.js';
 
 export { DEV_SERVICES } from './devMesh.js';
 

@@ -5,7 +5,7 @@
 import { readFileSync, watch } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { helpText, type OptionSpec, runCommand, UsageError } from './options.js';
+import { helpText, type OptionSpec, runCommand, UsageError } from '../shared/options.js';
 
 const OPTIONS: OptionSpec[] = [
   {

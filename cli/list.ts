@@ -1,6 +1,7 @@
 // `meshmcp list`: lists the tools of an MCP endpoint with the real SDK client (all pages).
+
+import { helpText, runCommand } from '../shared/options.js';
 import { CLIENT_OPTIONS, connect } from './mcpClient.js';
-import { helpText, runCommand } from './options.js';
 
 const HELP = helpText('meshmcp list [options]', 'Lists the tools an MCP endpoint offers.', CLIENT_OPTIONS);
 

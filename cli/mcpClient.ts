@@ -1,7 +1,7 @@
 // Connects the real MCP SDK client to an endpoint for `meshmcp list` and `meshmcp call`.
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { type OptionSpec, UsageError } from '../shared/options.js';
 import { VERSION } from '../shared/version.js';
-import { type OptionSpec, UsageError } from './options.js';
 
 export const CLIENT_OPTIONS: OptionSpec[] = [
   {

@@ -7,7 +7,7 @@ import { readServicesFile, ServicesFileError } from '../control/discovery/static
 import { parseRenderConfig, RenderError, renderAll, toYaml } from '../control/render/index.js';
 import { CONTROL_OPTIONS } from '../control/settings.js';
 import { writeFileAtomic } from '../shared/atomicWrite.js';
-import { helpText, type OptionSpec, runCommand, UsageError } from './options.js';
+import { helpText, type OptionSpec, runCommand, UsageError } from '../shared/options.js';
 
 /** The settings render shares with the control service, as the control service documents them. */
 const shared = (flag: string): OptionSpec => CONTROL_OPTIONS.find((o) => o.flag === flag)!;

@@ -1,9 +1,9 @@
 // `meshmcp validate`: checks a tools.yaml the way the sidecar will load it, and lists its tools or every problem.
 import { readFile } from 'node:fs/promises';
+import { helpText, type OptionSpec, type OptionValues, runCommand, UsageError } from '../shared/options.js';
 import { ConfigErrors } from '../sidecar/errors.js';
 import { parseToolsConfig } from '../sidecar/toolsConfig/parse.js';
 import type { ToolSpec } from '../sidecar/toolsConfig/spec.js';
-import { helpText, type OptionSpec, type OptionValues, runCommand, UsageError } from './options.js';
 
 const OPTIONS: OptionSpec[] = [
   {

@@ -1,7 +1,7 @@
 // `meshmcp control`: parses flags and environment (and answers --help) without loading the service, then runs it
 // (service.ts).
 import { hostname } from 'node:os';
-import { helpText, runCommand, UsageError } from '../cli/options.js';
+import { helpText, runCommand, UsageError } from '../shared/options.js';
 import { CONTROL_OPTIONS, resolveControlSettings } from './settings.js';
 
 const HELP = helpText(

@@ -3,7 +3,7 @@
 // closed, lease released, an apply in flight finished. Loaded by main.ts only after the flags parsed.
 import { readFile } from 'node:fs/promises';
 import { KubeConfig } from '@kubernetes/client-node';
-import { UsageError } from '../cli/options.js';
+import { UsageError } from '../shared/options.js';
 import { VERSION } from '../shared/version.js';
 import { buildApp } from './app.js';
 import { Applier } from './apply/applier.js';

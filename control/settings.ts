@@ -1,7 +1,7 @@
 // Flags and environment of `meshmcp control` (one spec gives parsing, defaults and --help), resolved once at start.
 
-import type { OptionSpec, OptionValues } from '../cli/options.js';
-import { UsageError } from '../cli/options.js';
+import type { OptionSpec, OptionValues } from '../shared/options.js';
+import { UsageError } from '../shared/options.js';
 
 export const CONTROL_OPTIONS: OptionSpec[] = [
   {

@@ -1,5 +1,5 @@
 // `meshmcp demo <name>`: runs one demo service from flags and environment until SIGTERM or SIGINT.
-import { helpText, type OptionSpec, parseOptions, UsageError } from '../cli/options.js';
+import { helpText, type OptionSpec, type OptionValues, runCommand, UsageError } from '../shared/options.js';
 import type { DemoOptions, RunningDemo } from './app.js';
 import { latencyProblem } from './chaos.js';
 import { startMqttPublisher } from './mqttPublisher.js';
@@ -74,9 +74,8 @@ Prints {"message":"listening",...} on stdout when ready; stops on SIGTERM or SIG
 
 export const HELP = helpText('meshmcp demo <name> [options]', SUMMARY, DEMO_OPTIONS);
 
-function resolve(argv: string[]): { name: DemoName; options: DemoOptions } | 'help' {
-  const { values, positionals, help } = parseOptions(DEMO_OPTIONS, argv);
-  if (help) return 'help';
+/** The demo and its options from the parsed flags; throws UsageError naming the setting and the fix. */
+function resolve(values: OptionValues, positionals: string[]): { name: DemoName; options: DemoOptions } {
   const [name, ...extra] = positionals;
   const names = DEMO_NAMES.join(', ');
   if (name === undefined) throw new UsageError(`name the demo to run: one of ${names}`);
@@ -101,39 +100,28 @@ function resolve(argv: string[]): { name: DemoName; options: DemoOptions } | 'he
   };
 }
 
-export async function main(argv: string[]): Promise<number> {
-  let resolved: ReturnType<typeof resolve>;
-  try {
-    resolved = resolve(argv);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`meshmcp demo: ${err.message}\n`);
-    return 2;
-  }
-  if (resolved === 'help') {
-    process.stdout.write(HELP);
+export function main(argv: string[]): Promise<number> {
+  return runCommand('demo', DEMO_OPTIONS, HELP, argv, async (values, positionals) => {
+    const { name, options } = resolve(values, positionals);
+    let demo: RunningDemo;
+    try {
+      demo = await startDemo(name, options);
+    } catch (err) {
+      throw new Error(`cannot start ${name}: ${(err as Error).message}`);
+    }
+    const line = (fields: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(fields)}\n`);
+    line({ message: 'listening', service: name, port: demo.port, url: demo.url });
+    const signal = await new Promise<NodeJS.Signals>((done) => {
+      const stop = (s: NodeJS.Signals) => {
+        process.off('SIGTERM', stop);
+        process.off('SIGINT', stop);
+        done(s);
+      };
+      process.on('SIGTERM', stop);
+      process.on('SIGINT', stop);
+    });
+    await demo.close();
+    line({ message: 'stopped', service: name, signal });
     return 0;
-  }
-  const { name, options } = resolved;
-  let demo: RunningDemo;
-  try {
-    demo = await startDemo(name, options);
-  } catch (err) {
-    process.stderr.write(`meshmcp demo: cannot start ${name}: ${(err as Error).message}\n`);
-    return 1;
-  }
-  const line = (fields: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(fields)}\n`);
-  line({ message: 'listening', service: name, port: demo.port, url: demo.url });
-  const signal = await new Promise<NodeJS.Signals>((done) => {
-    const stop = (s: NodeJS.Signals) => {
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
-      done(s);
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
   });
-  await demo.close();
-  line({ message: 'stopped', service: name, signal });
-  return 0;
 }

@@ -1,5 +1,5 @@
 // The sidecar's settings: flags, the seed's environment names, defaults, and --help, resolved once at start.
-import { type OptionSpec, parseOptions, UsageError } from '../cli/options.js';
+import { type OptionSpec, type OptionValues, parseOptions, UsageError } from '../shared/options.js';
 import type { SidecarSettings } from './types.js';
 
 const list = (v: unknown): string[] =>
@@ -91,8 +91,12 @@ export const SIDECAR_OPTIONS: OptionSpec[] = [
 
 /** Resolves settings from argv and environment; throws UsageError naming the setting and the fix. */
 export function resolveSettings(argv: string[], env: NodeJS.ProcessEnv = process.env): SidecarSettings | 'help' {
-  const { values: v, help } = parseOptions(SIDECAR_OPTIONS, argv, env);
-  if (help) return 'help';
+  const { values, help } = parseOptions(SIDECAR_OPTIONS, argv, env);
+  return help ? 'help' : settingsFromOptions(values);
+}
+
+/** The settings from parsed SIDECAR_OPTIONS; throws UsageError naming the setting and the fix. */
+export function settingsFromOptions(v: OptionValues): SidecarSettings {
   const serviceName = v['service-name'];
   if (typeof serviceName !== 'string' || !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(serviceName)) {
     throw new UsageError(

@@ -1,7 +1,7 @@
 // `meshmcp sidecar`: resolves settings, starts the sidecar, and shuts down gracefully on SIGTERM/SIGINT.
-import { helpText, UsageError } from '../cli/options.js';
+import { helpText, runCommand } from '../shared/options.js';
 import { startSidecar } from './app.js';
-import { resolveSettings, SIDECAR_OPTIONS } from './config.js';
+import { SIDECAR_OPTIONS, settingsFromOptions } from './config.js';
 import { fileToolSource } from './toolSource.js';
 import { genericTools } from './tools/index.js';
 
@@ -11,41 +11,29 @@ export const SIDECAR_HELP = helpText(
   SIDECAR_OPTIONS,
 );
 
-export async function main(argv: string[]): Promise<number> {
-  let settings: ReturnType<typeof resolveSettings>;
-  try {
-    settings = resolveSettings(argv);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`meshmcp sidecar: ${err.message}\n`);
-      return 2;
+export function main(argv: string[]): Promise<number> {
+  return runCommand('sidecar', SIDECAR_OPTIONS, SIDECAR_HELP, argv, async (values) => {
+    const settings = settingsFromOptions(values);
+    const source = fileToolSource(settings.toolsConfig, settings.serviceName, settings.appUrl);
+    let sidecar: Awaited<ReturnType<typeof startSidecar>>;
+    try {
+      sidecar = await startSidecar({ settings, genericTools, toolSource: source, onClose: source.close });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      const why =
+        e.code === 'EADDRINUSE'
+          ? `port ${settings.port} on ${settings.host} is already in use (pick another with --port / MCP_PORT)`
+          : e.message;
+      throw new Error(`cannot start: ${why}`);
     }
-    throw err;
-  }
-  if (settings === 'help') {
-    process.stdout.write(SIDECAR_HELP);
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string) => {
+        sidecar.log.info('shutting down', { signal });
+        sidecar.close().then(resolve, resolve);
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    });
     return 0;
-  }
-  const source = fileToolSource(settings.toolsConfig, settings.serviceName, settings.appUrl);
-  let sidecar: Awaited<ReturnType<typeof startSidecar>>;
-  try {
-    sidecar = await startSidecar({ settings, genericTools, toolSource: source, onClose: source.close });
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const why =
-      e.code === 'EADDRINUSE'
-        ? `port ${settings.port} on ${settings.host} is already in use (pick another with --port / MCP_PORT)`
-        : e.message;
-    process.stderr.write(`meshmcp sidecar: cannot start: ${why}\n`);
-    return 1;
-  }
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      sidecar.log.info('shutting down', { signal });
-      sidecar.close().then(resolve, resolve);
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
   });
-  return 0;
 }
