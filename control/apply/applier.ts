@@ -1,9 +1,14 @@
 // apply: writes rendered resources with server-side apply, in render's order, skips unchanged ones and prunes the
 // managed objects no longer rendered (README.md). Built from a KubeConfig; plain Kubernetes REST, any API server.
 import { type KubeConfig, type KubernetesObject, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
-import { filterName } from '../render/envoyFilter.js';
-import { CONTENT_HASH_ANNOTATION, MANAGED_BY_LABEL, MANAGER, PART_OF_LABEL } from '../render/resource.js';
-import { toYaml } from '../render/yaml.js';
+import {
+  CONTENT_HASH_ANNOTATION,
+  filterName,
+  MANAGED_BY_LABEL,
+  MANAGER,
+  PART_OF_LABEL,
+  toYaml,
+} from '../managedObjects.js';
 import type { Resource } from '../types.js';
 import { unifiedDiff } from './diff.js';
 

@@ -2,15 +2,13 @@
 // SIDECAR_INBOUND on each MCP-enabled workload's MCP port (sidecar mode). Field names follow Envoy's
 // envoy.extensions.filters.http.wasm.v3.Wasm / envoy.extensions.wasm.v3.PluginConfig and Istio's EnvoyFilter v1alpha3.
 
+import { filterName } from '../managedObjects.js';
 import type { CatalogService, RenderSettings, Resource } from '../types.js';
 import { type FilterConfig, filterConfigJson } from './filterConfig.js';
 import { resource } from './resource.js';
 
 export const WASM_FILTER_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm';
 const ENVOY_FILTER_API = 'networking.istio.io/v1alpha3';
-
-/** Envoy's name for the filter instance (also the ECDS resource name for a remote module). */
-export const filterName = (mode: 'gateway' | 'sidecar'): string => `meshmcp-${mode}`;
 
 /** envoy.config.core.v3.AsyncDataSource: a file in the proxy image, or an https URL pinned by its SHA-256. */
 function code(module: RenderSettings['module']): Record<string, unknown> {

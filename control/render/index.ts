@@ -14,9 +14,7 @@ export { canonicalJson } from '../../shared/canonicalJson.js';
 export { RenderError } from './errors.js';
 export type { FilterConfig, GatewayFilterConfig, RouteEntry, SidecarFilterConfig } from './filterConfig.js';
 export { filterConfigJson, gatewayFilterConfig, sidecarFilterConfig } from './filterConfig.js';
-export { CONTENT_HASH_ANNOTATION, MANAGED_BY_LABEL, MANAGER } from './resource.js';
 export { parseRenderConfig, RENDER_DEFAULTS } from './settings.js';
-export { toYaml } from './yaml.js';
 
 export interface RenderOptions {
   /** Istio WasmPlugin resources instead of EnvoyFilters (README.md: gateway mode then needs a suitable Envoy). */

@@ -3,13 +3,10 @@
 
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../../shared/canonicalJson.js';
+import { CONTENT_HASH_ANNOTATION, MANAGED_BY_LABEL, MANAGER, PART_OF_LABEL } from '../managedObjects.js';
 import type { Resource } from '../types.js';
 import { RenderError } from './errors.js';
 
-export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
-export const MANAGER = 'meshmcp-control';
-export const PART_OF_LABEL = 'app.kubernetes.io/part-of';
-export const CONTENT_HASH_ANNOTATION = 'meshmcp.io/content-hash';
 /** Bound on one object's JSON; the API server (etcd) refuses requests above ~1.5 MB. */
 export const MAX_OBJECT_BYTES = 1024 * 1024 + 256 * 1024;
 

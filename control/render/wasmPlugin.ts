@@ -2,8 +2,9 @@
 // WasmPlugin cannot set allow_on_headers_stop_iteration: gateway mode needs an Envoy where that is on by default;
 // sidecar mode never holds headers and is safe anywhere (README.md).
 
+import { filterName } from '../managedObjects.js';
 import type { CatalogService, RenderSettings, Resource } from '../types.js';
-import { filterName, sidecarResourceName } from './envoyFilter.js';
+import { sidecarResourceName } from './envoyFilter.js';
 import type { FilterConfig } from './filterConfig.js';
 import { resource } from './resource.js';
 

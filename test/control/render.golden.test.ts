@@ -2,7 +2,8 @@
 // Istio YAML renderAll produces, or for -invalid cases the error). UPDATE_GOLDEN=1 rewrites the outputs.
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { parseRenderConfig, RenderError, renderAll, toYaml } from '../../control/render/index.js';
+import { toYaml } from '../../control/managedObjects.js';
+import { parseRenderConfig, RenderError, renderAll } from '../../control/render/index.js';
 import { expectGolden, goldenCases, readRenderInput } from './support/golden.js';
 
 const cases = goldenCases('render');

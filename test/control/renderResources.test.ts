@@ -4,15 +4,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import {
-  CONTENT_HASH_ANNOTATION,
-  canonicalJson,
-  MANAGED_BY_LABEL,
-  parseRenderConfig,
-  RenderError,
-  renderAll,
-  toYaml,
-} from '../../control/render/index.js';
+import { CONTENT_HASH_ANNOTATION, MANAGED_BY_LABEL, toYaml } from '../../control/managedObjects.js';
+import { canonicalJson, parseRenderConfig, RenderError, renderAll } from '../../control/render/index.js';
 import type { Catalog } from '../../control/types.js';
 import { readRenderInput } from './support/golden.js';
 
