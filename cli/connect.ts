@@ -6,6 +6,7 @@ import { homedir, platform } from 'node:os';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../shared/atomicWrite.js';
 import { helpText, type OptionSpec, runCommand, UsageError } from '../shared/options.js';
+import { TOOL_NAME } from '../shared/toolName.js';
 import {
   claudeCodeCommand,
   claudeDesktopEntry,
@@ -102,7 +103,7 @@ export function main(argv: string[]): Promise<number> {
       throw new UsageError(`--url ${JSON.stringify(url)} is not an http(s) URL`);
     }
     const name = String(values['name']);
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) throw new UsageError('--name must be 1-64 letters, digits, _ or -');
+    if (!TOOL_NAME.test(name)) throw new UsageError('--name must be 1-64 letters, digits, _ or -');
     const e: Endpoint = { name, url, ...(typeof values['key'] === 'string' ? { key: values['key'] } : {}) };
 
     if (values['install'] !== true) {

@@ -2,6 +2,7 @@
 
 import type { OptionSpec, OptionValues } from '../shared/options.js';
 import { UsageError } from '../shared/options.js';
+import { DNS_LABEL } from './catalogRules.js';
 
 export const CONTROL_OPTIONS: OptionSpec[] = [
   {
@@ -162,7 +163,6 @@ export interface ControlSettings {
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
 const LEVELS: LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
-const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 function positive(values: OptionValues, flag: string, max: number): number {
   const v = values[flag] as number;
@@ -198,7 +198,7 @@ export function resolveControlSettings(values: OptionValues, hostname: string): 
     .split(',')
     .map((n) => n.trim())
     .filter(Boolean);
-  const bad = namespaces.find((n) => !NAMESPACE.test(n));
+  const bad = namespaces.find((n) => !DNS_LABEL.test(n));
   if (namespaces.length === 0 || bad !== undefined) {
     throw new UsageError(`--allowed-namespaces must list Kubernetes namespace names, got ${JSON.stringify(bad ?? '')}`);
   }

@@ -1,5 +1,5 @@
-// The catalog, the one structure the pipeline's stages share: built from discovered services and their tools,
-// validated, canonically sorted, compared (so a no-op update is skipped) and redacted for logs. Pure: no I/O.
+// The catalog, the one structure the pipeline's stages share: built from discovered services and their tools in the
+// canonical order (control/catalogRules.ts), and compared, so a no-op update is skipped. Pure: no I/O.
 import type {
   Catalog,
   CatalogService,
@@ -11,7 +11,8 @@ import type {
 
 export type { ToolDescriptor } from '../types.js';
 
-import { assignRoutes, cmp, ROUTE_NAME, serviceKey, TOOL_NAME, toolName } from './naming.js';
+import { byRoute, byToolName, MAX_TOOLS_PER_SERVICE } from '../catalogRules.js';
+import { assignRoutes, serviceKey, toolName } from './naming.js';
 
 export interface CatalogInput {
   service: DiscoveredService;
@@ -24,9 +25,6 @@ export interface BuildOptions {
   /** Routes no service may take, e.g. the control service's own route. */
   reserved?: readonly string[];
 }
-
-/** filter/config.schema.json caps one service's tools at this many. */
-export const MAX_TOOLS_PER_SERVICE = 1024;
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -87,7 +85,7 @@ export function buildCatalog(
       seen.add(t.name);
       list.push(toCatalogTool(named.name, t));
     }
-    list.sort((a, b) => cmp(a.name, b.name));
+    list.sort(byToolName);
     if (list.length > MAX_TOOLS_PER_SERVICE) {
       warnings.push(`${key}: ${list.length} tools, only the first ${MAX_TOOLS_PER_SERVICE} by name are served`);
       list.length = MAX_TOOLS_PER_SERVICE;
@@ -103,50 +101,8 @@ export function buildCatalog(
       tools: list,
     });
   }
-  services.sort((a, b) => cmp(a.route, b.route));
+  services.sort(byRoute);
   return { catalog: { services }, warnings };
-}
-
-/** Every way the catalog breaks its contract, as `<path>: <problem>`; empty when valid. */
-export function validate(catalog: Catalog): string[] {
-  const problems: string[] = [];
-  const routes = new Set<string>();
-  const names = new Set<string>();
-  let previous: string | undefined;
-  catalog.services.forEach((s, i) => {
-    const at = `services[${i}] (${s.namespace}/${s.name})`;
-    if (!ROUTE_NAME.test(s.route)) problems.push(`${at}.route: ${JSON.stringify(s.route)} is not a DNS label`);
-    if (routes.has(s.route)) problems.push(`${at}.route: ${s.route} is used twice`);
-    routes.add(s.route);
-    if (previous !== undefined && cmp(previous, s.route) >= 0) problems.push(`${at}: services not sorted by route`);
-    previous = s.route;
-    if (!Number.isInteger(s.port) || s.port < 1 || s.port > 65535)
-      problems.push(`${at}.port: ${s.port} is not 1-65535`);
-    if (s.tools.length > MAX_TOOLS_PER_SERVICE) {
-      problems.push(`${at}.tools: ${s.tools.length} tools, above ${MAX_TOOLS_PER_SERVICE}`);
-    }
-    let prevTool: string | undefined;
-    s.tools.forEach((t, j) => {
-      const tat = `${at}.tools[${j}]`;
-      if (!TOOL_NAME.test(t.name)) problems.push(`${tat}.name: ${JSON.stringify(t.name)} breaks contract 1`);
-      if (t.name !== `${s.route}__${t.tool}`) problems.push(`${tat}.name: ${t.name} is not ${s.route}__${t.tool}`);
-      if (names.has(t.name)) problems.push(`${tat}.name: ${t.name} is used twice`);
-      names.add(t.name);
-      if (prevTool !== undefined && cmp(prevTool, t.name) >= 0) problems.push(`${tat}: tools not sorted by name`);
-      prevTool = t.name;
-      if (!isObject(t.inputSchema)) problems.push(`${tat}.inputSchema: not an object`);
-    });
-  });
-  return problems;
-}
-
-/** The canonical order (services by route, tools by name), for catalogs not made by buildCatalog. */
-export function sortCatalog(catalog: Catalog): Catalog {
-  return {
-    services: catalog.services
-      .map((s) => ({ ...s, tools: [...s.tools].sort((a, b) => cmp(a.name, b.name)) }))
-      .sort((a, b) => cmp(a.route, b.route)),
-  };
 }
 
 function deepEqual(a: unknown, b: unknown): boolean {
@@ -177,42 +133,4 @@ export function sameCatalog(a: Catalog | undefined, b: Catalog | undefined): boo
     const { health: ht, ...rt } = t;
     return hs.healthy === ht.healthy && deepEqual(rs, rt);
   });
-}
-
-export interface RedactedService {
-  route: string;
-  namespace: string;
-  name: string;
-  host: string;
-  port: number;
-  healthy: boolean;
-  consecutiveFailures: number;
-  error?: string;
-  tools: string[];
-}
-
-/** The catalog for a log line: schemas and descriptions elided, tools by name only. */
-export function redact(catalog: Catalog): { services: RedactedService[]; tools: number } {
-  let tools = 0;
-  const services = catalog.services.map((s) => {
-    tools += s.tools.length;
-    const r: RedactedService = {
-      route: s.route,
-      namespace: s.namespace,
-      name: s.name,
-      host: s.host,
-      port: s.port,
-      healthy: s.health.healthy,
-      consecutiveFailures: s.health.consecutiveFailures,
-      tools: s.tools.map((t) => t.tool),
-    };
-    if (s.health.error !== undefined) r.error = s.health.error;
-    return r;
-  });
-  return { services, tools };
-}
-
-/** Finds a service by its route: the reverse of contract 1's disambiguation. */
-export function findRoute(catalog: Catalog, route: string): CatalogService | undefined {
-  return catalog.services.find((s) => s.route === route);
 }

@@ -1,13 +1,8 @@
 // Contract 1 (DESIGN.md): the route of each service and the `<route>__<tool>` names clients see. Pure.
 import { createHash } from 'node:crypto';
+import { MAX_TOOL_NAME, TOOL_NAME } from '../../shared/toolName.js';
+import { cmp, DNS_LABEL } from '../catalogRules.js';
 
-/** A full tool name as clients accept it (Claude Desktop rejects the whole list otherwise). */
-export const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
-/** What the filter's split accepts as the service part: a Kubernetes DNS label. */
-export const ROUTE_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-/** A sidecar's own tool name (the part after `__`). */
-export const TOOL_PART = /^[A-Za-z0-9_-]{1,64}$/;
-export const MAX_TOOL_NAME = 64;
 /**
  * A disambiguated route is at most this long, so that `<route>__<tool>` leaves at least 30 characters for the tool.
  * Plain Service names are kept as they are (up to 63): the operator chose them.
@@ -42,7 +37,7 @@ function safePrefix(name: string, max: number): string {
 /** `<name>-<namespace>` when it fits, else `<name prefix>-<8 hex of sha256(namespace/name)>`. */
 function disambiguated(s: ServiceRef, attempt: number): string {
   const plain = `${s.name}-${s.namespace}`;
-  if (attempt === 0 && plain.length <= MAX_DISAMBIGUATED_ROUTE && ROUTE_NAME.test(plain)) return plain;
+  if (attempt === 0 && plain.length <= MAX_DISAMBIGUATED_ROUTE && DNS_LABEL.test(plain)) return plain;
   const hash = shortHash(s, attempt);
   const prefix = safePrefix(s.name, MAX_DISAMBIGUATED_ROUTE - HASH_CHARS - 1);
   return prefix === '' ? hash : `${prefix}-${hash}`;
@@ -65,7 +60,7 @@ export function assignRoutes(services: readonly ServiceRef[], reserved: readonly
   // Sorting by key makes step 2's tie-breaks independent of input order.
   const sorted = [...services].sort((a, b) => cmp(serviceKey(a), serviceKey(b)));
   for (const s of sorted) {
-    if (byName.get(s.name) === 1 && ROUTE_NAME.test(s.name) && !taken.has(s.name)) {
+    if (byName.get(s.name) === 1 && DNS_LABEL.test(s.name) && !taken.has(s.name)) {
       routes.set(serviceKey(s), s.name);
       taken.add(s.name);
     } else {
@@ -85,7 +80,7 @@ export function assignRoutes(services: readonly ServiceRef[], reserved: readonly
 
 /** The full name of a tool, or why it cannot have one (it is then dropped with a warning, never fatal). */
 export function toolName(route: string, tool: string): { name: string } | { problem: string } {
-  if (!TOOL_PART.test(tool)) {
+  if (!TOOL_NAME.test(tool)) {
     return { problem: `tool name ${JSON.stringify(tool.slice(0, 80))} is not 1-64 of [A-Za-z0-9_-]` };
   }
   const name = `${route}__${tool}`;
@@ -95,9 +90,4 @@ export function toolName(route: string, tool: string): { name: string } | { prob
     };
   }
   return { name };
-}
-
-/** Code-unit order, the same on every machine (localeCompare is not). */
-export function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,6 +1,7 @@
 // Turns Services and EndpointSlices (as the informers cache them) into DiscoveredServices. Pure, so the rules are
 // tested without a cluster.
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
+import { DNS_LABEL } from '../catalogRules.js';
 import type { DiscoveredService } from '../types.js';
 
 export const MCP_PORT_NAME = 'mcp';
@@ -8,7 +9,6 @@ export const DEFAULT_MCP_PORT = 3000;
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 /** The Service label naming the service its tools belong to (the sidecar's SERVICE_NAME, from the pods' `app`). */
 export const APP_LABEL = 'app';
-const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /**
  * The name tools are prefixed with (`<name>__<tool>`), which must equal the sidecar's SERVICE_NAME: the Service's

@@ -5,6 +5,8 @@ import { type FSWatcher, watch as watchDir } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
+import { TOOL_NAME } from '../../shared/toolName.js';
+import { DNS_LABEL, HOST_NAME, MAX_TOOLS_PER_SERVICE } from '../catalogRules.js';
 import type { DiscoveredService, ToolDescriptor } from '../types.js';
 import { ChangeGate, type Discovery, type DiscoveryLog, SILENT_LOG, sortServices } from './discovery.js';
 
@@ -23,9 +25,6 @@ export class ServicesFileError extends Error {
 
 export const MAX_FILE_BYTES = 16 * 1024 * 1024;
 export const MAX_SERVICES = 5000;
-const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-const HOST = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
-const TOOL = /^[A-Za-z0-9_-]{1,64}$/;
 const LABEL_KEY = /^([a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^([A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?$/;
 const SERVICE_KEYS = new Set(['name', 'namespace', 'host', 'port', 'url', 'selector', 'tools']);
@@ -90,7 +89,7 @@ export function parseServicesFile(text: string, file: string): ServicesFile {
     if (seen.has(key)) fail(at, `${key} is listed twice`, 'remove one of them');
     seen.add(key);
     const host = entry['host'] ?? `${name}.${namespace}.svc.cluster.local`;
-    if (typeof host !== 'string' || !HOST.test(host)) {
+    if (typeof host !== 'string' || !HOST_NAME.test(host)) {
       fail(
         `${at}.host`,
         `${show(host)} is not a host name`,
@@ -145,14 +144,16 @@ function parseTools(
 ): SnapshotTool[] {
   if (!Array.isArray(tools))
     return fail(at, 'not a list', 'list tool names, or maps with name, description, inputSchema');
-  if (tools.length > 1024) return fail(at, `${tools.length} tools`, 'a service may have at most 1024');
+  if (tools.length > MAX_TOOLS_PER_SERVICE) {
+    return fail(at, `${tools.length} tools`, `a service may have at most ${MAX_TOOLS_PER_SERVICE}`);
+  }
   return tools.map((t, j) => {
     const tat = `${at}[${j}]`;
     const tool: Record<string, unknown> = typeof t === 'string' ? { name: t } : isMap(t) ? t : {};
     for (const k of Object.keys(tool)) {
       if (!TOOL_KEYS.has(k)) fail(`${tat}.${k}`, 'unknown key', `use only ${[...TOOL_KEYS].join(', ')}`);
     }
-    if (typeof tool['name'] !== 'string' || !TOOL.test(tool['name'])) {
+    if (typeof tool['name'] !== 'string' || !TOOL_NAME.test(tool['name'])) {
       fail(`${tat}.name`, `${show(tool['name'])} is not a tool name`, 'use 1-64 of A-Z, a-z, 0-9, _ and -');
     }
     for (const k of ['title', 'description'] as const) {

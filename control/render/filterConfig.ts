@@ -1,8 +1,8 @@
 // Contract 2 from the catalog: the gateway-mode filter configuration (MCP hosts, routing table, identity, policy,
 // limits) and the sidecar-mode one per service (accepted peers), plus the JSON text Envoy is given.
 
+import { sortCatalog, validateCatalog } from '../catalogRules.js';
 import type { Catalog, CatalogService, GatewayPolicy, RenderSettings } from '../types.js';
-import { canonicalServices, checkCatalog } from './catalogCheck.js';
 import { RenderError } from './errors.js';
 
 /** One routing-table entry (filter/config.schema.json `$defs/service`). */
@@ -60,6 +60,15 @@ export function acceptedPeers(settings: RenderSettings): string[] {
   return [...new Set(ids)];
 }
 
+/**
+ * Refuses a catalog that breaks the catalog's rules (control/catalogRules.ts). The catalog stage keeps them; render
+ * checks again because a bad table in Envoy fails every request, while a refused render keeps the last good one.
+ */
+function checkCatalog(catalog: Catalog, controlRoute: string): void {
+  const problem = validateCatalog(catalog, { reservedRoute: controlRoute })[0];
+  if (problem !== undefined) throw new RenderError(problem);
+}
+
 function routeEntry(service: CatalogService): RouteEntry {
   return {
     name: service.route,
@@ -93,7 +102,7 @@ export function gatewayFilterConfig(
     hosts: [...settings.gateway.hosts],
     control: settings.control.route,
     protectedResourceMetadata: policy.protectedResourceMetadata,
-    services: canonicalServices(catalog).map(routeEntry),
+    services: sortCatalog(catalog).services.map(routeEntry),
     identity: structuredClone(policy.identity),
     // No rule matching means deny unless the operator chose otherwise: secure by default.
     policy: { default: policy.policy.default ?? 'deny', rules: structuredClone(policy.policy.rules) },
@@ -122,7 +131,7 @@ export function sidecarFilterConfig(
   return {
     version: 1,
     mode: 'sidecar',
-    services: canonicalServices({ services: [service] }).map(routeEntry),
+    services: sortCatalog({ services: [service] }).services.map(routeEntry),
     acceptedPeers: acceptedPeers(settings),
     ...limitsAndAudit(policy),
   };

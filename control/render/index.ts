@@ -1,9 +1,9 @@
 // render: catalog + gateway policy + mesh settings → the Istio resources that carry routing and policy into Envoy.
 // Pure and deterministic: the same input gives the same objects in the same order, byte for byte.
 
+import { sortCatalog } from '../catalogRules.js';
 import type { Catalog, GatewayPolicy, RenderSettings, Resource } from '../types.js';
 import { gatewayHeadersPolicy, sidecarAuthorizationPolicy } from './authorization.js';
-import { canonicalServices } from './catalogCheck.js';
 import { gatewayEnvoyFilter, sidecarEnvoyFilter } from './envoyFilter.js';
 import { RenderError } from './errors.js';
 import { gatewayFilterConfig, sidecarFilterConfig } from './filterConfig.js';
@@ -33,7 +33,7 @@ export function renderAll(
   options: RenderOptions = {},
 ): Resource[] {
   const gatewayConfig = gatewayFilterConfig(catalog, policy, settings);
-  const services = canonicalServices(catalog);
+  const services = sortCatalog(catalog).services;
   const sidecars = [...services].sort((a, b) =>
     a.namespace === b.namespace ? (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) : a.namespace < b.namespace ? -1 : 1,
   );

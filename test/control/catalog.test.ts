@@ -3,8 +3,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { validate } from '../../control/catalog/catalog.js';
 import { CatalogRunner, type RefreshReport } from '../../control/catalog/runner.js';
+import { sortCatalog, validateCatalog } from '../../control/catalogRules.js';
 import type { Catalog, DiscoveredService } from '../../control/types.js';
 import { DEFAULT_PAGE_SIZE } from '../../sidecar/mcp/dispatch.js';
 import { startTestSidecar, type TestSidecar } from '../support/sidecar.js';
@@ -68,7 +68,8 @@ describe('CatalogRunner with real sidecars', () => {
     const r = runner();
     await r.update([service('payment-service', 'production', many.mcpUrl)]);
     const c = r.current()!;
-    expect(validate(c)).toEqual([]);
+    expect(validateCatalog(c)).toEqual([]);
+    expect(sortCatalog(c)).toEqual(c);
     const svc = c.services[0]!;
     expect(svc.route).toBe('payment-service');
     expect(svc.health).toMatchObject({ healthy: true, consecutiveFailures: 0 });

@@ -1,16 +1,18 @@
 // Contract 1 and the catalog's pure parts: route assignment and tool names (properties with fast-check), the build's
-// warnings, validate(), sameCatalog() and redact(); and discovery's change gate.
+// warnings, validateCatalog(), sortCatalog() and sameCatalog(); and discovery's change gate.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildCatalog, type CatalogInput, redact, sameCatalog, validate } from '../../control/catalog/catalog.js';
-import { assignRoutes, ROUTE_NAME, serviceKey, TOOL_NAME, toolName } from '../../control/catalog/naming.js';
+import { buildCatalog, type CatalogInput, sameCatalog } from '../../control/catalog/catalog.js';
+import { assignRoutes, serviceKey, toolName } from '../../control/catalog/naming.js';
+import { DNS_LABEL, sortCatalog, validateCatalog } from '../../control/catalogRules.js';
 import { ChangeGate } from '../../control/discovery/discovery.js';
 import type { DiscoveredService } from '../../control/types.js';
+import { TOOL_NAME } from '../../shared/toolName.js';
 
 const label = fc
   .tuple(fc.stringMatching(/^[a-z0-9]$/), fc.stringMatching(/^[a-z0-9-]{0,61}$/), fc.stringMatching(/^[a-z0-9]$/))
   .map(([a, mid, z]) => (mid.length === 0 ? a : `${a}${mid}${z}`).slice(0, 63))
-  .filter((s) => ROUTE_NAME.test(s));
+  .filter((s) => DNS_LABEL.test(s));
 // Few distinct names and namespaces, so collisions are common.
 const name = fc.oneof(fc.constantFrom('api', 'payment-service', 'api-staging', 'a'.repeat(63)), label);
 const namespace = fc.oneof(fc.constantFrom('production', 'staging', 'x'.repeat(63)), label);
@@ -23,7 +25,7 @@ describe('routes (contract 1)', () => {
         const routes = assignRoutes(services, ['meshmcp-control']);
         const values = [...routes.values()];
         expect(new Set(values).size).toBe(services.length);
-        for (const r of values) expect(r).toMatch(ROUTE_NAME);
+        for (const r of values) expect(r).toMatch(DNS_LABEL);
         expect(values).not.toContain('meshmcp-control');
         const shuffled = [...services].sort(() => (randoms.next().value % 3) - 1);
         expect(assignRoutes(shuffled, ['meshmcp-control'])).toEqual(routes);
@@ -98,7 +100,8 @@ describe('buildCatalog', () => {
       ]),
       input('orders', 'production', undefined),
     ]);
-    expect(validate(catalog)).toEqual([]);
+    expect(validateCatalog(catalog)).toEqual([]);
+    expect(sortCatalog(catalog)).toEqual(catalog);
     expect(catalog.services.map((s) => s.route)).toEqual(['orders', 'users']);
     expect(catalog.services[1]!.tools).toEqual([
       { name: 'users__alpha', tool: 'alpha', description: 'first', inputSchema: { type: 'object' } },
@@ -113,15 +116,22 @@ describe('buildCatalog', () => {
     ]);
   });
 
-  it('validate() reports a broken catalog by path', () => {
+  it('validateCatalog() names each broken service and the fix; sortCatalog() restores the canonical order', () => {
     const { catalog } = buildCatalog([input('users', 'production', [{ name: 'a' }]), input('orders', 'p', [])]);
     const broken = structuredClone(catalog);
     broken.services.reverse();
     broken.services[0]!.tools[0]!.name = 'users__b';
-    expect(validate(broken)).toEqual([
-      'services[0] (production/users).tools[0].name: users__b is not users__a',
-      'services[1] (p/orders): services not sorted by route',
+    broken.services[1]!.route = 'users';
+    expect(validateCatalog(broken, { reservedRoute: 'orders' })).toEqual([
+      'service production/users: tool "users__b" is not named users__a within 64 characters, so the gateway could not route it (contract 1)',
+      'service p/orders: route "users" is also the route of service production/users; the catalog must disambiguate it (contract 1)',
     ]);
+    expect(validateCatalog(catalog, { reservedRoute: 'orders' })).toEqual([
+      `service p/orders: route "orders" is the control service's route; rename the Service or set control.route to another name`,
+    ]);
+    const unsorted = structuredClone(catalog);
+    unsorted.services.reverse();
+    expect(sortCatalog(unsorted)).toEqual(catalog);
   });
 
   it('sameCatalog ignores refresh timestamps and failure counts but not health flips, tools or schemas', () => {
@@ -135,31 +145,6 @@ describe('buildCatalog', () => {
     c.services[0]!.tools[0]!.inputSchema = { type: 'object', properties: {} };
     expect(sameCatalog(a, c)).toBe(false);
     expect(sameCatalog(undefined, a)).toBe(false);
-  });
-
-  it('redact() keeps routes and tool names and leaves out schemas and descriptions', () => {
-    const { catalog } = buildCatalog([
-      input('users', 'production', [
-        { name: 'a', description: 'secret-ish', inputSchema: { type: 'object', title: 'S' } },
-      ]),
-    ]);
-    const r = redact(catalog);
-    expect(r).toEqual({
-      tools: 1,
-      services: [
-        {
-          route: 'users',
-          namespace: 'production',
-          name: 'users',
-          host: 'users.production.svc.cluster.local',
-          port: 3000,
-          healthy: true,
-          consecutiveFailures: 0,
-          tools: ['a'],
-        },
-      ],
-    });
-    expect(JSON.stringify(r)).not.toContain('secret-ish');
   });
 });
 
