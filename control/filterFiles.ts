@@ -4,8 +4,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../shared/atomicWrite.js';
-import { filterConfigJson, gatewayFilterConfig, sidecarFilterConfig } from './render/index.js';
-import type { Catalog, GatewayPolicy, RenderSettings } from './types.js';
+import { type FilterConfigs, filterConfigJson } from './render/index.js';
 
 export const GATEWAY_CONFIG_FILE = 'gateway.json';
 export const sidecarConfigFile = (namespace: string, name: string): string => `sidecar-${namespace}-${name}.json`;
@@ -20,20 +19,17 @@ function writeIfChanged(file: string, text: string): boolean {
   return true;
 }
 
-/** Renders and writes every filter configuration; returns the names of the files that changed. Throws RenderError. */
-export function writeFilterConfigs(
-  dir: string,
-  catalog: Catalog,
-  policy: GatewayPolicy,
-  settings: RenderSettings,
-): string[] {
-  // Render everything first, so a render error writes nothing.
-  const files: Array<[string, string]> = catalog.services.map((s) => [
-    sidecarConfigFile(s.namespace, s.name),
-    `${filterConfigJson(sidecarFilterConfig(s, settings, policy))}\n`,
+/**
+ * Writes every filter configuration of a catalog (render's filterConfigs, so a catalog that cannot be rendered writes
+ * nothing); returns the names of the files that changed.
+ */
+export function writeFilterConfigs(dir: string, configs: FilterConfigs): string[] {
+  const files: Array<[string, string]> = configs.sidecars.map(({ service, config }) => [
+    sidecarConfigFile(service.namespace, service.name),
+    `${filterConfigJson(config)}\n`,
   ]);
   // The gateway last: its routing table names the sidecars whose configs are now in place.
-  files.push([GATEWAY_CONFIG_FILE, `${filterConfigJson(gatewayFilterConfig(catalog, policy, settings))}\n`]);
+  files.push([GATEWAY_CONFIG_FILE, `${filterConfigJson(configs.gateway)}\n`]);
   mkdirSync(dir, { recursive: true });
   return files.filter(([name, text]) => writeIfChanged(join(dir, name), text)).map(([name]) => name);
 }

@@ -6,7 +6,7 @@ import { writeFilterConfigs } from './filterFiles.js';
 import type { ControlLogger } from './log.js';
 import type { McpEndpoint } from './mcp/endpoint.js';
 import type { ControlMetrics } from './metrics.js';
-import { RenderError, renderAll } from './render/index.js';
+import { filterConfigs, RenderError, renderResources } from './render/index.js';
 import type { Catalog, GatewayPolicy, RenderSettings, Resource } from './types.js';
 
 export interface PipelineOptions {
@@ -58,27 +58,24 @@ export function startPipeline(opts: PipelineOptions): Pipeline {
     const changed = endpoint.setCatalog(catalog);
     const tools = catalog.services.reduce((n, s) => n + s.tools.length, 0);
     log.info({ services: catalog.services.length, tools, toolsChanged: changed }, 'catalog published');
-    if (opts.filterConfigDir) {
-      try {
-        const written = writeFilterConfigs(opts.filterConfigDir, catalog, opts.policy, opts.settings);
+    if (!opts.filterConfigDir && !opts.onRendered) return;
+    try {
+      // Once per catalog: the files and the Istio resources carry the same configurations.
+      const configs = filterConfigs(catalog, opts.policy, opts.settings);
+      if (opts.filterConfigDir) {
+        const written = writeFilterConfigs(opts.filterConfigDir, configs);
         if (written.length > 0)
           log.info({ dir: opts.filterConfigDir, files: written }, 'filter configurations written');
-      } catch (err) {
-        if (!(err instanceof RenderError)) throw err;
-        renderProblem = err.message;
-        log.error({ error: err.message }, 'render failed: the filter configuration files stay as they were');
       }
-    }
-    if (!opts.onRendered) return;
-    try {
-      const resources = renderAll(catalog, opts.policy, opts.settings, { wasmPlugin: opts.wasmPlugin ?? false });
+      if (opts.onRendered) {
+        opts.onRendered(renderResources(configs, opts.settings, { wasmPlugin: opts.wasmPlugin ?? false }));
+      }
       renderProblem = undefined;
-      opts.onRendered(resources);
     } catch (err) {
       if (!(err instanceof RenderError)) throw err;
-      // The Istio resources in the cluster stay as last applied; the endpoint already serves the new catalog.
+      // The files and the cluster keep the last good render; the endpoint already serves the new catalog.
       renderProblem = err.message;
-      log.error({ error: err.message }, 'render failed: the last applied Istio resources stay in place');
+      log.error({ error: err.message }, 'render failed: what was last written and applied stays in place');
     }
   };
   runner.onChange(onCatalog);

@@ -41,6 +41,13 @@ export interface SidecarFilterConfig {
 
 export type FilterConfig = GatewayFilterConfig | SidecarFilterConfig;
 
+/** Every filter configuration of one catalog, rendered once: what the Istio resources carry and the files hold. */
+export interface FilterConfigs {
+  gateway: GatewayFilterConfig;
+  /** One per service, in the catalog's canonical order (by route). */
+  sidecars: Array<{ service: CatalogService; config: SidecarFilterConfig }>;
+}
+
 /**
  * Largest filter configuration render writes. It travels inside one EnvoyFilter (or WasmPlugin), and the API server
  * refuses objects above ~1.5 MB; 1 MiB leaves room for the rest of the object and its managedFields.
@@ -135,6 +142,16 @@ export function sidecarFilterConfig(
     acceptedPeers: acceptedPeers(settings),
     ...limitsAndAudit(policy),
   };
+}
+
+/** The gateway's configuration and each service's; throws RenderError when the catalog cannot be rendered. */
+export function filterConfigs(catalog: Catalog, policy: GatewayPolicy, settings: RenderSettings): FilterConfigs {
+  const gateway = gatewayFilterConfig(catalog, policy, settings);
+  const sidecars = sortCatalog(catalog).services.map((service) => ({
+    service,
+    config: sidecarFilterConfig(service, settings, policy),
+  }));
+  return { gateway, sidecars };
 }
 
 /**

@@ -1,19 +1,25 @@
 // render: catalog + gateway policy + mesh settings → the Istio resources that carry routing and policy into Envoy.
 // Pure and deterministic: the same input gives the same objects in the same order, byte for byte.
 
-import { sortCatalog } from '../catalogRules.js';
+import { cmp } from '../catalogRules.js';
 import type { Catalog, GatewayPolicy, RenderSettings, Resource } from '../types.js';
 import { gatewayHeadersPolicy, sidecarAuthorizationPolicy } from './authorization.js';
 import { gatewayEnvoyFilter, sidecarEnvoyFilter } from './envoyFilter.js';
 import { RenderError } from './errors.js';
-import { gatewayFilterConfig, sidecarFilterConfig } from './filterConfig.js';
+import { type FilterConfigs, filterConfigs } from './filterConfig.js';
 import { controlVirtualService, serviceVirtualServices } from './routes.js';
 import { gatewayWasmPlugin, sidecarWasmPlugin } from './wasmPlugin.js';
 
 export { canonicalJson } from '../../shared/canonicalJson.js';
 export { RenderError } from './errors.js';
-export type { FilterConfig, GatewayFilterConfig, RouteEntry, SidecarFilterConfig } from './filterConfig.js';
-export { filterConfigJson, gatewayFilterConfig, sidecarFilterConfig } from './filterConfig.js';
+export type {
+  FilterConfig,
+  FilterConfigs,
+  GatewayFilterConfig,
+  RouteEntry,
+  SidecarFilterConfig,
+} from './filterConfig.js';
+export { filterConfigJson, filterConfigs, gatewayFilterConfig, sidecarFilterConfig } from './filterConfig.js';
 export { parseRenderConfig, RENDER_DEFAULTS } from './settings.js';
 
 export interface RenderOptions {
@@ -21,38 +27,45 @@ export interface RenderOptions {
   wasmPlugin?: boolean;
 }
 
-/**
- * Every resource, in an order that is safe to create in: sidecar lockdown and sidecar filters, the gateway's refusal
- * of client-set internal headers, then the routes, then the gateway filter that sends traffic to them. Removal
- * should go the other way (the apply stage's job).
- */
+/** Every resource of a catalog: its filter configurations (filterConfigs), then the objects that carry them. */
 export function renderAll(
   catalog: Catalog,
   policy: GatewayPolicy,
   settings: RenderSettings,
   options: RenderOptions = {},
 ): Resource[] {
-  const gatewayConfig = gatewayFilterConfig(catalog, policy, settings);
-  const services = sortCatalog(catalog).services;
-  const sidecars = [...services].sort((a, b) =>
-    a.namespace === b.namespace ? (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) : a.namespace < b.namespace ? -1 : 1,
+  return renderResources(filterConfigs(catalog, policy, settings), settings, options);
+}
+
+/**
+ * The resources that carry rendered filter configurations, in an order that is safe to create in: sidecar lockdown
+ * and sidecar filters, the gateway's refusal of client-set internal headers, then the routes, then the gateway filter
+ * that sends traffic to them. Removal should go the other way (the apply stage's job).
+ */
+export function renderResources(
+  configs: FilterConfigs,
+  settings: RenderSettings,
+  options: RenderOptions = {},
+): Resource[] {
+  const services = configs.sidecars.map((s) => s.service);
+  const sidecars = [...configs.sidecars].sort(
+    (a, b) => cmp(a.service.namespace, b.service.namespace) || cmp(a.service.name, b.service.name),
   );
   const authorization: Resource[] = [];
   const filters: Resource[] = [];
-  for (const s of sidecars) {
+  for (const { service: s, config } of sidecars) {
     if (Object.keys(s.selector).length === 0) {
       throw new RenderError(
         `service ${s.namespace}/${s.name} has no selector, so its sidecar filter and AuthorizationPolicy would apply ` +
           'to every workload in the namespace; give the Service (or its services-file entry) a selector',
       );
     }
-    const config = sidecarFilterConfig(s, settings, policy);
     authorization.push(sidecarAuthorizationPolicy(s, settings));
     filters.push(options.wasmPlugin ? sidecarWasmPlugin(s, config, settings) : sidecarEnvoyFilter(s, config, settings));
   }
   const gateway = options.wasmPlugin
-    ? gatewayWasmPlugin(gatewayConfig, settings)
-    : gatewayEnvoyFilter(gatewayConfig, settings);
+    ? gatewayWasmPlugin(configs.gateway, settings)
+    : gatewayEnvoyFilter(configs.gateway, settings);
   return [
     ...authorization,
     ...filters,

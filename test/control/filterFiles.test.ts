@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GATEWAY_CONFIG_FILE, writeFilterConfigs } from '../../control/filterFiles.js';
-import { parseRenderConfig } from '../../control/render/index.js';
+import { filterConfigs, parseRenderConfig } from '../../control/render/index.js';
 import { createPlugin } from '../../filter/host/index.js';
 import { filterWasm } from '../filter/harness.js';
 import { catalogOf, service } from './support/controlApp.js';
@@ -19,7 +19,7 @@ describe('writeFilterConfigs', () => {
   it('writes the gateway and every sidecar configuration, each accepted by the compiled filter', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'meshmcp-filter-files-'));
     const catalog = catalogOf(service('payment-service', ['get_health']), service('user-service', ['get_user']));
-    expect(writeFilterConfigs(dir, catalog, policy, settings)).toEqual([
+    expect(writeFilterConfigs(dir, filterConfigs(catalog, policy, settings))).toEqual([
       'sidecar-production-payment-service.json',
       'sidecar-production-user-service.json',
       GATEWAY_CONFIG_FILE,
@@ -44,16 +44,16 @@ describe('writeFilterConfigs', () => {
   it('rewrites only what changed, and nothing when nothing did', () => {
     const dir = mkdtempSync(join(tmpdir(), 'meshmcp-filter-files-'));
     const one = catalogOf(service('payment-service', ['get_health']));
-    writeFilterConfigs(dir, one, policy, settings);
-    expect(writeFilterConfigs(dir, one, policy, settings)).toEqual([]);
+    writeFilterConfigs(dir, filterConfigs(one, policy, settings));
+    expect(writeFilterConfigs(dir, filterConfigs(one, policy, settings))).toEqual([]);
     const more = catalogOf(service('payment-service', ['get_health', 'get_logs']));
     // The sidecar's own table lists its tools (per-tool metering), so it changes with the gateway's.
-    expect(writeFilterConfigs(dir, more, policy, settings)).toEqual([
+    expect(writeFilterConfigs(dir, filterConfigs(more, policy, settings))).toEqual([
       'sidecar-production-payment-service.json',
       GATEWAY_CONFIG_FILE,
     ]);
     const other = catalogOf(service('payment-service', ['get_health', 'get_logs']), service('user-service', ['a']));
-    expect(writeFilterConfigs(dir, other, policy, settings)).toEqual([
+    expect(writeFilterConfigs(dir, filterConfigs(other, policy, settings))).toEqual([
       'sidecar-production-user-service.json',
       GATEWAY_CONFIG_FILE,
     ]);
