@@ -2,6 +2,7 @@
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { type OptionSpec, UsageError } from '../shared/options.js';
 import { VERSION } from '../shared/version.js';
+import { isHandshakeVersion } from '../sidecar/mcp/versions.js';
 
 export const CLIENT_OPTIONS: OptionSpec[] = [
   {
@@ -15,7 +16,8 @@ export const CLIENT_OPTIONS: OptionSpec[] = [
     flag: 'protocol',
     type: 'string',
     default: 'auto',
-    description: 'auto (probe server/discover, fall back to initialize), legacy (2025-11-25) or 2026-07-28',
+    description:
+      'auto (probe server/discover, fall back to initialize), 2025-11-25 (initialize handshake) or 2026-07-28',
   },
   {
     flag: 'header',
@@ -33,13 +35,17 @@ export async function connect(values: Record<string, unknown>): Promise<Client> 
     throw new UsageError(`--url ${JSON.stringify(values['url'])} is not a URL`);
   }
   const protocol = String(values['protocol']);
+  // The SDK calls the initialize-handshake revisions (2025-11-25 and before) its 'legacy' mode.
   const mode =
-    protocol === 'auto' || protocol === 'legacy'
+    protocol === 'auto'
       ? protocol
-      : /^\d{4}-\d{2}-\d{2}$/.test(protocol)
-        ? { pin: protocol }
-        : undefined;
-  if (mode === undefined) throw new UsageError(`--protocol ${protocol} is not auto, legacy or a revision date`);
+      : isHandshakeVersion(protocol)
+        ? 'legacy'
+        : /^\d{4}-\d{2}-\d{2}$/.test(protocol)
+          ? { pin: protocol }
+          : undefined;
+  if (mode === undefined)
+    throw new UsageError(`--protocol ${protocol} is not auto or a revision date (2025-11-25, 2026-07-28)`);
   const headers: Record<string, string> = {};
   const h = values['header'];
   if (typeof h === 'string') {

@@ -107,6 +107,7 @@ export async function collectTools(
       );
     }
     const discover = client.getDiscoverResult();
+    // 'modern' and 'legacy' are the SDK's names (PriorDiscovery): a server/discover server, or one that uses initialize.
     return { tools, prior: discover ? { kind: 'modern', discover } : { kind: 'legacy' } };
   } catch (err) {
     if (err instanceof CollectError && !timeout.aborted) throw err;

@@ -1,7 +1,7 @@
 // The aggregated MCP endpoint's state: the current catalog as per-caller tool views, the SDK handler that serves
 // both eras, and the 2025-11-25 GET streams; setCatalog() is the one way a new catalog reaches callers.
 import type { Catalog, GatewayPolicy } from '../types.js';
-import { LegacyStreams } from './legacyStreams.js';
+import { GetStreams } from './getStreams.js';
 import { type CatalogServer, createCatalogServer } from './server.js';
 import { ToolViews, type ToolViewsOptions } from './toolViews.js';
 
@@ -18,7 +18,7 @@ export interface McpEndpointOptions extends ToolViewsOptions {
 export class McpEndpoint {
   readonly views: ToolViews;
   readonly server: CatalogServer;
-  readonly legacy: LegacyStreams;
+  readonly getStreams: GetStreams;
   readonly maxBodyBytes: number;
   private catalog: Catalog | undefined;
 
@@ -35,7 +35,7 @@ export class McpEndpoint {
       ...(opts.maxStreams !== undefined ? { maxStreams: opts.maxStreams } : {}),
       ...(opts.keepAliveMs !== undefined ? { keepAliveMs: opts.keepAliveMs } : {}),
     };
-    this.legacy = new LegacyStreams(this.views, streamOpts);
+    this.getStreams = new GetStreams(this.views, streamOpts);
   }
 
   /** Whether a catalog has arrived (readiness). */
@@ -49,18 +49,18 @@ export class McpEndpoint {
     const changed = this.views.setCatalog(catalog);
     if (changed) {
       this.server.toolsChanged();
-      this.legacy.toolsChanged();
+      this.getStreams.toolsChanged();
     }
     return changed;
   }
 
   /** Open list_changed streams of both eras. */
   streams(): number {
-    return this.server.listeners() + this.legacy.size;
+    return this.server.listeners() + this.getStreams.size;
   }
 
   async close(): Promise<void> {
-    this.legacy.close();
+    this.getStreams.close();
     await this.server.close();
   }
 }

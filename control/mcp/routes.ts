@@ -70,11 +70,11 @@ export async function mcpRoutes(app: FastifyInstance, opts: McpRoutesOptions): P
     if (!accept.includes('text/event-stream')) return viaSdk(req, reply);
     const found = identityFromHeaders(req.headers);
     if ('problem' in found) return sendWebResponse(reply, forbidden(found.problem), new AbortController());
-    if (!endpoint.legacy.hasRoom()) {
+    if (!endpoint.getStreams.hasRoom()) {
       return jsonRpcError(reply, 503, -32603, 'Too many open list_changed streams on this replica; retry later');
     }
     reply.hijack();
-    endpoint.legacy.open(reply.raw, found.identity);
+    endpoint.getStreams.open(reply.raw, found.identity);
   });
 
   if (opts.oauth) {

@@ -2,7 +2,7 @@
 // dispatch: the 2026-07-28 envelope and Mcp-Method / Mcp-Name / MCP-Protocol-Version cross-checks (-32020),
 // unsupported revisions (-32022), malformed messages (-32600). Pure: no I/O, no state.
 import { RpcCode, RpcError } from '../errors.js';
-import { isLegacyVersion, isModernVersion, LEGACY_VERSIONS, META, MODERN_VERSIONS } from './versions.js';
+import { HANDSHAKE_VERSIONS, isHandshakeVersion, isStatelessVersion, META, STATELESS_VERSIONS } from './versions.js';
 
 export type RequestId = string | number;
 
@@ -20,8 +20,8 @@ export interface Message {
 }
 
 export type Classified =
-  | { era: 'legacy'; message: Message; headerVersion: string | undefined }
-  | { era: 'modern'; message: Message; version: string; clientInfo: unknown };
+  | { era: 'handshake'; message: Message; headerVersion: string | undefined }
+  | { era: 'stateless'; message: Message; version: string; clientInfo: unknown };
 
 /** A rejection carries the id it could recover, so the error response still correlates. */
 export class Rejection extends RpcError {
@@ -121,7 +121,7 @@ export function classify(body: unknown, headers: McpHeaders): Classified {
   }
 
   if (claim === undefined) {
-    if (headers.protocolVersion !== undefined && isModernVersion(headers.protocolVersion)) {
+    if (headers.protocolVersion !== undefined && isStatelessVersion(headers.protocolVersion)) {
       return reject(
         new Rejection(
           id,
@@ -134,10 +134,10 @@ export function classify(body: unknown, headers: McpHeaders): Classified {
         ),
       );
     }
-    if (headers.protocolVersion !== undefined && !isLegacyVersion(headers.protocolVersion)) {
-      return reject(unsupported(id, headers.protocolVersion, [...MODERN_VERSIONS, ...LEGACY_VERSIONS]));
+    if (headers.protocolVersion !== undefined && !isHandshakeVersion(headers.protocolVersion)) {
+      return reject(unsupported(id, headers.protocolVersion, [...STATELESS_VERSIONS, ...HANDSHAKE_VERSIONS]));
     }
-    return { era: 'legacy', message, headerVersion: headers.protocolVersion };
+    return { era: 'handshake', message, headerVersion: headers.protocolVersion };
   }
 
   if (typeof claim !== 'string') {
@@ -171,7 +171,7 @@ export function classify(body: unknown, headers: McpHeaders): Classified {
       ),
     );
   }
-  if (!isModernVersion(claim)) return reject(unsupported(id, claim, [...MODERN_VERSIONS]));
+  if (!isStatelessVersion(claim)) return reject(unsupported(id, claim, [...STATELESS_VERSIONS]));
   const m = meta as Record<string, unknown>;
   if (!isObject(m[META.clientCapabilities])) {
     const problem = m[META.clientCapabilities] === undefined ? 'missing' : 'not an object';
@@ -204,7 +204,7 @@ export function classify(body: unknown, headers: McpHeaders): Classified {
       );
     }
   }
-  return { era: 'modern', message, version: claim, clientInfo: m[META.clientInfo] };
+  return { era: 'stateless', message, version: claim, clientInfo: m[META.clientInfo] };
 }
 
 function unsupported(id: RequestId | null, requested: string, supported: string[]): Rejection {

@@ -5,7 +5,7 @@ import type { ToolRegistry } from '../registry.js';
 import type { ToolRunner } from '../toolRunner.js';
 import type { Tool } from '../types.js';
 import type { Classified, RequestId } from './classify.js';
-import { isLegacyVersion, LATEST_LEGACY, META, MODERN_VERSIONS } from './versions.js';
+import { isHandshakeVersion, LATEST_HANDSHAKE_VERSION, META, STATELESS_VERSIONS } from './versions.js';
 
 export interface ServerIdentity {
   name: string;
@@ -23,8 +23,8 @@ export interface DispatchOutcome {
 export const DEFAULT_PAGE_SIZE = 100;
 
 /** Method registries per era: a method outside its era's registry is "Method not found". */
-const LEGACY_METHODS = new Set(['initialize', 'ping', 'tools/list', 'tools/call']);
-const MODERN_METHODS = new Set(['server/discover', 'tools/list', 'tools/call']);
+const HANDSHAKE_METHODS = new Set(['initialize', 'ping', 'tools/list', 'tools/call']);
+const STATELESS_METHODS = new Set(['server/discover', 'tools/list', 'tools/call']);
 
 export class McpDispatcher {
   constructor(
@@ -39,18 +39,18 @@ export class McpDispatcher {
     const { message } = c;
     if (message.id === undefined) return { status: 202 };
     const id = message.id;
-    const registry = c.era === 'modern' ? MODERN_METHODS : LEGACY_METHODS;
+    const registry = c.era === 'stateless' ? STATELESS_METHODS : HANDSHAKE_METHODS;
     if (!registry.has(message.method)) {
       // The 2026-07-28 ladder answers an unknown method at the HTTP layer (404); 2025-era errors stay in-band.
       return this.error(
         id,
         new RpcError(RpcCode.MethodNotFound, `Method not found: ${message.method}`),
-        c.era === 'modern' ? 404 : 200,
+        c.era === 'stateless' ? 404 : 200,
       );
     }
     try {
       const result = await this.handle(c, signal);
-      if (c.era === 'modern') {
+      if (c.era === 'stateless') {
         result['resultType'] = 'complete';
         result['_meta'] = { ...(result['_meta'] as object), [META.serverInfo]: this.serverInfo() };
       }
@@ -70,12 +70,12 @@ export class McpDispatcher {
         return {};
       case 'server/discover':
         return {
-          supportedVersions: [...MODERN_VERSIONS],
+          supportedVersions: [...STATELESS_VERSIONS],
           capabilities: this.capabilities(),
           ...(this.identity.instructions ? { instructions: this.identity.instructions } : {}),
         };
       case 'tools/list':
-        return this.listTools(p, c.era === 'modern');
+        return this.listTools(p, c.era === 'stateless');
       case 'tools/call':
         return this.callTool(p, signal);
       default:
@@ -89,7 +89,7 @@ export class McpDispatcher {
       throw new RpcError(RpcCode.InvalidParams, 'initialize: params.protocolVersion must be a string');
     }
     return {
-      protocolVersion: isLegacyVersion(requested) ? requested : LATEST_LEGACY,
+      protocolVersion: isHandshakeVersion(requested) ? requested : LATEST_HANDSHAKE_VERSION,
       capabilities: this.capabilities(),
       serverInfo: this.serverInfo(),
       ...(this.identity.instructions ? { instructions: this.identity.instructions } : {}),
@@ -108,7 +108,7 @@ export class McpDispatcher {
     };
   }
 
-  private listTools(p: Record<string, unknown>, modern: boolean): Record<string, unknown> {
+  private listTools(p: Record<string, unknown>, stateless: boolean): Record<string, unknown> {
     const all = this.registry.list();
     const start = decodeCursor(p['cursor'], this.registry.version, all.length);
     const page = all.slice(start, start + this.pageSize).map(describe);
@@ -118,7 +118,7 @@ export class McpDispatcher {
       tools: page,
       ...(next ? { nextCursor: next } : {}),
       // 2026-07-28 list results carry cache hints; tools.yaml can change at any time, so nothing is cached.
-      ...(modern ? { ttlMs: 0, cacheScope: 'private' } : {}),
+      ...(stateless ? { ttlMs: 0, cacheScope: 'private' } : {}),
     };
   }
 

@@ -104,3 +104,23 @@ describe('README', () => {
     for (const c of COMMANDS) expect(readme).toContain(`meshmcp ${c.name}`);
   });
 });
+
+describe('meshmcp list --protocol', () => {
+  it('speaks each revision by its date, and refuses a name that is not one', async () => {
+    const { startTestSidecar } = await import('../support/sidecar.js');
+    const { genericTools } = await import('../../sidecar/tools/index.js');
+    const sidecar = await startTestSidecar(genericTools);
+    try {
+      for (const protocol of ['2025-11-25', '2026-07-28', 'auto']) {
+        const r = await meshmcp(['list', '--url', sidecar.mcpUrl, '--protocol', protocol, '--json']);
+        expect(r.code, r.stderr).toBe(0);
+        expect(JSON.stringify(JSON.parse(r.stdout))).toContain('get_health');
+      }
+      const bad = await meshmcp(['list', '--url', sidecar.mcpUrl, '--protocol', 'legacy']);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('--protocol legacy is not auto or a revision date');
+    } finally {
+      await sidecar.close();
+    }
+  });
+});

@@ -81,7 +81,7 @@ describe('meshmcp control', () => {
         ...b.registry.list().map((t) => `user-service__${t.name}`),
       ].sort(),
     );
-    const nobody = await connectAs(`${p.base}/mcp`, 'legacy', 'mallory');
+    const nobody = await connectAs(`${p.base}/mcp`, '2025-11-25', 'mallory');
     expect((await nobody.listTools()).tools).toEqual([]);
     await nobody.close();
 

@@ -5,7 +5,7 @@ import type { GatewayPolicy } from '../../control/types.js';
 import { catalogOf, connectAs, type Era, type RunningControl, service, startControl } from './support/controlApp.js';
 
 const ALLOW_ALL: GatewayPolicy['policy'] = { default: 'allow', rules: [] };
-const ERAS: Era[] = ['legacy', '2026-07-28'];
+const ERAS: Era[] = ['2025-11-25', '2026-07-28'];
 
 let control: RunningControl | undefined;
 afterEach(async () => {
@@ -22,7 +22,7 @@ describe.each(ERAS)('control MCP endpoint (%s)', (era) => {
     const client = await connectAs(control.url, era, 'spiffe://cluster.local/ns/dev/sa/alice');
     expect(client.getServerVersion()?.name).toBe('meshmcp');
     expect(client.getServerCapabilities()?.tools?.listChanged).toBe(true);
-    expect(client.getNegotiatedProtocolVersion()).toBe(era === 'legacy' ? '2025-11-25' : '2026-07-28');
+    expect(client.getNegotiatedProtocolVersion()).toBe(era);
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name)).toEqual([
       'payment-service__get_health',

@@ -24,7 +24,7 @@ async function until(cond: () => boolean): Promise<void> {
   while (!cond()) await new Promise((r) => setTimeout(r, 10));
 }
 
-describe.each<Era>(['legacy', '2026-07-28'])('tools list_changed (%s)', (era) => {
+describe.each<Era>(['2025-11-25', '2026-07-28'])('tools list_changed (%s)', (era) => {
   it('tells each open stream when its caller’s view changes, and not otherwise', async () => {
     control = await startControl(POLICY);
     const endpoint = control.endpoint;

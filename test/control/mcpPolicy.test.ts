@@ -25,7 +25,7 @@ afterEach(async () => {
   control = undefined;
 });
 
-describe.each<Era>(['legacy', '2026-07-28'])('tools/list per caller (%s)', (era) => {
+describe.each<Era>(['2025-11-25', '2026-07-28'])('tools/list per caller (%s)', (era) => {
   const listFor = async (principal: string, groups: string[] = []) => {
     const client = await connectAs(control!.url, era, principal, groups);
     const names = (await client.listTools()).tools.map((t) => t.name);

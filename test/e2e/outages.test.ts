@@ -49,23 +49,23 @@ const alive = () => {
 };
 
 describe('the mesh under failures', () => {
-  let legacy: Client;
-  let modern: Client;
+  let handshake: Client;
+  let stateless: Client;
 
   beforeAll(async () => {
-    legacy = await connect('legacy');
-    modern = await connect({ pin: '2026-07-28' });
+    handshake = await connect('legacy');
+    stateless = await connect({ pin: '2026-07-28' });
   });
 
   afterAll(async () => {
-    await legacy?.close().catch(() => {});
-    await modern?.close().catch(() => {});
+    await handshake?.close().catch(() => {});
+    await stateless?.close().catch(() => {});
   });
 
   it("an unhealthy app: its tools answer isError results carrying the app's status; the others are fine", async () => {
     await chaos(false);
     try {
-      const tx = await legacy.callTool({
+      const tx = await handshake.callTool({
         name: 'payment-service__check_transaction_status',
         arguments: { id: 'tx_12345' },
       });
@@ -74,16 +74,16 @@ describe('the mesh under failures', () => {
       expect(tx.structuredContent).toMatchObject({ status: 503, ok: false, body: { error: /database unavailable/ } });
 
       // get_health reports the state rather than failing (sidecar/tools/README.md: an unhealthy answer is a result).
-      const health = await modern.callTool({ name: 'payment-service__get_health', arguments: {} });
+      const health = await stateless.callTool({ name: 'payment-service__get_health', arguments: {} });
       expect(text(health)).toMatch(/^UNHEALTHY: GET \/health answered 503/);
       expect(health.structuredContent).toMatchObject({ status: 503, healthy: false });
 
-      const user = await modern.callTool({ name: 'user-service__get_user', arguments: { id: 'u_1001' } });
+      const user = await stateless.callTool({ name: 'user-service__get_user', arguments: { id: 'u_1001' } });
       expect(user.isError ?? false).toBe(false);
     } finally {
       await chaos(true);
     }
-    const again = await legacy.callTool({
+    const again = await handshake.callTool({
       name: 'payment-service__check_transaction_status',
       arguments: { id: 'tx_12345' },
     });
@@ -113,7 +113,7 @@ describe('the mesh under failures', () => {
     const [line] = (await mesh.waitForAudit(['e2e-dead-sidecar'])).filter((l) => l.request_id === 'e2e-dead-sidecar');
     expect(line).toMatchObject({ service: 'user-service', tool: 'get_user', status: 'error', http_status: 503 });
 
-    for (const client of [legacy, modern]) {
+    for (const client of [handshake, stateless]) {
       const dead = await client.callTool({ name: 'user-service__get_health', arguments: {} });
       expect(dead.isError).toBe(true);
       expect(text(dead)).toContain('user-service is unavailable: its MCP sidecar did not answer');
@@ -123,7 +123,7 @@ describe('the mesh under failures', () => {
       expect(text(mqtt)).toMatch(/^(HEALTHY|UNHEALTHY)/);
     }
     // The control service keeps the dead sidecar's last known tools for a grace period, so the list is unchanged.
-    const { tools } = await legacy.listTools();
+    const { tools } = await handshake.listTools();
     expect(tools.map((t) => t.name)).toContain('user-service__get_user');
   });
 
@@ -131,7 +131,7 @@ describe('the mesh under failures', () => {
     await mesh.kill('control');
     alive();
 
-    for (const client of [legacy, modern]) {
+    for (const client of [handshake, stateless]) {
       const tx = await client.callTool({
         name: 'payment-service__check_transaction_status',
         arguments: { id: 'tx_67890' },

@@ -34,7 +34,8 @@ export async function startControl(
   return { app, endpoint, metrics, url: `http://127.0.0.1:${port}/mcp`, close: () => app.close() };
 }
 
-export type Era = 'legacy' | '2026-07-28';
+/** A protocol revision: 2025-11-25 opens with initialize (the SDK's 'legacy' mode), 2026-07-28 is stateless. */
+export type Era = '2025-11-25' | '2026-07-28';
 
 export async function connectAs(
   url: string,
@@ -49,7 +50,7 @@ export async function connectAs(
   const client = new Client(
     { name: 'control-test', version: '1.0.0' },
     {
-      versionNegotiation: { mode: era === 'legacy' ? 'legacy' : { pin: era } },
+      versionNegotiation: { mode: era === '2025-11-25' ? 'legacy' : { pin: era } },
       ...(onToolsChanged
         ? { listChanged: { tools: { autoRefresh: false, debounceMs: 0, onChanged: () => onToolsChanged() } } }
         : {}),

@@ -15,21 +15,21 @@ interface Stream {
   seen: string;
 }
 
-export interface LegacyStreamOptions {
+export interface GetStreamOptions {
   /** Open streams allowed at once; the next is refused with 503. Default 1024. */
   maxStreams?: number;
   /** SSE comment keepalive, so idle proxies keep the stream. Default 15 s; 0 disables. */
   keepAliveMs?: number;
 }
 
-export class LegacyStreams {
+export class GetStreams {
   private readonly streams = new Set<Stream>();
   private readonly max: number;
   private readonly timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly views: ToolViews,
-    opts: LegacyStreamOptions = {},
+    opts: GetStreamOptions = {},
   ) {
     this.max = opts.maxStreams ?? 1024;
     const every = opts.keepAliveMs ?? 15_000;
