@@ -1,5 +1,6 @@
 // parseToolsConfig: tools.yaml text → validated ToolSpecs (pure; every problem reported at once as ConfigErrors).
 import yaml from 'js-yaml';
+import { MAX_TOOL_NAME, TOOL_NAME } from '../../shared/toolName.js';
 import { ConfigError, ConfigErrors } from '../errors.js';
 import { COMMAND_KEYS, parseCommand } from './command/parse.js';
 import {
@@ -20,7 +21,7 @@ import type { CacheSpec, CommonSpec } from './common/spec.js';
 import { DATABASE_KEYS, parseDatabase } from './database/parse.js';
 import { HTTP_KEYS, parseHttp } from './http/parse.js';
 import { PROMETHEUS_KEYS, parsePrometheus } from './prometheus/parse.js';
-import { GENERIC_TOOL_NAMES, TOOL_NAME_RE, type ToolKind, type ToolSpec } from './spec.js';
+import { GENERIC_TOOL_NAMES, type ToolKind, type ToolSpec } from './spec.js';
 
 export interface ToolsConfigOptions {
   /** the Kubernetes service name: tool names must fit `<service>__<tool>` in 64 characters */
@@ -30,7 +31,6 @@ export interface ToolsConfigOptions {
 }
 
 export const MAX_TOOLS = 100;
-const MAX_NAME = 64;
 
 const COMMON_KEYS = ['name', 'description', 'title', 'params', 'read_only', 'destructive', 'idempotent', 'cache'];
 
@@ -135,20 +135,20 @@ function parseName(p: Problems, entry: Obj, path: string, serviceName: string): 
   const name = readString(p, entry, 'name', path, { required: true, fix: 'add name: snake_case_name' });
   if (name === undefined) return undefined;
   const np = at(path, 'name');
-  if (!TOOL_NAME_RE.test(name)) {
+  if (!TOOL_NAME.test(name)) {
     p.add(
       np,
       `tool name "${name}" may only use letters, digits, _ and - (1 to 64 characters)`,
-      `rename it, e.g. ${name.replace(/[^a-zA-Z0-9_-]+/g, '_').slice(0, MAX_NAME) || 'my_tool'}`,
+      `rename it, e.g. ${name.replace(/[^a-zA-Z0-9_-]+/g, '_').slice(0, MAX_TOOL_NAME) || 'my_tool'}`,
     );
     return undefined;
   }
   const full = `${serviceName}__${name}`;
-  if (full.length > MAX_NAME) {
+  if (full.length > MAX_TOOL_NAME) {
     p.add(
       np,
-      `the full tool name ${full} is ${full.length} characters; MCP clients reject names over ${MAX_NAME}`,
-      `shorten the name to at most ${Math.max(1, MAX_NAME - serviceName.length - 2)} characters`,
+      `the full tool name ${full} is ${full.length} characters; MCP clients reject names over ${MAX_TOOL_NAME}`,
+      `shorten the name to at most ${Math.max(1, MAX_TOOL_NAME - serviceName.length - 2)} characters`,
     );
     return undefined;
   }

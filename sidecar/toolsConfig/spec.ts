@@ -22,5 +22,3 @@ export const GENERIC_TOOL_NAMES = [
   'check_endpoints',
   'get_env_vars',
 ] as const;
-
-export const TOOL_NAME_RE = /^[a-zA-Z0-9_-]{1,64}$/;
