@@ -6,7 +6,7 @@ import { collectTools, DEFAULT_LIMITS } from '../control/catalog/collector.js';
 import { readServicesFile, ServicesFileError } from '../control/discovery/static.js';
 import { toYaml } from '../control/managedObjects.js';
 import { parseRenderConfig, RenderError, renderAll } from '../control/render/index.js';
-import { CONTROL_OPTIONS } from '../control/settings.js';
+import { CONTROL_OPTIONS } from '../control/flags.js';
 import { writeFileAtomic } from '../shared/atomicWrite.js';
 import { helpText, type OptionSpec, runCommand, UsageError } from '../shared/options.js';
 

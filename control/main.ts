@@ -2,7 +2,7 @@
 // (service.ts).
 import { hostname } from 'node:os';
 import { helpText, runCommand, UsageError } from '../shared/options.js';
-import { CONTROL_OPTIONS, resolveControlSettings } from './settings.js';
+import { CONTROL_OPTIONS, resolveControlSettings } from './flags.js';
 
 const HELP = helpText(
   'meshmcp control --config <file> [options]',

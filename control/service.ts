@@ -7,7 +7,7 @@ import { UsageError } from '../shared/options.js';
 import { VERSION } from '../shared/version.js';
 import { buildApp } from './app.js';
 import { Applier } from './apply/applier.js';
-import { ApplyLoop } from './apply/backoff.js';
+import { ApplyLoop } from './apply/applyLoop.js';
 import { LeaderElection } from './apply/leader.js';
 import type { Discovery } from './discovery/discovery.js';
 import { KubernetesDiscovery } from './discovery/kubernetes.js';
@@ -17,7 +17,7 @@ import { McpEndpoint } from './mcp/endpoint.js';
 import { ControlMetrics } from './metrics.js';
 import { startPipeline } from './pipeline.js';
 import { parseRenderConfig, RenderError } from './render/index.js';
-import type { ControlSettings } from './settings.js';
+import type { ControlSettings } from './flags.js';
 
 function kubeConfig(s: ControlSettings): KubeConfig {
   const kc = new KubeConfig();

@@ -20,7 +20,7 @@ export type {
   SidecarFilterConfig,
 } from './filterConfig.js';
 export { filterConfigJson, filterConfigs, gatewayFilterConfig, sidecarFilterConfig } from './filterConfig.js';
-export { parseRenderConfig, RENDER_DEFAULTS } from './settings.js';
+export { parseRenderConfig, RENDER_DEFAULTS } from './meshConfig.js';
 
 export interface RenderOptions {
   /** Istio WasmPlugin resources instead of EnvoyFilters (README.md: gateway mode then needs a suitable Envoy). */

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../cli/commands.js';
-import { CONTROL_OPTIONS } from '../../control/settings.js';
+import { CONTROL_OPTIONS } from '../../control/flags.js';
 import { SIDECAR_OPTIONS } from '../../sidecar/config.js';
 import { meshmcp, ROOT } from '../support/cli.js';
 

@@ -2,7 +2,7 @@
 // with backoff (also with the real Applier against apiMock, a MOCK kube-apiserver), and stop() waiting for an apply.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Applier, ApplyError, type ApplyReport } from '../../control/apply/applier.js';
-import { ApplyLoop, Backoff, backoffDelay } from '../../control/apply/backoff.js';
+import { ApplyLoop, Backoff, backoffDelay } from '../../control/apply/applyLoop.js';
 import type { Resource } from '../../control/types.js';
 import { ApiMock } from './support/apiMock.js';
 

@@ -157,7 +157,7 @@ describe('workloads', () => {
   });
 
   it('every env setting of the control and the sidecar exists in the product', async () => {
-    const { CONTROL_OPTIONS } = await import('../../control/settings.js');
+    const { CONTROL_OPTIONS } = await import('../../control/flags.js');
     const { SIDECAR_OPTIONS } = await import('../../sidecar/config.js');
     const control = new Set(CONTROL_OPTIONS.map((o) => o.env));
     const sidecar = new Set(SIDECAR_OPTIONS.map((o: { env?: string }) => o.env));
