@@ -12,7 +12,8 @@ import {
 import type { Resource } from '../types.js';
 import { unifiedDiff } from './diff.js';
 
-export const FIELD_MANAGER = 'meshmcp-control';
+/** The server-side apply field manager: the same name as the managed-by label, so both say who owns an object. */
+export const FIELD_MANAGER = MANAGER;
 
 export interface ApplyLog {
   info(obj: object, msg: string): void;
