@@ -4,7 +4,7 @@
 // front's memory.
 //
 // - The tool is payment-service__get_health: one GET /health on the app, the simplest call that reaches it (the
-//   seed's "simple tool"; the sidecar suite measures the same tool alone). Every call sends the same body, with the
+//   "simple tool" of the p50 goal; the sidecar suite measures the same tool alone). Every call sends the same body, with the
 //   prefixed name, which the sidecar also accepts; only the port and the credentials differ.
 // - Raw keep-alive node:http POSTs in the stateless 2025-11-25 form: no initialize is needed (the gateway routes a
 //   tools/call by its body, and the sidecar has no sessions); any non-200 answer, JSON-RPC error or isError result

@@ -75,7 +75,7 @@ const OPTIONS: OptionSpec[] = [
 
 const HELP = helpText(
   'meshmcp dev [options]',
-  'Runs the local mesh: the seed services (payment-service, user-service, mqtt-publisher) with their MCP sidecars\n' +
+  'Runs the local mesh: the three demo services (payment-service, user-service, mqtt-publisher) with their MCP sidecars\n' +
     'and pod proxies, the control service and the gateway, on 127.0.0.1. Prints the endpoint, API keys and client\n' +
     'configurations when it is up.',
   OPTIONS,

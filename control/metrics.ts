@@ -1,4 +1,4 @@
-// The control service's Prometheus metrics (its own registry): the seed's discovery and sidecar health gauges,
+// The control service's Prometheus metrics (its own registry): the documented discovery and sidecar health gauges,
 // catalog build time, apply outcomes and the MCP endpoint's requests.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Catalog } from './types.js';

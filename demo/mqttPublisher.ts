@@ -5,7 +5,7 @@ import { createApp, type DemoOptions, type RunningDemo } from './app.js';
 export const BROKER = 'hivemq.messaging.svc:8883';
 // The sensors publishing every tick; a fixed list keeps the topic label bounded.
 export const TOPICS = ['sensor/temperature/data', 'sensor/humidity/data', 'sensor/pressure/data'];
-// What the publisher's own client subscribes to (the seed's example diagnostic shows the same).
+// What the publisher's own client subscribes to (/health shows it as hivemq's topic_subscriptions).
 const SUBSCRIPTIONS = ['sensor/+/data'];
 const TIMEOUT = 'connection timeout';
 

@@ -17,7 +17,7 @@ export interface Transaction {
   last_error?: string;
 }
 
-// Fixed ids and times so tests, docs and tools.yaml examples can name them; tx_12345 is the seed's example.
+// Fixed ids and times so tests, docs and tools.yaml examples can name them; tx_12345 is the README's example.
 const SEED: readonly Transaction[] = [
   tx('tx_12345', 'succeeded', 49.99, 'USD', 'cus_1001', '2026-01-31T10:15:30Z'),
   tx('tx_67890', 'succeeded', 120, 'EUR', 'cus_1002', '2026-01-31T10:16:02Z'),

@@ -1,4 +1,4 @@
-// The sidecar's settings: flags, the seed's environment names, defaults, and --help, resolved once at start.
+// The sidecar's settings: flags, the documented environment names, defaults, and --help, resolved once at start.
 import { type OptionSpec, type OptionValues, parseOptions, UsageError } from '../shared/options.js';
 import type { SidecarSettings } from './types.js';
 

@@ -137,7 +137,7 @@ export class Registry {
   }
 }
 
-/** The seed's sidecar metrics, plus process gauges. */
+/** The documented sidecar metrics, plus process gauges. */
 export interface SidecarMetrics {
   registry: Registry;
   toolExecutions: Counter;

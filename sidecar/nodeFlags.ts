@@ -1,7 +1,7 @@
 // The Node/V8 flags the sidecar ships with (the container command, `meshmcp dev` and the benchmarks use them).
 // Measured with npm run bench on Node 20: without them RSS climbs from ~49 to ~94 MiB over 10k calls, as V8 grows
-// the young generation and keeps optimizing-compiler memory; with them it stays near 55 MiB, inside the seed's
-// 64Mi pod limit. The price is throughput (~1.5k calls/s on one core instead of ~2.9k), which a diagnostics sidecar
+// the young generation and keeps optimizing-compiler memory; with them it stays near 55 MiB, inside the
+// pod's 64Mi limit. The price is throughput (~1.5k calls/s on one core instead of ~2.9k), which a diagnostics sidecar
 // limited to 50m CPU never needs.
 //
 // - a 1 MB semi-space and a 32 MB old space keep the heap small and collected early;

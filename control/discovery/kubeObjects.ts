@@ -12,7 +12,7 @@ export const APP_LABEL = 'app';
 
 /**
  * The name tools are prefixed with (`<name>__<tool>`), which must equal the sidecar's SERVICE_NAME: the Service's
- * `app` label when it has one (the seed's `payment-service-mcp` Service is labelled `app: payment-service`), else the
+ * `app` label when it has one (the example `payment-service-mcp` Service is labelled `app: payment-service`), else the
  * Service name without a trailing `-mcp`.
  */
 export function mcpServiceName(svc: V1Service): string {

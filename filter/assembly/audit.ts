@@ -1,5 +1,5 @@
-// The audit line: one JSON object per MCP request, written with proxy_log when the stream ends, with the seed's
-// fields (timestamp, client, service, tool, params, status, duration_ms) plus request id, method and decision.
+// The audit line: one JSON object per MCP request, written with proxy_log when the stream ends, with the
+// documented fields (timestamp, client, service, tool, params, status, duration_ms) plus request id, method and decision.
 
 import { JsonOut } from './jsonOut';
 

@@ -1,5 +1,5 @@
-// Splits an MCP tool name `<service>__<tool>` (DESIGN.md contract 1) on its UTF-8 bytes, and accepts the seed's
-// dotted `<service>.<tool>` only in the one shape that cannot be read two ways.
+// Splits an MCP tool name `<service>__<tool>` (DESIGN.md contract 1) on its UTF-8 bytes, and accepts the
+// dotted alias `<service>.<tool>` only in the one shape that cannot be read two ways.
 
 /** Why a tool name was refused. */
 export enum ToolNameError {
@@ -68,7 +68,7 @@ function validService(p: usize, n: i32): bool {
 
 /**
  * Splits the len bytes at ptr. Kubernetes names never contain '_', so the first '_' must begin the `__` separator
- * and everything after it is the tool (which may itself contain `__`). A name with a dot is the seed's alias: one
+ * and everything after it is the tool (which may itself contain `__`). A name with a dot is the dotted alias: one
  * dot, a service before it and a tool after it; neither part can contain a dot, so that reading is the only one.
  */
 export function splitToolName(ptr: usize, len: i32, out: ToolSplit): ToolNameError {

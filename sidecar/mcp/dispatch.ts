@@ -140,7 +140,7 @@ export class McpDispatcher {
   }
 
   /**
-   * The gateway forwards `<service>__<tool>`; the seed's dotted `<service>.<tool>` is accepted as an alias (tool
+   * The gateway forwards `<service>__<tool>`; the dotted `<service>.<tool>` is accepted as an alias (tool
    * names never contain dots, Kubernetes names never contain `_`, so both splits are unambiguous). A prefix naming
    * another service is an unknown tool.
    */

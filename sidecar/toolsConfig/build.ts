@@ -51,7 +51,7 @@ function annotations(spec: ToolSpec): ToolAnnotations {
   return a;
 }
 
-/** The seed's CachedTool: successful results only, keyed by canonical arguments, least recently used evicted. */
+/** A tool's `cache` (its ttl): successful results only, keyed by canonical arguments, least recently used evicted. */
 function withCache(run: Run, cache: CacheSpec): Run {
   const entries = new Map<string, { at: number; result: ToolResult }>();
   return async (args, ctx) => {

@@ -249,7 +249,7 @@ function parseEntry(
     checkKeys(p, entry, path, [...COMMON_KEYS, ...KINDS[kind].keys], `${article(kind)} ${kind} tool`);
   }
 
-  // read_only may be written next to name or (as the seed's database example does) inside config.
+  // read_only may be written next to name or inside config (the pg_stat_activity example puts it there).
   const topRO = readBool(p, entry, 'read_only', path);
   const cfgRO = cfg === entry ? undefined : readBool(p, cfg, 'read_only', cfgPath);
   if (topRO !== undefined && cfgRO !== undefined && topRO !== cfgRO) {

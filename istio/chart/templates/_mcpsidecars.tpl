@@ -1,5 +1,5 @@
 {{- /*
-The MCP sidecar for charts that add it themselves (values: mcpSidecars, the shape of the seed's block). In your
+The MCP sidecar for charts that add it themselves (values: mcpSidecars: enable flags, image, port, resources, env). In your
 pod spec:
   containers:
     - name: my-app

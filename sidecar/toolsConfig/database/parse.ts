@@ -85,7 +85,7 @@ export function parseSql(text: string, p: Problems, path: string, params: ParamS
       const env = ENV_WHOLE.exec(content);
       const ph = /^\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(content);
       if (env && !escapes) {
-        // The seed writes '$DATABASE_NAME': the quotes go, the value is bound.
+        // A quoted '$DATABASE_NAME', as SQL examples write it: the quotes go, the value is bound.
         out += bind({ env: env[1] ?? env[2]! });
       } else if (ph && params.get(ph[1]!) && !escapes) {
         params.use(ph[1]!, path, purpose(ph[1]!));
