@@ -34,7 +34,7 @@ const NODE_COMMAND = [
   '--no-sparkplug',
   'dist/sidecar-bundle/meshmcp-sidecar.mjs',
 ];
-const SEED_RESOURCES = { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '50m', memory: '64Mi' } };
+const SIDECAR_RESOURCES = { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '50m', memory: '64Mi' } };
 /** What the template adds to istio-proxy, besides what Istio derives from the rest of the pod. */
 const PROXY_MOUNTS = [
   { name: 'meshmcp-wasm', mountPath: '/etc/istio/extensions/meshmcp.wasm', subPath: 'meshmcp.wasm', readOnly: true },
@@ -225,7 +225,7 @@ describe.each(MODES)('istioctl kube-inject with the meshmcp template, %s sidecar
       { name: 'LOG_LEVEL', value: 'info' },
     ]);
     expect(c.envFrom).toEqual([{ secretRef: { name: 'payment-service-admin', optional: true } }]);
-    expect(c.resources).toEqual(SEED_RESOURCES);
+    expect(c.resources).toEqual(SIDECAR_RESOURCES);
   });
 
   it('runs it restricted: non-root, no privilege escalation, read-only root, no capabilities, RuntimeDefault', () => {

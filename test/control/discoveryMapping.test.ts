@@ -21,7 +21,7 @@ function slice(service: string, ready: boolean, namespace = 'production'): V1End
 }
 
 describe('toDiscovered', () => {
-  it("names tools after the Service's app label, as the seed's payment-service-mcp Service is labelled", () => {
+  it("names tools after the Service's app label, as the example payment-service-mcp Service is labelled", () => {
     const [d] = toDiscovered(
       [svc('payment-service-mcp', { app: 'payment-service' })],
       [slice('payment-service-mcp', true)],

@@ -1,4 +1,4 @@
-// mqtt-publisher: the seed's HiveMQ diagnostic shape in /health, publish metrics, and a broker outage.
+// mqtt-publisher: the HiveMQ diagnostic shape in /health, publish metrics, and a broker outage.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RunningDemo } from '../../demo/app.js';
 import { startMqttPublisher, TOPICS } from '../../demo/mqttPublisher.js';
@@ -32,7 +32,7 @@ describe('mqtt-publisher', () => {
     });
   });
 
-  it('shows a connection timeout when unhealthy, as in the seed example', async () => {
+  it('shows a connection timeout when unhealthy', async () => {
     const { url } = await start(true);
     const { status, body } = await getJson(`${url}/health`);
     expect(status).toBe(503);

@@ -48,7 +48,7 @@ describe('gateway routing', () => {
     expect(header(r, 'x-meshmcp-service')).toBe('meshmcp-control');
   });
 
-  it('accepts the seed dotted alias where it is unambiguous', async () => {
+  it('accepts the dotted alias where it is unambiguous', async () => {
     const p = await gateway();
     const r = post(p, toolsCall('payment-service.get_health'), withKey());
     expect(header(r, 'x-meshmcp-service')).toBe('payment-service');

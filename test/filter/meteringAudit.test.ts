@@ -62,7 +62,7 @@ describe('metering', () => {
 });
 
 describe('audit', () => {
-  it('writes one line per MCP request with the seed fields, request id and decision', async () => {
+  it('writes one line per MCP request with the documented audit fields, request id and decision', async () => {
     const clock = new Clock();
     const p = await gateway(example('gateway'), { now: () => clock.ns });
     post(p, toolsCall('payment-service__get_health', { verbose: true }), {

@@ -1,4 +1,4 @@
-// The Grafana dashboard: it parses, has the seed's panels, and every metric its PromQL names is one this product
+// The Grafana dashboard: it parses, has the overview panels, and every metric its PromQL names is one this product
 // exports (the sidecar's and the control service's registries, the filter's stats per filter/README.md).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -71,7 +71,7 @@ function metricNames(expr: string): string[] {
 }
 
 describe('the Grafana dashboard', () => {
-  it('has the seed panels', () => {
+  it('has the overview panels', () => {
     const titles = dashboard.panels.map((p: any) => p.title.toLowerCase()).join('\n');
     for (const t of [
       'request rate per service',

@@ -16,8 +16,8 @@ import { parseToolsConfig } from '../../sidecar/toolsConfig/parse.js';
 import { ROOT } from '../support/cli.js';
 import { find, injectionTemplate, istioFiles, objects, parseYamlFile, read, yamlFiles } from './support.js';
 
-/** The seed's MCP sidecar budget. */
-const SEED_RESOURCES = { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '50m', memory: '64Mi' } };
+/** The MCP sidecar's pod budget. */
+const SIDECAR_RESOURCES = { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '50m', memory: '64Mi' } };
 
 /** Validates an Istio object against its CRD schema; v1 kinds the models package lacks share the v1beta1 schema. */
 function validateIstio(o: any): void {
@@ -171,8 +171,8 @@ describe('the meshmcp injection template', () => {
   const t = injectionTemplate();
   const sidecar = t.spec.containers.find((c: any) => c.name === 'mcp-sidecar');
 
-  it("gives the sidecar the seed's resources, restricted, with probes and the image's Node flags", () => {
-    expect(sidecar.resources).toEqual(SEED_RESOURCES);
+  it("gives the sidecar its pod budget, restricted, with probes and the image's Node flags", () => {
+    expect(sidecar.resources).toEqual(SIDECAR_RESOURCES);
     expectRestricted('template', {}, sidecar);
     expect(sidecar.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 3000 });
     expect(sidecar.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 3000 });
@@ -204,7 +204,7 @@ describe('the meshmcp injection template', () => {
 
   it('the chart mirrors it in mcpSidecars', () => {
     const values = parse(read('chart/values.yaml'));
-    expect(values.mcpSidecars.sidecar.resources).toEqual(SEED_RESOURCES);
+    expect(values.mcpSidecars.sidecar.resources).toEqual(SIDECAR_RESOURCES);
     expect(values.mcpSidecars.sidecar.port).toBe(3000);
   });
 });
@@ -359,7 +359,7 @@ describe('tools.yaml files', () => {
     expect(specs.length).toBeGreaterThan(0);
   });
 
-  it("the example carries the seed's payment tools", () => {
+  it("the example carries payment-service's tools", () => {
     const names = parseToolsConfig(read('services/payment-service/tools.yaml'), 'x', {
       serviceName: 'payment-service',
     }).map((s) => s.name);

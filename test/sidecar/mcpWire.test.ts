@@ -309,7 +309,7 @@ describe('operational endpoints', () => {
     expect(((await r.json()) as { app: { reachable: boolean } }).app.reachable).toBe(false);
   });
 
-  it('/metrics exposes the seed metrics with the calls made', async () => {
+  it('/metrics exposes the documented sidecar metrics with the calls made', async () => {
     await post(sc.mcpUrl, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'fails', arguments: {} } });
     await post(sc.mcpUrl, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'slow', arguments: {} } });
     const text = await (await fetch(`${sc.url}/metrics`)).text();

@@ -1,4 +1,4 @@
-// tools.yaml parsing: the seed's forms verbatim, params and inputSchema, annotations, durations, cache, descriptions.
+// tools.yaml parsing: the short and long form examples verbatim, params and inputSchema, annotations, durations, cache, descriptions.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigErrors } from '../../sidecar/errors.js';
@@ -8,7 +8,7 @@ import type { ToolSpec } from '../../sidecar/toolsConfig/spec.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/tools/${name}`, import.meta.url), 'utf8');
 const opts = { serviceName: 'payment-service' };
-/** The appendix shows single tools; a tools.yaml holds a list of them. */
+/** The single-tool examples hold one tool each; a tools.yaml holds a list of them. */
 const asListItem = (text: string) =>
   text
     .trimEnd()
@@ -26,9 +26,9 @@ function errorsOf(text: string, o = opts) {
   throw new Error('expected ConfigErrors');
 }
 
-describe('the seed short form (ConfigMap in the sidecar section)', () => {
+describe('the short form example (a top-level list)', () => {
   it('is rejected verbatim only because POST does not say it changes state', () => {
-    const errors = errorsOf(fixture('seed-short-form.yaml'));
+    const errors = errorsOf(fixture('short-form.yaml'));
     expect(errors).toHaveLength(1);
     expect(errors[0]!.path).toBe('tools[1].method');
     expect(errors[0]!.message).toContain('tools.yaml: tools[1].method: POST');
@@ -36,7 +36,7 @@ describe('the seed short form (ConfigMap in the sidecar section)', () => {
   });
 
   it('parses with read_only: false declared on the retry', () => {
-    const text = fixture('seed-short-form.yaml').replace('  method: POST', '  method: POST\n  read_only: false');
+    const text = fixture('short-form.yaml').replace('  method: POST', '  method: POST\n  read_only: false');
     const specs = parseToolsConfig(text, 'tools.yaml', opts);
     expect(specs.map((s) => [s.name, s.kind])).toEqual([
       ['check_transaction_status', 'http'],
@@ -70,9 +70,9 @@ describe('the seed short form (ConfigMap in the sidecar section)', () => {
   });
 });
 
-describe('the seed long form (Sample ConfigMap, tools: [...])', () => {
+describe('the long form example (tools: [...], type + config)', () => {
   it('parses verbatim', () => {
-    const specs = parseToolsConfig(fixture('seed-long-form.yaml'), 'tools.yaml', opts);
+    const specs = parseToolsConfig(fixture('long-form.yaml'), 'tools.yaml', opts);
     expect(specs.map((s) => s.name)).toEqual([
       'check_transaction_status',
       'get_payment_metrics',
@@ -92,21 +92,21 @@ describe('the seed long form (Sample ConfigMap, tools: [...])', () => {
   });
 
   it('treats the url host as the app only when it is the app', () => {
-    const errors = errorsOf(fixture('seed-long-form.yaml'), { ...opts, appUrl: 'http://localhost:9090' } as never);
+    const errors = errorsOf(fixture('long-form.yaml'), { ...opts, appUrl: 'http://localhost:9090' } as never);
     expect(errors[0]!.path).toBe('tools[0].config.url');
     expect(errors[0]!.fix).toContain('allowed_hosts: [localhost:8080]');
   });
 });
 
-describe('the seed appendix examples', () => {
+describe('the single-tool examples', () => {
   it('says how to fix a file holding a single tool', () => {
-    const errors = errorsOf(fixture('seed-appendix-error-rate.yaml'));
+    const errors = errorsOf(fixture('single-tool-error-rate.yaml'));
     expect(errors[0]!.problem).toContain('single tool');
     expect(errors[0]!.fix).toContain('- name:');
   });
 
   it('parses the prometheus and database examples as list items', () => {
-    const text = [fixture('seed-appendix-error-rate.yaml'), fixture('seed-appendix-database.yaml')]
+    const text = [fixture('single-tool-error-rate.yaml'), fixture('single-tool-database.yaml')]
       .map(asListItem)
       .join('\n');
     const [rate, db] = parseToolsConfig(text, 'tools.yaml', opts) as [
@@ -124,8 +124,8 @@ describe('the seed appendix examples', () => {
     expect(tool!.allowedHosts).toEqual(['prometheus.monitoring.svc:9090']);
   });
 
-  it('refuses the appendix get_health: it would shadow the generic tool', () => {
-    const errors = errorsOf(asListItem(fixture('seed-appendix-health.yaml')));
+  it('refuses the get_health example: it would shadow the generic tool', () => {
+    const errors = errorsOf(asListItem(fixture('single-tool-health.yaml')));
     expect(errors).toHaveLength(1);
     expect(errors[0]!.path).toBe('tools[0].name');
     expect(errors[0]!.problem).toContain('generic tool');

@@ -37,7 +37,7 @@ describe('meshmcp validate', () => {
   });
 
   it('prints every problem with file, path and fix, and exits 1', async () => {
-    const file = fixture('seed-short-form.yaml');
+    const file = fixture('short-form.yaml');
     expect(await main([file])).toBe(1);
     expect(err).toContain(`${file}: tools[1].method: POST usually changes state`);
     expect(err).toContain('(fix: declare read_only: false');
@@ -45,7 +45,7 @@ describe('meshmcp validate', () => {
   });
 
   it('emits JSON on request', async () => {
-    expect(await main([fixture('seed-long-form.yaml'), '--json', '--service-name', 'payment-service'])).toBe(0);
+    expect(await main([fixture('long-form.yaml'), '--json', '--service-name', 'payment-service'])).toBe(0);
     const doc = JSON.parse(out) as { valid: boolean; tools: { full_name: string; kind: string }[] };
     expect(doc.valid).toBe(true);
     expect(doc.tools[0]).toMatchObject({ full_name: 'payment-service__check_transaction_status', kind: 'http' });

@@ -13,13 +13,13 @@ import { callTool, testContext } from '../../support/toolContext.js';
 let pg: PostgresServer;
 let tools: Map<string, Tool>;
 
-const seedExample = readFileSync(new URL('../../fixtures/tools/seed-appendix-database.yaml', import.meta.url), 'utf8')
+const dbExample = readFileSync(new URL('../../fixtures/tools/single-tool-database.yaml', import.meta.url), 'utf8')
   .trimEnd()
   .split('\n')
   .map((l, i) => (i === 0 ? `- ${l}` : `  ${l}`))
   .join('\n');
 
-const YAML = `${seedExample}
+const YAML = `${dbExample}
 - name: payments_by_status
   description: Payments in one state
   type: database
@@ -75,7 +75,7 @@ const run = (name: string, args: Record<string, unknown> = {}, e: Record<string,
   callTool(tools.get(name)!, args, testContext({ env: e }));
 
 describe('database executor', () => {
-  it("runs the seed's pg_stat_activity example with '$DATABASE_NAME' bound, not spliced", async () => {
+  it("runs the pg_stat_activity example with '$DATABASE_NAME' bound, not spliced", async () => {
     const r = await run('get_connection_pool_stats');
     expect(r.isError).toBeUndefined();
     expect(r.structuredContent!['columns']).toEqual(expect.arrayContaining(['pid', 'datname', 'state']));

@@ -16,7 +16,7 @@ interface Seen {
   body: string;
 }
 
-/** The stand-in app: a few admin endpoints like the seed's payment-service, recording every request. */
+/** The stand-in app: a few admin endpoints like the payment-service demo's, recording every request. */
 function standInApp(seen: Seen[]): http.Server {
   return http.createServer((req, res) => {
     let body = '';

@@ -14,8 +14,8 @@ let tools: Map<string, Tool>;
 
 beforeAll(async () => {
   prom = await startPrometheus();
-  const seedExample = readFileSync(
-    new URL('../../fixtures/tools/seed-appendix-error-rate.yaml', import.meta.url),
+  const errorRateExample = readFileSync(
+    new URL('../../fixtures/tools/single-tool-error-rate.yaml', import.meta.url),
     'utf8',
   )
     .replace('http://prometheus.monitoring.svc:9090', prom.url)
@@ -23,7 +23,7 @@ beforeAll(async () => {
     .split('\n')
     .map((l, i) => (i === 0 ? `- ${l}` : `  ${l}`))
     .join('\n');
-  const yaml = `${seedExample}
+  const yaml = `${errorRateExample}
 - name: up_of_job
   description: Whether the targets of a job are up
   prometheus_query: up{job="{job}"}
@@ -89,7 +89,7 @@ describe('prometheus executor', () => {
     expect(String(r.structuredContent!['query'])).toBe('up{job="\\"} or vector(1) or up{job=\\""}');
   });
 
-  it("runs the seed's error-rate example with $SERVICE_NAME and its own prometheus_url", async () => {
+  it('runs the get_error_rate example with $SERVICE_NAME and its own prometheus_url', async () => {
     const tool = tools.get('get_error_rate')!;
     expect(tool.allowedHosts).toEqual([new URL(prom.url).host]);
     const r = await run('get_error_rate', {}, ctx(null));
