@@ -1,5 +1,6 @@
 // What every discovery source (Kubernetes, a static file) promises the rest of the pipeline, and the small helpers
 // that keep that promise: the complete set, canonically sorted, and no call when nothing changed.
+import { cmp } from '../catalogRules.js';
 import type { DiscoveredService } from '../types.js';
 
 export interface Discovery {
@@ -16,10 +17,6 @@ export interface DiscoveryLog {
 }
 
 export const SILENT_LOG: DiscoveryLog = { info() {}, warn() {}, error() {} };
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 /** Sorted by namespace, then name; selector keys sorted too, so equal sets serialise equally. */
 export function sortServices(services: readonly DiscoveredService[]): DiscoveredService[] {

@@ -6,7 +6,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { TOOL_NAME } from '../../shared/toolName.js';
-import { DNS_LABEL, HOST_NAME, MAX_TOOLS_PER_SERVICE } from '../catalogRules.js';
+import { DNS_LABEL, HOST_NAME, MAX_SERVICES, MAX_TOOLS_PER_SERVICE } from '../catalogRules.js';
 import type { DiscoveredService, ToolDescriptor } from '../types.js';
 import { ChangeGate, type Discovery, type DiscoveryLog, SILENT_LOG, sortServices } from './discovery.js';
 
@@ -24,7 +24,8 @@ export class ServicesFileError extends Error {
 }
 
 export const MAX_FILE_BYTES = 16 * 1024 * 1024;
-export const MAX_SERVICES = 5000;
+// A file may list no more services (MAX_SERVICES) than the catalog holds, the filter's routing-table limit: an
+// oversized file is refused where it is read, naming the file, rather than at render.
 const LABEL_KEY = /^([a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^([A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?$/;
 const SERVICE_KEYS = new Set(['name', 'namespace', 'host', 'port', 'url', 'selector', 'tools']);
