@@ -4,9 +4,9 @@ import { readFile } from 'node:fs/promises';
 import { buildCatalog, type CatalogInput } from '../control/catalog/catalog.js';
 import { collectTools, DEFAULT_LIMITS } from '../control/catalog/collector.js';
 import { readServicesFile, ServicesFileError } from '../control/discovery/static.js';
+import { CONTROL_OPTIONS } from '../control/flags.js';
 import { toYaml } from '../control/managedObjects.js';
 import { parseRenderConfig, RenderError, renderAll } from '../control/render/index.js';
-import { CONTROL_OPTIONS } from '../control/flags.js';
 import { writeFileAtomic } from '../shared/atomicWrite.js';
 import { helpText, type OptionSpec, runCommand, UsageError } from '../shared/options.js';
 

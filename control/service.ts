@@ -12,12 +12,12 @@ import { LeaderElection } from './apply/leader.js';
 import type { Discovery } from './discovery/discovery.js';
 import { KubernetesDiscovery } from './discovery/kubernetes.js';
 import { StaticDiscovery } from './discovery/static.js';
+import type { ControlSettings } from './flags.js';
 import { type ControlLogger, createControlLogger } from './log.js';
 import { McpEndpoint } from './mcp/endpoint.js';
 import { ControlMetrics } from './metrics.js';
 import { startPipeline } from './pipeline.js';
 import { parseRenderConfig, RenderError } from './render/index.js';
-import type { ControlSettings } from './flags.js';
 
 function kubeConfig(s: ControlSettings): KubeConfig {
   const kc = new KubeConfig();

@@ -18,7 +18,7 @@ export interface Transaction {
 }
 
 // Fixed ids and times so tests, docs and tools.yaml examples can name them; tx_12345 is the README's example.
-const SEED: readonly Transaction[] = [
+const INITIAL_TRANSACTIONS: readonly Transaction[] = [
   tx('tx_12345', 'succeeded', 49.99, 'USD', 'cus_1001', '2026-01-31T10:15:30Z'),
   tx('tx_67890', 'succeeded', 120, 'EUR', 'cus_1002', '2026-01-31T10:16:02Z'),
   tx('tx_pending_1', 'pending', 15.5, 'USD', 'cus_1003', '2026-01-31T10:17:45Z'),
@@ -72,7 +72,7 @@ function sameSecret(given: string, expected: string): boolean {
 
 export function startPaymentService(options: DemoOptions): Promise<RunningDemo> {
   const app = createApp('payment-service', '1.4.2', options);
-  const transactions = new Map(SEED.map((t) => [t.id, { ...t }]));
+  const transactions = new Map(INITIAL_TRANSACTIONS.map((t) => [t.id, { ...t }]));
   const queue = new PaymentQueue();
   let ticks = 0;
 

@@ -10,7 +10,7 @@ export interface User {
   created_at: string;
 }
 
-const SEED: readonly User[] = [
+const INITIAL_USERS: readonly User[] = [
   {
     id: 'u_1001',
     name: 'Ada Lovelace',
@@ -41,7 +41,7 @@ const DATABASE_ERROR = 'connect ECONNREFUSED users-db.production.svc:5432';
 
 export function startUserService(options: DemoOptions): Promise<RunningDemo> {
   const app = createApp('user-service', '2.1.0', options);
-  const users = new Map(SEED.map((u) => [u.id, u]));
+  const users = new Map(INITIAL_USERS.map((u) => [u.id, u]));
   let ticks = 0;
   // Sessions live in the database: while it is down nobody can sign in or refresh, so the gauge drops to zero.
   const sessions = () => (app.chaos.healthy ? SESSION_WAVE[ticks % SESSION_WAVE.length]! : 0);
