@@ -16,19 +16,15 @@ import {
   upstreamTimeout,
   wirePairs,
 } from './frontHeaders.js';
-import { connectionProperties, type UpstreamAgents, type UpstreamTls } from './frontTls.js';
+import { connectionProperties, type Upstream, type UpstreamAgents } from './frontTls.js';
+
+export type { Upstream } from './frontTls.js';
+
 import type { HttpResponse, HttpStream, Step } from './httpStream.js';
 import type { Plugin } from './index.js';
 import type { HeaderPairs } from './memory.js';
 import { mergeProperties, type PropertyMap } from './properties.js';
 import { inVirtualHost } from './virtualHost.js';
-
-export interface Upstream {
-  host: string;
-  port: number;
-  /** mTLS to this upstream (ISTIO_MUTUAL); plain HTTP without it. */
-  tls?: UpstreamTls;
-}
 
 export interface ExchangeSettings {
   plugin: Plugin;

@@ -6,7 +6,6 @@ import { Agent } from 'node:http';
 import { type Server as HttpsServer, type ServerOptions, Agent as TlsAgent } from 'node:https';
 import type { Socket } from 'node:net';
 import { checkServerIdentity, type PeerCertificate, TLSSocket } from 'node:tls';
-import type { Upstream } from './frontExchange.js';
 import type { PropertyMap } from './properties.js';
 
 export type Pem = string | Buffer;
@@ -24,6 +23,14 @@ export interface FrontTls {
 }
 
 /** mTLS the front originates to one upstream: its client certificate, and what the upstream's must satisfy. */
+/** Where a route sends requests: host and port, with mTLS (ISTIO_MUTUAL) or plain HTTP without `tls`. */
+export interface Upstream {
+  host: string;
+  port: number;
+  /** mTLS to this upstream (ISTIO_MUTUAL); plain HTTP without it. */
+  tls?: UpstreamTls;
+}
+
 export interface UpstreamTls {
   /** The CA the upstream's certificate must chain to. */
   ca: Pem;
