@@ -80,6 +80,41 @@ replaces_of() {
   ' "$1"
 }
 
+# wrapper_gomod NAME MODULE VERSION LOCAL_REPLACE_VERSION: a go.mod that requires MODULE at VERSION and repeats its
+# replace directives, each local-path one mapped to the published module at LOCAL_REPLACE_VERSION.
+wrapper_gomod() {
+  local name="$1" module="$2" version="$3" local_version="$4"
+  local gomod
+  gomod="$(go mod download -json "$module@$version" | awk -F'"' '/"GoMod"/ { print $4 }')"
+  if [ -z "$gomod" ] || [ ! -f "$gomod" ]; then
+    echo "no go.mod downloaded for $module@$version" >&2
+    exit 1
+  fi
+  {
+    echo "module meshmcp.local/cluster-tools/$name"
+    echo
+    echo "go 1.26.0"
+    echo
+    echo "require $module $version"
+    echo
+    replaces_of "$gomod" | while read -r left arrow right rest; do
+      # left may carry a version ("path v1.2.3 => ..."): then arrow is that version and the rest shifts.
+      if [ "$right" = "=>" ]; then
+        left="$left $arrow"
+        arrow="=>"
+        right="${rest%% *}"
+        rest="${rest#"$right"}"
+      fi
+      [ "$arrow" = "=>" ] || continue
+      case "$right" in
+        *FORBIDDEN*) continue ;;
+        ./* | ../*) echo "replace ${left%% *} => ${left%% *} $local_version" ;;
+        *) echo "replace $left => $right $rest" ;;
+      esac
+    done
+  }
+}
+
 # build_tool NAME VERSION BINARY MODULE PACKAGE LOCAL_REPLACE_VERSION COLD_ESTIMATE [LDFLAGS...]
 build_tool() {
   local name="$1" version="$2" binary="$3" module="$4" package="$5" local_version="$6" estimate="$7"
@@ -101,35 +136,8 @@ build_tool() {
   if ! (
     set -euo pipefail
     cd "$work"
-    local gomod
-    gomod="$(go mod download -json "$module@$version" | awk -F'"' '/"GoMod"/ { print $4 }')"
-    if [ -z "$gomod" ] || [ ! -f "$gomod" ]; then
-      echo "no go.mod downloaded for $module@$version" >&2
-      exit 1
-    fi
-    {
-      echo "module meshmcp.local/cluster-tools/$name"
-      echo
-      echo "go 1.26.0"
-      echo
-      echo "require $module $version"
-      echo
-      replaces_of "$gomod" | while read -r left arrow right rest; do
-        # left may carry a version ("path v1.2.3 => ..."): then arrow is that version and the rest shifts.
-        if [ "$right" = "=>" ]; then
-          left="$left $arrow"
-          arrow="=>"
-          right="${rest%% *}"
-          rest="${rest#"$right"}"
-        fi
-        [ "$arrow" = "=>" ] || continue
-        case "$right" in
-          *FORBIDDEN*) continue ;;
-          ./* | ../*) echo "replace ${left%% *} => ${left%% *} $local_version" ;;
-          *) echo "replace $left => $right $rest" ;;
-        esac
-      done
-    } >go.mod
+    # Written aside first: go mod download must not meet a half-written go.mod in this directory.
+    wrapper_gomod "$name" "$module" "$version" "$local_version" >wrapper.mod && mv wrapper.mod go.mod
     echo "--- wrapper go.mod" >>"$log"
     cat go.mod >>"$log"
     echo "--- go get $package@$version" >>"$log"
@@ -183,20 +191,7 @@ build_harness() {
     set -euo pipefail
     cd "$work"
     cp "$harness_src"/*.go .
-    local gomod
-    gomod="$(go mod download -json "istio.io/istio@$ISTIO_VERSION" | awk -F'"' '/"GoMod"/ { print $4 }')"
-    {
-      echo "module meshmcp.local/cluster-tools/istiod-harness"
-      echo
-      echo "go 1.26.0"
-      echo
-      echo "require istio.io/istio $ISTIO_VERSION"
-      echo
-      replaces_of "$gomod" | while read -r left arrow right rest; do
-        [ "$arrow" = "=>" ] || continue
-        case "$right" in ./* | ../*) continue ;; *) echo "replace $left => $right $rest" ;; esac
-      done
-    } >go.mod
+    wrapper_gomod istiod-harness istio.io/istio "$ISTIO_VERSION" "$ISTIO_VERSION" >wrapper.mod && mv wrapper.mod go.mod
     echo "--- go mod tidy" >>"$log"
     go mod tidy >>"$log" 2>&1
     echo "--- go build" >>"$log"
