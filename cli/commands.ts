@@ -29,7 +29,11 @@ export const COMMANDS: Command[] = [
     summary: "run meshmcp.wasm in the test host as a pod's or the gateway's proxy (local mesh and tests)",
     load: () => import('./front.js'),
   },
-  { name: 'sidecar', summary: 'run the per-pod MCP sidecar', load: () => import('../sidecar/main.js') },
+  {
+    name: 'sidecar',
+    summary: 'run the per-pod MCP sidecar (the bundle, with its memory flags, as the pod runs it)',
+    load: () => import('./sidecar.js'),
+  },
   {
     name: 'demo',
     summary: 'run a demo service (payment-service, user-service, mqtt-publisher)',

@@ -83,6 +83,46 @@ describe('meshmcp sidecar', () => {
   });
 });
 
+describe('meshmcp sidecar as the pod runs it', () => {
+  it('runs the bundle in a child Node with the sidecar flags, hands SIGTERM on and exits with its status', async () => {
+    const { spawn } = await import('node:child_process');
+    const { freePort } = await import('../support/ports.js');
+    const { SIDECAR_NODE_FLAGS } = await import('../../sidecar/nodeFlags.js');
+    const port = await freePort();
+    const cli = spawn(
+      process.execPath,
+      ['bin/meshmcp.js', 'sidecar', '--service-name', 'payment-service', '--port', String(port)],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '' } },
+    );
+    const exited = new Promise<number | null>((r) => cli.on('exit', (code) => r(code)));
+    try {
+      let healthy = false;
+      for (let i = 0; i < 100 && !healthy; i++) {
+        healthy = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (!healthy) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(healthy).toBe(true);
+      const children = readFileSync(`/proc/${cli.pid}/task/${cli.pid}/children`, 'utf8').trim().split(/\s+/);
+      expect(children).toHaveLength(1);
+      const argv = readFileSync(`/proc/${children[0]}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      expect(argv.slice(1, 1 + SIDECAR_NODE_FLAGS.length)).toEqual([...SIDECAR_NODE_FLAGS]);
+      expect(argv[1 + SIDECAR_NODE_FLAGS.length]).toMatch(/dist\/sidecar-bundle\/meshmcp-sidecar\.mjs$/);
+      cli.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      const alive = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+        () => true,
+        () => false,
+      );
+      expect(alive).toBe(false);
+    } finally {
+      cli.kill('SIGKILL');
+    }
+  });
+});
+
 describe('README', () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 
