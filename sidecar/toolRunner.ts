@@ -1,6 +1,7 @@
 // Runs one tool call: argument validation, time limit, output cap, metrics and a log line. Knows nothing of MCP
 // framing or HTTP; every failure becomes an isError result the model can read, never a crash.
 import { validateArgs } from './args.js';
+import { nowMs } from './clock.js';
 import { ToolError } from './errors.js';
 import type { SidecarMetrics } from './metrics.js';
 import type { ToolRegistry } from './registry.js';
@@ -23,7 +24,7 @@ export class ToolRunner {
   async call(name: string, rawArgs: unknown, signal?: AbortSignal): Promise<ToolResult | undefined> {
     const tool = this.registry.get(name);
     if (!tool) return undefined;
-    const started = performance.now();
+    const started = nowMs();
     let status: CallStatus = 'success';
     let result: ToolResult;
     const checked = validateArgs(tool.inputSchema, rawArgs);
@@ -62,7 +63,7 @@ export class ToolRunner {
         signal?.removeEventListener('abort', onAbort);
       }
     }
-    const seconds = (performance.now() - started) / 1000;
+    const seconds = (nowMs() - started) / 1000;
     this.metrics.toolExecutions.inc({ tool: name, status });
     this.metrics.toolDuration.observe({ tool: name }, seconds);
     this.log.info('tool call', { tool: name, status, duration_ms: Math.round(seconds * 1000) });

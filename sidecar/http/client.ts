@@ -1,6 +1,7 @@
 // The one way tools make HTTP requests: bounded time and bytes, no redirects followed, only allowed origins,
 // and every request counted in mcp_sidecar_localhost_requests_total{endpoint}.
 import http from 'node:http';
+import { nowMs } from '../clock.js';
 import { ToolError } from '../errors.js';
 import type { Counter } from '../metrics.js';
 import type { HttpClient, HttpRequestOptions, HttpResponse } from '../types.js';
@@ -57,7 +58,7 @@ function send(
 ): Promise<HttpResponse> {
   const timeoutMs = req.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxBytes = req.maxBytes ?? DEFAULT_MAX_BYTES;
-  const started = performance.now();
+  const started = nowMs();
   return new Promise((resolve, reject) => {
     let settled = false;
     const fail = (err: Error) => {
@@ -121,7 +122,7 @@ function send(
           body: Buffer.concat(chunks).toString('utf8'),
           bytes,
           truncated,
-          durationMs: performance.now() - started,
+          durationMs: nowMs() - started,
         });
       }
     });

@@ -1,4 +1,5 @@
 // check_endpoints: probes the app paths configured for this service concurrently and reports status and latency.
+import { nowMs } from '../clock.js';
 import { ToolError } from '../errors.js';
 import { requestTimeout, roundMs, toolResult } from '../toolSupport.js';
 import type { Tool } from '../types.js';
@@ -90,7 +91,7 @@ export const checkEndpoints: Tool = {
 };
 
 async function probe(ctx: Parameters<Tool['run']>[1], path: string, timeoutMs: number): Promise<ProbeResult> {
-  const started = performance.now();
+  const started = nowMs();
   try {
     const res = await ctx.http.request(ctx.settings.appUrl + path, {
       timeoutMs,
@@ -104,6 +105,6 @@ async function probe(ctx: Parameters<Tool['run']>[1], path: string, timeoutMs: n
     const message = err instanceof Error ? err.message : String(err);
     // The client's messages repeat the URL; the path is already on the row.
     const why = message.replace(/^\S+ \S+ (failed: )?/, '');
-    return { path, ok: false, latency_ms: roundMs(performance.now() - started), error: why };
+    return { path, ok: false, latency_ms: roundMs(nowMs() - started), error: why };
   }
 }

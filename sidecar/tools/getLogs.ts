@@ -1,6 +1,8 @@
 // get_logs: the newest lines of a file in the app's log directory, read backwards in chunks, filtered and redacted,
 // and confined to that directory by real path so neither '..' nor a symlink can reach other files.
-import { constants, promises as fs } from 'node:fs';
+// fs.promises is read on a call, never at start: get_logs is the only user, and most pods never call it.
+import fs from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { ToolError } from '../errors.js';
 import { redactText } from '../redact.js';
@@ -76,9 +78,10 @@ export const getLogs: Tool = {
     }
     // O_NOFOLLOW: the confined path has no symlink left in it; refuse one swapped in since it was resolved.
     // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer and pin a libuv thread.
-    let handle: fs.FileHandle;
+    let handle: FileHandle;
     try {
-      handle = await fs.open(real, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+      const { O_RDONLY, O_NOFOLLOW = 0, O_NONBLOCK = 0 } = fs.constants;
+      handle = await fs.promises.open(real, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
     } catch (err) {
       throw new ToolError(`cannot open log file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
@@ -149,8 +152,8 @@ export function lineTime(line: string): number | undefined {
 /** The real log directory, or an error that says how to point the sidecar at it. */
 async function realLogDir(logDir: string): Promise<string> {
   try {
-    const real = await fs.realpath(logDir);
-    if (!(await fs.stat(real)).isDirectory()) throw new Error('not a directory');
+    const real = await fs.promises.realpath(logDir);
+    if (!(await fs.promises.stat(real)).isDirectory()) throw new Error('not a directory');
     return real;
   } catch (err) {
     throw new ToolError(
@@ -171,7 +174,7 @@ async function confine(dir: string, file: string): Promise<string> {
   }
   let real: string;
   try {
-    real = await fs.realpath(path.join(dir, file));
+    real = await fs.promises.realpath(path.join(dir, file));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
@@ -190,10 +193,10 @@ async function confine(dir: string, file: string): Promise<string> {
 async function listFiles(dir: string): Promise<string> {
   const names: string[] = [];
   try {
-    for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+    for (const e of await fs.promises.readdir(dir, { withFileTypes: true })) {
       if (e.isFile()) names.push(e.name);
       else if (e.isDirectory()) {
-        for (const s of await fs.readdir(path.join(dir, e.name), { withFileTypes: true }).catch(() => [])) {
+        for (const s of await fs.promises.readdir(path.join(dir, e.name), { withFileTypes: true }).catch(() => [])) {
           if (s.isFile()) names.push(`${e.name}/${s.name}`);
         }
       }
@@ -231,7 +234,7 @@ interface Tail {
  * Walks the file backwards chunk by chunk, splitting at newline bytes (UTF-8 never has 0x0A inside a character),
  * and stops as soon as enough lines passed the filters, the since boundary is crossed or the scan budget is spent.
  */
-async function readTail(h: fs.FileHandle, size: number, o: TailOptions): Promise<Tail> {
+async function readTail(h: FileHandle, size: number, o: TailOptions): Promise<Tail> {
   const t: Tail = {
     lines: [],
     scanned: 0,

@@ -1,11 +1,18 @@
 // Reads tools.yaml from disk and watches it for changes, including Kubernetes ConfigMap volume updates.
-import { type FSWatcher, statSync, watch } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { type FSWatcher, readFile as readFileCb, type Stats, stat as statCb, statSync, watch } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, ConfigErrors } from '../errors.js';
 import type { Tool } from '../types.js';
 import { buildTools } from './build.js';
 import { parseToolsConfig, type ToolsConfigOptions } from './parse.js';
+
+// The callback forms of stat and readFile: node:fs/promises would be one more module resident in every pod.
+const stat = (file: string) =>
+  new Promise<Stats>((resolve, reject) => statCb(file, (err, st) => (err ? reject(err) : resolve(st))));
+const readFile = (file: string) =>
+  new Promise<string>((resolve, reject) =>
+    readFileCb(file, 'utf8', (err, text) => (err ? reject(err) : resolve(text))),
+  );
 
 /** Larger than any sensible tools.yaml; a bigger file is a mistake, and reading it would cost the pod's memory. */
 export const MAX_FILE_BYTES = 1024 * 1024;
@@ -17,7 +24,7 @@ export async function loadToolsConfig(file: string, opts: ToolsConfigOptions): P
     const st = await stat(file);
     if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     if (st.size > MAX_FILE_BYTES) throw Object.assign(new Error(`${st.size} bytes`), { code: 'EFBIG' });
-    text = await readFile(file, 'utf8');
+    text = await readFile(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return [];

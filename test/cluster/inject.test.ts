@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { CoreV1Api, type KubeConfig, KubernetesObjectApi, loadYaml } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
+import { SIDECAR_NODE_FLAGS } from '../../sidecar/nodeFlags.js';
 import { ROOT } from '../support/cli.js';
 import { type Cluster, startCluster } from './support/cluster.js';
 import { requireTool } from './tools/tools.js';
@@ -26,14 +27,7 @@ const ISTIOCTL_TIMEOUT_MS = 120_000;
 const DEPLOYMENT = join(ROOT, 'istio/services/payment-service/deployment.yaml');
 const TEMPLATES = 'inject.istio.io/templates';
 const IMAGE = 'meshmcp/meshmcp:0.1.0';
-const NODE_COMMAND = [
-  'node',
-  '--max-semi-space-size=1',
-  '--max-old-space-size=32',
-  '--no-opt',
-  '--no-sparkplug',
-  'dist/sidecar-bundle/meshmcp-sidecar.mjs',
-];
+const NODE_COMMAND = ['node', ...SIDECAR_NODE_FLAGS, 'dist/sidecar-bundle/meshmcp-sidecar.mjs'];
 const SIDECAR_RESOURCES = { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '50m', memory: '64Mi' } };
 /** What the template adds to istio-proxy, besides what Istio derives from the rest of the pod. */
 const PROXY_MOUNTS = [

@@ -12,6 +12,7 @@ import { PeerAuthentication } from '@kubernetes-models/istio/security.istio.io/v
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseRenderConfig } from '../../control/render/index.js';
+import { SIDECAR_NODE_FLAGS } from '../../sidecar/nodeFlags.js';
 import { parseToolsConfig } from '../../sidecar/toolsConfig/parse.js';
 import { ROOT } from '../support/cli.js';
 import { find, injectionTemplate, istioFiles, objects, parseYamlFile, read, yamlFiles } from './support.js';
@@ -176,14 +177,7 @@ describe('the meshmcp injection template', () => {
     expectRestricted('template', {}, sidecar);
     expect(sidecar.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 3000 });
     expect(sidecar.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 3000 });
-    expect(sidecar.command).toEqual([
-      'node',
-      '--max-semi-space-size=1',
-      '--max-old-space-size=32',
-      '--no-opt',
-      '--no-sparkplug',
-      'dist/sidecar-bundle/meshmcp-sidecar.mjs',
-    ]);
+    expect(sidecar.command).toEqual(['node', ...SIDECAR_NODE_FLAGS, 'dist/sidecar-bundle/meshmcp-sidecar.mjs']);
   });
 
   it('takes SERVICE_NAME from the app label and mounts tools, logs and the filter module', () => {
@@ -206,6 +200,13 @@ describe('the meshmcp injection template', () => {
     const values = parse(read('chart/values.yaml'));
     expect(values.mcpSidecars.sidecar.resources).toEqual(SIDECAR_RESOURCES);
     expect(values.mcpSidecars.sidecar.port).toBe(3000);
+    // the container's command, a flow sequence on one line of the template
+    const command = /^\s*command: (\[.*\])$/m.exec(read('chart/templates/_mcpsidecars.tpl'))?.[1];
+    expect(parse(command ?? 'null')).toEqual([
+      'node',
+      ...SIDECAR_NODE_FLAGS,
+      'dist/sidecar-bundle/meshmcp-sidecar.mjs',
+    ]);
   });
 });
 

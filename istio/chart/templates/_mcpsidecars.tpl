@@ -18,7 +18,7 @@ sidecar.istio.io/userVolume annotations of istio/README.md.
   image: "{{ $s.image.repository }}:{{ $s.image.tag }}"
   imagePullPolicy: {{ $s.image.pullPolicy }}
   workingDir: /app
-  command: [node, --max-semi-space-size=1, --max-old-space-size=32, --no-opt, --no-sparkplug, dist/sidecar-bundle/meshmcp-sidecar.mjs]
+  command: [node, --max-semi-space-size=1, --max-old-space-size=16, --no-opt, --no-maglev, --no-sparkplug, --optimize-for-size, dist/sidecar-bundle/meshmcp-sidecar.mjs]
   ports:
     - name: mcp
       containerPort: {{ $s.port }}

@@ -1,5 +1,6 @@
 // Executor of tools.yaml `command` tools: argv only (shell: false), its own process group killed on timeout,
 // PATH plus listed variables as the whole environment, stdout and stderr capped.
+import { nowMs } from '../../clock.js';
 import { ToolError } from '../../errors.js';
 import { redactText } from '../../redact.js';
 import { budgetMs, roundMs, toolResult } from '../../toolSupport.js';
@@ -76,7 +77,7 @@ export async function runCommand(
   const timeoutMs = budgetMs(spec.timeoutMs, ctx);
   const stdout = new Capture(spec.maxOutputBytes);
   const stderr = new Capture(spec.maxOutputBytes);
-  const started = performance.now();
+  const started = nowMs();
 
   // Loaded on first use: most pods have no command tool, and the sidecar pays for every import in RSS.
   const { spawn } = await import('node:child_process');
@@ -133,7 +134,7 @@ export async function runCommand(
       if (settled) return;
       settled = true;
       done();
-      resolve({ code, signal, timedOut, cancelled, durationMs: performance.now() - started });
+      resolve({ code, signal, timedOut, cancelled, durationMs: nowMs() - started });
     });
   });
 

@@ -1,6 +1,7 @@
 // Executor of tools.yaml `database` tools: PostgreSQL through a lazily imported `pg` and a small pool per database,
 // each query bound, in a READ ONLY transaction with a statement timeout, read through a cursor with a row cap.
 import type { Pool, PoolClient, QueryConfig, QueryResult } from 'pg';
+import { nowMs } from '../../clock.js';
 import { ToolError } from '../../errors.js';
 import { redactUrlCredentials } from '../../redact.js';
 import { budgetMs, capText, roundMs, toolResult } from '../../toolSupport.js';
@@ -117,7 +118,7 @@ export async function runDatabase(
   } else connectionString = spec.connection.literal;
   const values = resolveBinds(spec, args, ctx);
   const timeoutMs = budgetMs(spec.timeoutMs, ctx);
-  const started = performance.now();
+  const started = nowMs();
   const fail = (what: string, err: unknown) =>
     new ToolError(
       `${what} ${where(connectionString)}: ${redactDbError((err as Error).message ?? String(err), connectionString)}`,
@@ -171,7 +172,7 @@ export async function runDatabase(
     return o;
   });
   const columns = res.fields.map((f) => f.name);
-  const durationMs = roundMs(performance.now() - started);
+  const durationMs = roundMs(nowMs() - started);
   const lines = [columns.join(' | ')];
   for (const r of rows)
     lines.push(
