@@ -58,7 +58,7 @@ async function residentModules(appUrl: string): Promise<string[]> {
     child.stdout.on('data', (c: Buffer) => {
       log += c;
       const m = /"url":"(http:\/\/[^"]+)"/.exec(log);
-      if (m) resolve(m[1]);
+      if (m?.[1]) resolve(m[1]);
     });
     child.once('exit', (code) => reject(new Error(`sidecar exited with ${code} before listening:\n${log}`)));
   });
