@@ -12,9 +12,15 @@ export interface Started {
   stop(): Promise<void>;
 }
 
-export function startProcess(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<Started> {
+/** Runs `command` (this node unless named, e.g. a launcher that execs node) with `args`, waiting to hear it listen. */
+export function startProcess(
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = process.env,
+  command = process.execPath,
+): Promise<Started> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: string[] = [];
   let listening = false;
   return new Promise((resolve, reject) => {

@@ -1,8 +1,8 @@
 // Sidecar speed and memory: the bundled sidecar (as the image ships it) in front of the payment-service demo app.
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SIDECAR_NODE_FLAGS } from '../sidecar/nodeFlags.js';
-import { timedPost, toolCallBody } from './mcpPost.js';
+import { configDumpBody, getMetricsBody, mcpCall, sidecarArgs, startBigUpstream } from './bigUpstream.js';
+import { toolCallBody } from './mcpPost.js';
 import { memoryMiB, type Started, startProcess } from './proc.js';
 import { type Figures, percentile, round } from './results.js';
 
@@ -13,30 +13,7 @@ const STARTUP_RUNS = 5;
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 
-/** One MCP request to the sidecar on `port`, accepted only as a 200 without a JSON-RPC error or isError result. */
-const call = (port: number, body: string): Promise<number> =>
-  timedPost(
-    { module: http, options: { host: '127.0.0.1', port, agent } },
-    body,
-    (status, text) => status === 200 && !text.includes('"isError":true') && !text.includes('"error"'),
-  );
-
-/**
- * A stand-in upstream with big answers: 4 MiB of Prometheus text on /metrics and a 4 MiB /config_dump, serving as
- * both the app and (a mock of) Envoy admin, so the heavy tools hit their byte caps on every call.
- */
-async function startBigUpstream(): Promise<{ port: number; close(): void }> {
-  let metrics = '# TYPE http_requests_total counter\n';
-  for (let i = 0; metrics.length < 4 * 1024 * 1024; i++) {
-    metrics += `http_requests_total{method="GET",path="/api/v1/resource/${i}",status="200",pod="pod-${i % 50}"} ${i}\n`;
-  }
-  const dump = JSON.stringify({ configs: [{ dynamic_active_clusters: [{ blob: 'x'.repeat(4 * 1024 * 1024) }] }] });
-  const server = http.createServer((req, res) => {
-    res.end(req.url?.startsWith('/metrics') ? metrics : req.url?.startsWith('/config_dump') ? dump : '{"status":"ok"}');
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { port: (server.address() as { port: number }).port, close: () => server.close() };
-}
+const call = mcpCall(agent);
 
 const HEAVY_CALLS = 20;
 
@@ -44,44 +21,12 @@ const HEAVY_CALLS = 20;
 export async function benchSidecarHeavy(root: string): Promise<Figures> {
   const upstream = await startBigUpstream();
   const base = `http://127.0.0.1:${upstream.port}`;
-  const sidecar = await startProcess(
-    [
-      ...SIDECAR_NODE_FLAGS,
-      'dist/sidecar-bundle/meshmcp-sidecar.mjs',
-      '--service-name',
-      'payment-service',
-      '--port',
-      '0',
-      '--app-url',
-      base,
-      '--envoy-admin-url',
-      base,
-      '--tools-config',
-      'demo/tools/payment-service.yaml',
-    ],
-    root,
-  );
+  const sidecar = await startProcess(sidecarArgs(base, base), root);
   try {
     let peak = { rss: 0, anon: 0 };
     for (let i = 0; i < HEAVY_CALLS; i++) {
-      await call(
-        sidecar.port,
-        JSON.stringify({
-          jsonrpc: '2.0',
-          id: i,
-          method: 'tools/call',
-          params: { name: 'get_metrics', arguments: { match: 'resource/1' } },
-        }),
-      );
-      await call(
-        sidecar.port,
-        JSON.stringify({
-          jsonrpc: '2.0',
-          id: i,
-          method: 'tools/call',
-          params: { name: 'query_envoy', arguments: { endpoint: 'config_dump' } },
-        }),
-      );
+      await call(sidecar.port, getMetricsBody(i));
+      await call(sidecar.port, configDumpBody(i));
       const m = memoryMiB(sidecar.child.pid!);
       peak = { rss: Math.max(peak.rss, m.rss), anon: Math.max(peak.anon, m.anon) };
     }
@@ -96,34 +41,19 @@ export async function benchSidecarHeavy(root: string): Promise<Figures> {
   }
 }
 
-function sidecarArgs(appPort: number): string[] {
-  return [
-    ...SIDECAR_NODE_FLAGS,
-    'dist/sidecar-bundle/meshmcp-sidecar.mjs',
-    '--service-name',
-    'payment-service',
-    '--port',
-    '0',
-    '--app-url',
-    `http://127.0.0.1:${appPort}`,
-    '--tools-config',
-    'demo/tools/payment-service.yaml',
-  ];
-}
-
 export async function benchSidecar(root: string): Promise<Figures> {
   const app = await startProcess(['bin/meshmcp.js', 'demo', 'payment-service', '--port', '0'], root);
   let sidecar: Started | undefined;
   try {
     const startups: number[] = [];
     for (let i = 0; i < STARTUP_RUNS; i++) {
-      const s = await startProcess(sidecarArgs(app.port), root);
+      const s = await startProcess(sidecarArgs(`http://127.0.0.1:${app.port}`), root);
       startups.push(s.startupMs);
       await s.stop();
     }
     startups.sort((a, b) => a - b);
 
-    sidecar = await startProcess(sidecarArgs(app.port), root);
+    sidecar = await startProcess(sidecarArgs(`http://127.0.0.1:${app.port}`), root);
     const port = sidecar.port;
     await call(port, toolCallBody('get_health', 0));
     await sleep(1000);
