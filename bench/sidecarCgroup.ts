@@ -3,25 +3,14 @@
 // through 100,000 get_health calls and 200 calls on 4 MiB answers. Fails loudly when the sidecar dies, is
 // OOM-killed or a call fails; skips with one line where it cannot make a memory cgroup (not root, no cgroup v1).
 //
-// How the sidecar joins the group before node starts: Node 20 cannot exec, and no shell is used, so the child is
-// perl (perl-base is essential on Debian), which writes its own pid to the group's cgroup.procs, checks
-// /proc/self/cgroup, and execs node with the sidecar's arguments under the same pid. Every page node touches from
-// exec on is charged to the group. Shared page cache (the node binary's file pages, when another process already
+// How the sidecar joins the group before it starts: the child is a small node launcher, which writes its own pid to
+// the group's cgroup.procs, checks /proc/self/cgroup, and replaces itself with the sidecar's node through
+// process.execve (Node 24) under the same pid. Every page the sidecar touches from exec on is charged to the group. Shared page cache (the node binary's file pages, when another process already
 // read them) stays charged to whoever read it first, as it does between pods on a Kubernetes node.
 import type { ChildProcess } from 'node:child_process';
-import {
-  accessSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  readlinkSync,
-  realpathSync,
-  rmdirSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, realpathSync, rmdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { configDumpBody, getMetricsBody, mcpCall, sidecarArgs, startBigUpstream } from './bigUpstream.js';
 import { toolCallBody } from './mcpPost.js';
@@ -76,17 +65,21 @@ export function oomState(oomControl: string): { underOom: boolean; oomKills: num
 
 // ---- the run ----
 
-/** Joins the memory group whose cgroup.procs is argv[0] and whose path is argv[1], then execs argv[2..]. */
-const JOIN_AND_EXEC = [
-  'my ($procs, $want) = (shift, shift);',
-  'open(my $f, ">>", $procs) or die "bench launcher: open $procs: $!\\n";',
-  'print $f "$$\\n";',
-  'close($f) or die "bench launcher: joining $procs: $!\\n";',
-  'open(my $c, "<", "/proc/self/cgroup") or die "bench launcher: /proc/self/cgroup: $!\\n";',
-  'my @in = grep { /^\\d+:([^:]*,)?memory(,[^:]*)?:\\Q$want\\E$/ } <$c>;',
-  '@in or die "bench launcher: not in the memory group $want after joining it\\n";',
-  'exec { $ARGV[0] } @ARGV or die "bench launcher: exec $ARGV[0]: $!\\n";',
-].join(' ');
+/**
+ * `node -e` launcher: joins the memory group whose cgroup.procs is argv[1] and whose path is argv[2], checks it is in
+ * it, then execs argv[3..] (node and the sidecar's argv) in its place.
+ */
+const JOIN_AND_EXEC = `
+const fs = require('node:fs');
+const [, procs, want, file, ...args] = process.argv;
+fs.appendFileSync(procs, process.pid + '\\n');
+const line = fs.readFileSync('/proc/self/cgroup', 'utf8').split('\\n').find((l) => /^\\d+:([^:]*,)?memory(,[^:]*)?:/.test(l));
+if (!line || line.slice(line.lastIndexOf(':') + 1) !== want) {
+  console.error('bench launcher: not in the memory group ' + want + ' after joining it (' + line + ')');
+  process.exit(1);
+}
+process.execve(file, [file, ...args]);
+`;
 
 interface Group {
   /** its directory under MEMORY_MOUNT */
@@ -101,7 +94,6 @@ function makeGroup(): Group | { skip: string } {
     return { skip: `no cgroup v1 memory controller at ${MEMORY_MOUNT} (needs root)` };
   }
   if (process.getuid?.() !== 0) return { skip: `not root (uid ${process.getuid?.()}): a memory cgroup needs root` };
-  if (!findOnPath('perl')) return { skip: 'no perl on PATH to put the sidecar in its group before node starts' };
   // Under the bench's own memory group when the mount shows it (as a container's group sits under its pod's), so
   // the group stays inside whatever holds the bench; else under the mount's root.
   const own = memoryCgroupOf(readFileSync('/proc/self/cgroup', 'utf8'));
@@ -136,17 +128,6 @@ function write(group: Group, file: string, value: number): void {
 const readText = (group: Group, file: string): string => readFileSync(join(group.dir, file), 'utf8');
 const read = (group: Group, file: string): number => Number(readText(group, file).trim());
 
-function findOnPath(name: string): string | undefined {
-  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
-    if (!dir) continue;
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return join(dir, name);
-    } catch {}
-  }
-  return undefined;
-}
-
 /** Kills the sidecar, waits for it, and removes the group; reports (never throws) when the group stays. */
 async function removeGroup(group: Group, child: ChildProcess | undefined): Promise<void> {
   if (child && child.exitCode === null && child.signalCode === null) {
@@ -173,8 +154,9 @@ async function removeGroup(group: Group, child: ChildProcess | undefined): Promi
 
 /** Starts the launcher, which joins the group and becomes node, and waits for the sidecar's "listening" log line. */
 function startInGroup(group: Group, args: string[], cwd: string): Promise<Started> {
-  const launcher = ['-e', JOIN_AND_EXEC, join(group.dir, 'cgroup.procs'), group.path, process.execPath, ...args];
-  return startProcess(launcher, cwd, process.env, findOnPath('perl'));
+  // `--` so that node takes the sidecar's flags as the launcher's arguments, not as its own options.
+  const launcher = ['-e', JOIN_AND_EXEC, '--', join(group.dir, 'cgroup.procs'), group.path, process.execPath, ...args];
+  return startProcess(launcher, cwd);
 }
 
 export async function benchSidecarCgroup(root: string): Promise<Figures> {

@@ -4,6 +4,13 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { tooOld } from './nodeVersion.js';
+
+const old = tooOld(process.versions.node);
+if (old) {
+  process.stderr.write(`${old}\n`);
+  process.exit(1);
+}
 
 const main = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const root = fileURLToPath(new URL('..', import.meta.url));

@@ -1,5 +1,5 @@
 // parseToolsConfig: tools.yaml text → validated ToolSpecs (pure; every problem reported at once as ConfigErrors).
-import yaml from 'js-yaml';
+import { CORE_SCHEMA, loadAll, type YAMLException } from 'js-yaml';
 import { MAX_TOOL_NAME, TOOL_NAME } from '../../shared/toolName.js';
 import { ConfigError, ConfigErrors } from '../errors.js';
 import { COMMAND_KEYS, parseCommand } from './command/parse.js';
@@ -54,11 +54,12 @@ const SHORT_FORM: [string, ToolKind][] = [
 ];
 
 export function parseToolsConfig(text: string, file: string, opts: ToolsConfigOptions): ToolSpec[] {
-  let doc: unknown;
+  let docs: unknown[];
   try {
-    doc = yaml.load(text, { filename: file, schema: yaml.CORE_SCHEMA });
+    // loadAll, not load: an empty or comments-only file is no document (load throws on it), and means no tools.
+    docs = loadAll(text, { filename: file, schema: CORE_SCHEMA });
   } catch (err) {
-    const e = err as yaml.YAMLException;
+    const e = err as YAMLException;
     const where = e.mark ? `line ${e.mark.line + 1}, column ${e.mark.column + 1}` : '';
     throw new ConfigErrors([
       new ConfigError(
@@ -69,6 +70,17 @@ export function parseToolsConfig(text: string, file: string, opts: ToolsConfigOp
       ),
     ]);
   }
+  if (docs.length > 1) {
+    throw new ConfigErrors([
+      new ConfigError(
+        file,
+        '',
+        `holds ${docs.length} YAML documents; a tools file is one`,
+        'remove the extra "---" lines, or put the tools in one tools: list',
+      ),
+    ]);
+  }
+  const doc = docs[0];
   const p = new Problems(file);
   let entries: unknown[] = [];
   let base = 'tools';

@@ -250,5 +250,12 @@ describe('all kinds together', () => {
     expect(parseToolsConfig('', 'tools.yaml', opts)).toEqual([]);
     expect(parseToolsConfig('tools: []\n', 'tools.yaml', opts)).toEqual([]);
     expect(parseToolsConfig('tools:\n', 'tools.yaml', opts)).toEqual([]);
+    expect(parseToolsConfig('# no tools yet\n\n', 'tools.yaml', opts)).toEqual([]);
+  });
+
+  it('refuses a file of several YAML documents, naming the fix', () => {
+    expect(() => parseToolsConfig('tools: []\n---\ntools: []\n', 'tools.yaml', opts)).toThrow(
+      /holds 2 YAML documents; a tools file is one.*remove the extra "---"/s,
+    );
   });
 });

@@ -1,0 +1,2 @@
+export declare const NEEDED: string;
+export declare function tooOld(version: string): string | undefined;
