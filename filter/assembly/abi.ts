@@ -279,8 +279,8 @@ export function defineMetric(type: u32, name: string): u32 {
   return load<u32>(outCas);
 }
 
-export function incrementMetric(id: u32): void {
-  if (id != NO_METRIC) proxy_increment_metric(id, 1);
+export function incrementMetric(id: u32, by: i64 = 1): void {
+  if (id != NO_METRIC) proxy_increment_metric(id, by);
 }
 
 export function recordMetric(id: u32, value: u64): void {

@@ -17,10 +17,10 @@ import {
 import { OnDeny } from './configTypes';
 import { globMatch } from './glob';
 import { jsonString, Outcome, Reply } from './errors';
-import { resolveIdentity } from './identity';
-import { readRequestHeaders } from './requestHeaders';
+import { resolveIdentity, takeSkippedClaims } from './identity';
+import { KEY_TOO_LONG, MAX_API_KEY_BYTES, readRequestHeaders } from './requestHeaders';
 import { headersDisagree, HeaderMismatch } from './mcpHeaders';
-import { methodLabel } from './metering';
+import { methodLabel, meterSkippedClaims } from './metering';
 import { authorize, Decision } from './policy';
 import { take } from './rateLimit';
 import { BODY_READY, checkMessage, collectBody, declaredTooLarge, readMethod } from './message';
@@ -109,12 +109,20 @@ export function gatewayRequestHeaders(s: Stream, endOfStream: bool): u32 {
   }
   s.mcp = true;
   const known = resolveIdentity(cfg.identity, s.rt.identityPaths, s.rt.apiKeys, h.apiKeyDigest, s.identity);
+  const skippedClaims = takeSkippedClaims();
+  if (skippedClaims > 0) meterSkippedClaims(s.rt.metricPrefix, skippedClaims);
   // The key authenticates the caller to the gateway only; upstreams never see it, whichever header carried it.
   if (h.apiKeyDigest != null) {
     removeHeader(REQUEST_HEADERS, h.apiKeyFromAuthorization ? 'authorization' : s.rt.apiKeyHeader);
   }
   if (!known) {
-    s.refuse(Outcome.Unauthenticated, 'Unauthorized: no credentials this gateway accepts', challenge(s));
+    const message =
+      h.apiKeyDigest === KEY_TOO_LONG
+        ? 'Unauthorized: the API key is longer than ' +
+          MAX_API_KEY_BYTES.toString() +
+          ' bytes, so it is none this gateway accepts'
+        : 'Unauthorized: no credentials this gateway accepts';
+    s.refuse(Outcome.Unauthenticated, message, challenge(s));
     return HEADERS_STOP;
   }
   if (method !== 'POST') {

@@ -13,6 +13,65 @@ export const MAX_CLAIM_VALUES: i32 = 64;
 
 const scratch = new HostBytes();
 
+/** Claim values skipped since the last take: not text (Envoy hands a non-string list item over as binary). */
+let skipped: i32 = 0;
+
+/** The count of claim values skipped since the last call, which resets it. */
+export function takeSkippedClaims(): i32 {
+  const n = skipped;
+  skipped = 0;
+  return n;
+}
+
+/**
+ * Whether the n bytes at p are text a claim can hold: well-formed UTF-8 without control characters. A JWT claim's
+ * number, boolean or object reaches the filter as Envoy's binary serialization (a double is 8 raw bytes), which
+ * this refuses, so such a value is skipped, never taken as a group or forwarded as bytes.
+ */
+export function isText(p: usize, n: i32): bool {
+  let i = 0;
+  while (i < n) {
+    const c = <u32>load<u8>(p + <usize>i);
+    if (c < 0x80) {
+      if (c < 0x20 || c === 0x7f) return false;
+      i++;
+      continue;
+    }
+    let more = 0;
+    let lo: u32 = 0x80;
+    let hi: u32 = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) more = 1;
+    else if (c >= 0xe0 && c <= 0xef) {
+      more = 2;
+      if (c === 0xe0) lo = 0xa0; // no overlong forms
+      else if (c === 0xed) hi = 0x9f; // no surrogates
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      more = 3;
+      if (c === 0xf0) lo = 0x90;
+      else if (c === 0xf4) hi = 0x8f; // nothing past U+10FFFF
+    } else return false;
+    if (i + more >= n) return false;
+    const c1 = <u32>load<u8>(p + <usize>(i + 1));
+    if (c1 < lo || c1 > hi) return false;
+    for (let k = 2; k <= more; k++) {
+      const ck = <u32>load<u8>(p + <usize>(i + k));
+      if (ck < 0x80 || ck > 0xbf) return false;
+    }
+    i += more + 1;
+  }
+  return true;
+}
+
+/** Adds the n bytes at p to out as one value when they are text within the limits; counts a value that is not text. */
+function addValue(p: usize, n: i32, out: string[]): void {
+  if (n <= 0 || n > MAX_CLAIM_BYTES || out.length >= MAX_CLAIM_VALUES) return;
+  if (!isText(p, n)) {
+    skipped++;
+    return;
+  }
+  out.push(String.UTF8.decodeUnsafe(p, <usize>n));
+}
+
 /**
  * Whether the bytes are Envoy's serialization of a list (pairs whose keys are the items and whose values are empty)
  * rather than a raw string: the count, the lengths and the NULs must account for every byte exactly.
@@ -41,9 +100,7 @@ function pairsItems(p: usize, n: i32, out: string[]): bool {
   for (let i = 0; i < count; i++) {
     const kl = <usize>load<u32>(p + 4 + <usize>i * 8);
     const vl = <usize>load<u32>(p + 8 + <usize>i * 8);
-    if (kl > 0 && <i32>kl <= MAX_CLAIM_BYTES && out.length < MAX_CLAIM_VALUES) {
-      out.push(String.UTF8.decodeUnsafe(data, kl));
-    }
+    addValue(data, <i32>kl, out);
     data += kl + vl + 2;
   }
   return true;
@@ -53,25 +110,20 @@ function pairsItems(p: usize, n: i32, out: string[]): bool {
 export function claimValues(p: usize, n: i32, spaces: bool, out: string[]): void {
   if (n <= 0 || pairsItems(p, n, out)) return;
   if (!spaces) {
-    if (n <= MAX_CLAIM_BYTES && out.length < MAX_CLAIM_VALUES) out.push(String.UTF8.decodeUnsafe(p, <usize>n));
+    addValue(p, n, out);
     return;
   }
   let start = 0;
   for (let i = 0; i <= n; i++) {
     if (i < n && load<u8>(p + <usize>i) !== 0x20) continue;
-    const len = i - start;
-    if (len > 0 && len <= MAX_CLAIM_BYTES && out.length < MAX_CLAIM_VALUES) {
-      out.push(String.UTF8.decodeUnsafe(p + <usize>start, <usize>len));
-    }
+    addValue(p + <usize>start, i - start, out);
     start = i + 1;
   }
 }
 
-/** Printable, bounded: a principal that is neither cannot name a caller. */
+/** Text, bounded: a principal that is neither (a numeric sub arrives as binary) cannot name a caller. */
 function plausiblePrincipal(p: usize, n: i32): bool {
-  if (n <= 0 || n > MAX_CLAIM_BYTES) return false;
-  for (let i = 0; i < n; i++) if (load<u8>(p + <usize>i) < 0x20) return false;
-  return true;
+  return n > 0 && n <= MAX_CLAIM_BYTES && isText(p, n);
 }
 
 /** The encoded property paths of one source, built once per configuration. */

@@ -55,3 +55,8 @@ export function meterDenial(prefix: string, service: string, tool: string, reaso
     incrementMetric(metric(METRIC_COUNTER, prefix + '_denials_total' + labels + '.reason.' + reason));
   }
 }
+
+/** JWT claim values skipped because they were not text (identity.ts isText): a token's non-string groups or scopes. */
+export function meterSkippedClaims(prefix: string, count: i32): void {
+  incrementMetric(metric(METRIC_COUNTER, prefix + '_claim_values_skipped_total'), <i64>count);
+}

@@ -7,6 +7,18 @@ import { sha256Hex } from './sha256';
 const pairs = new HostBytes();
 const PREFIX = 'x-meshmcp-';
 
+/**
+ * Longest API key hashed (config.schema.json apiKeySource): a longer one is refused as unauthenticated unhashed, so an
+ * unauthenticated caller cannot make the filter hash kilobytes per request.
+ */
+export const MAX_API_KEY_BYTES: i32 = 256;
+/** apiKeyDigest of a key past MAX_API_KEY_BYTES: no configured digest (64 hex digits) can equal it. */
+export const KEY_TOO_LONG = 'too-long';
+
+function keyDigest(p: usize, n: i32): string {
+  return n > MAX_API_KEY_BYTES ? KEY_TOO_LONG : sha256Hex(p, n);
+}
+
 export class RequestHeaders {
   method: string | null = null;
   path: string | null = null;
@@ -17,7 +29,8 @@ export class RequestHeaders {
   mcpVersion: string | null = null;
   /**
    * SHA-256 (hex) of the API key: the configured header's raw value or, failing that and when bearer is on, the
-   * token of `Authorization: Bearer <token>`. The key itself is never kept.
+   * token of `Authorization: Bearer <token>`; KEY_TOO_LONG for a key past MAX_API_KEY_BYTES, which is not hashed.
+   * The key itself is never kept.
    */
   apiKeyDigest: string | null = null;
   /** Whether apiKeyDigest came from Authorization (so that is the header to strip). */
@@ -111,12 +124,12 @@ export function readRequestHeaders(apiKeyHeader: string, out: RequestHeaders, be
       }
     }
     if (apiKeyHeader.length > 0 && out.apiKeyDigest == null && nameIs(data, kl, apiKeyHeader)) {
-      out.apiKeyDigest = sha256Hex(vp, vl);
+      out.apiKeyDigest = keyDigest(vp, vl);
     }
     data += <usize>kl + <usize>vl + 2;
   }
   if (out.apiKeyDigest == null && tokenAt !== 0) {
-    out.apiKeyDigest = sha256Hex(tokenAt, tokenLen);
+    out.apiKeyDigest = keyDigest(tokenAt, tokenLen);
     out.apiKeyFromAuthorization = true;
   }
   release(pairs);

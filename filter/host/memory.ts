@@ -40,7 +40,11 @@ export function encodeBool(value: boolean): Uint8Array {
 
 /** u32 count, (u32 key_len, u32 val_len) per entry, then each key and value followed by NUL. */
 export function serializePairs(pairs: HeaderPairs): Uint8Array {
-  const encoded = pairs.map(([k, v]) => [utf8.encode(k), utf8.encode(v)] as const);
+  return serializeBytePairs(pairs.map(([k, v]) => [utf8.encode(k), utf8.encode(v)] as const));
+}
+
+/** serializePairs for keys and values that are already bytes (Envoy's serialized list items, for one). */
+export function serializeBytePairs(encoded: ReadonlyArray<readonly [Uint8Array, Uint8Array]>): Uint8Array {
   let size = 4 + encoded.length * 8;
   for (const [k, v] of encoded) size += k.length + v.length + 2;
   const out = new Uint8Array(size);

@@ -1,9 +1,11 @@
 // Property lookup by path segments and Envoy's value encodings (raw strings, 8-byte LE ints, 1-byte bools, pairs).
 
 import { WasmResult } from './abi.js';
-import { encodeBool, encodeInt64, serializePairs, toBytes } from './memory.js';
+import { encodeBool, encodeInt64, serializeBytePairs, serializePairs, toBytes } from './memory.js';
 
-export type PropertyValue = string | number | bigint | boolean | Uint8Array | string[] | PropertyMap;
+export type PropertyValue = string | number | bigint | boolean | Uint8Array | PropertyList | PropertyMap;
+/** A list value, such as a JWT claim's JSON array; its items may be of any JSON type. */
+export type PropertyList = Array<string | number | boolean | PropertyList>;
 export interface PropertyMap {
   [segment: string]: PropertyValue;
 }
@@ -51,9 +53,13 @@ export function encodeProperty(value: PropertyValue): { result: WasmResult; byte
     new DataView(bytes.buffer).setFloat64(0, value, true);
     return { result: WasmResult.Ok, bytes };
   }
-  // A list (a JWT groups claim) serializes as pairs whose keys are the items and whose values are empty, as Envoy's
-  // serializeValue does for a CEL list.
-  if (Array.isArray(value)) return { result: WasmResult.Ok, bytes: serializePairs(value.map((item) => [item, ''])) };
+  // A list (a JWT groups claim) serializes as pairs whose keys are the items, each serialized in turn, and whose values
+  // are empty, as Envoy's serializeValue does for a CEL list. The list comes from a protobuf Struct (jwt_authn's
+  // payload), whose numbers are all doubles: a number item is its 8 raw bytes, a boolean 1 byte, a list nested pairs.
+  if (Array.isArray(value)) {
+    const items = value.map((item) => [listItemBytes(item), new Uint8Array(0)] as const);
+    return { result: WasmResult.Ok, bytes: serializeBytePairs(items) };
+  }
   // A string map (headers, labels) serializes as pairs; Envoy would send nested messages as protobuf bytes,
   // which this host does not produce: ask for a leaf instead.
   const entries = Object.entries(value);
@@ -61,4 +67,13 @@ export function encodeProperty(value: PropertyValue): { result: WasmResult; byte
     return { result: WasmResult.Ok, bytes: serializePairs(entries as Array<[string, string]>) };
   }
   return { result: WasmResult.SerializationFailure };
+}
+
+function listItemBytes(item: PropertyList[number]): Uint8Array {
+  if (typeof item === 'number') {
+    const bytes = new Uint8Array(8);
+    new DataView(bytes.buffer).setFloat64(0, item, true);
+    return bytes;
+  }
+  return encodeProperty(item).bytes!;
 }

@@ -2,7 +2,7 @@
 // and what authorize() lets them do: allow, deny as an unknown tool, or 403 insufficient_scope.
 
 import { describe, expect, it } from 'vitest';
-import { example, gateway, header, jwt, mtls, post, replyJson, rpc, toolsCall, withKey } from './harness.js';
+import { auditLines, example, gateway, header, jwt, mtls, post, replyJson, rpc, toolsCall, withKey } from './harness.js';
 
 const PRM = 'https://mcp.example.com/.well-known/oauth-protected-resource';
 
@@ -60,6 +60,34 @@ describe('identity', () => {
     expect(header(jwtFirst, 'x-meshmcp-principal')).toBe('alice');
     const keyOnly = post(p, rpc('ping'), withKey());
     expect(header(keyOnly, 'x-meshmcp-principal')).toBe('ci-bot');
+  });
+
+  it('skips non-string items of a groups list (Envoy hands them over as binary) and counts them', async () => {
+    const p = await gateway();
+    const r = post(p, rpc('tools/list', {}), {
+      properties: jwt({ sub: 'carol', groups: [42, 'sre', true, ['nested'], 0.5, 'oncall'] }),
+    });
+    expect(header(r, 'x-meshmcp-principal')).toBe('carol');
+    expect(header(r, 'x-meshmcp-groups')).toBe('sre,oncall');
+    expect(p.metrics()['wasmcustom.mcp_gateway_claim_values_skipped_total']?.value).toBe(4);
+    expect(auditLines(p).at(-1)).toMatchObject({ client: 'carol', groups: ['sre', 'oncall'] });
+  });
+
+  it('skips a groups or scope claim that is a number or a boolean, and a sub that is a number names no one', async () => {
+    const p = await gateway();
+    const r = post(p, rpc('tools/list', {}), { properties: jwt({ sub: 'dave', groups: 7, scope: true }) });
+    expect(header(r, 'x-meshmcp-principal')).toBe('dave');
+    expect(header(r, 'x-meshmcp-groups')).toBeUndefined();
+    expect(p.metrics()['wasmcustom.mcp_gateway_claim_values_skipped_total']?.value).toBe(2);
+    // A numeric sub is 8 raw bytes: no principal, so the caller falls through to the other sources (none here).
+    expect(post(p, rpc('ping'), { properties: jwt({ sub: 12345, groups: ['sre'] }) }).response?.status).toBe(401);
+  });
+
+  it('keeps non-ASCII group names, percent-encoded in the header as before', async () => {
+    const p = await gateway();
+    const r = post(p, rpc('tools/list', {}), { properties: jwt({ sub: 'eve', groups: ['équipe'] }) });
+    expect(header(r, 'x-meshmcp-groups')).toBe('%C3%A9quipe');
+    expect(p.metrics()['wasmcustom.mcp_gateway_claim_values_skipped_total']).toBeUndefined();
   });
 
   it('does not take a JWT without its principal claim', async () => {
