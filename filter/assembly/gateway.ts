@@ -20,9 +20,9 @@ import { jsonString, Outcome, Reply } from './errors';
 import { resolveIdentity, takeSkippedClaims } from './identity';
 import { KEY_TOO_LONG, MAX_API_KEY_BYTES, readRequestHeaders } from './requestHeaders';
 import { headersDisagree, HeaderMismatch } from './mcpHeaders';
-import { methodLabel, meterSkippedClaims } from './metering';
+import { methodLabel, meterRateLimitEvictions, meterSkippedClaims } from './metering';
 import { authorize, Decision } from './policy';
-import { take } from './rateLimit';
+import { take, takeEvictions } from './rateLimit';
 import { BODY_READY, checkMessage, collectBody, declaredTooLarge, readMethod } from './message';
 import { auditParams, Stream } from './stream';
 import { splitToolName, ToolNameError, ToolSplit } from './toolName';
@@ -230,6 +230,8 @@ function withinRateLimits(s: Stream, fullTool: string): bool {
       break;
     }
   }
+  const evictions = takeEvictions();
+  if (evictions > 0) meterRateLimitEvictions(s.rt.metricPrefix, evictions);
   if (wait === 0) return true;
   s.refuse(
     Outcome.RateLimited,

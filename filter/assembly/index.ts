@@ -22,6 +22,7 @@ import {
 import { parseConfig } from './config';
 import { Mode } from './configTypes';
 import { Outcome } from './errors';
+import { ensureSlots } from './rateLimit';
 import { gatewayRequestBody, gatewayRequestHeaders } from './gateway';
 import { Runtime } from './runtime';
 import { sidecarRequestBody, sidecarRequestHeaders } from './sidecar';
@@ -76,6 +77,7 @@ export function proxy_on_configure(root: u32, size: u32): u32 {
     return 0;
   }
   roots.set(root, new Runtime(config));
+  if (config.rateLimits != null) ensureSlots();
   log(
     LOG_INFO,
     'meshmcp: configuration accepted: mode ' +

@@ -60,3 +60,8 @@ export function meterDenial(prefix: string, service: string, tool: string, reaso
 export function meterSkippedClaims(prefix: string, count: i32): void {
   incrementMetric(metric(METRIC_COUNTER, prefix + '_claim_values_skipped_total'), <i64>count);
 }
+
+/** Live rate-limit buckets evicted because their slot was full (rateLimit.ts): each such caller restarted full. */
+export function meterRateLimitEvictions(prefix: string, count: i32): void {
+  incrementMetric(metric(METRIC_COUNTER, prefix + '_rate_limit_evictions_total'), <i64>count);
+}

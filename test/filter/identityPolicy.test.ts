@@ -2,7 +2,19 @@
 // and what authorize() lets them do: allow, deny as an unknown tool, or 403 insufficient_scope.
 
 import { describe, expect, it } from 'vitest';
-import { auditLines, example, gateway, header, jwt, mtls, post, replyJson, rpc, toolsCall, withKey } from './harness.js';
+import {
+  auditLines,
+  example,
+  gateway,
+  header,
+  jwt,
+  mtls,
+  post,
+  replyJson,
+  rpc,
+  toolsCall,
+  withKey,
+} from './harness.js';
 
 const PRM = 'https://mcp.example.com/.well-known/oauth-protected-resource';
 
