@@ -43,7 +43,8 @@ export function isText(p: usize, n: i32): bool {
     if (c >= 0xc2 && c <= 0xdf) more = 1;
     else if (c >= 0xe0 && c <= 0xef) {
       more = 2;
-      if (c === 0xe0) lo = 0xa0; // no overlong forms
+      if (c === 0xe0)
+        lo = 0xa0; // no overlong forms
       else if (c === 0xed) hi = 0x9f; // no surrogates
     } else if (c >= 0xf0 && c <= 0xf4) {
       more = 3;

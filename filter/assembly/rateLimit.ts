@@ -76,6 +76,7 @@ export function refillWindowNs(b: Bucket): u64 {
 
 /** FNV-1a, 64-bit, of a string's UTF-16 code units; never 0 (0 marks an empty way). */
 export function bucketHash(key: string): u64 {
+  // biome-ignore lint/correctness/noPrecisionLoss: an AssemblyScript u64 literal is exact (JavaScript's would not be)
   let h: u64 = 0xcbf29ce484222325;
   for (let i = 0; i < key.length; i++) {
     h ^= <u64>key.charCodeAt(i);
