@@ -47,6 +47,9 @@ export class AuditRecord {
   rule: string = '';
   status: string = '';
   httpStatus: u32 = 0;
+  /** The JSON-RPC error code of the answer, when it was one (hasRpcCode). */
+  rpcCode: i32 = 0;
+  hasRpcCode: bool = false;
   durationMs: u64 = 0;
 }
 
@@ -79,6 +82,11 @@ export function auditLine(r: AuditRecord): JsonOut {
   o.raw(',"decision":"').raw(r.decision).raw('"');
   if (r.rule.length > 0) o.raw(',"rule":').str(r.rule);
   o.raw(',"status":"').raw(r.status).raw('","http_status":').u64(r.httpStatus);
+  if (r.hasRpcCode) {
+    o.raw(',"rpc_code":');
+    if (r.rpcCode < 0) o.raw('-');
+    o.u64(<u64>(r.rpcCode < 0 ? -(<i64>r.rpcCode) : <i64>r.rpcCode));
+  }
   o.raw(',"duration_ms":').u64(r.durationMs).raw('}');
   return o;
 }

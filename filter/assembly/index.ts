@@ -17,6 +17,7 @@ import {
   LOG_INFO,
   PLUGIN_CONFIGURATION,
   release,
+  RESPONSE_BODY,
   RESPONSE_HEADERS,
 } from './abi';
 import { parseConfig } from './config';
@@ -26,7 +27,8 @@ import { ensureSlots } from './rateLimit';
 import { gatewayRequestBody, gatewayRequestHeaders } from './gateway';
 import { Runtime } from './runtime';
 import { sidecarRequestBody, sidecarRequestHeaders } from './sidecar';
-import { unavailableBody, unavailableHeaders } from './unavailable';
+import { isRouterFailure, unavailableBody, unavailableHeaders } from './unavailable';
+import { MAX_SCAN_BYTES, ResponseScan } from './responseScan';
 import { finishStream, Stream } from './stream';
 
 /** Runtime per root context id; null until a configuration was accepted. */
@@ -122,14 +124,40 @@ export function proxy_on_response_headers(id: u32, _headers: u32, endOfStream: u
   const s = streams.get(id);
   const status = getHeader(RESPONSE_HEADERS, ':status');
   if (status != null && status.length > 0 && status.length <= 3) s.upstreamStatus = <u32>I32.parseInt(status);
-  if (!s.rt.gateway || s.outcome !== Outcome.Forwarded || !s.mcp) return HEADERS_CONTINUE;
-  return unavailableHeaders(s, s.upstreamStatus, endOfStream !== 0);
+  if (s.outcome !== Outcome.Forwarded || !s.mcp) return HEADERS_CONTINUE;
+  const contentType = getHeader(RESPONSE_HEADERS, 'content-type');
+  if (s.rt.gateway && isRouterFailure(s.upstreamStatus, contentType)) {
+    return unavailableHeaders(s, s.upstreamStatus, contentType, endOfStream !== 0);
+  }
+  // An MCP server's answer: read as it passes, to meter and audit what it said.
+  if (contentType != null && !endOfStream) {
+    if (contentType.startsWith('application/json')) s.scan = new ResponseScan(false);
+    else if (contentType.startsWith('text/event-stream')) s.scan = new ResponseScan(true);
+  }
+  return HEADERS_CONTINUE;
 }
 
 export function proxy_on_response_body(id: u32, size: u32, endOfStream: u32): u32 {
   resetArena();
   if (unconfigured(id)) return DATA_CONTINUE;
-  return unavailableBody(streams.get(id), <i32>size, endOfStream !== 0);
+  const s = streams.get(id);
+  if (s.rewriteUnavailable) return unavailableBody(s, <i32>size, endOfStream !== 0);
+  const scan = s.scan;
+  if (scan != null && !scan.done) scanChunk(scan, <i32>size, endOfStream !== 0);
+  return DATA_CONTINUE;
+}
+
+const chunk = new HostBytes();
+
+/** Feeds this callback's response bytes (never more than the scan still wants) to the stream's scan. */
+function scanChunk(scan: ResponseScan, size: i32, endOfStream: bool): void {
+  const room = MAX_SCAN_BYTES - scan.scanned;
+  const n = size < room ? size : room;
+  if (n > 0 && bufferBytes(RESPONSE_BODY, n, chunk)) {
+    scan.feed(chunk.ptr, chunk.len);
+    release(chunk);
+  }
+  if (endOfStream) scan.finish();
 }
 
 export function proxy_on_log(id: u32): void {

@@ -8,6 +8,7 @@ import { Outcome, outcomeLabel, Reply, sendError } from './errors';
 import { meterDenial, meterRequest } from './metering';
 import { Identity } from './policy';
 import { RequestHeaders } from './requestHeaders';
+import { ResponseScan, Verdict } from './responseScan';
 import { Runtime } from './runtime';
 import { sha256Hex } from './sha256';
 
@@ -35,8 +36,10 @@ export class Stream {
   decision: string = '';
   rule: string = '';
   upstreamStatus: u32 = 0;
-  /** The router's own failure reply (no sidecar answered) is being turned into a tool result (unavailable.ts). */
+  /** The router's own failure reply (nothing answered) is being turned into an MCP answer (unavailable.ts). */
   rewriteUnavailable: bool = false;
+  /** The upstream's JSON or SSE answer as it streams past, to tell success from errors (responseScan.ts). */
+  scan: ResponseScan | null = null;
 
   constructor(rt: Runtime) {
     this.rt = rt;
@@ -74,7 +77,9 @@ export function finishStream(s: Stream): void {
   if (!s.mcp) return;
   const end = nowNanos();
   const durationMs = end > s.start ? (end - s.start) / 1000000 : 0;
-  const status = outcomeLabel(s.outcome, s.upstreamStatus);
+  const scan = s.scan;
+  if (scan != null && !scan.done) scan.finish();
+  const status = statusLabel(s, scan);
   const service = s.service.length > 0 ? s.service : 'unknown';
   const tool = s.toolLabel.length > 0 ? s.toolLabel : 'unknown';
   const prefix = s.rt.metricPrefix;
@@ -97,7 +102,25 @@ export function finishStream(s: Stream): void {
   r.rule = s.rule;
   r.status = status;
   r.httpStatus = s.upstreamStatus;
+  if (scan != null && scan.hasCode) {
+    r.rpcCode = scan.code;
+    r.hasRpcCode = true;
+  }
   r.durationMs = durationMs;
   const line = auditLine(r);
   logBytes(<u32>audit.logLevel, line.ptr, line.len);
+}
+
+/**
+ * The metric status and audit status: a refusal's reason; for a forwarded request, `error` for a non-2xx answer or
+ * one the gateway rewrote, else what the body said (`error` for a JSON-RPC error, `tool_error` for isError: true).
+ */
+function statusLabel(s: Stream, scan: ResponseScan | null): string {
+  if (s.outcome !== Outcome.Forwarded || s.rewriteUnavailable || scan == null) {
+    return outcomeLabel(s.outcome, s.upstreamStatus);
+  }
+  if (s.upstreamStatus < 200 || s.upstreamStatus >= 300) return 'error';
+  if (scan.verdict === Verdict.Error) return 'error';
+  if (scan.verdict === Verdict.ToolError) return 'tool_error';
+  return 'success';
 }

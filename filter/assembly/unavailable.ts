@@ -1,13 +1,18 @@
-// Gateway mode: when no sidecar answered a tools/call (Envoy's router replies 502/503/504 with a plain-text body),
-// the client gets a tool result with isError instead of a bare HTTP error, so one service down reads to the model as
-// that tool failing, not as the whole MCP server breaking. A sidecar's own answers (JSON, SSE) pass untouched.
-// `resultType` is what 2026-07-28 requires of a complete result; earlier revisions allow the extra member.
+// Gateway mode: when nothing answered an MCP request, Envoy's router (or the connection manager) replies itself: a
+// 4xx/5xx with a plain-text body (`no healthy upstream`, `upstream connect error …`, `upstream request timeout`). No
+// MCP client can show that to a user, so the client gets an MCP answer instead, with the request's id:
+// - a routed tools/call: a tool result with isError, so one service down reads to the model as that tool failing,
+//   not as the whole MCP server breaking (`resultType` is what 2026-07-28 requires of a complete result; earlier
+//   revisions allow the extra member);
+// - any other request (initialize, tools/list, server/discover, … to the control service): HTTP 200 with a JSON-RPC
+//   error naming what is unavailable, which the SDKs raise as an MCP error with that message;
+// - a notification or a GET/DELETE (no id to answer): the status stays, the body becomes a JSON-RPC error.
+// An upstream's own answers (JSON, SSE) pass untouched.
 
 import {
   bufferBytes,
   DATA_CONTINUE,
   DATA_STOP_BUFFER,
-  getHeader,
   HEADERS_CONTINUE,
   HEADERS_STOP,
   HostBytes,
@@ -18,52 +23,74 @@ import {
   RESPONSE_HEADERS,
   setHeader,
 } from './abi';
-import { jsonString } from './errors';
+import { CODE_INTERNAL, jsonString } from './errors';
 import { Stream } from './stream';
 
 const MAX_DETAIL = 200;
 const body = new HostBytes();
 
-/** The router's own failure reply: 502/503/504 with a plain-text (or no) content type. Reads the header only then. */
-function isRouterFailure(status: u32): bool {
-  if (status !== 502 && status !== 503 && status !== 504) return false;
-  const contentType = getHeader(RESPONSE_HEADERS, 'content-type');
-  return contentType == null || contentType.startsWith('text/plain');
+/** A reply no MCP server wrote: 4xx/5xx with a plain-text (or no) content type. */
+export function isRouterFailure(status: u32, contentType: string | null): bool {
+  if (status < 400) return false;
+  return contentType == null || contentType.length === 0 || contentType.startsWith('text/plain');
 }
 
-/** on_response_headers: takes over the router's failure reply to a routed tools/call; Stop until its body is read. */
-export function unavailableHeaders(s: Stream, status: u32, endOfStream: bool): u32 {
-  if (endOfStream || s.method !== 'tools/call' || s.tool.length === 0 || s.idJson === 'null') return HEADERS_CONTINUE;
-  if (!isRouterFailure(status)) return HEADERS_CONTINUE;
+/** on_response_headers: takes over a failure reply to an MCP request; Stop until its body is read. */
+export function unavailableHeaders(s: Stream, status: u32, contentType: string | null, endOfStream: bool): u32 {
+  // A reply without a body cannot be given one here; Envoy's own failure replies always carry their reason.
+  if (endOfStream || !isRouterFailure(status, contentType)) return HEADERS_CONTINUE;
   s.rewriteUnavailable = true;
-  setHeader(RESPONSE_HEADERS, ':status', '200');
+  if (s.idJson !== 'null') setHeader(RESPONSE_HEADERS, ':status', '200');
   setHeader(RESPONSE_HEADERS, 'content-type', 'application/json');
   removeHeader(RESPONSE_HEADERS, 'content-length');
   return HEADERS_STOP;
 }
 
-/** on_response_body: buffers the router's text, then replaces it with the tool result. */
+function whatFailed(s: Stream, detail: string): string {
+  const at = detail + '; HTTP ' + s.upstreamStatus.toString() + ' at the gateway';
+  if (s.service === s.rt.config.control) {
+    return (
+      'The meshmcp control service is unavailable (' +
+      at +
+      '). initialize, tools/list and server/discover answer again once it is back; calls to tools do not need it.'
+    );
+  }
+  return s.service + ' is unavailable (' + at + ').';
+}
+
+/** on_response_body: buffers the router's text, then replaces it with the MCP answer. */
 export function unavailableBody(s: Stream, size: i32, endOfStream: bool): u32 {
-  if (!s.rewriteUnavailable) return DATA_CONTINUE;
   if (!endOfStream) return DATA_STOP_BUFFER;
   let detail = 'no answer';
   if (size > 0 && bufferBytes(RESPONSE_BODY, size < MAX_DETAIL ? size : MAX_DETAIL, body)) {
     detail = String.UTF8.decodeUnsafe(body.ptr, body.len).trim();
     release(body);
   }
-  const text =
-    s.service +
-    ' is unavailable: its MCP sidecar did not answer (' +
-    detail +
-    '; HTTP ' +
-    s.upstreamStatus.toString() +
-    ' at the gateway). Its tools fail until it recovers; other services are not affected.';
-  const json =
-    '{"jsonrpc":"2.0","id":' +
-    s.idJson +
-    ',"result":{"content":[{"type":"text","text":' +
-    jsonString(text) +
-    '}],"isError":true,"resultType":"complete"}}';
+  let json: string;
+  if (s.method === 'tools/call' && s.tool.length > 0 && s.idJson !== 'null') {
+    const text =
+      s.service +
+      ' is unavailable: its MCP server did not answer (' +
+      detail +
+      '; HTTP ' +
+      s.upstreamStatus.toString() +
+      ' at the gateway). Its tools fail until it recovers; other services are not affected.';
+    json =
+      '{"jsonrpc":"2.0","id":' +
+      s.idJson +
+      ',"result":{"content":[{"type":"text","text":' +
+      jsonString(text) +
+      '}],"isError":true,"resultType":"complete"}}';
+  } else {
+    json =
+      '{"jsonrpc":"2.0","id":' +
+      s.idJson +
+      ',"error":{"code":' +
+      CODE_INTERNAL.toString() +
+      ',"message":' +
+      jsonString(whatFailed(s, detail)) +
+      '}}';
+  }
   replaceBuffer(RESPONSE_BODY, size, String.UTF8.encode(json));
   return DATA_CONTINUE;
 }

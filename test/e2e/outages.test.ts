@@ -116,7 +116,7 @@ describe('the mesh under failures', () => {
     for (const client of [handshake, stateless]) {
       const dead = await client.callTool({ name: 'user-service__get_health', arguments: {} });
       expect(dead.isError).toBe(true);
-      expect(text(dead)).toContain('user-service is unavailable: its MCP sidecar did not answer');
+      expect(text(dead)).toContain('user-service is unavailable: its MCP server did not answer');
       const pay = await client.callTool({ name: 'payment-service__get_health', arguments: {} });
       expect(text(pay)).toMatch(/^HEALTHY/);
       const mqtt = await client.callTool({ name: 'mqtt-publisher__get_health', arguments: {} });
@@ -163,9 +163,14 @@ describe('the mesh under failures', () => {
     expect(fresh.status, fresh.text).toBe(200);
     expect(fresh.json.result.content[0].text).toMatch(/^(HEALTHY|UNHEALTHY): GET \/health answered/);
 
-    // What needs the whole catalog does fail now, with a status, not a hang.
+    // What needs the whole catalog does fail now, as an MCP error naming the control service, not Envoy's text.
     const list = await mesh.post({ jsonrpc: '2.0', id: 2, method: 'tools/list' }, { 'x-api-key': mesh.adminKey });
-    expect(list.status).toBe(503);
+    expect(list.status, list.text).toBe(200);
+    expect(list.json).toMatchObject({ jsonrpc: '2.0', id: 2, error: { code: -32603 } });
+    expect(list.json.error.message).toContain('The meshmcp control service is unavailable');
+    // A real client that connects now hears the same from initialize, in both eras; a connected one from tools/list.
+    await expect(connect('legacy')).rejects.toThrow(/The meshmcp control service is unavailable/);
+    await expect(handshake.listTools()).rejects.toThrow(/The meshmcp control service is unavailable/);
   });
 
   it('reported each dead part and kept the rest running', () => {

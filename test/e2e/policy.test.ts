@@ -248,8 +248,9 @@ describe('rate limit', () => {
     // The bucket refills 0.1 token a second, so one more call may pass if these take long: bounded at 10.
     while (!limited && allowed < 10) {
       const last = sent.length;
+      // The app answers 404 for a transaction it does not know: a tool result with isError, metered as tool_error.
       const r = await send(call('payment-service__retry_failed_payment', { id: 'tx_unknown' }), admin(), {
-        status: 'success',
+        status: 'tool_error',
         http: 200,
         ...meta,
       });
@@ -258,6 +259,7 @@ describe('rate limit', () => {
         limited = r;
       } else {
         expect(r.status, r.text).toBe(200);
+        expect(r.json.result.isError, r.text).toBe(true);
         allowed++;
       }
     }
@@ -304,7 +306,9 @@ describe('audit and metrics', () => {
       add(`mcp_gateway_request_duration_milliseconds_count{${labels}}`);
       // Every refusal is also counted by its reason; a rate-limited one in its own counter.
       if (w.status === 'rate_limited') add(`mcp_gateway_rate_limited_total{${labels}}`);
-      else if (w.status !== 'success') add(`mcp_gateway_denials_total{${labels},reason="${w.status}"}`);
+      else if (!['success', 'error', 'tool_error'].includes(w.status)) {
+        add(`mcp_gateway_denials_total{${labels},reason="${w.status}"}`);
+      }
     }
     const delta = metricsDelta(metricsBefore, await mesh.metrics());
     const counted = Object.fromEntries(

@@ -1,7 +1,9 @@
-// Gateway mode: when no sidecar answered a tools/call (the router's 502/503/504 with a plain-text body), the client
-// gets a tool result with isError naming the service; every other answer passes through untouched.
+// Gateway mode: when nothing answered an MCP request (a 4xx/5xx with a plain-text body, as Envoy's router and
+// connection manager reply), the client gets an MCP answer: a tools/call an isError tool result naming the service,
+// any other request a JSON-RPC error naming what is down, a notification or GET the same error under its status.
+// An MCP server's own answers pass through untouched.
 import { describe, expect, it } from 'vitest';
-import { auditLines, gateway, post, replyJson, rpc, toolsCall, withKey } from './harness.js';
+import { auditLines, gateway, header, post, replyJson, rpc, toolsCall, withKey } from './harness.js';
 
 const ROUTER_TEXT = 'upstream connect error or disconnect/reset before headers. reset reason: connection failure';
 
@@ -34,7 +36,7 @@ describe('a service that does not answer', () => {
     },
   );
 
-  it('passes a sidecar’s own JSON error, other statuses and non-tools/call answers through untouched', async () => {
+  it('passes an MCP server’s own JSON answers through untouched, whatever their status', async () => {
     const p = await gateway();
     const own = post(p, toolsCall('payment-service__get_health'), {
       ...withKey(),
@@ -42,13 +44,59 @@ describe('a service that does not answer', () => {
     });
     expect(own.response?.status).toBe(503);
     expect(replyJson(own).error.message).toBe('x');
-    const other = post(p, toolsCall('payment-service__get_health'), {
+    expect(auditLines(p).at(-1)).toMatchObject({ status: 'error', http_status: 503, rpc_code: -32603 });
+  });
+
+  it('answers initialize and tools/list with a JSON-RPC error naming the control service when it is down', async () => {
+    const p = await gateway();
+    for (const method of ['initialize', 'tools/list', 'server/discover']) {
+      const r = post(p, rpc(method, {}, `m-${method}`), {
+        ...withKey(),
+        upstream: upstream('503', 'text/plain', 'no healthy upstream'),
+      });
+      expect(r.response?.status, method).toBe(200);
+      expect(header(r, 'content-type', 'response')).toBe('application/json');
+      const body = replyJson(r);
+      expect(body.id).toBe(`m-${method}`);
+      expect(body.error.code).toBe(-32603);
+      expect(body.error.message).toBe(
+        'The meshmcp control service is unavailable (no healthy upstream; HTTP 503 at the gateway). initialize, ' +
+          'tools/list and server/discover answer again once it is back; calls to tools do not need it.',
+      );
+      expect(auditLines(p).at(-1)).toMatchObject({ method, status: 'error', http_status: 503 });
+    }
+  });
+
+  it('turns any other plain-text failure (408, 413, 500, a reply without a content type) into MCP too', async () => {
+    const p = await gateway();
+    const boom = post(p, toolsCall('payment-service__get_health'), {
       ...withKey(),
       upstream: upstream('500', 'text/plain', 'boom'),
     });
-    expect(other.response?.status).toBe(500);
-    const list = post(p, rpc('tools/list'), { ...withKey(), upstream: upstream('503', 'text/plain', ROUTER_TEXT) });
-    expect(list.response?.status).toBe(503);
-    expect(Buffer.from(list.response!.body!).toString()).toBe(ROUTER_TEXT);
+    expect(boom.response?.status).toBe(200);
+    expect(replyJson(boom).result.content[0].text).toContain('(boom; HTTP 500 at the gateway)');
+    const timeout = post(p, rpc('tools/list', {}, 5), {
+      ...withKey(),
+      upstream: () => ({ headers: { ':status': '408' }, body: 'request timeout' }),
+    });
+    expect(replyJson(timeout)).toMatchObject({ id: 5, error: { code: -32603 } });
+    expect(replyJson(timeout).error.message).toContain('(request timeout; HTTP 408 at the gateway)');
+  });
+
+  it('keeps the status of a notification’s or a GET’s failure, with a JSON-RPC error body (no id to answer)', async () => {
+    const p = await gateway();
+    const note = post(p, JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }), {
+      ...withKey(),
+      upstream: upstream('503', 'text/plain', 'no healthy upstream'),
+    });
+    expect(note.response?.status).toBe(503);
+    expect(replyJson(note)).toMatchObject({ id: null, error: { code: -32603 } });
+    const stream = p.runStream({
+      request: { headers: { ':method': 'GET', ':path': '/mcp', ':authority': 'mcp.example.com', 'x-api-key': 'test' } },
+      upstream: upstream('503', 'text/plain', 'no healthy upstream'),
+    });
+    expect(stream.response?.status).toBe(503);
+    expect(header(stream, 'content-type', 'response')).toBe('application/json');
+    expect(replyJson(stream).error.message).toContain('The meshmcp control service is unavailable');
   });
 });
