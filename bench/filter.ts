@@ -63,6 +63,19 @@ const jwt = (claims: PropertyMap): PropertyMap => ({
 
 /** sam in group sre: the gateway example's sre-all rule allows every tool. */
 const allowed = input(toolsCallBody('payment-service__get_health'), {}, jwt({ sub: 'sam', groups: ['sre'] }));
+
+/** A ~256 KiB tool result in 16 KiB chunks, as a sidecar streams a large answer: what the response scan reads. */
+const BIG_CHUNK = 16 * 1024;
+function bigAnswer(): { headers: Record<string, string>; body: string[]; bytes: number } {
+  // Escaped quotes, backslashes and newlines, as real text carries: the scan steps over each escape.
+  const text = 'GET /api "quoted" \\ path answered 200\n'.repeat(6000);
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text }], isError: false } });
+  const chunks: string[] = [];
+  for (let i = 0; i < body.length; i += BIG_CHUNK) chunks.push(body.slice(i, i + BIG_CHUNK));
+  return { headers: { ':status': '200', 'content-type': 'application/json' }, body: chunks, bytes: body.length };
+}
+const big = bigAnswer();
+const allowedBig: StreamInput = { ...allowed, upstream: () => ({ headers: big.headers, body: big.body }) };
 /** The API key caller ci-bot (sre-readonly) may not see user-service__query_users: an unknown tool, locally. */
 const denied = input(toolsCallBody('user-service__query_users'), { 'x-api-key': 'test' });
 
@@ -168,10 +181,14 @@ export async function benchFilter(root: string): Promise<Figures> {
 
   const host = await plugin(passthroughModule(), config);
   const hostUs = usPerStream(host, 'pass-through', allowed, forwardedTo(undefined));
+  const hostBigUs = usPerStream(host, 'pass-through, 256 KiB answer', allowedBig, forwardedTo(undefined));
   host.close();
 
   const filter = await plugin(wasm, config);
   const allowedUs = usPerStream(filter, 'allowed tools/call', allowed, forwardedTo('payment-service'));
+  const allowedBigUs = usPerStream(filter, 'allowed, 256 KiB answer', allowedBig, forwardedTo('payment-service'));
+  // What reading the larger answer costs the filter beyond the host's own cost of passing it.
+  const scanUs = allowedBigUs - allowedUs - (hostBigUs - hostUs);
   const deniedUs = usPerStream(filter, 'denied tools/call', denied, refused);
   const configureMs = msToConfigure(filter, largestConfig(config));
   filter.close();
@@ -182,6 +199,9 @@ export async function benchFilter(root: string): Promise<Figures> {
     filter_us_per_denied_call: { value: round(deniedUs), unit: 'µs', goal: '<= 10' },
     host_overhead_us: { value: round(hostUs), unit: 'µs' },
     filter_us_per_tools_call_net: { value: round(allowedUs - hostUs), unit: 'µs' },
+    filter_us_per_tools_call_256k_answer: { value: round(allowedBigUs), unit: 'µs' },
+    host_overhead_us_256k_answer: { value: round(hostBigUs), unit: 'µs' },
+    filter_response_scan_mb_per_s: { value: round(big.bytes / scanUs, 0), unit: 'MB/s' },
     [`filter_configure_ms_${MAX_SERVICES}_services`]: { value: round(configureMs, 1), unit: 'ms' },
   };
 }
