@@ -24,6 +24,10 @@ export interface Cluster {
   kubeConfigFile(token: string, user?: string): string;
   /** Stops kube-apiserver and starts it again on the same etcd, port and keys; resolves once /readyz answers 200. */
   restartApiServer(): Promise<void>;
+  /** Stops kube-apiserver (etcd keeps running); its port then refuses connections. */
+  stopApiServer(): Promise<void>;
+  /** Starts the stopped kube-apiserver again, as restartApiServer does; resolves once /readyz answers 200. */
+  startApiServer(): Promise<void>;
   /** The last lines of both logs, for failure messages. */
   logTail(): string;
   stop(): Promise<void>;
@@ -236,6 +240,10 @@ export async function startCluster(): Promise<Cluster> {
         if (procs.apiserver) await terminate(procs.apiserver);
         await startApiServer();
       },
+      async stopApiServer() {
+        if (procs.apiserver) await terminate(procs.apiserver);
+      },
+      startApiServer,
       logTail: () => `--- kube-apiserver.log\n${tail(apiserverLog)}\n--- etcd.log\n${tail(join(dir, 'etcd.log'))}`,
       stop,
     };
