@@ -34,8 +34,10 @@ const TOOL = 'payment-service__get_health';
 
 const progress = (msg: string) => process.stdout.write(`bench: e2e: ${msg}\n`);
 
-interface Mesh {
+export interface Mesh {
   gateway: number;
+  /** The gateway's Envoy-like admin port (/stats/prometheus). */
+  admin: number;
   sidecar: number;
   proxy: number;
   dir: string;
@@ -48,7 +50,7 @@ let running: ChildProcess | undefined;
 process.once('exit', () => running?.kill('SIGTERM'));
 
 /** `meshmcp dev` on a free run of ports: gateway, admin, control, then 3 apps, 3 sidecars, 3 pod proxies. */
-async function startMesh(root: string): Promise<Mesh> {
+export async function startMesh(root: string): Promise<Mesh> {
   const base = await freePortRun(12);
   const dir = await mkdtemp(join(tmpdir(), 'meshmcp-bench-e2e-'));
   const child = spawn(
@@ -92,7 +94,7 @@ async function startMesh(root: string): Promise<Mesh> {
     await sleep(50);
   }
   const pids = JSON.parse(readFileSync(join(dir, 'pids.json'), 'utf8')) as Record<string, number>;
-  return { gateway: base, sidecar: base + 6, proxy: base + 9, dir, pids, stop };
+  return { gateway: base, admin: base + 1, sidecar: base + 6, proxy: base + 9, dir, pids, stop };
 }
 
 const body = (id: number) => toolCallBody(TOOL, id);

@@ -10,6 +10,7 @@ import { updateReadme } from './readme.js';
 import { type Figures, printTable, type Results, thisMachine, today, writeResults } from './results.js';
 import { benchSidecar, benchSidecarHeavy } from './sidecar.js';
 import { benchSidecarCgroup, CGROUP_SUITE } from './sidecarCgroup.js';
+import { benchSoak } from './soak.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -20,6 +21,7 @@ const suites: Record<string, (root: string) => Promise<Figures>> = {
   [CGROUP_SUITE]: benchSidecarCgroup,
   control: benchControl,
   e2e: benchE2e,
+  soak: benchSoak,
 };
 
 const wanted = process.argv.slice(2);

@@ -19,6 +19,7 @@ describe('bench/results.json and the README', () => {
       'sidecar, 64Mi cgroup',
       'control',
       'e2e',
+      'soak',
     ]);
     for (const run of Object.values(results)) {
       expect(run.date).toMatch(/^\d{4}-\d{2}-\d{2}$/);
