@@ -1,111 +1,33 @@
 // Faults, each with the client's view asserted: an MCP answer, never a hang and never Envoy's plain text. A gateway
-// built of real parts on loopback: the release meshmcp.wasm in filter/host's HTTP front (gateway mode, a 1 s route
-// timeout as a VirtualService would set), the control service's real fastify app with a catalog, a real sidecar in
-// front of an app, and the real MCP SDK client. The faults are real too: a server that accepts and never answers,
+// built of real parts on loopback (test/support/gatewayRig.ts: the release meshmcp.wasm in filter/host's HTTP front
+// with a 1 s route timeout, the control service's real fastify app, a real sidecar in front of an app) and the real
+// MCP SDK client. The faults are real too: a server that accepts and never answers,
 // a client that stops mid-body, 1,000 idle connections, an app answering 10 MiB, the control service replaced by a
 // new instance (as a restarted pod, at a new address) while clients call, a broken filter configuration pushed while
 // clients call.
-import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createNetServer, connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect, type Socket } from 'node:net';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Front, startFront } from '../../filter/host/front.js';
-import { genericTools } from '../../sidecar/tools/index.js';
-import { catalogOf, type RunningControl, service, startControl } from '../control/support/controlApp.js';
-import { auditLines, example, filterWasm, type Json } from '../filter/harness.js';
-import { startTestSidecar, type TestSidecar } from '../support/sidecar.js';
+import { auditLines } from '../filter/harness.js';
+import { type GatewayRig, RIG_KEY, startGatewayRig } from '../support/gatewayRig.js';
 
-const ROUTE_TIMEOUT_MS = 1000;
 const TEN_MIB = 10 * 1024 * 1024;
 
-let app: Server;
-let bigAnswers = false;
-let sidecar: TestSidecar;
-let control: RunningControl;
-let hang: ReturnType<typeof createNetServer>;
-const held: Socket[] = [];
-let front: Front;
-
-const portOf = (s: { address(): unknown }) => (s.address() as { port: number }).port;
-const listen = (s: Server | ReturnType<typeof createNetServer>) =>
-  new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-
-function catalog() {
-  return catalogOf(
-    service('payment-service', ['get_health', 'get_metrics']),
-    service('hanging-service', ['get_health']),
-  );
-}
-
-async function newControl(): Promise<RunningControl> {
-  const c = await startControl({ default: 'allow', rules: [] });
-  c.endpoint.setCatalog(catalog());
-  return c;
-}
-
-function routes() {
-  return {
-    'payment-service': { host: '127.0.0.1', port: Number(new URL(sidecar.url).port) },
-    'hanging-service': { host: '127.0.0.1', port: portOf(hang) },
-    'meshmcp-control': { host: '127.0.0.1', port: Number(new URL(control.url).port) },
-  };
-}
-
-function gatewayConfig(): Json {
-  const config = example('gateway');
-  delete config.rateLimits;
-  config.services = [
-    {
-      name: 'payment-service',
-      namespace: 'production',
-      host: '127.0.0.1',
-      port: 3000,
-      tools: ['get_health', 'get_metrics'],
-    },
-    { name: 'hanging-service', namespace: 'production', host: '127.0.0.1', port: 3000, tools: ['get_health'] },
-  ];
-  return config;
-}
+let rig: GatewayRig;
 
 beforeAll(async () => {
-  // The app: its health endpoint answers a small JSON, or 10 MiB while bigAnswers is set.
-  app = createHttpServer((_req, res) => {
-    res.end(bigAnswers ? 'x'.repeat(TEN_MIB) : '{"status":"ok"}');
-  });
-  await listen(app);
-  sidecar = await startTestSidecar(genericTools, ['--app-url', `http://127.0.0.1:${portOf(app)}`]);
-  control = await newControl();
-  // Accepts every connection and never answers on it.
-  hang = createNetServer((s) => {
-    held.push(s);
-    s.on('error', () => {});
-  });
-  await listen(hang);
-  front = await startFront({
-    wasm: filterWasm(),
-    configuration: JSON.stringify(gatewayConfig()),
-    allowOnHeadersStopIteration: true,
-    timeoutMs: ROUTE_TIMEOUT_MS,
-    upstreams: routes(),
-  });
+  rig = await startGatewayRig(1000);
 });
 
 afterAll(async () => {
-  await front?.close();
-  for (const s of held) s.destroy();
-  await new Promise((r) => hang?.close(r));
-  await control?.close();
-  await sidecar?.close();
-  await new Promise((r) => app?.close(r));
+  await rig?.close();
 });
 
 /** The SDK client as ci-bot (the example's API key; sre-readonly may call get_health and get_metrics). */
 async function client(mode: 'legacy' | { pin: string } = { pin: '2026-07-28' }): Promise<Client> {
   const c = new Client({ name: 'reliability', version: '1.0.0' }, { versionNegotiation: { mode } });
   await c.connect(
-    new StreamableHTTPClientTransport(new URL(`${front.url}/mcp`), {
-      requestInit: { headers: { 'x-api-key': 'test' } },
-    }),
+    new StreamableHTTPClientTransport(new URL(rig.url), { requestInit: { headers: { 'x-api-key': RIG_KEY } } }),
   );
   return c;
 }
@@ -123,14 +45,14 @@ describe('faults, as the client sees them', () => {
     const ok = await c.callTool({ name: 'payment-service__get_health', arguments: {} });
     expect(textOf(ok)).toMatch(/^HEALTHY/);
     await c.close();
-    expect(auditLines(front.plugin).find((l) => l.service === 'hanging-service')).toMatchObject({
+    expect(auditLines(rig.front.plugin).find((l) => l.service === 'hanging-service')).toMatchObject({
       status: 'error',
       http_status: 504,
     });
   });
 
   it('a client that stops mid-body: it gets a JSON-RPC error (408) while the others are served', async () => {
-    const socket = netConnect(front.port, '127.0.0.1');
+    const socket = netConnect(rig.front.port, '127.0.0.1');
     const answer = new Promise<string>((resolve) => {
       let got = '';
       socket.on('data', (d) => {
@@ -162,7 +84,7 @@ describe('faults, as the client sees them', () => {
   it('1,000 idle connections held open: every call still answers, and the idle ones stay open', async () => {
     const idle: Socket[] = [];
     for (let i = 0; i < 1000; i++) {
-      const s = netConnect(front.port, '127.0.0.1');
+      const s = netConnect(rig.front.port, '127.0.0.1');
       s.on('error', () => {});
       idle.push(s);
     }
@@ -181,9 +103,9 @@ describe('faults, as the client sees them', () => {
 
   it('an app that answers 10 MiB: a bounded tool result, the sidecar unharmed', async () => {
     const c = await client();
-    bigAnswers = true;
+    rig.appAnswerBytes = TEN_MIB;
     const big = await c.callTool({ name: 'payment-service__get_health', arguments: {} }).finally(() => {
-      bigAnswers = false;
+      rig.appAnswerBytes = 0;
     });
     const text = textOf(big);
     expect(text.length).toBeLessThan(16 * 1024);
@@ -235,12 +157,10 @@ describe('changes under load', () => {
     const clients = await Promise.all([client(), client(), client(), client()]);
     const l = load(clients);
     await until(() => l.count() >= 40);
-    const old = control;
-    await old.close(); // the pod is gone: connections refused
+    await rig.stopControl(); // the pod is gone: connections refused
     const downAt = l.count();
     await until(() => l.count() >= downAt + 40);
-    control = await newControl(); // the new pod, at a new address, as the endpoints update
-    front.setUpstreams(routes());
+    await rig.replaceControl(); // the new pod, at a new address, as the endpoints update
     const upAt = l.count();
     await until(() => l.count() >= upAt + 40);
     await l.stop();
@@ -260,15 +180,15 @@ describe('changes under load', () => {
     const clients = await Promise.all([client(), client(), client()]);
     const l = load(clients);
     await until(() => l.count() >= 30);
-    const broken = gatewayConfig();
+    const broken = rig.gatewayConfig();
     broken.services[0].tools = ['not a tool name!'];
-    expect(front.configure(JSON.stringify(broken))).toBe(false);
-    expect(front.configure('{"mode":"gateway",')).toBe(false);
+    expect(rig.front.configure(JSON.stringify(broken))).toBe(false);
+    expect(rig.front.configure('{"mode":"gateway",')).toBe(false);
     const at = l.count();
     await until(() => l.count() >= at + 30);
     await l.stop();
     for (const c of clients) await c.close();
     expect(l.outcomes.filter((o) => !o.ok)).toEqual([]);
-    expect(front.plugin.logs.some((m) => m.message.startsWith('meshmcp: configuration rejected'))).toBe(true);
+    expect(rig.front.plugin.logs.some((m) => m.message.startsWith('meshmcp: configuration rejected'))).toBe(true);
   });
 });
