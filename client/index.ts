@@ -1,4 +1,7 @@
 // `meshmcp/client`: the library a bot or any program uses to list and call the mesh's MCP tools.
+
+export { type ChatOptions, runChatCommand } from './chat.js';
+export { type ChatCommand, callUsage, coerce, mapArguments, parseChatCommand, splitWords, USAGE } from './chatParse.js';
 export {
   type CallResult,
   connectionError,

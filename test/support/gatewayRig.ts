@@ -33,11 +33,19 @@ export interface GatewayRig {
 const portOf = (s: { address(): unknown }) => (s.address() as { port: number }).port;
 const listen = (s: Server | NetServer) => new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
 
+/** payment-service's tools as its sidecar describes them (the generic tools' own descriptions and schemas). */
+function paymentService() {
+  const s = service('payment-service', ['get_health', 'get_metrics']);
+  for (const t of s.tools) {
+    const real = genericTools.find((g) => g.name === t.tool)!;
+    Object.assign(t, { description: real.description, inputSchema: real.inputSchema, annotations: real.annotations });
+  }
+  return s;
+}
+
 async function newControl(): Promise<RunningControl> {
   const c = await startControl({ default: 'allow', rules: [] });
-  c.endpoint.setCatalog(
-    catalogOf(service('payment-service', ['get_health', 'get_metrics']), service('hanging-service', ['get_health'])),
-  );
+  c.endpoint.setCatalog(catalogOf(paymentService(), service('hanging-service', ['get_health'])));
   return c;
 }
 
