@@ -52,6 +52,11 @@ export const COMMANDS: Command[] = [
     load: () => import('./render.js'),
   },
   {
+    name: 'chatops',
+    summary: 'answer chat commands (mcp list, mcp <server> <tool>) for Zulip and Slack through the gateway',
+    load: () => import('./chatops.js'),
+  },
+  {
     name: 'connect',
     summary: 'print or install the MCP client configuration for an endpoint',
     load: () => import('./connect.js'),

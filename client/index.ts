@@ -3,6 +3,13 @@
 export { type ChatOptions, runChatCommand } from './chat.js';
 export { type ChatCommand, callUsage, coerce, mapArguments, parseChatCommand, splitWords, USAGE } from './chatParse.js';
 export {
+  type ChatServer,
+  type ChatServerOptions,
+  slackSignatureValid,
+  startChatServer,
+  zulipLine,
+} from './chatServer.js';
+export {
   type CallResult,
   connectionError,
   type ListResult,

@@ -10,6 +10,8 @@ export interface OptionSpec {
   default?: string | number | boolean | ((values: Record<string, unknown>) => string | number | boolean | undefined);
   /** how the default is shown in --help when it is computed */
   defaultText?: string;
+  /** a string flag that may be given more than once: its value is then the list (the environment's, one item) */
+  multiple?: boolean;
   description: string;
 }
 
@@ -17,7 +19,7 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export type OptionValues = Record<string, string | number | boolean | undefined>;
+export type OptionValues = Record<string, string | number | boolean | string[] | undefined>;
 
 /** Parses argv against specs; flags win over environment, environment over defaults. Unknown flags are errors. */
 export function parseOptions(
@@ -25,10 +27,12 @@ export function parseOptions(
   argv: string[],
   env: NodeJS.ProcessEnv = process.env,
 ): { values: OptionValues; positionals: string[]; help: boolean } {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {
     help: { type: 'boolean', short: 'h' },
   };
-  for (const s of specs) options[s.flag] = { type: s.type === 'boolean' ? 'boolean' : 'string' };
+  for (const s of specs) {
+    options[s.flag] = { type: s.type === 'boolean' ? 'boolean' : 'string', ...(s.multiple ? { multiple: true } : {}) };
+  }
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
@@ -37,10 +41,17 @@ export function parseOptions(
       `${(err as Error).message.replace(/\.?\s*To specify.*$/s, '')}. Run with --help to list the settings.`,
     );
   }
-  const raw = parsed.values as Record<string, string | boolean | undefined>;
+  const raw = parsed.values as Record<string, string | boolean | string[] | undefined>;
   const values: OptionValues = {};
   for (const s of specs) {
-    let v: string | boolean | undefined = raw[s.flag];
+    if (s.multiple) {
+      const list = raw[s.flag] as string[] | undefined;
+      const fromEnv = s.env && env[s.env] ? [env[s.env]!] : undefined;
+      const v = list ?? fromEnv;
+      if (v !== undefined) values[s.flag] = v;
+      continue;
+    }
+    let v = raw[s.flag] as string | boolean | undefined;
     let source = `--${s.flag}`;
     if (v === undefined && s.env && env[s.env] !== undefined && env[s.env] !== '') {
       v = env[s.env];

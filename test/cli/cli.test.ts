@@ -11,10 +11,22 @@ describe('meshmcp', () => {
   it('--help lists every subcommand', async () => {
     const r = await meshmcp(['--help']);
     expect(r.code).toBe(0);
-    for (const c of ['dev', 'control', 'sidecar', 'render', 'list', 'call', 'validate', 'connect', 'demo', 'front']) {
+    for (const c of [
+      'dev',
+      'control',
+      'sidecar',
+      'render',
+      'list',
+      'call',
+      'validate',
+      'connect',
+      'demo',
+      'front',
+      'chatops',
+    ]) {
       expect(r.stdout).toMatch(new RegExp(`^  ${c}\\s`, 'm'));
     }
-    expect(COMMANDS.length).toBe(10);
+    expect(COMMANDS.length).toBe(11);
   });
 
   it('an unknown command exits 2 and shows the usage', async () => {

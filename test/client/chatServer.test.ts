@@ -1,0 +1,156 @@
+// `meshmcp chatops`' HTTP surfaces with payloads in the platforms' documented formats: Zulip's outgoing webhook
+// (JSON, token in the body, `{"content": …}` back) and Slack's slash command (a form, signed with HMAC-SHA256 over
+// `v0:<timestamp>:<body>`), answered through the gateway rig; wrong tokens and signatures get 401, stale ones too.
+import { createHmac } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ChatServer, slackSignatureValid, startChatServer, zulipLine } from '../../client/index.js';
+import { type GatewayRig, RIG_KEY, startGatewayRig } from '../support/gatewayRig.js';
+
+const ZULIP_TOKEN = 'xvOzfurIutdRRVLzpXrIIHXJvNfaJLJ0';
+const SLACK_SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
+const NOW = 1_796_000_000;
+
+let rig: GatewayRig;
+let chat: ChatServer;
+
+beforeAll(async () => {
+  rig = await startGatewayRig(1000);
+  chat = await startChatServer({
+    client: { url: rig.url, headers: { 'x-api-key': RIG_KEY }, timeoutMs: 5000 },
+    zulipToken: ZULIP_TOKEN,
+    slackSigningSecret: SLACK_SECRET,
+    now: () => NOW,
+  });
+});
+
+afterAll(async () => {
+  await chat?.close();
+  await rig?.close();
+});
+
+/** Zulip's documented outgoing-webhook payload, for a message mentioning the bot. */
+function zulipPayload(content: string, token = ZULIP_TOKEN) {
+  const text = `@**Ritsuko** ${content}`;
+  return {
+    bot_email: 'ritsuko-bot@zulip.example.com',
+    bot_full_name: 'Ritsuko',
+    data: text,
+    message: {
+      avatar_url: 'https://zulip.example.com/avatar/5',
+      client: 'website',
+      content: text,
+      display_recipient: 'ops',
+      id: 112,
+      is_me_message: false,
+      reactions: [],
+      recipient_id: 20,
+      rendered_content: `<p>${text}</p>`,
+      sender_email: 'iago@zulip.example.com',
+      sender_full_name: 'Iago',
+      sender_id: 5,
+      sender_realm_str: 'zulip',
+      subject: 'payments',
+      submessages: [],
+      timestamp: 1527876931,
+      topic_links: [],
+      type: 'stream',
+    },
+    token,
+    trigger: 'mention',
+  };
+}
+
+const zulip = async (body: unknown) => {
+  const res = await fetch(`${chat.url}/zulip`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, string> };
+};
+
+/** A Slack slash command as Slack sends it: a form body, signed. */
+async function slack(text: string, opts: { secret?: string; timestamp?: number } = {}) {
+  const body = new URLSearchParams({
+    token: 'gIkuvaNzQIHg97ATvDxqgjtO',
+    team_id: 'T0001',
+    team_domain: 'example',
+    channel_id: 'C2147483705',
+    channel_name: 'ops',
+    user_id: 'U2147483697',
+    user_name: 'steve',
+    command: '/mcp',
+    text,
+    response_url: 'https://hooks.slack.com/commands/1234/5678',
+    trigger_id: '13345224609.738474920.8088930838d88f008e0',
+  }).toString();
+  const ts = String(opts.timestamp ?? NOW);
+  const sig = `v0=${createHmac('sha256', opts.secret ?? SLACK_SECRET)
+    .update(`v0:${ts}:${body}`)
+    .digest('hex')}`;
+  const res = await fetch(`${chat.url}/slack`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-request-timestamp': ts,
+      'x-slack-signature': sig,
+    },
+    body,
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, string> };
+}
+
+describe('Zulip outgoing webhook', () => {
+  it('answers `mcp list` and a tool call in the message content', async () => {
+    const list = await zulip(zulipPayload('mcp list'));
+    expect(list.status).toBe(200);
+    expect(list.json['content']).toContain('**payment-service** (2 tools)');
+    const call = await zulip(zulipPayload('mcp payment-service get_health'));
+    expect(call.json['content']).toMatch(/^\*\*payment-service get_health\*\*\n```\nHEALTHY/);
+  });
+
+  it('answers bad input with the usage lines', async () => {
+    expect((await zulip(zulipPayload(''))).json['content']).toBe(
+      'Usage: `mcp <server> <tool> [args...]` or `mcp list`',
+    );
+  });
+
+  it('refuses a wrong or missing token with 401, and a body that is not JSON with 400', async () => {
+    expect((await zulip(zulipPayload('mcp list', 'wrong'))).status).toBe(401);
+    const { token: _t, ...noToken } = zulipPayload('mcp list');
+    expect((await zulip(noToken)).status).toBe(401);
+    const res = await fetch(`${chat.url}/zulip`, { method: 'POST', body: 'not json' });
+    expect(res.status).toBe(400);
+  });
+
+  it('takes the line after the bot mention', () => {
+    expect(zulipLine('@**Ritsuko** mcp list')).toBe('mcp list');
+    expect(zulipLine('@_**Ritsuko Akagi** mcp kubernetes get pods')).toBe('mcp kubernetes get pods');
+    expect(zulipLine('mcp list')).toBe('mcp list');
+  });
+});
+
+describe('Slack slash command', () => {
+  it('answers a signed command ephemerally', async () => {
+    const r = await slack('payment-service get_health');
+    expect(r.status).toBe(200);
+    expect(r.json['response_type']).toBe('ephemeral');
+    expect(r.json['text']).toMatch(/HEALTHY/);
+  });
+
+  it('refuses a wrong signature and a stale timestamp with 401', async () => {
+    expect((await slack('list', { secret: 'not-the-secret' })).status).toBe(401);
+    expect((await slack('list', { timestamp: NOW - 301 })).status).toBe(401);
+    expect(slackSignatureValid(SLACK_SECRET, undefined, 'v0=00', Buffer.from(''), NOW)).toBe(false);
+  });
+});
+
+describe('the endpoint', () => {
+  it('serves /health, and nothing it was not configured for', async () => {
+    expect((await fetch(`${chat.url}/health`)).status).toBe(200);
+    expect((await fetch(`${chat.url}/teams`, { method: 'POST' })).status).toBe(404);
+    expect((await fetch(`${chat.url}/zulip`)).status).toBe(405);
+    const big = await fetch(`${chat.url}/zulip`, { method: 'POST', body: 'x'.repeat(70 * 1024) }).catch((e) => e);
+    expect(big instanceof Error || big.status === 413).toBe(true);
+  });
+});
