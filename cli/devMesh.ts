@@ -78,7 +78,7 @@ rateLimits:
   perPrincipal: { capacity: ${Math.min(1_000_000, Math.max(1, Math.round(ratePerSecond * 4)))}, refillPerSecond: ${ratePerSecond} }
   perTool:
     - { tool: "*__retry_failed_payment", capacity: 5, refillPerSecond: 0.1 }   # writes: 5 at once, then 6 a minute
-audit: { params: hash, logLevel: info }
+audit: { params: hash, logLevel: info, onBehalfOfHeader: x-chat-user }
 protectedResourceMetadata: ${base}/.well-known/oauth-protected-resource
 oauth: { resource: ${base}/mcp, resourceName: meshmcp local mesh }
 `;

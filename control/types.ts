@@ -119,6 +119,8 @@ export interface GatewayPolicy {
   audit?: {
     params?: 'redact' | 'hash' | 'full';
     logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'critical' | 'off';
+    /** Gateway mode: a request header naming who a caller acts for (a chat bot's user), recorded as on_behalf_of. */
+    onBehalfOfHeader?: string;
   };
   /** RFC 9728 metadata URL named in 401 challenges. */
   protectedResourceMetadata: string;

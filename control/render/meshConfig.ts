@@ -201,6 +201,10 @@ const RENDER_CONFIG: Shape = {
       fields: {
         params: { kind: 'enum', values: ['redact', 'hash', 'full'] },
         logLevel: { kind: 'enum', values: ['trace', 'debug', 'info', 'warn', 'error', 'critical', 'off'] },
+        onBehalfOfHeader: {
+          ...text(64, /^[a-z0-9-]+$/, 'a lower-case header name that is not x-meshmcp-*'),
+          not: /^x-meshmcp-/,
+        },
       },
     },
     protectedResourceMetadata: text(2048, /^https?:\/\/[!#-~]+$/, 'an http(s) URL of the RFC 9728 metadata'),

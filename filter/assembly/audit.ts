@@ -37,6 +37,8 @@ export class AuditRecord {
   requestId: string = '';
   client: string = '';
   clientSource: string = '';
+  /** Who the client said it acts for (audit.onBehalfOfHeader); empty: not said. */
+  onBehalfOf: string = '';
   groups: string[] = [];
   method: string = '';
   service: string = '';
@@ -66,6 +68,7 @@ export function auditLine(r: AuditRecord): JsonOut {
   if (r.client.length > 0) o.str(r.client);
   else o.raw('null');
   if (r.clientSource.length > 0) o.raw(',"client_source":"').raw(r.clientSource).raw('"');
+  if (r.onBehalfOf.length > 0) o.raw(',"on_behalf_of":').str(r.onBehalfOf);
   if (r.groups.length > 0) {
     o.raw(',"groups":[');
     for (let i = 0; i < r.groups.length; i++) {

@@ -3,7 +3,7 @@
 // returns null with the JSON path of the first one, so a bad document never leaves anything half-applied.
 
 import { ScanError, ScanResult, scanMessage } from './jsonScanner';
-import { parseIdentity, parsePolicy, parseRateLimits } from './configAccess';
+import { headerName, parseIdentity, parsePolicy, parseRateLimits } from './configAccess';
 import {
   child,
   CLASS_ANY,
@@ -53,7 +53,7 @@ const SIDECAR_FORBIDDEN: u32 = K_CONTROL | K_IDENTITY | K_POLICY | K_RATE | K_PR
 const MODES: StaticArray<string> = ['gateway', 'sidecar'];
 const SERVICE_KEYS: StaticArray<string> = ['name', 'namespace', 'host', 'port', 'tools'];
 const LIMIT_KEYS: StaticArray<string> = ['maxBodyBytes', 'maxDepth'];
-const AUDIT_KEYS: StaticArray<string> = ['params', 'logLevel'];
+const AUDIT_KEYS: StaticArray<string> = ['params', 'logLevel', 'onBehalfOfHeader'];
 const AUDIT_PARAMS: StaticArray<string> = ['redact', 'hash', 'full'];
 const LOG_LEVELS: StaticArray<string> = ['trace', 'debug', 'info', 'warn', 'error', 'critical', 'off'];
 
@@ -286,7 +286,8 @@ function parseAudit(r: Reader, path: string): Audit {
     seen |= 1 << i;
     const p = child(path, AUDIT_KEYS[i]);
     if (i === 0) a.params = r.choice(p, AUDIT_PARAMS);
-    else a.logLevel = r.choice(p, LOG_LEVELS);
+    else if (i === 1) a.logLevel = r.choice(p, LOG_LEVELS);
+    else a.onBehalfOfHeader = headerName(r, p);
   }
   return a;
 }

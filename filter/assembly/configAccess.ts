@@ -144,6 +144,18 @@ function parseJwt(r: Reader, path: string, src: IdentitySource): void {
   r.requireKeys(seen, 1, JWT_KEYS, path);
 }
 
+/** A lower-case request header name that is not one of the filter's own x-meshmcp-* headers (contract 3). */
+export function headerName(r: Reader, p: string): string {
+  const name = r.str(p, 1, 64, CLASS_METHOD);
+  let ok = !name.startsWith('x-meshmcp-');
+  for (let j = 0; j < name.length; j++) {
+    const c = name.charCodeAt(j);
+    if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d)) ok = false;
+  }
+  if (!r.failed && !ok) r.fail(ConfigError.BadValue, p, 'must be a lower-case header name, not x-meshmcp-*');
+  return name;
+}
+
 function parseApiKey(r: Reader, path: string, src: IdentitySource): void {
   let seen: u32 = 0;
   if (!r.object(path)) return;
@@ -154,13 +166,7 @@ function parseApiKey(r: Reader, path: string, src: IdentitySource): void {
     seen |= 1 << i;
     const p = child(path, APIKEY_KEYS[i]);
     if (i === 0) {
-      src.header = r.str(p, 1, 64, CLASS_METHOD);
-      let ok = !src.header.startsWith('x-meshmcp-');
-      for (let j = 0; j < src.header.length; j++) {
-        const c = src.header.charCodeAt(j);
-        if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d)) ok = false;
-      }
-      if (!r.failed && !ok) r.fail(ConfigError.BadValue, p, 'must be a lower-case header name, not x-meshmcp-*');
+      src.header = headerName(r, p);
     } else if (i === 1) {
       src.keys = parseKeys(r, p);
     } else {

@@ -141,6 +141,8 @@ export class Limits {
 export class Audit {
   params: AuditParams = AuditParams.Redact;
   logLevel: LogLevel = LogLevel.Info;
+  /** Lower-case header naming who the caller acts for (audit on_behalf_of); empty: none. */
+  onBehalfOfHeader: string = '';
 }
 
 export class Config {

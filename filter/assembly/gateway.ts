@@ -92,7 +92,7 @@ function setRouting(s: Stream): void {
 export function gatewayRequestHeaders(s: Stream, endOfStream: bool): u32 {
   s.start = nowNanos();
   const h = s.headers;
-  readRequestHeaders(s.rt.apiKeyHeader, h, s.rt.apiKeyBearer);
+  readRequestHeaders(s.rt.apiKeyHeader, h, s.rt.apiKeyBearer, s.rt.config.audit.onBehalfOfHeader);
   // Contract 3: nothing a client sends may pose as the filter's own headers, whatever happens next.
   for (let i = 0; i < h.internal.length; i++) removeHeader(REQUEST_HEADERS, h.internal[i]);
   const rid = h.requestId;

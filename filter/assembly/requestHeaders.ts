@@ -2,6 +2,7 @@
 // one host call instead of one per header, and the names of client-supplied x-meshmcp-* headers to remove.
 
 import { headerPairs, HostBytes, release, REQUEST_HEADERS } from './abi';
+import { isText } from './identity';
 import { sha256Hex } from './sha256';
 
 const pairs = new HostBytes();
@@ -35,6 +36,8 @@ export class RequestHeaders {
   apiKeyDigest: string | null = null;
   /** Whether apiKeyDigest came from Authorization (so that is the header to strip). */
   apiKeyFromAuthorization: bool = false;
+  /** The value of audit.onBehalfOfHeader, when configured, present, text and at most MAX_ON_BEHALF_BYTES. */
+  onBehalfOf: string | null = null;
   /** The gateway's x-meshmcp-principal / -request-id (read in sidecar mode). */
   meshPrincipal: string | null = null;
   meshRequestId: string | null = null;
@@ -79,7 +82,15 @@ function bearerToken(vp: usize, vl: i32): i32 {
  * Fills out from the request header map; apiKeyHeader is the configured key header (lower case), or empty; bearer
  * also reads `Authorization: Bearer <key>`, which counts only when the key header is absent.
  */
-export function readRequestHeaders(apiKeyHeader: string, out: RequestHeaders, bearer: bool = false): void {
+/** Longest on-behalf-of value recorded; a longer (or non-text) one is not recorded. */
+export const MAX_ON_BEHALF_BYTES: i32 = 256;
+
+export function readRequestHeaders(
+  apiKeyHeader: string,
+  out: RequestHeaders,
+  bearer: bool = false,
+  onBehalfHeader: string = '',
+): void {
   if (!headerPairs(REQUEST_HEADERS, pairs)) return;
   const base = pairs.ptr;
   const size = pairs.len;
@@ -122,6 +133,9 @@ export function readRequestHeaders(apiKeyHeader: string, out: RequestHeaders, be
         tokenAt = vp + <usize>at;
         tokenLen = vl - at;
       }
+    }
+    if (onBehalfHeader.length > 0 && out.onBehalfOf == null && nameIs(data, kl, onBehalfHeader)) {
+      if (vl > 0 && vl <= MAX_ON_BEHALF_BYTES && isText(vp, vl)) out.onBehalfOf = String.UTF8.decodeUnsafe(vp, <usize>vl);
     }
     if (apiKeyHeader.length > 0 && out.apiKeyDigest == null && nameIs(data, kl, apiKeyHeader)) {
       out.apiKeyDigest = keyDigest(vp, vl);

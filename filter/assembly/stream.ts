@@ -93,6 +93,8 @@ export function finishStream(s: Stream): void {
   r.requestId = s.requestId;
   r.client = s.identity.principal;
   r.clientSource = s.identity.source;
+  const onBehalfOf = s.headers.onBehalfOf;
+  if (onBehalfOf != null) r.onBehalfOf = onBehalfOf;
   r.groups = s.identity.groups;
   r.method = s.method;
   r.service = s.service;

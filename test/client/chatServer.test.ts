@@ -4,6 +4,7 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChatServer, slackSignatureValid, startChatServer, zulipLine } from '../../client/index.js';
+import { auditLines } from '../filter/harness.js';
 import { type GatewayRig, RIG_KEY, startGatewayRig } from '../support/gatewayRig.js';
 
 const ZULIP_TOKEN = 'xvOzfurIutdRRVLzpXrIIHXJvNfaJLJ0';
@@ -107,6 +108,12 @@ describe('Zulip outgoing webhook', () => {
     expect(list.json['content']).toContain('**payment-service** (2 tools)');
     const call = await zulip(zulipPayload('mcp payment-service get_health'));
     expect(call.json['content']).toMatch(/^\*\*payment-service get_health\*\*\n```\nHEALTHY/);
+    // The gateway's audit line names the bot's principal and the chat user it acted for.
+    expect(auditLines(rig.front.plugin).at(-1)).toMatchObject({
+      client: 'ci-bot',
+      on_behalf_of: 'iago@zulip.example.com',
+      tool: 'get_health',
+    });
   });
 
   it('answers bad input with the usage lines', async () => {

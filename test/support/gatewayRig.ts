@@ -52,6 +52,7 @@ async function newControl(): Promise<RunningControl> {
 function gatewayConfig(): Json {
   const config = example('gateway');
   delete config.rateLimits;
+  config.audit = { ...config.audit, onBehalfOfHeader: 'x-chat-user' };
   const local = { namespace: 'production', host: '127.0.0.1', port: 3000 };
   config.services = [
     { name: 'payment-service', ...local, tools: ['get_health', 'get_metrics'] },
