@@ -135,7 +135,8 @@ export function readRequestHeaders(
       }
     }
     if (onBehalfHeader.length > 0 && out.onBehalfOf == null && nameIs(data, kl, onBehalfHeader)) {
-      if (vl > 0 && vl <= MAX_ON_BEHALF_BYTES && isText(vp, vl)) out.onBehalfOf = String.UTF8.decodeUnsafe(vp, <usize>vl);
+      if (vl > 0 && vl <= MAX_ON_BEHALF_BYTES && isText(vp, vl))
+        out.onBehalfOf = String.UTF8.decodeUnsafe(vp, <usize>vl);
     }
     if (apiKeyHeader.length > 0 && out.apiKeyDigest == null && nameIs(data, kl, apiKeyHeader)) {
       out.apiKeyDigest = keyDigest(vp, vl);
