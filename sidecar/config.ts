@@ -10,6 +10,9 @@ const list = (v: unknown): string[] =>
         .filter(Boolean)
     : [];
 
+/** The tool packs `--pack` can serve. */
+export const PACKS = ['prometheus'];
+
 export const SIDECAR_OPTIONS: OptionSpec[] = [
   { flag: 'port', env: 'MCP_PORT', type: 'number', default: 3000, description: 'port of the MCP endpoint (/mcp)' },
   {
@@ -43,6 +46,12 @@ export const SIDECAR_OPTIONS: OptionSpec[] = [
     description: 'Envoy admin API of the pod (read-only endpoints only)',
   },
   { flag: 'prometheus-url', env: 'PROMETHEUS_URL', type: 'string', description: 'Prometheus for prometheus tools' },
+  {
+    flag: 'pack',
+    env: 'MCP_PACK',
+    type: 'string',
+    description: 'serve a tool pack instead of the generic tools: prometheus (needs --prometheus-url)',
+  },
   {
     flag: 'tools-config',
     env: 'TOOLS_CONFIG',
@@ -97,7 +106,16 @@ export function resolveSettings(argv: string[], env: NodeJS.ProcessEnv = process
 
 /** The settings from parsed SIDECAR_OPTIONS; throws UsageError naming the setting and the fix. */
 export function settingsFromOptions(v: OptionValues): SidecarSettings {
-  const serviceName = v['service-name'];
+  const pack = v['pack'] === undefined ? undefined : String(v['pack']);
+  if (pack !== undefined && !PACKS.includes(pack)) {
+    throw new UsageError(
+      `--pack ${pack} is not a pack of this build: ${PACKS.join(', ')} (the kubernetes and logs packs are not built yet)`,
+    );
+  }
+  if (pack === 'prometheus' && v['prometheus-url'] === undefined) {
+    throw new UsageError('the prometheus pack needs a Prometheus: pass --prometheus-url or set PROMETHEUS_URL');
+  }
+  const serviceName = v['service-name'] ?? pack;
   if (typeof serviceName !== 'string' || !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(serviceName)) {
     throw new UsageError(
       serviceName === undefined
@@ -141,5 +159,6 @@ export function settingsFromOptions(v: OptionValues): SidecarSettings {
     maxBodyBytes: v['max-body-bytes'] as number,
     toolTimeoutMs: v['tool-timeout-ms'] as number,
     logLevel: level as SidecarSettings['logLevel'],
+    ...(pack ? { pack: pack as NonNullable<SidecarSettings['pack']> } : {}),
   };
 }

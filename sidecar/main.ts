@@ -17,7 +17,10 @@ export function main(argv: string[]): Promise<number> {
     const source = fileToolSource(settings.toolsConfig, settings.serviceName, settings.appUrl);
     let sidecar: Awaited<ReturnType<typeof startSidecar>>;
     try {
-      sidecar = await startSidecar({ settings, genericTools, toolSource: source, onClose: source.close });
+      // A pack replaces the generic tools; its module loads only then, so the ordinary sidecar never pays for it.
+      const tools =
+        settings.pack === 'prometheus' ? (await import('./packs/prometheus.js')).prometheusPack : genericTools;
+      sidecar = await startSidecar({ settings, genericTools: tools, toolSource: source, onClose: source.close });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       const why =

@@ -94,6 +94,8 @@ export interface SidecarSettings {
   maxBodyBytes: number;
   toolTimeoutMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** a tool pack served instead of the generic tools (`--pack`) */
+  pack?: 'prometheus';
 }
 
 /** Everything a tool may use. Tools reach the network only through ctx.http and only the URLs named here. */

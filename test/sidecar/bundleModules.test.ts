@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIDECAR_NODE_FLAGS } from '../../sidecar/nodeFlags.js';
 import { ROOT } from '../support/cli.js';
+import { listeningUrl } from '../support/sidecar.js';
 
 /** Built-ins the sidecar never needs at start: each is a lazy load in Node, and must stay one. */
 const KEPT_OUT = [
@@ -53,15 +54,7 @@ async function residentModules(appUrl: string): Promise<string[]> {
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  let log = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (c: Buffer) => {
-      log += c;
-      const m = /"url":"(http:\/\/[^"]+)"/.exec(log);
-      if (m?.[1]) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`sidecar exited with ${code} before listening:\n${log}`)));
-  });
+  const url = await listeningUrl(child);
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },

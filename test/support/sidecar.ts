@@ -59,3 +59,18 @@ export const MODERN_META = {
   'io.modelcontextprotocol/protocolVersion': '2026-07-28',
   'io.modelcontextprotocol/clientCapabilities': {},
 };
+
+/** The MCP URL a sidecar process logs in its "listening" line (stdout piped); rejects if it exits first. */
+export function listeningUrl(
+  child: import('node:child_process').ChildProcessByStdio<null, import('node:stream').Readable, null>,
+): Promise<string> {
+  let log = '';
+  return new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (c: Buffer) => {
+      log += c;
+      const m = /"url":"(http:\/\/[^"]+)"/.exec(log);
+      if (m?.[1]) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`the sidecar exited with ${code} before listening:\n${log}`)));
+  });
+}

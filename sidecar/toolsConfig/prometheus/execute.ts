@@ -68,10 +68,29 @@ function labels(metric: Record<string, string> = {}): string {
   return `${name}{${inner}}`;
 }
 
+const BARS = '▁▂▃▄▅▆▇█';
+
+/** The values as one bar per point, scaled between their min and max: a trend a chat line can show. */
+export function sparkline(values: number[], width = 40): string {
+  const vals = values.filter(Number.isFinite);
+  if (vals.length === 0) return '';
+  // Down-sample to at most width points by averaging buckets.
+  const per = Math.ceil(vals.length / width);
+  const points: number[] = [];
+  for (let i = 0; i < vals.length; i += per) {
+    const bucket = vals.slice(i, i + per);
+    points.push(bucket.reduce((a, b) => a + b, 0) / bucket.length);
+  }
+  const min = Math.min(...points);
+  const max = Math.max(...points);
+  return points.map((v) => BARS[max === min ? 0 : Math.round(((v - min) / (max - min)) * (BARS.length - 1))]).join('');
+}
+
 function summarise(
   resultType: string,
   raw: unknown,
   maxSeries: number,
+  withSparkline = false,
 ): { lines: string[]; data: Record<string, unknown> } {
   if (resultType === 'scalar' || resultType === 'string') {
     const [, v] = (raw as Sample | undefined) ?? [0, ''];
@@ -94,10 +113,11 @@ function summarise(
         avg: vals.length ? vals.reduce((a, b) => a + b, 0) / vals.length : null,
       };
       const f = (n: number | null) => (n === null ? 'n/a' : fmtNum(n));
+      const spark = withSparkline ? sparkline(vals) : '';
       lines.push(
-        `${labels(s.metric)} last=${f(stats.last)} min=${f(stats.min)} max=${f(stats.max)} avg=${f(stats.avg)} (${stats.points} points)`,
+        `${labels(s.metric)} last=${f(stats.last)} min=${f(stats.min)} max=${f(stats.max)} avg=${f(stats.avg)} (${stats.points} points)${spark ? ` ${spark}` : ''}`,
       );
-      return stats;
+      return spark ? { ...stats, sparkline: spark } : stats;
     }
     const v = Number(s.value?.[1]);
     lines.push(`${labels(s.metric)} ${fmtNum(v)}`);
@@ -115,11 +135,13 @@ function summarise(
   };
 }
 
-async function runOne(
-  spec: PrometheusSpec,
+/** One PromQL query (instant, or a range when spec.range) summarised per series; throws ToolError with the reason. */
+export async function queryPrometheus(
+  spec: Pick<PrometheusSpec, 'timeoutMs' | 'range' | 'maxSeries'>,
   base: string,
   promql: string,
   ctx: ToolContext,
+  withSparkline = false,
 ): Promise<{ lines: string[]; data: Record<string, unknown> }> {
   const timeoutMs = budgetMs(spec.timeoutMs, ctx);
   const params = new URLSearchParams({ query: promql, timeout: `${Math.max(1, Math.floor(timeoutMs / 1000))}s` });
@@ -161,7 +183,7 @@ async function runOne(
       `Prometheus rejected the query (${answer.errorType ?? `HTTP ${res.status}`}): ${answer.error ?? 'no reason given'}`,
     );
   }
-  const out = summarise(answer.data.resultType ?? 'vector', answer.data.result, spec.maxSeries);
+  const out = summarise(answer.data.resultType ?? 'vector', answer.data.result, spec.maxSeries, withSparkline);
   if (answer.warnings?.length) out.lines.push(`warnings: ${answer.warnings.join('; ')}`);
   return out;
 }
@@ -185,10 +207,10 @@ export async function runPrometheus(
   const window = spec.range ? { range_seconds: spec.range.rangeMs / 1000, step_seconds: spec.range.stepMs / 1000 } : {};
   if (spec.single) {
     const { promql } = rendered[0]!;
-    const r = await runOne(spec, base, promql, ctx);
+    const r = await queryPrometheus(spec, base, promql, ctx);
     return toolResult(`PromQL: ${promql}\n${r.lines.join('\n')}`, { query: promql, ...window, ...r.data });
   }
-  const settled = await Promise.allSettled(rendered.map((q) => runOne(spec, base, q.promql, ctx)));
+  const settled = await Promise.allSettled(rendered.map((q) => queryPrometheus(spec, base, q.promql, ctx)));
   const sections: string[] = [];
   const queries: Record<string, unknown> = {};
   settled.forEach((s, i) => {
