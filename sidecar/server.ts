@@ -1,4 +1,5 @@
-// The sidecar's HTTP surface: /mcp (MCP), /healthz (process up), /readyz (app reachable), /metrics (Prometheus).
+// The sidecar's HTTP surface: /mcp (MCP), /healthz (process up), /readyz (app reachable; for a pack, its backend),
+// /health (a pack's readiness; the sidecar's /healthz), /metrics (Prometheus).
 import http from 'node:http';
 import type { McpDispatcher } from './mcp/dispatch.js';
 import { handleMcp, sendRpcError, type TransportOptions } from './mcp/httpTransport.js';
@@ -36,15 +37,29 @@ export function createSidecarServer(deps: ServerDeps): http.Server {
       res.writeHead(405, { allow: 'GET' }).end();
       return;
     }
+    // What readiness depends on: the app, or for a pack the system it reads (Prometheus's own readiness).
+    const [backend, probeUrl] =
+      settings.pack === 'prometheus' && settings.prometheusUrl
+        ? ['prometheus', `${settings.prometheusUrl}/-/ready`]
+        : ['app', settings.appUrl + settings.healthPath];
+    const ready = () =>
+      probeClient.request(probeUrl, { timeoutMs: 1000, maxBytes: 4096 }).then(
+        (r) => json(res, 200, { ready: true, [backend]: { reachable: true, status: r.status } }),
+        (err: Error) => json(res, 503, { ready: false, [backend]: { reachable: false, error: err.message } }),
+      );
     switch (path) {
-      case '/healthz':
+      case '/health':
+        // A pack's health is whether it can answer: its backend reachable. The sidecar's is /healthz's.
+        if (settings.pack) {
+          void ready();
+          return;
+        }
         return json(res, 200, { status: 'ok', service: settings.serviceName });
       case '/readyz':
-        probeClient.request(settings.appUrl + settings.healthPath, { timeoutMs: 1000, maxBytes: 4096 }).then(
-          (r) => json(res, 200, { ready: true, app: { reachable: true, status: r.status } }),
-          (err: Error) => json(res, 503, { ready: false, app: { reachable: false, error: err.message } }),
-        );
+        void ready();
         return;
+      case '/healthz':
+        return json(res, 200, { status: 'ok', service: settings.serviceName });
       case '/metrics': {
         const text = metrics.render();
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
@@ -52,7 +67,9 @@ export function createSidecarServer(deps: ServerDeps): http.Server {
         return;
       }
       default:
-        return json(res, 404, { error: `not found: ${path}; endpoints are /mcp, /healthz, /readyz, /metrics` });
+        return json(res, 404, {
+          error: `not found: ${path}; endpoints are /mcp, /health, /healthz, /readyz, /metrics`,
+        });
     }
   });
   // Bounded: slow or idle clients cannot hold sockets forever.

@@ -72,6 +72,48 @@ sidecar.istio.io/userVolume annotations of istio/README.md.
 {{- end -}}
 {{- end -}}
 
+{{- define "meshmcp.mcpSidecars.packs" -}}
+{{- $m := .Values.mcpSidecars -}}
+{{- if and $m.enabled $m.prometheus $m.prometheus.enabled -}}
+{{- $p := $m.prometheus -}}
+{{- $image := merge (dict) ($p.image | default dict) $m.sidecar.image -}}
+{{- if not $p.prometheusUrl }}{{ fail "mcpSidecars.prometheus.prometheusUrl is required when the prometheus pack is enabled" }}{{ end }}
+- name: mcp-prometheus
+  image: "{{ $image.repository }}:{{ $image.tag }}"
+  imagePullPolicy: {{ $image.pullPolicy }}
+  workingDir: /app
+  command: [node, --max-semi-space-size=1, --max-old-space-size=16, --no-opt, --no-maglev, --no-sparkplug, --optimize-for-size, dist/sidecar-bundle/meshmcp-sidecar.mjs, --pack, prometheus]
+  ports:
+    - name: mcp-prometheus
+      containerPort: {{ $p.port }}
+      protocol: TCP
+  env:
+    - name: MCP_PORT
+      value: {{ $p.port | quote }}
+    - name: MCP_HOST
+      value: 127.0.0.1
+    - name: PROMETHEUS_URL
+      value: {{ $p.prometheusUrl | quote }}
+    {{- with $p.env }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  resources:
+    {{- toYaml $p.resources | nindent 4 }}
+  # Bound to localhost for the containers of this pod (a chat bot's in-pod shape): no kubelet probe can reach it,
+  # so it has none; /health answers on localhost.
+  securityContext:
+    runAsNonRoot: true
+    runAsUser: 65532
+    runAsGroup: 65532
+    allowPrivilegeEscalation: false
+    readOnlyRootFilesystem: true
+    capabilities:
+      drop: [ALL]
+    seccompProfile:
+      type: RuntimeDefault
+{{- end -}}
+{{- end -}}
+
 {{- define "meshmcp.mcpSidecars.volumes" -}}
 {{- $m := .Values.mcpSidecars -}}
 {{- if and $m.enabled $m.sidecar.enabled -}}

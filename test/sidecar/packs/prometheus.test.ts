@@ -120,6 +120,9 @@ describe('the pack as its own MCP server', () => {
     );
     try {
       const url = await listeningUrl(child);
+      const health = await fetch(url.replace(/\/mcp$/, '/health'));
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ ready: true, prometheus: { reachable: true, status: 200 } });
       const client = new MeshClient({ servers: { prometheus: url } });
       const list = await runChatCommand(client, 'mcp list');
       expect(list).toContain('**prometheus** (7 tools)');

@@ -1,0 +1,109 @@
+// The chart's mcpSidecars helpers rendered by the real `helm template`, as a team's own chart uses them (a copy of
+// templates/_mcpsidecars.tpl and the chart's mcpSidecars values): the sidecar and the prometheus pack as containers
+// of the app's pod, the pack on localhost:8082 with the sidecar's Node flags and `--pack prometheus`, and a clear
+// failure when the pack has no Prometheus.
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments, stringify } from 'yaml';
+import { SIDECAR_NODE_FLAGS } from '../../sidecar/nodeFlags.js';
+import { ROOT } from '../support/cli.js';
+import { requireTool } from './tools/tools.js';
+
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'meshmcp-chart-packs-'));
+  mkdirSync(join(dir, 'templates'));
+  writeFileSync(join(dir, 'Chart.yaml'), 'apiVersion: v2\nname: team-app\nversion: 0.1.0\n');
+  copyFileSync(join(ROOT, 'istio/chart/templates/_mcpsidecars.tpl'), join(dir, 'templates/_mcpsidecars.tpl'));
+  const values = parse(readFileSync(join(ROOT, 'istio/chart/values.yaml'), 'utf8'));
+  writeFileSync(join(dir, 'values.yaml'), stringify({ mcpSidecars: values.mcpSidecars }));
+  writeFileSync(
+    join(dir, 'templates/deployment.yaml'),
+    [
+      'apiVersion: apps/v1',
+      'kind: Deployment',
+      'metadata: { name: payment-service }',
+      'spec:',
+      '  selector: { matchLabels: { app: payment-service } }',
+      '  template:',
+      '    metadata: { labels: { app: payment-service } }',
+      '    spec:',
+      '      containers:',
+      '        - name: payment-service',
+      '          image: payment-service:1',
+      '        {{- include "meshmcp.mcpSidecars.containers" (dict "Values" .Values "serviceName" "payment-service") | nindent 8 }}',
+      '        {{- include "meshmcp.mcpSidecars.packs" (dict "Values" .Values) | nindent 8 }}',
+      '      volumes:',
+      '        - name: logs',
+      '          emptyDir: {}',
+      '        {{- include "meshmcp.mcpSidecars.volumes" (dict "Values" .Values "serviceName" "payment-service") | nindent 8 }}',
+      '',
+    ].join('\n'),
+  );
+});
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function helmTemplate(set: string[]): Promise<{ code: number; out: string; err: string }> {
+  const helm = requireTool('helm');
+  return new Promise((resolve) => {
+    execFile(helm, ['template', 'team', dir, ...set.flatMap((s) => ['--set', s])], (err, out, stderr) =>
+      resolve({ code: err ? 1 : 0, out, err: stderr }),
+    );
+  });
+}
+
+describe('the chart’s mcpSidecars helpers, rendered by helm', () => {
+  it('adds the prometheus pack beside the sidecar: localhost:8082, the Node flags, --pack prometheus', async () => {
+    const r = await helmTemplate([
+      'mcpSidecars.enabled=true',
+      'mcpSidecars.prometheus.enabled=true',
+      'mcpSidecars.prometheus.prometheusUrl=http://prometheus.monitoring.svc:9090',
+    ]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const [deployment] = parseAllDocuments(r.out).map((d) => d.toJS());
+    const containers = deployment.spec.template.spec.containers as Array<Record<string, any>>;
+    expect(containers.map((c) => c.name)).toEqual(['payment-service', 'mcp-sidecar', 'mcp-prometheus']);
+    const pack = containers[2]!;
+    expect(pack.command).toEqual([
+      'node',
+      ...SIDECAR_NODE_FLAGS,
+      'dist/sidecar-bundle/meshmcp-sidecar.mjs',
+      '--pack',
+      'prometheus',
+    ]);
+    expect(pack.ports).toEqual([{ name: 'mcp-prometheus', containerPort: 8082, protocol: 'TCP' }]);
+    expect(pack.env).toEqual(
+      expect.arrayContaining([
+        { name: 'MCP_HOST', value: '127.0.0.1' },
+        { name: 'MCP_PORT', value: '8082' },
+        { name: 'PROMETHEUS_URL', value: 'http://prometheus.monitoring.svc:9090' },
+      ]),
+    );
+    expect(pack.image).toBe(containers[1]!.image);
+    expect(pack.resources.limits.memory).toBe('64Mi');
+    expect(pack.securityContext.readOnlyRootFilesystem).toBe(true);
+  });
+
+  it('renders no pack unless asked, and refuses a pack without a Prometheus, naming the value', async () => {
+    const plain = await helmTemplate(['mcpSidecars.enabled=true']);
+    expect(plain.code).toBe(0);
+    const [deployment] = parseAllDocuments(plain.out).map((d) => d.toJS());
+    expect(deployment.spec.template.spec.containers.map((c: { name: string }) => c.name)).toEqual([
+      'payment-service',
+      'mcp-sidecar',
+    ]);
+    const missing = await helmTemplate(['mcpSidecars.enabled=true', 'mcpSidecars.prometheus.enabled=true']);
+    expect(missing.code).not.toBe(0);
+    expect(missing.err).toContain(
+      'mcpSidecars.prometheus.prometheusUrl is required when the prometheus pack is enabled',
+    );
+  });
+});
