@@ -23,6 +23,7 @@ import {
   type DevPorts,
   GATEWAY_SPIFFE,
   meshYaml,
+  PACK_SERVICE,
   podSpiffe,
   servicesYaml,
 } from './devMesh.js';
@@ -58,6 +59,13 @@ const OPTIONS: OptionSpec[] = [
     description: 'do not start Prometheus (by default it starts when the prometheus binary is installed)',
   },
   { flag: 'prometheus-port', type: 'number', default: 9090, description: 'port of that Prometheus' },
+  {
+    flag: 'pack-port',
+    type: 'number',
+    default: 8082,
+    description: "the prometheus pack's MCP port (runs with Prometheus, as the service `prometheus`)",
+  },
+  { flag: 'pack-proxy-port', type: 'number', default: 3299, description: "the prometheus pack's pod proxy port" },
   {
     flag: 'dir',
     type: 'string',
@@ -130,6 +138,8 @@ function ports(v: OptionValues): DevPorts {
     sidecar: (i) => sidecar + i,
     front: (i) => front + i,
     prometheus: n('prometheus-port'),
+    pack: n('pack-port'),
+    packProxy: n('pack-proxy-port'),
   };
 }
 
@@ -161,7 +171,8 @@ async function dev(values: OptionValues): Promise<number> {
   if (taken.length > 0) {
     throw new UsageError(
       `port ${taken.join(', ')} already in use (another meshmcp dev?); stop it or choose ports with --port, ` +
-        '--control-port, --app-base-port, --sidecar-base-port, --proxy-base-port, --admin-port, --prometheus-port',
+        '--control-port, --app-base-port, --sidecar-base-port, --proxy-base-port, --admin-port, --prometheus-port, ' +
+        '--pack-port, --pack-proxy-port',
     );
   }
 
@@ -173,6 +184,7 @@ async function dev(values: OptionValues): Promise<number> {
   const ca = await createDevCa(dirs.certs);
   const gatewayCert = await ca.issue('gateway', GATEWAY_SPIFFE);
   const podCerts = await Promise.all(DEV_SERVICES.map((s) => ca.issue(s, podSpiffe(s))));
+  const packCert = withPrometheus ? await ca.issue(PACK_SERVICE, podSpiffe(PACK_SERVICE)) : undefined;
 
   const group = new ProcessGroup(dirs.logs, root);
   const node = process.execPath;
@@ -213,8 +225,24 @@ async function dev(values: OptionValues): Promise<number> {
       }),
     );
 
+    if (prometheusUrl) {
+      // The prometheus pack: an MCP service of its own in the mesh, discovered, routed and audited like the others.
+      await group.start({
+        name: `${PACK_SERVICE}-mcp`,
+        command: node,
+        args: [
+          ...SIDECAR_NODE_FLAGS,
+          join(root, 'dist/sidecar-bundle/meshmcp-sidecar.mjs'),
+          ...['--pack', 'prometheus', '--prometheus-url', prometheusUrl, '--port', String(p.pack)],
+          ...['--tools-config', join(workDir, 'no-tools.yaml')],
+        ],
+        env,
+        readyLine: 'listening',
+      });
+    }
+
     say('[5/6] control service (collecting every sidecar’s tools)...');
-    writeFileSync(join(workDir, 'services.yaml'), servicesYaml(p));
+    writeFileSync(join(workDir, 'services.yaml'), servicesYaml(p, prometheusUrl !== undefined));
     writeFileSync(join(workDir, 'mesh.yaml'), meshYaml(p, keys, writeTools(), rate));
     await group.start({
       name: 'control',
@@ -246,6 +274,25 @@ async function dev(values: OptionValues): Promise<number> {
         }),
       ),
     );
+    if (prometheusUrl && packCert) {
+      await group.start({
+        name: `${PACK_SERVICE}-proxy`,
+        command: node,
+        args: [
+          cli,
+          'front',
+          ...[
+            '--name',
+            `${PACK_SERVICE}-proxy`,
+            '--config-file',
+            join(dirs.filters, sidecarConfigFile(DEV_NAMESPACE, PACK_SERVICE)),
+          ],
+          ...['--port', String(p.packProxy), '--upstream', `http://127.0.0.1:${p.pack}`],
+          ...['--tls-cert', packCert.certFile, '--tls-key', packCert.keyFile, '--tls-ca', ca.caFile],
+        ],
+        readyLine: '"listening"',
+      });
+    }
     const verbose = values['verbose'] === true;
     await group.start({
       name: 'gateway',

@@ -4,6 +4,8 @@ import { createHash } from 'node:crypto';
 import { clientConfigText } from './clientConfigs.js';
 
 export const DEV_SERVICES = ['payment-service', 'user-service', 'mqtt-publisher'] as const;
+/** The prometheus pack's service name in the local mesh (it runs when Prometheus does). */
+export const PACK_SERVICE = 'prometheus';
 export const DEV_NAMESPACE = 'dev';
 export const TRUST_DOMAIN = 'cluster.local';
 export const GATEWAY_SPIFFE = `spiffe://${TRUST_DOMAIN}/ns/istio-system/sa/meshmcp-ingressgateway-service-account`;
@@ -17,6 +19,9 @@ export interface DevPorts {
   sidecar: (i: number) => number;
   front: (i: number) => number;
   prometheus: number;
+  /** the prometheus pack's MCP port and its pod proxy's */
+  pack: number;
+  packProxy: number;
 }
 
 export interface DevKeys {
@@ -34,17 +39,19 @@ export function allPorts(p: DevPorts, withPrometheus: boolean): Array<[string, n
   DEV_SERVICES.forEach((s, i) => {
     out.push([`${s} app`, p.app(i)], [`${s} sidecar`, p.sidecar(i)], [`${s} pod proxy`, p.front(i)]);
   });
-  if (withPrometheus) out.push(['prometheus', p.prometheus]);
+  if (withPrometheus) {
+    out.push(['prometheus', p.prometheus], ['prometheus pack', p.pack], ['prometheus pack pod proxy', p.packProxy]);
+  }
   return out;
 }
 
 /** The control service's services file: the gateway routes to each pod's proxy; the catalog collects from the sidecar. */
-export function servicesYaml(p: DevPorts): string {
-  const rows = DEV_SERVICES.map(
-    (s, i) =>
-      `  - name: ${s}\n    namespace: ${DEV_NAMESPACE}\n    host: 127.0.0.1\n    port: ${p.front(i)}\n` +
-      `    url: http://127.0.0.1:${p.sidecar(i)}/mcp\n    selector: { app: ${s} }\n`,
-  );
+export function servicesYaml(p: DevPorts, withPack = false): string {
+  const row = (s: string, front: number, mcp: number) =>
+    `  - name: ${s}\n    namespace: ${DEV_NAMESPACE}\n    host: 127.0.0.1\n    port: ${front}\n` +
+    `    url: http://127.0.0.1:${mcp}/mcp\n    selector: { app: ${s} }\n`;
+  const rows = DEV_SERVICES.map((s, i) => row(s, p.front(i), p.sidecar(i)));
+  if (withPack) rows.push(row(PACK_SERVICE, p.packProxy, p.pack));
   return `# Written by meshmcp dev.\nservices:\n${rows.join('')}`;
 }
 
@@ -95,7 +102,7 @@ the control service and the gateway.
   admin key      ${keys.admin}   (group mcp-admin: every tool)
   read-only key  ${keys.readonly}   (group mcp-readonly: no tools that write)
   send it as     Authorization: Bearer <key>   or   x-api-key: <key>
-  prometheus     ${prometheusUrl ?? 'not running (install the Debian package prometheus for the prometheus tools)'}
+  prometheus     ${prometheusUrl ? `${prometheusUrl}, and its tool pack as the service ${PACK_SERVICE} (${PACK_SERVICE}__query, …)` : 'not running (install the Debian package prometheus for the prometheus tools and pack)'}
   files, logs    ${workDir}
 
 ${clientConfigText({ name: 'meshmcp', url, key: keys.admin })}
@@ -105,6 +112,9 @@ Try it:
   npx meshmcp list --url ${url} --header "Authorization: Bearer ${keys.admin}"
   npx meshmcp call payment-service__get_health --url ${url} --header "Authorization: Bearer ${keys.admin}"
   npx meshmcp call payment-service__check_transaction_status id=tx_12345 --url ${url} --header "x-api-key: ${keys.readonly}"
+
+Chat commands, as a bot would answer them (meshmcp chatops serves them to Zulip and Slack):
+  mcp list   ·   mcp payment-service get_health${prometheusUrl ? `   ·   mcp ${PACK_SERVICE} query up` : ''}
 
 Ctrl-C stops everything.
 `;

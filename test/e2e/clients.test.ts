@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { MeshClient, runChatCommand } from '../../client/index.js';
 import { inspector } from '../support/inspector.js';
 import { type Mesh, SERVICES, startMesh } from './support/mesh.js';
 
@@ -57,11 +58,16 @@ async function connect(url: string, mode: Mode, headers: Record<string, string>)
   return { client, sent };
 }
 
-/** Each sidecar's own tools/list (straight to its port, no gateway), as `<service>__<tool>`. */
+/**
+ * Each sidecar's own tools/list (straight to its port, no gateway), as `<service>__<tool>`; with Prometheus, the
+ * prometheus pack's too (a service of the mesh like the others).
+ */
 async function sidecarToolNames(): Promise<string[]> {
   const names: string[] = [];
-  for (const s of SERVICES) {
-    const { client } = await connect(`http://127.0.0.1:${mesh.ports.sidecar[s]}/mcp`, 'legacy', {});
+  const servers: Array<[string, number]> = SERVICES.map((s) => [s, mesh.ports.sidecar[s]]);
+  if (mesh.prometheus) servers.push(['prometheus', mesh.ports.pack]);
+  for (const [s, port] of servers) {
+    const { client } = await connect(`http://127.0.0.1:${port}/mcp`, 'legacy', {});
     try {
       names.push(...(await client.listTools()).tools.map((t) => `${s}__${t.name}`));
     } finally {
@@ -86,7 +92,7 @@ it('prints the endpoint, both keys and the client configurations', () => {
       ...SERVICES.map((s) => `${s}-proxy`),
       'control',
       'gateway',
-      ...(mesh.prometheus ? ['prometheus'] : []),
+      ...(mesh.prometheus ? ['prometheus', 'prometheus-mcp', 'prometheus-proxy'] : []),
     ].sort(),
   );
 });
@@ -113,7 +119,7 @@ describe.each([
   it("lists every service's tools as <service>__<tool>, exactly what the sidecars serve", async () => {
     const { tools } = await c.client.listTools();
     const names = tools.map((t) => t.name).sort();
-    for (const n of names) expect(n).toMatch(/^(payment-service|user-service|mqtt-publisher)__[a-z_]+$/);
+    for (const n of names) expect(n).toMatch(/^(payment-service|user-service|mqtt-publisher|prometheus)__[a-z_]+$/);
     expect(names).toEqual(await sidecarToolNames());
     for (const s of SERVICES) expect(names).toContain(`${s}__get_health`);
     expect(names).toEqual(
@@ -236,6 +242,36 @@ describe('mcp-remote (Claude Desktop’s bridge) over stdio', () => {
 });
 
 describe('prometheus tools', { tags: ['prometheus'] }, () => {
+  it('the prometheus pack is a service of the mesh: listed, called and chatted with through the gateway', async () => {
+    expect(mesh.prometheus, 'the mesh started its Prometheus').toBe(true);
+    const client = new MeshClient({ url: mesh.url, headers: { 'x-api-key': mesh.readonlyKey }, timeoutMs: 20_000 });
+    try {
+      const { tools } = await client.listTools('prometheus');
+      expect(tools.map((t) => t.name).sort()).toEqual([
+        'alerts',
+        'label_values',
+        'metadata',
+        'query',
+        'query_range',
+        'series',
+        'targets',
+      ]);
+      const r = await client.callTool('prometheus', 'targets');
+      expect(r.isError, r.text).toBe(false);
+      expect(r.text).toMatch(/^\d+ targets, /);
+      expect(await runChatCommand(client, 'mcp prometheus query cpu_usage')).toBe(
+        '**prometheus query**\n```\nPromQL: cpu_usage\n(no series: the query matched nothing)\n```',
+      );
+    } finally {
+      await client.close();
+    }
+    // The line is written when the stream ends, just after the answer: look for it for a bounded while.
+    const auditOf = () => mesh.audit().find((l) => l.service === 'prometheus' && l.tool === 'targets');
+    for (let i = 0; i < 75 && !auditOf(); i++) await new Promise((r) => setTimeout(r, 200));
+    const line = auditOf();
+    expect(line).toMatchObject({ status: 'success', client: 'dev-readonly' });
+  });
+
   it('get_payment_queue_depth answers with the gauge Prometheus scraped from the app', async () => {
     expect(mesh.prometheus, 'the mesh started its Prometheus').toBe(true);
     const { client } = await connect(mesh.url, 'legacy', { Authorization: `Bearer ${mesh.adminKey}` });

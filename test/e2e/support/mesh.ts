@@ -24,6 +24,9 @@ export interface MeshPorts {
   admin: number;
   control: number;
   prometheus: number;
+  /** the prometheus pack's MCP port and its pod proxy's (used when Prometheus runs) */
+  pack: number;
+  packProxy: number;
   app: Record<Service, number>;
   sidecar: Record<Service, number>;
   proxy: Record<Service, number>;
@@ -108,9 +111,11 @@ function layout(base: number): MeshPorts {
     app: per(base + 4),
     sidecar: per(base + 4 + SERVICES.length),
     proxy: per(base + 4 + 2 * SERVICES.length),
+    pack: base + 4 + 3 * SERVICES.length,
+    packProxy: base + 5 + 3 * SERVICES.length,
   };
 }
-const PORTS_PER_MESH = 4 + 3 * SERVICES.length;
+const PORTS_PER_MESH = 6 + 3 * SERVICES.length;
 
 async function until<T>(
   what: string,
@@ -201,6 +206,7 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
       ...['--sidecar-base-port', String(p.sidecar['payment-service'])],
       ...['--proxy-base-port', String(p.proxy['payment-service'])],
       ...['--prometheus-port', String(p.prometheus)],
+      ...['--pack-port', String(p.pack), '--pack-proxy-port', String(p.packProxy)],
       ...(prometheus ? [] : ['--no-prometheus']),
       ...(opts.rateLimit !== undefined ? ['--rate-limit', String(opts.rateLimit)] : []),
     ]);
