@@ -24,6 +24,13 @@ export interface ChatServerOptions {
   maxOutputChars?: number;
   /** Clock for Slack's replay window (seconds since the epoch). */
   now?: () => number;
+  /**
+   * Slack waits 3 s for an answer: past this many ms the command is acknowledged at once and the answer posted to
+   * the request's response_url when it is ready. Default 2500.
+   */
+  slackAckMs?: number;
+  /** Which response_url may receive answers (no other is ever called). Default: https://hooks.slack.com/ only. */
+  slackResponseUrl?: RegExp;
   log?: (line: Record<string, unknown>) => void;
 }
 
@@ -34,6 +41,23 @@ export interface ChatServer {
 }
 
 const MAX_BODY = 64 * 1024;
+const SLACK_RESPONSE_URL = /^https:\/\/hooks\.slack\.com\//;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+/** Posts a late answer to a Slack response_url (bounded in time; failures are logged, never thrown). */
+async function postToSlack(url: string, text: string, log: (line: Record<string, unknown>) => void): Promise<void> {
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ response_type: 'ephemeral', replace_original: true, text }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!res.ok) log({ level: 'warn', msg: 'slack response_url refused the answer', status: res.status });
+  } catch (err) {
+    log({ level: 'warn', msg: 'slack response_url unreachable', error: (err as Error).message });
+  }
+}
 /** Slack refuses to act on requests older than five minutes; so does this. */
 const SLACK_WINDOW_S = 300;
 /** Chat users with a client of their own; the oldest is closed past this. */
@@ -150,7 +174,20 @@ export async function startChatServer(options: ChatServerOptions): Promise<ChatS
       const user = form.get('user_name') ?? form.get('user_id') ?? 'unknown';
       const line = form.get('text') ?? '';
       log({ level: 'info', msg: 'slack command', user, line });
-      return json(res, 200, { response_type: 'ephemeral', text: await answer(user, line) });
+      const pending = answer(user, line);
+      const quick = await Promise.race([pending, sleep(options.slackAckMs ?? 2500).then(() => undefined)]);
+      if (quick !== undefined) return json(res, 200, { response_type: 'ephemeral', text: quick });
+      // Too slow for Slack's 3 s: acknowledge now, post the answer to response_url when it is ready.
+      const responseUrl = form.get('response_url') ?? '';
+      const allowed = (options.slackResponseUrl ?? SLACK_RESPONSE_URL).test(responseUrl);
+      json(res, 200, {
+        response_type: 'ephemeral',
+        text: allowed
+          ? `Working on \`${line}\`; the answer follows.`
+          : 'That takes longer than Slack waits, and this request has no response_url to answer on.',
+      });
+      if (allowed) void pending.then((text) => postToSlack(responseUrl, text, log));
+      return;
     } catch (err) {
       log({ level: 'error', msg: 'chat request failed', error: (err as Error).message });
       if (!res.headersSent) json(res, 500, { error: 'internal error' });

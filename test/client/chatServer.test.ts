@@ -2,6 +2,8 @@
 // (JSON, token in the body, `{"content": …}` back) and Slack's slash command (a form, signed with HMAC-SHA256 over
 // `v0:<timestamp>:<body>`), answered through the gateway rig; wrong tokens and signatures get 401, stale ones too.
 import { createHmac } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChatServer, slackSignatureValid, startChatServer, zulipLine } from '../../client/index.js';
 import { auditLines } from '../filter/harness.js';
@@ -71,7 +73,10 @@ const zulip = async (body: unknown) => {
 };
 
 /** A Slack slash command as Slack sends it: a form body, signed. */
-async function slack(text: string, opts: { secret?: string; timestamp?: number } = {}) {
+async function slack(
+  text: string,
+  opts: { secret?: string; timestamp?: number; responseUrl?: string; server?: ChatServer } = {},
+) {
   const body = new URLSearchParams({
     token: 'gIkuvaNzQIHg97ATvDxqgjtO',
     team_id: 'T0001',
@@ -82,14 +87,14 @@ async function slack(text: string, opts: { secret?: string; timestamp?: number }
     user_name: 'steve',
     command: '/mcp',
     text,
-    response_url: 'https://hooks.slack.com/commands/1234/5678',
+    response_url: opts.responseUrl ?? 'https://hooks.slack.com/commands/1234/5678',
     trigger_id: '13345224609.738474920.8088930838d88f008e0',
   }).toString();
   const ts = String(opts.timestamp ?? NOW);
   const sig = `v0=${createHmac('sha256', opts.secret ?? SLACK_SECRET)
     .update(`v0:${ts}:${body}`)
     .digest('hex')}`;
-  const res = await fetch(`${chat.url}/slack`, {
+  const res = await fetch(`${(opts.server ?? chat).url}/slack`, {
     method: 'POST',
     headers: {
       'content-type': 'application/x-www-form-urlencoded',
@@ -149,6 +154,45 @@ describe('Slack slash command', () => {
     expect((await slack('list', { secret: 'not-the-secret' })).status).toBe(401);
     expect((await slack('list', { timestamp: NOW - 301 })).status).toBe(401);
     expect(slackSignatureValid(SLACK_SECRET, undefined, 'v0=00', Buffer.from(''), NOW)).toBe(false);
+  });
+});
+
+describe('Slack, slower than its 3 seconds', () => {
+  it('acknowledges at once and posts the answer to the response_url; an unlisted response_url is never called', async () => {
+    const received: Array<Record<string, unknown>> = [];
+    const hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => {
+        body += c;
+      });
+      req.on('end', () => {
+        received.push(JSON.parse(body));
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
+    const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/commands/1/2`;
+    const slow = await startChatServer({
+      client: { url: rig.url, headers: { 'x-api-key': RIG_KEY }, timeoutMs: 5000 },
+      slackSigningSecret: SLACK_SECRET,
+      now: () => NOW,
+      slackAckMs: 100,
+      slackResponseUrl: /^http:\/\/127\.0\.0\.1:\d+\/commands\//,
+    });
+    try {
+      // hanging-service never answers: the gateway's route timeout (1 s) ends the call, past the 100 ms ack.
+      const r = await slack('hanging-service get_health', { server: slow, responseUrl: hookUrl });
+      expect(r.json['text']).toBe('Working on `hanging-service get_health`; the answer follows.');
+      for (let i = 0; i < 100 && received.length === 0; i++) await new Promise((d) => setTimeout(d, 50));
+      expect(received).toHaveLength(1);
+      expect(received[0]).toMatchObject({ response_type: 'ephemeral', replace_original: true });
+      expect(String(received[0]!['text'])).toContain('hanging-service is unavailable');
+      const other = await slack('hanging-service get_health', { server: slow, responseUrl: 'https://example.com/x' });
+      expect(other.json['text']).toContain('has no response_url to answer on');
+    } finally {
+      await slow.close();
+      await new Promise((r) => hook.close(r));
+    }
   });
 });
 
