@@ -11,7 +11,7 @@ const list = (v: unknown): string[] =>
     : [];
 
 /** The tool packs `--pack` can serve. */
-export const PACKS = ['prometheus'];
+export const PACKS = ['prometheus', 'logs'];
 
 export const SIDECAR_OPTIONS: OptionSpec[] = [
   { flag: 'port', env: 'MCP_PORT', type: 'number', default: 3000, description: 'port of the MCP endpoint (/mcp)' },
@@ -50,7 +50,8 @@ export const SIDECAR_OPTIONS: OptionSpec[] = [
     flag: 'pack',
     env: 'MCP_PACK',
     type: 'string',
-    description: 'serve a tool pack instead of the generic tools: prometheus (needs --prometheus-url)',
+    description:
+      'serve a tool pack instead of the generic tools: prometheus (needs --prometheus-url) or logs (LOG_DIR)',
   },
   {
     flag: 'tools-config',
@@ -109,7 +110,7 @@ export function settingsFromOptions(v: OptionValues): SidecarSettings {
   const pack = v['pack'] === undefined ? undefined : String(v['pack']);
   if (pack !== undefined && !PACKS.includes(pack)) {
     throw new UsageError(
-      `--pack ${pack} is not a pack of this build: ${PACKS.join(', ')} (the kubernetes and logs packs are not built yet)`,
+      `--pack ${pack} is not a pack of this build: ${PACKS.join(', ')} (the kubernetes pack is not built yet)`,
     );
   }
   if (pack === 'prometheus' && v['prometheus-url'] === undefined) {

@@ -19,7 +19,11 @@ export function main(argv: string[]): Promise<number> {
     try {
       // A pack replaces the generic tools; its module loads only then, so the ordinary sidecar never pays for it.
       const tools =
-        settings.pack === 'prometheus' ? (await import('./packs/prometheus.js')).prometheusPack : genericTools;
+        settings.pack === 'prometheus'
+          ? (await import('./packs/prometheus.js')).prometheusPack
+          : settings.pack === 'logs'
+            ? (await import('./packs/logs.js')).logsPack
+            : genericTools;
       sidecar = await startSidecar({ settings, genericTools: tools, toolSource: source, onClose: source.close });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;

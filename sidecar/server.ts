@@ -1,5 +1,6 @@
 // The sidecar's HTTP surface: /mcp (MCP), /healthz (process up), /readyz (app reachable; for a pack, its backend),
 // /health (a pack's readiness; the sidecar's /healthz), /metrics (Prometheus).
+import fs from 'node:fs';
 import http from 'node:http';
 import type { McpDispatcher } from './mcp/dispatch.js';
 import { handleMcp, sendRpcError, type TransportOptions } from './mcp/httpTransport.js';
@@ -49,7 +50,15 @@ export function createSidecarServer(deps: ServerDeps): http.Server {
       );
     switch (path) {
       case '/health':
-        // A pack's health is whether it can answer: its backend reachable. The sidecar's is /healthz's.
+        // A pack's health is whether it can answer: what it reads reachable. The sidecar's is /healthz's.
+        if (settings.pack === 'logs') {
+          fs.stat(settings.logDir, (err, st) =>
+            err || !st.isDirectory()
+              ? json(res, 503, { ready: false, logs: { readable: false, error: err?.code ?? 'not a directory' } })
+              : json(res, 200, { ready: true, logs: { readable: true, dir: settings.logDir } }),
+          );
+          return;
+        }
         if (settings.pack) {
           void ready();
           return;

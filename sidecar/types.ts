@@ -95,7 +95,7 @@ export interface SidecarSettings {
   toolTimeoutMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** a tool pack served instead of the generic tools (`--pack`) */
-  pack?: 'prometheus';
+  pack?: 'prometheus' | 'logs';
 }
 
 /** Everything a tool may use. Tools reach the network only through ctx.http and only the URLs named here. */

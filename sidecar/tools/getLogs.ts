@@ -20,7 +20,7 @@ const MAX_LINE_BYTES = MAX_LINE_CHARS * 4;
 /** Characters of all returned lines together; the oldest lines are left out past it. */
 const MAX_OUTPUT_CHARS = 96 * 1024;
 const MAX_LISTED_FILES = 50;
-const COMPRESSED = /\.(gz|zst|bz2|xz|zip|lz4)$/i;
+export const COMPRESSED = /\.(gz|zst|bz2|xz|zip|lz4)$/i;
 
 export const getLogs: Tool = {
   name: 'get_logs',
@@ -150,7 +150,7 @@ export function lineTime(line: string): number | undefined {
 }
 
 /** The real log directory, or an error that says how to point the sidecar at it. */
-async function realLogDir(logDir: string): Promise<string> {
+export async function realLogDir(logDir: string): Promise<string> {
   try {
     const real = await fs.promises.realpath(logDir);
     if (!(await fs.promises.stat(real)).isDirectory()) throw new Error('not a directory');
@@ -189,24 +189,30 @@ async function confine(dir: string, file: string): Promise<string> {
   return real;
 }
 
+/** Plain-text log files directly in dir and one level of subdirectories (at most MAX_LISTED_FILES + 1), sorted. */
+export async function logFileNames(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  for (const e of await fs.promises.readdir(dir, { withFileTypes: true })) {
+    if (e.isFile()) names.push(e.name);
+    else if (e.isDirectory()) {
+      for (const s of await fs.promises.readdir(path.join(dir, e.name), { withFileTypes: true }).catch(() => [])) {
+        if (s.isFile()) names.push(`${e.name}/${s.name}`);
+      }
+    }
+    if (names.length > MAX_LISTED_FILES) break;
+  }
+  return names.sort();
+}
+
 /** Names of the files directly in dir (and one level of subdirectories), for error messages. */
 async function listFiles(dir: string): Promise<string> {
-  const names: string[] = [];
+  let names: string[];
   try {
-    for (const e of await fs.promises.readdir(dir, { withFileTypes: true })) {
-      if (e.isFile()) names.push(e.name);
-      else if (e.isDirectory()) {
-        for (const s of await fs.promises.readdir(path.join(dir, e.name), { withFileTypes: true }).catch(() => [])) {
-          if (s.isFile()) names.push(`${e.name}/${s.name}`);
-        }
-      }
-      if (names.length > MAX_LISTED_FILES) break;
-    }
+    names = await logFileNames(dir);
   } catch {
     return '(the log directory cannot be listed)';
   }
   if (names.length === 0) return '(none: the log directory is empty)';
-  names.sort();
   const shown = names.slice(0, MAX_LISTED_FILES);
   return shown.join(', ') + (names.length > shown.length ? ', …' : '');
 }
