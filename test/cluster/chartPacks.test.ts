@@ -1,7 +1,7 @@
 // The chart's mcpSidecars helpers rendered by the real `helm template`, as a team's own chart uses them (a copy of
-// templates/_mcpsidecars.tpl and the chart's mcpSidecars values): the sidecar and the prometheus pack as containers
-// of the app's pod, the pack on localhost:8082 with the sidecar's Node flags and `--pack prometheus`, and a clear
-// failure when the pack has no Prometheus.
+// templates/_mcpsidecars.tpl and the chart's mcpSidecars values): the sidecar and the packs as containers of the
+// app's pod, prometheus on localhost:8082 and logs on localhost:8083 (the app's log volume read-only), with the
+// sidecar's Node flags and `--pack`, and a clear failure when the prometheus pack has no Prometheus.
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -90,6 +90,32 @@ describe('the chart’s mcpSidecars helpers, rendered by helm', () => {
     expect(pack.image).toBe(containers[1]!.image);
     expect(pack.resources.limits.memory).toBe('64Mi');
     expect(pack.securityContext.readOnlyRootFilesystem).toBe(true);
+  });
+
+  it('adds the logs pack with the app’s log volume read-only, alone or beside the prometheus pack', async () => {
+    for (const withPrometheus of [false, true]) {
+      const r = await helmTemplate([
+        'mcpSidecars.enabled=true',
+        'mcpSidecars.logs.enabled=true',
+        ...(withPrometheus
+          ? ['mcpSidecars.prometheus.enabled=true', 'mcpSidecars.prometheus.prometheusUrl=http://prometheus:9090']
+          : []),
+      ]);
+      expect(r.err).toBe('');
+      const [deployment] = parseAllDocuments(r.out).map((d) => d.toJS());
+      const containers = deployment.spec.template.spec.containers as Array<Record<string, any>>;
+      expect(containers.map((c) => c.name)).toEqual([
+        'payment-service',
+        'mcp-sidecar',
+        ...(withPrometheus ? ['mcp-prometheus'] : []),
+        'mcp-logs',
+      ]);
+      const logs = containers.at(-1)!;
+      expect(logs.command.slice(-2)).toEqual(['--pack', 'logs']);
+      expect(logs.ports).toEqual([{ name: 'mcp-logs', containerPort: 8083, protocol: 'TCP' }]);
+      expect(logs.volumeMounts).toEqual([{ name: 'logs', mountPath: '/var/log/app', readOnly: true }]);
+      expect(logs.env).toEqual(expect.arrayContaining([{ name: 'LOG_DIR', value: '/var/log/app' }]));
+    }
   });
 
   it('renders no pack unless asked, and refuses a pack without a Prometheus, naming the value', async () => {

@@ -73,6 +73,11 @@ sidecar.istio.io/userVolume annotations of istio/README.md.
 {{- end -}}
 
 {{- define "meshmcp.mcpSidecars.packs" -}}
+{{- include "meshmcp.mcpSidecars.prometheusPack" . }}
+{{ include "meshmcp.mcpSidecars.logsPack" . }}
+{{- end -}}
+
+{{- define "meshmcp.mcpSidecars.prometheusPack" -}}
 {{- $m := .Values.mcpSidecars -}}
 {{- if and $m.enabled $m.prometheus $m.prometheus.enabled -}}
 {{- $p := $m.prometheus -}}
@@ -111,6 +116,50 @@ sidecar.istio.io/userVolume annotations of istio/README.md.
       drop: [ALL]
     seccompProfile:
       type: RuntimeDefault
+{{- end -}}
+{{- end -}}
+
+{{- define "meshmcp.mcpSidecars.logsPack" -}}
+{{- $m := .Values.mcpSidecars -}}
+{{- if and $m.enabled $m.logs $m.logs.enabled -}}
+{{- $l := $m.logs -}}
+{{- $image := merge (dict) ($l.image | default dict) $m.sidecar.image -}}
+- name: mcp-logs
+  image: "{{ $image.repository }}:{{ $image.tag }}"
+  imagePullPolicy: {{ $image.pullPolicy }}
+  workingDir: /app
+  command: [node, --max-semi-space-size=1, --max-old-space-size=16, --no-opt, --no-maglev, --no-sparkplug, --optimize-for-size, dist/sidecar-bundle/meshmcp-sidecar.mjs, --pack, logs]
+  ports:
+    - name: mcp-logs
+      containerPort: {{ $l.port }}
+      protocol: TCP
+  env:
+    - name: MCP_PORT
+      value: {{ $l.port | quote }}
+    - name: MCP_HOST
+      value: 127.0.0.1
+    - name: LOG_DIR
+      value: /var/log/app
+    {{- with $l.env }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  resources:
+    {{- toYaml $l.resources | nindent 4 }}
+  # Bound to localhost, like the prometheus pack: no kubelet probe; /health answers on localhost.
+  securityContext:
+    runAsNonRoot: true
+    runAsUser: 65532
+    runAsGroup: 65532
+    allowPrivilegeEscalation: false
+    readOnlyRootFilesystem: true
+    capabilities:
+      drop: [ALL]
+    seccompProfile:
+      type: RuntimeDefault
+  volumeMounts:
+    - name: {{ $l.logVolume }}
+      mountPath: /var/log/app
+      readOnly: true
 {{- end -}}
 {{- end -}}
 
