@@ -109,6 +109,9 @@ let slot1: i32 = SLOT_NONE; // tracked top-level member whose value is being sca
 let slot2: i32 = SLOT_NONE; // tracked params member whose value is being scanned
 let seen1: i32 = 0; // bit per top-level slot already seen
 let seen2: i32 = 0; // bit per params slot already seen
+// Where the first second copy of a tracked key starts (0: none). The scan goes on past it, so that a body that is
+// not JSON at all is refused as Syntax, as JSON.parse would, and only well-formed JSON is refused as DuplicateKey.
+let dupAt: usize = 0;
 let inParams: bool = false; // the open depth-2 container is the params object
 
 // @ts-ignore: decorator
@@ -252,6 +255,7 @@ export function scanMessage(ptr: usize, len: i32, maxBytes: i32, maxDepth: i32, 
   slot2 = SLOT_NONE;
   seen1 = 0;
   seen2 = 0;
+  dupAt = 0;
   inParams = false;
   let start1: usize = 0;
   let start2: usize = 0;
@@ -329,7 +333,10 @@ export function scanMessage(ptr: usize, len: i32, maxBytes: i32, maxDepth: i32, 
       if (depth == 0) {
         p = skipWs(p, end);
         if (p != end) return finish(out, ScanError.Syntax, p - ptr, 0);
-        if (kind == JsonKind.Object) return finish(out, ScanError.Ok, 0, kind);
+        if (kind == JsonKind.Object) {
+          if (dupAt != 0) return finish(out, ScanError.DuplicateKey, dupAt - ptr, 0);
+          return finish(out, ScanError.Ok, 0, kind);
+        }
         return finish(out, kind == JsonKind.Array ? ScanError.Batch : ScanError.NotObject, 0, kind);
       }
       p = skipWs(p, end);
@@ -355,7 +362,7 @@ export function scanMessage(ptr: usize, len: i32, maxBytes: i32, maxDepth: i32, 
 }
 
 // Scans `"key" :` at p (whitespace skipped), selects the tracked slot it names and returns the offset of the value
-// after it, or 0 on error (including a second copy of a tracked key).
+// after it, or 0 on error. A second copy of a tracked key is noted in dupAt and tracked no further.
 function scanKey(p: usize, end: usize, base: usize, depth: i32, topObject: bool): usize {
   if (p >= end || <u32>load<u8>(p) != 0x22) return fail(ScanError.Syntax, p);
   const q = stringEnd(p, end);
@@ -363,14 +370,19 @@ function scanKey(p: usize, end: usize, base: usize, depth: i32, topObject: bool)
   if (depth == 1 && topObject) {
     slot1 = topSlot(p, q, stringEscaped, base);
     if (slot1 != SLOT_NONE) {
-      if (seen1 & (1 << slot1)) return fail(ScanError.DuplicateKey, p);
-      seen1 |= 1 << slot1;
+      if (seen1 & (1 << slot1)) {
+        // The first copy's range stays; the body is refused once the whole of it has been read.
+        if (dupAt == 0) dupAt = p;
+        slot1 = SLOT_NONE;
+      } else seen1 |= 1 << slot1;
     }
   } else if (depth == 2 && inParams) {
     slot2 = paramsSlot(p, q, stringEscaped, base);
     if (slot2 != SLOT_NONE) {
-      if (seen2 & (1 << slot2)) return fail(ScanError.DuplicateKey, p);
-      seen2 |= 1 << slot2;
+      if (seen2 & (1 << slot2)) {
+        if (dupAt == 0) dupAt = p;
+        slot2 = SLOT_NONE;
+      } else seen2 |= 1 << slot2;
     }
   }
   const c = skipWs(q, end);

@@ -364,6 +364,18 @@ describe('errors', () => {
     expect(h.errorOffset()).toBe(16); // the second key
   });
 
+  it('a body that is not JSON is Syntax even when a tracked key repeats before the error, as JSON.parse sees it', () => {
+    // A counterexample the property test found: the second "method" has no ':' after it.
+    for (const body of [
+      '{"method":"","method""}',
+      '{"method":"a","method":"b" x}',
+      '{"params":{"name":"a","name":1,}}',
+    ]) {
+      expect(() => JSON.parse(body), body).toThrow();
+      expect(h.scan(body), body).toBe(ScanError.Syntax);
+    }
+  });
+
   it('forgets every range of a refused body', () => {
     expect(h.scan('{"method":"tools/call","params":{"name":"a__b"},"id":1,}')).toBe(ScanError.Syntax);
     for (const f of ['jsonrpc', 'id', 'method', 'params', 'params.name', 'params.uri', 'params.arguments'] as const) {
