@@ -4,8 +4,9 @@
 // chat user, which sends the user's name in `userHeader` so the upstream can log who asked. Bounded bodies, constant
 // time secret checks, and a 401 for a wrong token or signature.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from '../shared/readBody.js';
 import { runChatCommand } from './chat.js';
 import { MeshClient, type MeshClientOptions } from './meshClient.js';
 
@@ -62,24 +63,6 @@ async function postToSlack(url: string, text: string, log: (line: Record<string,
 const SLACK_WINDOW_S = 300;
 /** Chat users with a client of their own; the oldest is closed past this. */
 const MAX_USERS = 256;
-
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        resolve(undefined);
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
 
 const sameSecret = (a: string, b: string) => {
   const x = Buffer.from(a);
@@ -141,7 +124,7 @@ export async function startChatServer(options: ChatServerOptions): Promise<ChatS
       const slack = path === '/slack' && options.slackSigningSecret;
       if (!zulip && !slack) return json(res, 404, { error: `nothing is served at ${req.method} ${path}` });
       if (req.method !== 'POST') return json(res, 405, { error: `${path} takes POST` });
-      const body = await readBody(req);
+      const body = await readBody(req, MAX_BODY);
       if (body === undefined) return json(res, 413, { error: `the body is over ${MAX_BODY} bytes` });
       if (zulip) {
         let payload: { token?: unknown; data?: unknown; message?: { sender_email?: unknown; content?: unknown } };

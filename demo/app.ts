@@ -2,6 +2,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { readBody } from '../shared/readBody.js';
 import { createLogger } from '../sidecar/log.js';
 import { Counter, Histogram, Registry } from '../sidecar/metrics.js';
 import type { Logger } from '../sidecar/types.js';
@@ -90,23 +91,12 @@ function matchPath(segments: string[], parts: string[]): Record<string, string> 
   return params;
 }
 
-function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) {
-    return Promise.reject(new HttpError(413, `body larger than ${MAX_BODY_BYTES} bytes`, { connection: 'close' }));
+async function readLimited(req: http.IncomingMessage): Promise<Buffer> {
+  const body = await readBody(req, MAX_BODY_BYTES);
+  if (body === undefined) {
+    throw new HttpError(413, `body larger than ${MAX_BODY_BYTES} bytes`, { connection: 'close' });
   }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        req.removeAllListeners('data');
-        reject(new HttpError(413, `body larger than ${MAX_BODY_BYTES} bytes`, { connection: 'close' }));
-      } else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
+  return body;
 }
 
 export interface DemoApp {
@@ -202,7 +192,7 @@ export function createApp(name: string, version: string, options: DemoOptions): 
       const allow = [...new Set(matches.map((m) => m.r.method))].join(', ');
       throw new HttpError(405, `${req.method} not allowed on ${label.path}; use ${allow}`, { allow });
     }
-    const body = await readBody(req);
+    const body = await readLimited(req);
     return hit.r.handler({ method: req.method ?? 'GET', params: hit.params, headers: req.headers, body });
   }
 

@@ -1,6 +1,7 @@
 // Streamable HTTP for the sidecar's MCP endpoint: POST only, stateless, bounded body, Host/Origin checks, and the
 // mapping of protocol outcomes to HTTP. Thin on purpose: classification and dispatch live in classify/dispatch.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody } from '../../shared/readBody.js';
 import { RpcCode } from '../errors.js';
 import type { Logger } from '../types.js';
 import { classify, type McpHeaders, Rejection } from './classify.js';
@@ -74,32 +75,6 @@ export function sendRpcError(
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v.join(', ') : v;
-}
-
-/** Reads at most max bytes; undefined means the body was too large (the caller answers 413). */
-function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > max) {
-      req.resume();
-      resolve(undefined);
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > max) {
-        req.removeAllListeners('data');
-        req.resume();
-        resolve(undefined);
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 export async function handleMcp(
