@@ -25,7 +25,12 @@ export interface SidecarOptions {
   logSink?: LogSink;
   /** run on close, e.g. to end database pools */
   onClose?: () => Promise<void>;
+  /** a pack's own /health: whether what it reads answers (the kubernetes pack's API server) */
+  packHealth?: PackHealth;
 }
+
+/** A pack's readiness: 200 with `ready: true` and what was checked, or 503 with `ready: false` and why. */
+export type PackHealth = () => Promise<{ ready: boolean } & Record<string, unknown>>;
 
 export interface Sidecar {
   server: http.Server;
@@ -93,6 +98,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
     metrics: metrics.registry,
     probeClient: createHttpClient({ isAllowed: (u) => allowed.has(u.host) }),
     log,
+    ...(opts.packHealth ? { packHealth: opts.packHealth } : {}),
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,6 +1,8 @@
 // The sidecar's settings: flags, the documented environment names, defaults, and --help, resolved once at start.
+
+import { existsSync, readFileSync } from 'node:fs';
 import { type OptionSpec, type OptionValues, parseOptions, UsageError } from '../shared/options.js';
-import type { SidecarSettings } from './types.js';
+import type { KubernetesSettings, SidecarSettings } from './types.js';
 
 const list = (v: unknown): string[] =>
   typeof v === 'string'
@@ -11,7 +13,10 @@ const list = (v: unknown): string[] =>
     : [];
 
 /** The tool packs `--pack` can serve. */
-export const PACKS = ['prometheus', 'logs'];
+export const PACKS = ['kubernetes', 'prometheus', 'logs'];
+
+const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+const SA_CA = `${SA_DIR}/ca.crt`;
 
 export const SIDECAR_OPTIONS: OptionSpec[] = [
   { flag: 'port', env: 'MCP_PORT', type: 'number', default: 3000, description: 'port of the MCP endpoint (/mcp)' },
@@ -51,7 +56,35 @@ export const SIDECAR_OPTIONS: OptionSpec[] = [
     env: 'MCP_PACK',
     type: 'string',
     description:
-      'serve a tool pack instead of the generic tools: prometheus (needs --prometheus-url) or logs (LOG_DIR)',
+      'serve a tool pack instead of the generic tools: kubernetes (in a pod, or --kube-api-url), prometheus (needs --prometheus-url) or logs (LOG_DIR)',
+  },
+  {
+    flag: 'kube-api-url',
+    env: 'KUBERNETES_API_URL',
+    type: 'string',
+    defaultText: 'https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT (in a pod)',
+    description: 'kubernetes pack: the API server',
+  },
+  {
+    flag: 'kube-token-file',
+    env: 'KUBERNETES_TOKEN_FILE',
+    type: 'string',
+    default: `${SA_DIR}/token`,
+    description: 'kubernetes pack: the ServiceAccount token (re-read as it rotates)',
+  },
+  {
+    flag: 'kube-ca-file',
+    env: 'KUBERNETES_CA_FILE',
+    type: 'string',
+    default: SA_CA,
+    description: "kubernetes pack: the CA of the API server's certificate",
+  },
+  {
+    flag: 'namespaces',
+    env: 'MCP_NAMESPACES',
+    type: 'string',
+    defaultText: "the pod's own namespace",
+    description: 'kubernetes pack: comma-separated namespaces it may read, or * for all',
   },
   {
     flag: 'tools-config',
@@ -102,17 +135,16 @@ export const SIDECAR_OPTIONS: OptionSpec[] = [
 /** Resolves settings from argv and environment; throws UsageError naming the setting and the fix. */
 export function resolveSettings(argv: string[], env: NodeJS.ProcessEnv = process.env): SidecarSettings | 'help' {
   const { values, help } = parseOptions(SIDECAR_OPTIONS, argv, env);
-  return help ? 'help' : settingsFromOptions(values);
+  return help ? 'help' : settingsFromOptions(values, env);
 }
 
 /** The settings from parsed SIDECAR_OPTIONS; throws UsageError naming the setting and the fix. */
-export function settingsFromOptions(v: OptionValues): SidecarSettings {
+export function settingsFromOptions(v: OptionValues, env: NodeJS.ProcessEnv = process.env): SidecarSettings {
   const pack = v['pack'] === undefined ? undefined : String(v['pack']);
   if (pack !== undefined && !PACKS.includes(pack)) {
-    throw new UsageError(
-      `--pack ${pack} is not a pack of this build: ${PACKS.join(', ')} (the kubernetes pack is not built yet)`,
-    );
+    throw new UsageError(`--pack ${pack} is not a pack of this build: ${PACKS.join(', ')}`);
   }
+  const kubernetes = pack === 'kubernetes' ? kubernetesSettings(v, env) : undefined;
   if (pack === 'prometheus' && v['prometheus-url'] === undefined) {
     throw new UsageError('the prometheus pack needs a Prometheus: pass --prometheus-url or set PROMETHEUS_URL');
   }
@@ -126,7 +158,7 @@ export function settingsFromOptions(v: OptionValues): SidecarSettings {
   }
   const port = v['port'] as number;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${port} is not a TCP port`);
-  for (const f of ['app-url', 'envoy-admin-url', 'prometheus-url'] as const) {
+  for (const f of ['app-url', 'envoy-admin-url', 'prometheus-url', 'kube-api-url'] as const) {
     const u = v[f];
     if (u === undefined) continue;
     try {
@@ -161,5 +193,52 @@ export function settingsFromOptions(v: OptionValues): SidecarSettings {
     toolTimeoutMs: v['tool-timeout-ms'] as number,
     logLevel: level as SidecarSettings['logLevel'],
     ...(pack ? { pack: pack as NonNullable<SidecarSettings['pack']> } : {}),
+    ...(kubernetes ? { kubernetes } : {}),
+  };
+}
+
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** The kubernetes pack's API server (in a pod: the kubernetes Service), token, CA and namespace allow-list. */
+function kubernetesSettings(v: OptionValues, env: NodeJS.ProcessEnv): KubernetesSettings {
+  let apiUrl = v['kube-api-url'] === undefined ? undefined : String(v['kube-api-url']);
+  if (apiUrl === undefined && env['KUBERNETES_SERVICE_HOST']) {
+    const host = env['KUBERNETES_SERVICE_HOST'];
+    apiUrl = `https://${host.includes(':') ? `[${host}]` : host}:${env['KUBERNETES_SERVICE_PORT'] ?? '443'}`;
+  }
+  if (apiUrl === undefined)
+    throw new UsageError(
+      'the kubernetes pack needs an API server: run it in a pod (KUBERNETES_SERVICE_HOST is set there) or pass --kube-api-url',
+    );
+  const tokenFile = String(v['kube-token-file']);
+  let caFile: string | undefined = String(v['kube-ca-file']);
+  if (!existsSync(caFile)) {
+    // Outside a pod the default CA is not there: the API server's certificate is then checked against the system's.
+    if (caFile !== SA_CA) throw new UsageError(`--kube-ca-file ${caFile} does not exist`);
+    caFile = undefined;
+  }
+  let raw = v['namespaces'] === undefined ? undefined : String(v['namespaces']);
+  if (raw === undefined) {
+    try {
+      raw = readFileSync(`${SA_DIR}/namespace`, 'utf8').trim();
+    } catch {
+      throw new UsageError(
+        "the kubernetes pack needs the namespaces it may read: pass --namespaces (or MCP_NAMESPACES) a,b or * for all; in a pod it defaults to the pod's own",
+      );
+    }
+  }
+  const namespaces = list(raw);
+  const allNamespaces = namespaces.includes('*');
+  const bad = namespaces.filter((n) => n !== '*' && !NAMESPACE.test(n));
+  if (bad.length || namespaces.length === 0)
+    throw new UsageError(
+      `--namespaces ${JSON.stringify(raw)} is not a list of namespace names (a,b) or *${bad.length ? `: ${bad.join(', ')}` : ''}`,
+    );
+  return {
+    apiUrl: apiUrl.replace(/\/+$/, ''),
+    tokenFile,
+    caFile,
+    namespaces: allNamespaces ? [] : namespaces,
+    allNamespaces,
   };
 }

@@ -1,9 +1,10 @@
 // `meshmcp sidecar`: resolves settings, starts the sidecar, and shuts down gracefully on SIGTERM/SIGINT.
 import { helpText, runCommand } from '../shared/options.js';
-import { startSidecar } from './app.js';
+import { type PackHealth, startSidecar } from './app.js';
 import { SIDECAR_OPTIONS, settingsFromOptions } from './config.js';
 import { fileToolSource } from './toolSource.js';
 import { genericTools } from './tools/index.js';
+import type { Tool } from './types.js';
 
 export const SIDECAR_HELP = helpText(
   'meshmcp sidecar [options]',
@@ -18,13 +19,21 @@ export function main(argv: string[]): Promise<number> {
     let sidecar: Awaited<ReturnType<typeof startSidecar>>;
     try {
       // A pack replaces the generic tools; its module loads only then, so the ordinary sidecar never pays for it.
-      const tools =
-        settings.pack === 'prometheus'
-          ? (await import('./packs/prometheus.js')).prometheusPack
-          : settings.pack === 'logs'
-            ? (await import('./packs/logs.js')).logsPack
-            : genericTools;
-      sidecar = await startSidecar({ settings, genericTools: tools, toolSource: source, onClose: source.close });
+      let tools: readonly Tool[] = genericTools;
+      let packHealth: PackHealth | undefined;
+      if (settings.pack === 'kubernetes') {
+        const pack = await import('./packs/kubernetes/index.js');
+        tools = pack.kubernetesPack;
+        packHealth = pack.kubernetesHealth(settings);
+      } else if (settings.pack === 'prometheus') tools = (await import('./packs/prometheus.js')).prometheusPack;
+      else if (settings.pack === 'logs') tools = (await import('./packs/logs.js')).logsPack;
+      sidecar = await startSidecar({
+        settings,
+        genericTools: tools,
+        toolSource: source,
+        onClose: source.close,
+        ...(packHealth ? { packHealth } : {}),
+      });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       const why =

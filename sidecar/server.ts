@@ -2,6 +2,7 @@
 // /health (a pack's readiness; the sidecar's /healthz), /metrics (Prometheus).
 import fs from 'node:fs';
 import http from 'node:http';
+import type { PackHealth } from './app.js';
 import type { McpDispatcher } from './mcp/dispatch.js';
 import { handleMcp, sendRpcError, type TransportOptions } from './mcp/httpTransport.js';
 import type { Registry } from './metrics.js';
@@ -14,6 +15,8 @@ export interface ServerDeps {
   /** a client that does not count toward tool metrics, for readiness probes */
   probeClient: HttpClient;
   log: Logger;
+  /** a pack's own readiness check for /health and /readyz */
+  packHealth?: PackHealth;
 }
 
 export function createSidecarServer(deps: ServerDeps): http.Server {
@@ -48,6 +51,13 @@ export function createSidecarServer(deps: ServerDeps): http.Server {
         (r) => json(res, 200, { ready: true, [backend]: { reachable: true, status: r.status } }),
         (err: Error) => json(res, 503, { ready: false, [backend]: { reachable: false, error: err.message } }),
       );
+    if (deps.packHealth && (path === '/health' || path === '/readyz')) {
+      deps.packHealth().then(
+        (h) => json(res, h.ready ? 200 : 503, h),
+        (err: Error) => json(res, 503, { ready: false, error: err.message }),
+      );
+      return;
+    }
     switch (path) {
       case '/health':
         // A pack's health is whether it can answer: what it reads reachable. The sidecar's is /healthz's.

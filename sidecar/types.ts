@@ -95,7 +95,22 @@ export interface SidecarSettings {
   toolTimeoutMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** a tool pack served instead of the generic tools (`--pack`) */
-  pack?: 'prometheus' | 'logs';
+  pack?: 'prometheus' | 'logs' | 'kubernetes';
+  /** the kubernetes pack's API server, credentials and namespace allow-list */
+  kubernetes?: KubernetesSettings;
+}
+
+/** Where the kubernetes pack reads: one API server, as one ServiceAccount, in the allowed namespaces. */
+export interface KubernetesSettings {
+  /** https://host:port of the API server */
+  apiUrl: string;
+  /** the ServiceAccount token, re-read as it rotates */
+  tokenFile: string;
+  /** the CA that signed the API server's certificate; undefined trusts the system's roots */
+  caFile: string | undefined;
+  /** the allow-list; ignored when allNamespaces */
+  namespaces: string[];
+  allNamespaces: boolean;
 }
 
 /** Everything a tool may use. Tools reach the network only through ctx.http and only the URLs named here. */

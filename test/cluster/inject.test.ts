@@ -519,3 +519,48 @@ describe('the injected pods on a real kube-apiserver', () => {
     expect(r2?.message).toMatch(/image: Required value/);
   });
 });
+
+describe.each(MODES)('the kubernetes pack’s Deployment (istio/packs/kubernetes), injected with %s sidecars', (mode) => {
+  let pod: any;
+  beforeAll(async () => {
+    const [d] = await inject(join(ROOT, 'istio/packs/kubernetes/deployment.yaml'), mode);
+    pod = d.spec.template;
+  });
+
+  it('is the mcp-sidecar the template completes, serving the pack: MCP_PACK kept, one istio-proxy with the module', () => {
+    expectMeshmcp(pod);
+    expect(pod.spec.containers.map((c: any) => c.name)).toEqual(
+      mode === 'native' ? ['mcp-sidecar'] : ['mcp-sidecar', 'istio-proxy'],
+    );
+    const sidecar = named(pod.spec.containers, 'mcp-sidecar');
+    expect(sidecar.image).toBe(IMAGE);
+    expect(envOf(sidecar)).toMatchObject({
+      MCP_PACK: 'kubernetes',
+      MCP_PORT: '3000',
+      MCP_HOST: '0.0.0.0',
+      SERVICE_NAME: { fieldRef: { fieldPath: "metadata.labels['app']" } },
+    });
+    expect(sidecar.resources).toEqual(SIDECAR_RESOURCES);
+    expect(pod.spec.serviceAccountName).toBe('meshmcp-kubernetes-pack');
+    expect(pod.metadata.labels).toMatchObject({ app: 'kubernetes', 'mcp-enabled': 'true' });
+  });
+
+  it('is admitted by the real kube-apiserver under restricted Pod Security', async () => {
+    const admin = cluster!.kubeConfig(cluster!.adminToken, 'admin');
+    const core = admin.makeApiClient(CoreV1Api);
+    await core
+      .createNamespacedServiceAccount({
+        namespace: 'meshmcp-inject',
+        body: { metadata: { name: 'meshmcp-kubernetes-pack' } },
+      })
+      .catch(() => {});
+    const client = KubernetesObjectApi.makeApiClient(admin);
+    const body = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { ...pod.metadata, name: `kubernetes-pack-${mode}`, namespace: 'meshmcp-inject' },
+      spec: pod.spec,
+    };
+    await expect(client.create(loadYaml(JSON.stringify(body)) as any)).resolves.toBeDefined();
+  });
+});

@@ -301,7 +301,9 @@ const asPlain = (m: Map<string, Set<string>>) =>
 
 describe('RBAC: least privilege', () => {
   const all = objects().filter((d) => d.file.startsWith('base/'));
-  const roles = all.filter((d) => d.obj.kind === 'ClusterRole' || d.obj.kind === 'Role');
+  const isPack = (d: { obj: any }) => String(d.obj.metadata?.name).startsWith('meshmcp-kubernetes-pack');
+  const roles = all.filter((d) => (d.obj.kind === 'ClusterRole' || d.obj.kind === 'Role') && !isPack(d));
+  const packRoles = all.filter((d) => d.obj.kind === 'ClusterRole' && isPack(d));
 
   it('grants exactly what apply and discovery use, nothing more, no wildcards', () => {
     const granted = roles.flatMap((d) => d.obj.rules);
@@ -316,7 +318,33 @@ describe('RBAC: least privilege', () => {
     expect(role.rules.every((r: any) => r.apiGroups.join() === 'coordination.k8s.io')).toBe(true);
     for (const d of roles.filter((x) => x.obj.kind === 'ClusterRole'))
       expect(JSON.stringify(d.obj.rules)).not.toContain('leases');
-    expect(objects().some((d) => d.obj.kind === 'ClusterRoleBinding')).toBe(false);
+    // The one exception: each overlay's kubernetes pack reads nodes and namespaces (cluster-scoped, read-only).
+    const clusterBindings = objects().filter((d) => d.obj.kind === 'ClusterRoleBinding');
+    expect(clusterBindings.map((d) => d.file).sort()).toEqual([
+      'overlays/production/kubernetes-pack-nodes.yaml',
+      'overlays/staging/kubernetes-pack-nodes.yaml',
+    ]);
+    for (const b of clusterBindings) {
+      expect(b.obj.roleRef.name).toBe('meshmcp-kubernetes-pack-nodes');
+      expect(b.obj.subjects).toEqual([
+        { kind: 'ServiceAccount', name: 'meshmcp-kubernetes-pack', namespace: b.file.split('/')[1] },
+      ]);
+    }
+  });
+
+  it('lets the kubernetes pack read what its tools show, and nothing else: get and list, no Secrets or ConfigMaps', () => {
+    expect(asPlain(flatten(packRoles.flatMap((d) => d.obj.rules)))).toEqual({
+      '/events': ['get', 'list'],
+      '/namespaces': ['get', 'list'],
+      '/nodes': ['get', 'list'],
+      '/pods': ['get', 'list'],
+      '/pods/log': ['get', 'list'],
+      '/services': ['get', 'list'],
+      'apps/deployments': ['get', 'list'],
+      'discovery.k8s.io/endpointslices': ['get', 'list'],
+      'networking.istio.io/destinationrules': ['get', 'list'],
+      'networking.istio.io/virtualservices': ['get', 'list'],
+    });
   });
 
   it('binds discovery and the Istio kinds in each allowed namespace and the Istio kinds in the gateway namespace', () => {

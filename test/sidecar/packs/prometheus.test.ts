@@ -107,7 +107,7 @@ describe('meshmcp sidecar --pack', () => {
       serviceName: 'prometheus',
     });
     expect(() => settings(['--pack', 'prometheus'])).toThrow(/needs a Prometheus: pass --prometheus-url/);
-    expect(() => settings(['--pack', 'kubernetes'])).toThrow(/not a pack of this build: prometheus/);
+    expect(() => settings(['--pack', 'grafana'])).toThrow(/not a pack of this build: kubernetes, prometheus, logs/);
   });
 });
 
