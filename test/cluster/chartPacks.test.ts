@@ -1,7 +1,8 @@
 // The chart's mcpSidecars helpers rendered by the real `helm template`, as a team's own chart uses them (a copy of
 // templates/_mcpsidecars.tpl and the chart's mcpSidecars values): the sidecar and the packs as containers of the
-// app's pod, prometheus on localhost:8082 and logs on localhost:8083 (the app's log volume read-only), with the
-// sidecar's Node flags and `--pack`, and a clear failure when the prometheus pack has no Prometheus.
+// app's pod, kubernetes on localhost:8081 (with its grants), prometheus on localhost:8082 and logs on localhost:8083
+// (the app's log volume read-only), with the sidecar's Node flags and `--pack`, and a clear failure when the
+// prometheus pack has no Prometheus.
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,6 +44,10 @@ beforeAll(() => {
       '        {{- include "meshmcp.mcpSidecars.volumes" (dict "Values" .Values "serviceName" "payment-service") | nindent 8 }}',
       '',
     ].join('\n'),
+  );
+  writeFileSync(
+    join(dir, 'templates/rbac.yaml'),
+    '{{ include "meshmcp.mcpSidecars.kubernetesRbac" (dict "Values" .Values "namespace" .Release.Namespace "serviceAccount" "payment-service") }}\n',
   );
 });
 
@@ -116,6 +121,68 @@ describe('the chart’s mcpSidecars helpers, rendered by helm', () => {
       expect(logs.volumeMounts).toEqual([{ name: 'logs', mountPath: '/var/log/app', readOnly: true }]);
       expect(logs.env).toEqual(expect.arrayContaining([{ name: 'LOG_DIR', value: '/var/log/app' }]));
     }
+  });
+
+  it('adds the kubernetes pack on localhost:8081 and grants the pod’s ServiceAccount its ClusterRoles', async () => {
+    const r = await helmTemplate([
+      'mcpSidecars.enabled=true',
+      'mcpSidecars.kubernetes.enabled=true',
+      'mcpSidecars.kubernetes.namespaces=production\\,staging',
+      'mcpSidecars.kubernetes.nodes=true',
+    ]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const docs = parseAllDocuments(r.out)
+      .map((d) => d.toJS())
+      .filter(Boolean);
+    const deployment = docs.find((d) => d.kind === 'Deployment');
+    const containers = deployment.spec.template.spec.containers as Array<Record<string, any>>;
+    expect(containers.map((c) => c.name)).toEqual(['payment-service', 'mcp-sidecar', 'mcp-kubernetes']);
+    const pack = containers[2]!;
+    expect(pack.command).toEqual([
+      'node',
+      ...SIDECAR_NODE_FLAGS,
+      'dist/sidecar-bundle/meshmcp-sidecar.mjs',
+      '--pack',
+      'kubernetes',
+    ]);
+    expect(pack.ports).toEqual([{ name: 'mcp-kubernetes', containerPort: 8081, protocol: 'TCP' }]);
+    expect(pack.env).toEqual([
+      { name: 'MCP_PORT', value: '8081' },
+      { name: 'MCP_HOST', value: '127.0.0.1' },
+      { name: 'MCP_NAMESPACES', value: 'production,staging' },
+    ]);
+    const grants = docs.filter((d) => d.kind !== 'Deployment');
+    expect(
+      grants.map((g) => `${g.kind} ${g.metadata.namespace ?? '-'}/${g.metadata.name} -> ${g.roleRef.name}`),
+    ).toEqual([
+      'ClusterRoleBinding -/payment-service-default-kubernetes-pack-nodes -> meshmcp-kubernetes-pack-nodes',
+      'RoleBinding production/payment-service-kubernetes-pack -> meshmcp-kubernetes-pack',
+      'RoleBinding staging/payment-service-kubernetes-pack -> meshmcp-kubernetes-pack',
+    ]);
+    for (const g of grants)
+      expect(g.subjects).toEqual([{ kind: 'ServiceAccount', name: 'payment-service', namespace: 'default' }]);
+  });
+
+  it('the chart’s kubernetes pack ClusterRoles are istio/base’s', async () => {
+    const helm = requireTool('helm');
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(
+        helm,
+        ['template', 'meshmcp', join(ROOT, 'istio/chart'), '--namespace', 'platform-tools'],
+        (err, o, e) => (err ? reject(new Error(e)) : resolve(o)),
+      ),
+    );
+    const rules = (text: string) =>
+      Object.fromEntries(
+        parseAllDocuments(text)
+          .map((d) => d.toJS())
+          .filter((d) => d?.kind === 'ClusterRole' && String(d.metadata.name).startsWith('meshmcp-kubernetes-pack'))
+          .map((d) => [d.metadata.name, d.rules]),
+      );
+    const chart = rules(out);
+    expect(Object.keys(chart).sort()).toEqual(['meshmcp-kubernetes-pack', 'meshmcp-kubernetes-pack-nodes']);
+    expect(chart).toEqual(rules(readFileSync(join(ROOT, 'istio/base/rbac.yaml'), 'utf8')));
   });
 
   it('renders no pack unless asked, and refuses a pack without a Prometheus, naming the value', async () => {

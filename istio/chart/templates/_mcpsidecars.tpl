@@ -73,8 +73,101 @@ sidecar.istio.io/userVolume annotations of istio/README.md.
 {{- end -}}
 
 {{- define "meshmcp.mcpSidecars.packs" -}}
-{{- include "meshmcp.mcpSidecars.prometheusPack" . }}
+{{- include "meshmcp.mcpSidecars.kubernetesPack" . }}
+{{ include "meshmcp.mcpSidecars.prometheusPack" . }}
 {{ include "meshmcp.mcpSidecars.logsPack" . }}
+{{- end -}}
+
+{{- define "meshmcp.mcpSidecars.kubernetesPack" -}}
+{{- $m := .Values.mcpSidecars -}}
+{{- if and $m.enabled $m.kubernetes $m.kubernetes.enabled -}}
+{{- $k := $m.kubernetes -}}
+{{- $image := merge (dict) ($k.image | default dict) $m.sidecar.image -}}
+- name: mcp-kubernetes
+  image: "{{ $image.repository }}:{{ $image.tag }}"
+  imagePullPolicy: {{ $image.pullPolicy }}
+  workingDir: /app
+  command: [node, --max-semi-space-size=1, --max-old-space-size=16, --no-opt, --no-maglev, --no-sparkplug, --optimize-for-size, dist/sidecar-bundle/meshmcp-sidecar.mjs, --pack, kubernetes]
+  ports:
+    - name: mcp-kubernetes
+      containerPort: {{ $k.port }}
+      protocol: TCP
+  env:
+    - name: MCP_PORT
+      value: {{ $k.port | quote }}
+    - name: MCP_HOST
+      value: 127.0.0.1
+    {{- with $k.namespaces }}
+    - name: MCP_NAMESPACES
+      value: {{ . | quote }}
+    {{- end }}
+    {{- with $k.env }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  resources:
+    {{- toYaml $k.resources | nindent 4 }}
+  # Bound to localhost, like the other packs: no kubelet probe; /health answers on localhost (ready when the API
+  # server answers a one-pod list as the pod's ServiceAccount). It reads the pod's ServiceAccount token and CA.
+  securityContext:
+    runAsNonRoot: true
+    runAsUser: 65532
+    runAsGroup: 65532
+    allowPrivilegeEscalation: false
+    readOnlyRootFilesystem: true
+    capabilities:
+      drop: [ALL]
+    seccompProfile:
+      type: RuntimeDefault
+{{- end -}}
+{{- end -}}
+
+{{- /*
+The kubernetes pack's grants for the pod's ServiceAccount, as documents of their own (put it in a template file of
+your chart): {{ include "meshmcp.mcpSidecars.kubernetesRbac" (dict "Values" .Values "namespace" .Release.Namespace "serviceAccount" "payment-service") }}
+A RoleBinding to the ClusterRole meshmcp-kubernetes-pack (istio/base/rbac.yaml, or this chart's rbac.yaml) in each
+namespace of mcpSidecars.kubernetes.namespaces (the release namespace when empty), and with nodes: true a
+ClusterRoleBinding to meshmcp-kubernetes-pack-nodes. Nothing when the pack is off; `*` binds the release namespace only
+(cluster-wide reading is a ClusterRoleBinding you write yourself, on purpose).
+*/ -}}
+{{- define "meshmcp.mcpSidecars.kubernetesRbac" -}}
+{{- $m := .Values.mcpSidecars -}}
+{{- if and $m.enabled $m.kubernetes $m.kubernetes.enabled -}}
+{{- $sa := .serviceAccount -}}
+{{- $home := .namespace -}}
+{{- $list := list $home -}}
+{{- if and $m.kubernetes.namespaces (ne $m.kubernetes.namespaces "*") }}{{ $list = splitList "," ($m.kubernetes.namespaces | nospace) }}{{ end -}}
+{{- range $ns := $list }}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: {{ $sa }}-kubernetes-pack
+  namespace: {{ $ns }}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: meshmcp-kubernetes-pack
+subjects:
+  - kind: ServiceAccount
+    name: {{ $sa }}
+    namespace: {{ $home }}
+{{- end }}
+{{- if $m.kubernetes.nodes }}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: {{ $sa }}-{{ $home }}-kubernetes-pack-nodes
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: meshmcp-kubernetes-pack-nodes
+subjects:
+  - kind: ServiceAccount
+    name: {{ $sa }}
+    namespace: {{ $home }}
+{{- end }}
+{{- end -}}
 {{- end -}}
 
 {{- define "meshmcp.mcpSidecars.prometheusPack" -}}
