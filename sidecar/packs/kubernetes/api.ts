@@ -155,11 +155,17 @@ export function createKubeApi(settings: KubernetesSettings): KubeApi {
     });
   };
 
+  /** A refused token is read again on the next call: it may have just been rotated. */
+  const refused = (raw: Raw, what: string): ToolError => {
+    if (raw.status === 401) token = undefined;
+    return refusal(raw, what);
+  };
+
   return {
     settings,
     async json<T>(path: string, req: KubeGet): Promise<T> {
       const raw = await get(path, req, 'application/json');
-      if (raw.status !== 200) throw refusal(raw, req.what);
+      if (raw.status !== 200) throw refused(raw, req.what);
       if (raw.truncated)
         throw new ToolError(
           `the API server's answer for ${req.what} is larger than ${req.maxBytes ?? LIST_MAX_BYTES} bytes: narrow it with a namespace or a label selector`,
@@ -174,7 +180,7 @@ export function createKubeApi(settings: KubernetesSettings): KubeApi {
     },
     async text(path: string, req: KubeGet) {
       const raw = await get(path, req, 'text/plain, */*');
-      if (raw.status !== 200) throw refusal(raw, req.what);
+      if (raw.status !== 200) throw refused(raw, req.what);
       return { body: raw.body, truncated: raw.truncated };
     },
   };
