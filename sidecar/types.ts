@@ -98,6 +98,12 @@ export interface SidecarSettings {
   pack?: 'prometheus' | 'logs';
 }
 
+/** Who a call is for, as the gateway named it (sidecar/mcp/caller.ts). */
+export interface Caller {
+  principal: string;
+  groups: readonly string[];
+}
+
 /** Everything a tool may use. Tools reach the network only through ctx.http and only the URLs named here. */
 export interface ToolContext {
   settings: SidecarSettings;
@@ -107,6 +113,10 @@ export interface ToolContext {
   env: Readonly<Record<string, string | undefined>>;
   /** aborted when the tool's timeout elapses or the client goes away */
   signal: AbortSignal;
+  /** the caller the gateway named for this call (x-meshmcp-principal / -groups); absent when called directly */
+  caller?: Readonly<Caller>;
+  /** the gateway's request id for this call; requests to the app carry it as x-request-id */
+  requestId?: string;
 }
 
 export interface Tool {
