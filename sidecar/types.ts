@@ -96,6 +96,12 @@ export interface SidecarSettings {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** a tool pack served instead of the generic tools (`--pack`) */
   pack?: 'prometheus' | 'logs';
+  /** the meshmcp gateway's MCP endpoint, for tools that act for their caller through it (trace_request) */
+  gatewayUrl?: string;
+  /** a file holding the delegate API key those tools present; else MESHMCP_GATEWAY_KEY */
+  gatewayKeyFile?: string;
+  /** the header that carries that key; `authorization` (the default) sends `Authorization: Bearer <key>` */
+  gatewayKeyHeader?: string;
 }
 
 /** Who a call is for, as the gateway named it (sidecar/mcp/caller.ts). */
