@@ -49,9 +49,12 @@ let running: ChildProcess | undefined;
 // Last resort if the bench dies between start and stop: SIGTERM lets `meshmcp dev` stop every part it started.
 process.once('exit', () => running?.kill('SIGTERM'));
 
-/** `meshmcp dev` on a free run of ports: gateway, admin, control, then 3 apps, 3 sidecars, 3 pod proxies. */
+/**
+ * `meshmcp dev` on a free run of ports: gateway, admin, control, then 3 apps, 3 sidecars, 3 pod proxies, the logs
+ * pack and its pod proxy.
+ */
 export async function startMesh(root: string): Promise<Mesh> {
-  const base = await freePortRun(12);
+  const base = await freePortRun(14);
   const dir = await mkdtemp(join(tmpdir(), 'meshmcp-bench-e2e-'));
   const child = spawn(
     process.execPath,
@@ -62,6 +65,7 @@ export async function startMesh(root: string): Promise<Mesh> {
       ...['--port', String(base), '--admin-port', String(base + 1), '--control-port', String(base + 2)],
       ...['--app-base-port', String(base + 3), '--sidecar-base-port', String(base + 6)],
       ...['--proxy-base-port', String(base + 9), '--no-prometheus', '--rate-limit', String(RATE_LIMIT)],
+      ...['--logs-pack-port', String(base + 12), '--logs-pack-proxy-port', String(base + 13)],
     ],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   );

@@ -13,7 +13,7 @@ import { writeFileAtomicSync } from '../shared/atomicWrite.js';
 import { helpText, type OptionSpec, type OptionValues, runCommand, UsageError } from '../shared/options.js';
 import { SIDECAR_NODE_FLAGS } from '../sidecar/nodeFlags.js';
 import { parseToolsConfig } from '../sidecar/toolsConfig/parse.js';
-import { createDevCa } from './devCa.js';
+import { createDevCa, type IssuedCert } from './devCa.js';
 import {
   allPorts,
   banner,
@@ -22,6 +22,7 @@ import {
   type DevKeys,
   type DevPorts,
   GATEWAY_SPIFFE,
+  LOGS_SERVICE,
   meshYaml,
   PACK_SERVICE,
   podSpiffe,
@@ -67,6 +68,13 @@ const OPTIONS: OptionSpec[] = [
   },
   { flag: 'pack-proxy-port', type: 'number', default: 3299, description: "the prometheus pack's pod proxy port" },
   {
+    flag: 'logs-pack-port',
+    type: 'number',
+    default: 8083,
+    description: "the logs pack's MCP port (the service `logs`: every demo app's logs, trace_request)",
+  },
+  { flag: 'logs-pack-proxy-port', type: 'number', default: 3298, description: "the logs pack's pod proxy port" },
+  {
     flag: 'dir',
     type: 'string',
     defaultText: 'a new temporary directory',
@@ -84,8 +92,8 @@ const OPTIONS: OptionSpec[] = [
 const HELP = helpText(
   'meshmcp dev [options]',
   'Runs the local mesh: the three demo services (payment-service, user-service, mqtt-publisher) with their MCP sidecars\n' +
-    'and pod proxies, the control service and the gateway, on 127.0.0.1. Prints the endpoint, API keys and client\n' +
-    'configurations when it is up.',
+    'and pod proxies, the logs pack, the control service and the gateway, on 127.0.0.1. Prints the endpoint, API keys\n' +
+    'and client configurations when it is up.',
   OPTIONS,
 );
 
@@ -140,6 +148,8 @@ function ports(v: OptionValues): DevPorts {
     prometheus: n('prometheus-port'),
     pack: n('pack-port'),
     packProxy: n('pack-proxy-port'),
+    logsPack: n('logs-pack-port'),
+    logsPackProxy: n('logs-pack-proxy-port'),
   };
 }
 
@@ -159,6 +169,7 @@ async function dev(values: OptionValues): Promise<number> {
   const keys: DevKeys = {
     admin: key(values['api-key'], 'api-key'),
     readonly: key(values['readonly-api-key'], 'readonly-api-key'),
+    logsPack: key(undefined, 'logs-pack-key'),
   };
   if (keys.admin === keys.readonly) throw new UsageError('--api-key and --readonly-api-key must differ');
   const rate = values['rate-limit'] as number;
@@ -172,7 +183,7 @@ async function dev(values: OptionValues): Promise<number> {
     throw new UsageError(
       `port ${taken.join(', ')} already in use (another meshmcp dev?); stop it or choose ports with --port, ` +
         '--control-port, --app-base-port, --sidecar-base-port, --proxy-base-port, --admin-port, --prometheus-port, ' +
-        '--pack-port, --pack-proxy-port',
+        '--pack-port, --pack-proxy-port, --logs-pack-port, --logs-pack-proxy-port',
     );
   }
 
@@ -185,9 +196,34 @@ async function dev(values: OptionValues): Promise<number> {
   const gatewayCert = await ca.issue('gateway', GATEWAY_SPIFFE);
   const podCerts = await Promise.all(DEV_SERVICES.map((s) => ca.issue(s, podSpiffe(s))));
   const packCert = withPrometheus ? await ca.issue(PACK_SERVICE, podSpiffe(PACK_SERVICE)) : undefined;
+  const logsCert = await ca.issue(LOGS_SERVICE, podSpiffe(LOGS_SERVICE));
 
   const group = new ProcessGroup(dirs.logs, root);
   const node = process.execPath;
+  /** An MCP sidecar (or a tool pack) as its pod runs it: the bundle with the pod's Node flags. */
+  const sidecar = (name: string, args: string[], env: NodeJS.ProcessEnv) =>
+    group.start({
+      name: `${name}-mcp`,
+      command: node,
+      args: [...SIDECAR_NODE_FLAGS, join(root, 'dist/sidecar-bundle/meshmcp-sidecar.mjs'), ...args],
+      env,
+      readyLine: 'listening',
+    });
+  /** A service's pod proxy: the filter in sidecar mode, mTLS with the pod's SPIFFE certificate, in front of port. */
+  const podProxy = (service: string, port: number, upstream: number, cert: IssuedCert) =>
+    group.start({
+      name: `${service}-proxy`,
+      command: node,
+      args: [
+        cli,
+        'front',
+        ...['--name', `${service}-proxy`],
+        ...['--config-file', join(dirs.filters, sidecarConfigFile(DEV_NAMESPACE, service))],
+        ...['--port', String(port), '--upstream', `http://127.0.0.1:${upstream}`],
+        ...['--tls-cert', cert.certFile, '--tls-key', cert.keyFile, '--tls-ca', ca.caFile],
+      ],
+      readyLine: '"listening"',
+    });
   try {
     let prometheusUrl: string | undefined;
     if (withPrometheus) {
@@ -196,7 +232,7 @@ async function dev(values: OptionValues): Promise<number> {
       if (!prometheusUrl) say('      no prometheus binary (Debian package prometheus): the prometheus tools say so');
     } else say('[3/6] prometheus: off (--no-prometheus)');
 
-    say(`[4/6] demo apps and MCP sidecars (${DEV_SERVICES.join(', ')})...`);
+    say(`[4/6] demo apps and MCP sidecars (${DEV_SERVICES.join(', ')}), the logs pack...`);
     const adminToken = randomBytes(16).toString('hex');
     const env = { ...process.env, ADMIN_TOKEN_SECRET: adminToken };
     await Promise.all(
@@ -209,36 +245,38 @@ async function dev(values: OptionValues): Promise<number> {
           env,
           readyLine: 'listening',
         });
-        await group.start({
-          name: `${s}-mcp`,
-          command: node,
-          args: [
-            ...SIDECAR_NODE_FLAGS,
-            join(root, 'dist/sidecar-bundle/meshmcp-sidecar.mjs'),
+        await sidecar(
+          s,
+          [
             ...['--service-name', s, '--port', String(p.sidecar(i)), '--app-url', `http://127.0.0.1:${p.app(i)}`],
             ...['--log-dir', logDir, '--tools-config', join(root, 'demo/tools', `${s}.yaml`)],
             ...(prometheusUrl ? ['--prometheus-url', prometheusUrl] : []),
           ],
           env,
-          readyLine: 'listening',
-        });
+        );
       }),
     );
 
+    // The logs pack, over every demo app's log directory (one folder each): its trace_request calls the gateway
+    // back for the caller with a delegate key, kept in a file only the pack reads (not in its environment).
+    const logsPackKey = join(workDir, 'logs-pack.key');
+    writeFileSync(logsPackKey, `${keys.logsPack}\n`, { mode: 0o600 });
+    const noTools = ['--tools-config', join(workDir, 'no-tools.yaml')];
+    await sidecar(
+      LOGS_SERVICE,
+      [
+        ...['--pack', 'logs', '--log-dir', join(workDir, 'app-logs'), '--port', String(p.logsPack)],
+        ...['--gateway-url', `http://127.0.0.1:${p.gateway}/mcp`, '--gateway-key-file', logsPackKey, ...noTools],
+      ],
+      env,
+    );
     if (prometheusUrl) {
       // The prometheus pack: an MCP service of its own in the mesh, discovered, routed and audited like the others.
-      await group.start({
-        name: `${PACK_SERVICE}-mcp`,
-        command: node,
-        args: [
-          ...SIDECAR_NODE_FLAGS,
-          join(root, 'dist/sidecar-bundle/meshmcp-sidecar.mjs'),
-          ...['--pack', 'prometheus', '--prometheus-url', prometheusUrl, '--port', String(p.pack)],
-          ...['--tools-config', join(workDir, 'no-tools.yaml')],
-        ],
+      await sidecar(
+        PACK_SERVICE,
+        ['--pack', 'prometheus', '--prometheus-url', prometheusUrl, '--port', String(p.pack), ...noTools],
         env,
-        readyLine: 'listening',
-      });
+      );
     }
 
     say('[5/6] control service (collecting every sidecar’s tools)...');
@@ -258,41 +296,9 @@ async function dev(values: OptionValues): Promise<number> {
     });
 
     say('[6/6] pod proxies (sidecar mode, mTLS) and the gateway (gateway mode)...');
-    await Promise.all(
-      DEV_SERVICES.map((s, i) =>
-        group.start({
-          name: `${s}-proxy`,
-          command: node,
-          args: [
-            cli,
-            'front',
-            ...['--name', `${s}-proxy`, '--config-file', join(dirs.filters, sidecarConfigFile(DEV_NAMESPACE, s))],
-            ...['--port', String(p.front(i)), '--upstream', `http://127.0.0.1:${p.sidecar(i)}`],
-            ...['--tls-cert', podCerts[i]!.certFile, '--tls-key', podCerts[i]!.keyFile, '--tls-ca', ca.caFile],
-          ],
-          readyLine: '"listening"',
-        }),
-      ),
-    );
-    if (prometheusUrl && packCert) {
-      await group.start({
-        name: `${PACK_SERVICE}-proxy`,
-        command: node,
-        args: [
-          cli,
-          'front',
-          ...[
-            '--name',
-            `${PACK_SERVICE}-proxy`,
-            '--config-file',
-            join(dirs.filters, sidecarConfigFile(DEV_NAMESPACE, PACK_SERVICE)),
-          ],
-          ...['--port', String(p.packProxy), '--upstream', `http://127.0.0.1:${p.pack}`],
-          ...['--tls-cert', packCert.certFile, '--tls-key', packCert.keyFile, '--tls-ca', ca.caFile],
-        ],
-        readyLine: '"listening"',
-      });
-    }
+    await Promise.all(DEV_SERVICES.map((s, i) => podProxy(s, p.front(i), p.sidecar(i), podCerts[i]!)));
+    await podProxy(LOGS_SERVICE, p.logsPackProxy, p.logsPack, logsCert);
+    if (prometheusUrl && packCert) await podProxy(PACK_SERVICE, p.packProxy, p.pack, packCert);
     const verbose = values['verbose'] === true;
     await group.start({
       name: 'gateway',

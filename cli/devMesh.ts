@@ -6,6 +6,15 @@ import { clientConfigText } from './clientConfigs.js';
 export const DEV_SERVICES = ['payment-service', 'user-service', 'mqtt-publisher'] as const;
 /** The prometheus pack's service name in the local mesh (it runs when Prometheus does). */
 export const PACK_SERVICE = 'prometheus';
+/** The logs pack's service name in the local mesh: it reads every demo app's log directory and traces request ids. */
+export const LOGS_SERVICE = 'logs';
+/** The logs pack's principal at the gateway: its delegate key acts for the caller, within its own rights. */
+export const LOGS_PACK_PRINCIPAL = 'dev-logs-pack';
+/**
+ * Logs the read-only group may not read (payment-service's could hold card data): the policy a caller brings to
+ * logs__trace_request, which then never asks that service for them.
+ */
+export const READONLY_DENIED_LOGS = ['payment-service__get_logs'];
 export const DEV_NAMESPACE = 'dev';
 export const TRUST_DOMAIN = 'cluster.local';
 export const GATEWAY_SPIFFE = `spiffe://${TRUST_DOMAIN}/ns/istio-system/sa/meshmcp-ingressgateway-service-account`;
@@ -22,11 +31,16 @@ export interface DevPorts {
   /** the prometheus pack's MCP port and its pod proxy's */
   pack: number;
   packProxy: number;
+  /** the logs pack's MCP port and its pod proxy's */
+  logsPack: number;
+  logsPackProxy: number;
 }
 
 export interface DevKeys {
   admin: string;
   readonly: string;
+  /** the logs pack's delegate key (in a file only it reads; never printed) */
+  logsPack: string;
 }
 
 /** Every port the mesh listens on, for the check before anything starts. */
@@ -39,6 +53,7 @@ export function allPorts(p: DevPorts, withPrometheus: boolean): Array<[string, n
   DEV_SERVICES.forEach((s, i) => {
     out.push([`${s} app`, p.app(i)], [`${s} sidecar`, p.sidecar(i)], [`${s} pod proxy`, p.front(i)]);
   });
+  out.push(['logs pack', p.logsPack], ['logs pack pod proxy', p.logsPackProxy]);
   if (withPrometheus) {
     out.push(['prometheus', p.prometheus], ['prometheus pack', p.pack], ['prometheus pack pod proxy', p.packProxy]);
   }
@@ -51,6 +66,7 @@ export function servicesYaml(p: DevPorts, withPack = false): string {
     `  - name: ${s}\n    namespace: ${DEV_NAMESPACE}\n    host: 127.0.0.1\n    port: ${front}\n` +
     `    url: http://127.0.0.1:${mcp}/mcp\n    selector: { app: ${s} }\n`;
   const rows = DEV_SERVICES.map((s, i) => row(s, p.front(i), p.sidecar(i)));
+  rows.push(row(LOGS_SERVICE, p.logsPackProxy, p.logsPack));
   if (withPack) rows.push(row(PACK_SERVICE, p.packProxy, p.pack));
   return `# Written by meshmcp dev.\nservices:\n${rows.join('')}`;
 }
@@ -59,11 +75,13 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /**
  * The mesh and policy file: API keys (x-api-key, or Authorization: Bearer) for an admin and a read-only caller; the
- * read-only group may call every tool but those that write (writeTools, full names).
+ * read-only group may call every tool but those that write (writeTools, full names) and payment-service's logs. The
+ * logs pack's delegate key may list tools and read logs, only ever for the caller it names (filter/README.md).
  */
 export function meshYaml(p: DevPorts, keys: DevKeys, writeTools: string[], ratePerSecond = 50): string {
   const base = `http://127.0.0.1:${p.gateway}`;
   const denied = writeTools.length > 0 ? writeTools.map((t) => JSON.stringify(t)).join(', ') : '"-none-"';
+  const deniedLogs = READONLY_DENIED_LOGS.map((t) => JSON.stringify(t)).join(', ');
   return `# Written by meshmcp dev: the local mesh's settings and policy (format: control/render/README.md).
 trustDomain: ${TRUST_DOMAIN}
 gateway:
@@ -75,12 +93,16 @@ identity:
       keys:
         - { sha256: ${sha256(keys.admin)}, principal: dev-admin, groups: [mcp-admin] }
         - { sha256: ${sha256(keys.readonly)}, principal: dev-readonly, groups: [mcp-readonly] }
+        - { sha256: ${sha256(keys.logsPack)}, principal: ${LOGS_PACK_PRINCIPAL}, groups: [mcp-logs-pack], delegate: true }
 policy:
   default: deny
   rules:
     - { name: admin, effect: allow, groups: [mcp-admin] }
     - { name: readonly-no-writes, effect: deny, groups: [mcp-readonly], tools: [${denied}] }
+    - { name: readonly-no-payment-logs, effect: deny, groups: [mcp-readonly], tools: [${deniedLogs}] }
     - { name: readonly, effect: allow, groups: [mcp-readonly] }
+    - { name: logs-pack-catalog, effect: allow, groups: [mcp-logs-pack], methods: [initialize, ping, tools/list, server/discover] }
+    - { name: logs-pack, effect: allow, groups: [mcp-logs-pack], tools: ["*__get_logs"] }
 rateLimits:
   perPrincipal: { capacity: ${Math.min(1_000_000, Math.max(1, Math.round(ratePerSecond * 4)))}, refillPerSecond: ${ratePerSecond} }
   perTool:
@@ -100,8 +122,10 @@ the control service and the gateway.
 
   MCP endpoint   ${url}
   admin key      ${keys.admin}   (group mcp-admin: every tool)
-  read-only key  ${keys.readonly}   (group mcp-readonly: no tools that write)
+  read-only key  ${keys.readonly}   (group mcp-readonly: no tools that write, no payment-service logs)
   send it as     Authorization: Bearer <key>   or   x-api-key: <key>
+  logs pack      the service ${LOGS_SERVICE}: ${LOGS_SERVICE}__search and ${LOGS_SERVICE}__top_errors over every demo app's logs, ${LOGS_SERVICE}__trace_request <id>
+                 across the mesh with your own rights (its delegate key is in ${workDir}/logs-pack.key)
   prometheus     ${prometheusUrl ? `${prometheusUrl}, and its tool pack as the service ${PACK_SERVICE} (${PACK_SERVICE}__query, …)` : 'not running (install the Debian package prometheus for the prometheus tools and pack)'}
   files, logs    ${workDir}
 
@@ -112,6 +136,7 @@ Try it:
   npx meshmcp list --url ${url} --header "Authorization: Bearer ${keys.admin}"
   npx meshmcp call payment-service__get_health --url ${url} --header "Authorization: Bearer ${keys.admin}"
   npx meshmcp call payment-service__check_transaction_status id=tx_12345 --url ${url} --header "x-api-key: ${keys.readonly}"
+  npx meshmcp call ${LOGS_SERVICE}__trace_request request_id=<an x-request-id> --url ${url} --header "x-api-key: ${keys.admin}"
 
 Chat commands, as a bot would answer them (meshmcp chatops serves them to Zulip and Slack):
   mcp list   ·   mcp payment-service get_health${prometheusUrl ? `   ·   mcp ${PACK_SERVICE} query up` : ''}

@@ -88,7 +88,8 @@ export type IdentitySource =
   | {
       apiKey: {
         header: string;
-        keys: Array<{ sha256: string; principal: string; groups?: string[] }>;
+        /** delegate: the key may act for the caller it names in x-caller-principal / -groups (filter/README.md). */
+        keys: Array<{ sha256: string; principal: string; groups?: string[]; delegate?: boolean }>;
         /** Also read the key from `Authorization: Bearer <key>` when the header is absent. */
         bearer?: boolean;
       };

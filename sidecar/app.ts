@@ -48,12 +48,15 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
   const log = createLogger('mcp-sidecar', settings.logLevel, opts.logSink);
   const metrics = createSidecarMetrics();
   const allowed = new Set(
-    [settings.appUrl, settings.envoyAdminUrl, settings.prometheusUrl].filter(Boolean).map((u) => new URL(u!).host),
+    [settings.appUrl, settings.envoyAdminUrl, settings.prometheusUrl, settings.gatewayUrl]
+      .filter(Boolean)
+      .map((u) => new URL(u!).host),
   );
   const registry = new ToolRegistry(opts.genericTools);
   const fileToolHosts = new Set<string>();
   const http = createHttpClient({
-    // Generic tools reach only the app, Envoy admin and Prometheus; tools.yaml tools add the hosts they declare.
+    // Generic tools reach only the app, Envoy admin, Prometheus and (when set, for trace_request) the gateway;
+    // tools.yaml tools add the hosts they declare.
     isAllowed: (u) => allowed.has(u.host) || fileToolHosts.has(u.host),
     requests: metrics.localhostRequests,
   });

@@ -129,6 +129,31 @@ export const SIDECAR_OPTIONS: OptionSpec[] = [
     default: 10000,
     description: 'default time limit of one tool call',
   },
+  {
+    flag: 'gateway-url',
+    env: 'MESHMCP_GATEWAY_URL',
+    type: 'string',
+    description:
+      "the meshmcp gateway's MCP endpoint (https://mcp.example.com/mcp), for the logs pack's trace_request, which " +
+      'calls every service’s get_logs through it for its caller; the only host it reaches',
+  },
+  {
+    flag: 'gateway-key-file',
+    env: 'MESHMCP_GATEWAY_KEY_FILE',
+    type: 'string',
+    description:
+      'a file holding the delegate API key trace_request presents to the gateway (a key marked delegate: true); ' +
+      'else the key itself in MESHMCP_GATEWAY_KEY (no flag: a key on the command line shows in ps)',
+  },
+  {
+    flag: 'gateway-key-header',
+    env: 'MESHMCP_GATEWAY_KEY_HEADER',
+    type: 'string',
+    default: 'authorization',
+    description:
+      "the header that carries that key: authorization sends Authorization: Bearer <key> (the gateway's apiKey " +
+      "source needs bearer: true), any other name sends the key as its value (the source's header, e.g. x-api-key)",
+  },
   { flag: 'log-level', env: 'LOG_LEVEL', type: 'string', default: 'info', description: 'debug, info, warn or error' },
 ];
 
@@ -158,7 +183,7 @@ export function settingsFromOptions(v: OptionValues, env: NodeJS.ProcessEnv = pr
   }
   const port = v['port'] as number;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${port} is not a TCP port`);
-  for (const f of ['app-url', 'envoy-admin-url', 'prometheus-url', 'kube-api-url'] as const) {
+  for (const f of ['app-url', 'envoy-admin-url', 'prometheus-url', 'gateway-url', 'kube-api-url'] as const) {
     const u = v[f];
     if (u === undefined) continue;
     try {
@@ -167,6 +192,12 @@ export function settingsFromOptions(v: OptionValues, env: NodeJS.ProcessEnv = pr
     } catch {
       throw new UsageError(`--${f} ${JSON.stringify(u)} is not an http(s) URL`);
     }
+  }
+  const keyHeader = String(v['gateway-key-header']).toLowerCase();
+  if (!/^[a-z0-9-]{1,64}$/.test(keyHeader) || keyHeader.startsWith('x-meshmcp-') || keyHeader.startsWith('x-caller-')) {
+    throw new UsageError(
+      `--gateway-key-header ${JSON.stringify(keyHeader)} is not a header name for a key (letters, digits and '-'; not x-meshmcp-* or x-caller-*)`,
+    );
   }
   const level = String(v['log-level']);
   if (!['debug', 'info', 'warn', 'error'].includes(level)) {
@@ -193,6 +224,9 @@ export function settingsFromOptions(v: OptionValues, env: NodeJS.ProcessEnv = pr
     toolTimeoutMs: v['tool-timeout-ms'] as number,
     logLevel: level as SidecarSettings['logLevel'],
     ...(pack ? { pack: pack as NonNullable<SidecarSettings['pack']> } : {}),
+    ...(v['gateway-url'] === undefined ? {} : { gatewayUrl: String(v['gateway-url']) }),
+    ...(v['gateway-key-file'] === undefined ? {} : { gatewayKeyFile: String(v['gateway-key-file']) }),
+    gatewayKeyHeader: keyHeader,
     ...(kubernetes ? { kubernetes } : {}),
   };
 }

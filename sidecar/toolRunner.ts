@@ -3,6 +3,8 @@
 import { validateArgs } from './args.js';
 import { nowMs } from './clock.js';
 import { ToolError } from './errors.js';
+import { withRequestId } from './http/client.js';
+import type { RequestInfo } from './mcp/caller.js';
 import type { SidecarMetrics } from './metrics.js';
 import type { ToolRegistry } from './registry.js';
 import type { Logger, ToolContext, ToolResult } from './types.js';
@@ -20,8 +22,13 @@ export class ToolRunner {
     private readonly log: Logger,
   ) {}
 
-  /** undefined when the tool does not exist (the caller answers -32602). */
-  async call(name: string, rawArgs: unknown, signal?: AbortSignal): Promise<ToolResult | undefined> {
+  /** undefined when the tool does not exist (the caller answers -32602). info: the gateway's caller and request id. */
+  async call(
+    name: string,
+    rawArgs: unknown,
+    signal?: AbortSignal,
+    info: RequestInfo = {},
+  ): Promise<ToolResult | undefined> {
     const tool = this.registry.get(name);
     if (!tool) return undefined;
     const started = nowMs();
@@ -44,7 +51,7 @@ export class ToolRunner {
         }, timeoutMs);
       });
       try {
-        result = await Promise.race([tool.run(checked.value, { ...this.ctx, signal: ac.signal }), timeout]);
+        result = await Promise.race([tool.run(checked.value, this.context(ac.signal, info)), timeout]);
         if (result.isError) status = 'error';
       } catch (err) {
         if (err instanceof TimeoutError) {
@@ -68,6 +75,16 @@ export class ToolRunner {
     this.metrics.toolDuration.observe({ tool: name }, seconds);
     this.log.info('tool call', { tool: name, status, duration_ms: Math.round(seconds * 1000) });
     return capResult(result);
+  }
+
+  private context(signal: AbortSignal, info: RequestInfo): ToolContext {
+    const ctx: ToolContext = { ...this.ctx, signal };
+    if (info.caller) ctx.caller = Object.freeze({ ...info.caller, groups: Object.freeze([...info.caller.groups]) });
+    if (info.requestId) {
+      ctx.requestId = info.requestId;
+      ctx.http = withRequestId(ctx.http, ctx.settings.appUrl, info.requestId);
+    }
+    return ctx;
   }
 }
 

@@ -98,6 +98,12 @@ export interface SidecarSettings {
   pack?: 'prometheus' | 'logs' | 'kubernetes';
   /** the kubernetes pack's API server, credentials and namespace allow-list */
   kubernetes?: KubernetesSettings;
+  /** the meshmcp gateway's MCP endpoint, for tools that act for their caller through it (trace_request) */
+  gatewayUrl?: string;
+  /** a file holding the delegate API key those tools present; else MESHMCP_GATEWAY_KEY */
+  gatewayKeyFile?: string;
+  /** the header that carries that key; `authorization` (the default) sends `Authorization: Bearer <key>` */
+  gatewayKeyHeader?: string;
 }
 
 /** Where the kubernetes pack reads: one API server, as one ServiceAccount, in the allowed namespaces. */
@@ -113,6 +119,12 @@ export interface KubernetesSettings {
   allNamespaces: boolean;
 }
 
+/** Who a call is for, as the gateway named it (sidecar/mcp/caller.ts). */
+export interface Caller {
+  principal: string;
+  groups: readonly string[];
+}
+
 /** Everything a tool may use. Tools reach the network only through ctx.http and only the URLs named here. */
 export interface ToolContext {
   settings: SidecarSettings;
@@ -122,6 +134,10 @@ export interface ToolContext {
   env: Readonly<Record<string, string | undefined>>;
   /** aborted when the tool's timeout elapses or the client goes away */
   signal: AbortSignal;
+  /** the caller the gateway named for this call (x-meshmcp-principal / -groups); absent when called directly */
+  caller?: Readonly<Caller>;
+  /** the gateway's request id for this call; requests to the app carry it as x-request-id */
+  requestId?: string;
 }
 
 export interface Tool {

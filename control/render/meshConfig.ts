@@ -136,6 +136,7 @@ const RENDER_CONFIG: Shape = {
                     sha256: text(64, /^[0-9a-f]{64}$/, "the lower-case hex SHA-256 of the key's bytes"),
                     principal: word,
                     groups: { kind: 'array', max: 32, items: word },
+                    delegate: { kind: 'boolean' },
                   },
                 },
               },

@@ -39,6 +39,8 @@ export class AuditRecord {
   clientSource: string = '';
   /** Who the client said it acts for (audit.onBehalfOfHeader); empty: not said. */
   onBehalfOf: string = '';
+  /** The delegate key's principal when it acted for client; empty: the client called itself. */
+  via: string = '';
   groups: string[] = [];
   method: string = '';
   service: string = '';
@@ -69,6 +71,7 @@ export function auditLine(r: AuditRecord): JsonOut {
   else o.raw('null');
   if (r.clientSource.length > 0) o.raw(',"client_source":"').raw(r.clientSource).raw('"');
   if (r.onBehalfOf.length > 0) o.raw(',"on_behalf_of":').str(r.onBehalfOf);
+  if (r.via.length > 0) o.raw(',"via":').str(r.via);
   if (r.groups.length > 0) {
     o.raw(',"groups":[');
     for (let i = 0; i < r.groups.length; i++) {

@@ -30,7 +30,7 @@ const SOURCES: StaticArray<string> = ['mtls', 'jwt', 'apiKey'];
 const MTLS_KEYS: StaticArray<string> = ['sanPrefix'];
 const JWT_KEYS: StaticArray<string> = ['metadataKey', 'principalClaim', 'groupsClaims', 'scopeClaim'];
 const APIKEY_KEYS: StaticArray<string> = ['header', 'keys', 'bearer'];
-const KEY_KEYS: StaticArray<string> = ['sha256', 'principal', 'groups'];
+const KEY_KEYS: StaticArray<string> = ['sha256', 'principal', 'groups', 'delegate'];
 const POLICY_KEYS: StaticArray<string> = ['default', 'rules'];
 const RULE_KEYS: StaticArray<string> = [
   'name',
@@ -196,7 +196,8 @@ function parseKeys(r: Reader, path: string): ApiKey[] {
         if (!r.failed && digests.has(key.sha256)) r.fail(ConfigError.Conflict, kp, 'duplicate key digest');
         digests.add(key.sha256);
       } else if (i === 1) key.principal = r.str(kp, 1, 256, CLASS_TEXT);
-      else key.groups = r.strings(kp, 0, 32, 1, 256, CLASS_TEXT);
+      else if (i === 2) key.groups = r.strings(kp, 0, 32, 1, 256, CLASS_TEXT);
+      else key.delegate = r.bool(kp);
     }
     r.requireKeys(seen, 3, KEY_KEYS, p);
     out.push(key);

@@ -83,6 +83,8 @@ export class ApiKey {
   sha256: string = '';
   principal: string = '';
   groups: string[] = [];
+  /** May act for the caller it names in x-caller-principal / -groups (a tool pack fanning out for its caller). */
+  delegate: bool = false;
 }
 
 /** One identity source; only the fields of its kind are meaningful. */

@@ -17,11 +17,11 @@ import {
 import { OnDeny } from './configTypes';
 import { globMatch } from './glob';
 import { jsonString, Outcome, Reply } from './errors';
-import { resolveIdentity, takeSkippedClaims } from './identity';
-import { KEY_TOO_LONG, MAX_API_KEY_BYTES, readRequestHeaders } from './requestHeaders';
+import { percentDecoded, resolveIdentity, takeSkippedClaims } from './identity';
+import { KEY_TOO_LONG, MAX_API_KEY_BYTES, readRequestHeaders, RequestHeaders } from './requestHeaders';
 import { headersDisagree, HeaderMismatch } from './mcpHeaders';
 import { methodLabel, meterRateLimitEvictions, meterSkippedClaims } from './metering';
-import { authorize, Decision } from './policy';
+import { authorize, Decision, Identity } from './policy';
 import { take, takeEvictions } from './rateLimit';
 import { BODY_READY, checkMessage, collectBody, declaredTooLarge, readMethod } from './message';
 import { auditParams, Stream } from './stream';
@@ -93,7 +93,8 @@ export function gatewayRequestHeaders(s: Stream, endOfStream: bool): u32 {
   s.start = nowNanos();
   const h = s.headers;
   readRequestHeaders(s.rt.apiKeyHeader, h, s.rt.apiKeyBearer, s.rt.config.audit.onBehalfOfHeader);
-  // Contract 3: nothing a client sends may pose as the filter's own headers, whatever happens next.
+  // Contract 3: nothing a client sends may pose as the filter's own headers, whatever happens next; a delegate
+  // key's x-caller-* are read above and go no further either.
   for (let i = 0; i < h.internal.length; i++) removeHeader(REQUEST_HEADERS, h.internal[i]);
   const rid = h.requestId;
   s.requestId = rid != null ? rid : s.start.toString(16);
@@ -108,13 +109,14 @@ export function gatewayRequestHeaders(s: Stream, endOfStream: bool): u32 {
     return HEADERS_CONTINUE;
   }
   s.mcp = true;
-  const known = resolveIdentity(cfg.identity, s.rt.identityPaths, s.rt.apiKeys, h.apiKeyDigest, s.identity);
+  let known = resolveIdentity(cfg.identity, s.rt.identityPaths, s.rt.apiKeys, h.apiKeyDigest, s.identity);
   const skippedClaims = takeSkippedClaims();
   if (skippedClaims > 0) meterSkippedClaims(s.rt.metricPrefix, skippedClaims);
   // The key authenticates the caller to the gateway only; upstreams never see it, whichever header carried it.
   if (h.apiKeyDigest != null) {
     removeHeader(REQUEST_HEADERS, h.apiKeyFromAuthorization ? 'authorization' : s.rt.apiKeyHeader);
   }
+  if (known && s.identity.delegate && h.callerPrincipal != null) known = actFor(s, h);
   if (!known) {
     const message =
       h.apiKeyDigest === KEY_TOO_LONG
@@ -142,6 +144,25 @@ export function gatewayRequestHeaders(s: Stream, endOfStream: bool): u32 {
   // Held so that the routing headers set once the body is read still reach the router's route choice
   // (needs allow_on_headers_stop_iteration; without it Envoy would hold the body from this filter too).
   return HEADERS_STOP;
+}
+
+/**
+ * A delegate key acting for the caller it names in x-caller-principal / x-caller-groups (%-encoded as setRouting
+ * writes x-meshmcp-principal / -groups): that caller becomes the identity (policy, rate limits, the audit's client)
+ * and the key's own is kept in via, which judge also authorizes. False when a value is not one the gateway could have
+ * written.
+ */
+function actFor(s: Stream, h: RequestHeaders): bool {
+  const caller = new Identity();
+  const names = new Array<string>();
+  if (!percentDecoded(h.callerPrincipal!, false, names)) return false;
+  caller.principal = names[0];
+  caller.source = s.identity.source;
+  const groups = h.callerGroups;
+  if (groups != null && groups.length > 0 && !percentDecoded(groups, true, caller.groups)) return false;
+  s.via = s.identity;
+  s.identity = caller;
+  return true;
 }
 
 /** on_request_body in gateway mode. */
@@ -192,7 +213,11 @@ function judge(s: Stream, p: usize, n: i32): void {
     s.service = cfg.control;
     s.toolLabel = methodLabel(s.method);
   }
-  authorize(cfg.policy!, s.identity, s.method, fullTool, decision);
+  // Acting for a caller, a delegate key gets at most what both may do. Its own rights are asked first, so an allow
+  // and a caller's refusal read exactly as they would for that caller calling directly.
+  const via = s.via;
+  if (via != null) authorize(cfg.policy!, via, s.method, fullTool, decision);
+  if (via == null || decision.allowed) authorize(cfg.policy!, s.identity, s.method, fullTool, decision);
   s.rule = decision.ruleName;
   if (!decision.allowed) {
     s.decision = 'deny';

@@ -4,6 +4,7 @@
 
 import { getProperty, HostBytes, propertyPath, release } from './abi';
 import { ApiKey, IdentityKind, IdentitySource } from './configTypes';
+import { hexValue } from './jsonString';
 import { Identity } from './policy';
 
 /** Longest principal, group or scope accepted from a token; longer values are ignored (principal: no identity). */
@@ -127,6 +128,41 @@ function plausiblePrincipal(p: usize, n: i32): bool {
   return n > 0 && n <= MAX_CLAIM_BYTES && isText(p, n);
 }
 
+const item = memory.data(MAX_CLAIM_BYTES);
+
+/**
+ * Decodes a value the gateway %-encoded into an x-meshmcp-* header (gateway.ts headerSafe) into out: one item, or
+ * with list the items between commas. False when a character is neither ASCII nor a %XX escape, an item is not text
+ * of 1 to MAX_CLAIM_BYTES bytes, or there are more than MAX_CLAIM_VALUES: a delegate key names no caller the gateway
+ * could not have named itself.
+ */
+export function percentDecoded(s: string, list: bool, out: string[]): bool {
+  const n = s.length;
+  let o = 0;
+  for (let i = 0; i <= n; i++) {
+    let c = i < n ? s.charCodeAt(i) : -1;
+    if (c < 0 || (list && c === 0x2c)) {
+      if (out.length >= MAX_CLAIM_VALUES || !plausiblePrincipal(item, o)) return false;
+      out.push(String.UTF8.decodeUnsafe(item, <usize>o));
+      o = 0;
+      continue;
+    }
+    if (c === 0x25) {
+      if (i + 2 >= n) return false;
+      c = 0;
+      for (let k = 0; k < 2; k++) {
+        const d = hexValue(s.charCodeAt(++i));
+        if (d < 0) return false;
+        c = (c << 4) | d;
+      }
+    }
+    if (c > 0xff || o === MAX_CLAIM_BYTES) return false;
+    store<u8>(item + <usize>o, <u8>c);
+    o++;
+  }
+  return true;
+}
+
 /** The encoded property paths of one source, built once per configuration. */
 export class SourcePaths {
   principal: ArrayBuffer = new ArrayBuffer(0);
@@ -192,6 +228,7 @@ function fromApiKey(digest: string | null, keys: Map<string, ApiKey>, out: Ident
   out.principal = key.principal;
   out.groups = key.groups.slice(0);
   out.source = 'apiKey';
+  out.delegate = key.delegate;
   return true;
 }
 

@@ -18,7 +18,7 @@ const decodeScratch = memory.data(DECODE_CAP);
 // Value of a hex digit, or -1. A table would cost data; three ranges are as fast after -O3.
 // @ts-ignore: decorator
 @inline
-function hexValue(b: u32): i32 {
+export function hexValue(b: u32): i32 {
   if (b - 0x30 < 10) return <i32>(b - 0x30);
   const l = b | 0x20; // ASCII letters only differ in this bit
   if (l - 0x61 < 6) return <i32>(l - 0x61 + 10);

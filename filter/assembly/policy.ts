@@ -12,6 +12,8 @@ export class Identity {
   scopes: string[] = [];
   /** mtls, jwt or apiKey. */
   source: string = '';
+  /** Named by an API key marked delegate, which may act for the caller it names in x-caller-principal. */
+  delegate: bool = false;
 }
 
 /** authorize's answer; `rule` is -1 when no rule matched and the policy default decided. */

@@ -41,7 +41,13 @@ export class RequestHeaders {
   /** The gateway's x-meshmcp-principal / -request-id (read in sidecar mode). */
   meshPrincipal: string | null = null;
   meshRequestId: string | null = null;
-  /** Names of x-meshmcp-* headers present, in the case they were sent. */
+  /**
+   * x-caller-principal / x-caller-groups: the caller a delegate key acts for, %-encoded as the gateway writes
+   * x-meshmcp-principal / -groups. Not x-meshmcp-* names: Istio's RBAC refuses those at the gateway (contract 3).
+   */
+  callerPrincipal: string | null = null;
+  callerGroups: string | null = null;
+  /** Names of the x-meshmcp-* and x-caller-* headers present, in the case they were sent (gateway mode removes them). */
   internal: string[] = [];
 }
 
@@ -121,6 +127,15 @@ export function readRequestHeaders(
         if (nameIs(data, kl, 'x-meshmcp-principal')) out.meshPrincipal = String.UTF8.decodeUnsafe(vp, <usize>vl);
         else if (nameIs(data, kl, 'x-meshmcp-request-id')) out.meshRequestId = String.UTF8.decodeUnsafe(vp, <usize>vl);
       } else if (nameIs(data, kl, 'x-request-id')) out.requestId = String.UTF8.decodeUnsafe(vp, <usize>vl);
+      else {
+        const principal = nameIs(data, kl, 'x-caller-principal');
+        if (principal || nameIs(data, kl, 'x-caller-groups')) {
+          out.internal.push(String.UTF8.decodeUnsafe(data, <usize>kl));
+          const v = String.UTF8.decodeUnsafe(vp, <usize>vl);
+          if (principal) out.callerPrincipal = v;
+          else out.callerGroups = v;
+        }
+      }
     } else if (c0 === 0x6d || c0 === 0x4d) {
       if (nameIs(data, kl, 'mcp-method')) out.mcpMethod = String.UTF8.decodeUnsafe(vp, <usize>vl);
       else if (nameIs(data, kl, 'mcp-name')) out.mcpName = String.UTF8.decodeUnsafe(vp, <usize>vl);

@@ -21,6 +21,8 @@ export class Stream {
   mcp: bool = false;
   outcome: Outcome = Outcome.Forwarded;
   identity: Identity = new Identity();
+  /** A delegate key acting for the caller now in identity: the key's own identity, which bounds what it may do. */
+  via: Identity | null = null;
   headers: RequestHeaders = new RequestHeaders();
   requestId: string = '';
   /** Raw JSON of the request id for error bodies. */
@@ -93,6 +95,8 @@ export function finishStream(s: Stream): void {
   r.requestId = s.requestId;
   r.client = s.identity.principal;
   r.clientSource = s.identity.source;
+  const via = s.via;
+  if (via != null) r.via = via.principal;
   const onBehalfOf = s.headers.onBehalfOf;
   if (onBehalfOf != null) r.onBehalfOf = onBehalfOf;
   r.groups = s.identity.groups;

@@ -50,6 +50,33 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
   };
 }
 
+/**
+ * The client for one tool call: requests to the app (origin appUrl) carry the gateway's request id as x-request-id
+ * unless the tool set one, so the app's log lines name the MCP call that caused them and trace_request finds them.
+ */
+export function withRequestId(client: HttpClient, appUrl: string, requestId: string): HttpClient {
+  let app: string;
+  try {
+    app = new URL(appUrl).origin;
+  } catch {
+    return client;
+  }
+  return {
+    request(rawUrl, req = {}) {
+      let origin: string | undefined;
+      try {
+        origin = new URL(rawUrl).origin;
+      } catch {
+        // The client itself refuses it with the reason.
+      }
+      if (origin !== app || Object.keys(req.headers ?? {}).some((h) => h.toLowerCase() === 'x-request-id')) {
+        return client.request(rawUrl, req);
+      }
+      return client.request(rawUrl, { ...req, headers: { 'x-request-id': requestId, ...req.headers } });
+    },
+  };
+}
+
 function send(
   url: URL,
   req: HttpRequestOptions,

@@ -4,6 +4,7 @@ import { RpcCode, RpcError } from '../errors.js';
 import type { ToolRegistry } from '../registry.js';
 import type { ToolRunner } from '../toolRunner.js';
 import type { Tool } from '../types.js';
+import type { RequestInfo } from './caller.js';
 import type { Classified, RequestId } from './classify.js';
 import { isHandshakeVersion, LATEST_HANDSHAKE_VERSION, META, STATELESS_VERSIONS } from './versions.js';
 
@@ -35,7 +36,8 @@ export class McpDispatcher {
     private readonly pageSize = DEFAULT_PAGE_SIZE,
   ) {}
 
-  async dispatch(c: Classified, signal?: AbortSignal): Promise<DispatchOutcome> {
+  /** info: who the call is for and its request id, as the gateway's headers said (tools/call passes them on). */
+  async dispatch(c: Classified, signal?: AbortSignal, info?: RequestInfo): Promise<DispatchOutcome> {
     const { message } = c;
     if (message.id === undefined) return { status: 202 };
     const id = message.id;
@@ -49,7 +51,7 @@ export class McpDispatcher {
       );
     }
     try {
-      const result = await this.handle(c, signal);
+      const result = await this.handle(c, signal, info);
       if (c.era === 'stateless') {
         result['resultType'] = 'complete';
         result['_meta'] = { ...(result['_meta'] as object), [META.serverInfo]: this.serverInfo() };
@@ -61,7 +63,7 @@ export class McpDispatcher {
     }
   }
 
-  private async handle(c: Classified, signal?: AbortSignal): Promise<Record<string, unknown>> {
+  private async handle(c: Classified, signal?: AbortSignal, info?: RequestInfo): Promise<Record<string, unknown>> {
     const p = c.message.params;
     switch (c.message.method) {
       case 'initialize':
@@ -77,7 +79,7 @@ export class McpDispatcher {
       case 'tools/list':
         return this.listTools(p, c.era === 'stateless');
       case 'tools/call':
-        return this.callTool(p, signal);
+        return this.callTool(p, signal, info);
       default:
         throw new RpcError(RpcCode.MethodNotFound, `Method not found: ${c.message.method}`);
     }
@@ -122,7 +124,11 @@ export class McpDispatcher {
     };
   }
 
-  private async callTool(p: Record<string, unknown>, signal?: AbortSignal): Promise<Record<string, unknown>> {
+  private async callTool(
+    p: Record<string, unknown>,
+    signal?: AbortSignal,
+    info?: RequestInfo,
+  ): Promise<Record<string, unknown>> {
     const rawName = p['name'];
     if (typeof rawName !== 'string' || rawName === '') {
       throw new RpcError(RpcCode.InvalidParams, 'tools/call: params.name must be a non-empty string');
@@ -132,7 +138,7 @@ export class McpDispatcher {
       throw new RpcError(RpcCode.InvalidParams, 'tools/call: params.arguments must be an object');
     }
     const name = this.localName(rawName);
-    const result = name === undefined ? undefined : await this.runner.call(name, args, signal);
+    const result = name === undefined ? undefined : await this.runner.call(name, args, signal, info);
     if (!result) {
       throw new RpcError(RpcCode.InvalidParams, `Unknown tool: ${rawName}`, 200, { tool: rawName });
     }

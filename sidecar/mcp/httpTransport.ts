@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody } from '../../shared/readBody.js';
 import { RpcCode } from '../errors.js';
 import type { Logger } from '../types.js';
+import { requestInfo } from './caller.js';
 import { classify, type McpHeaders, Rejection } from './classify.js';
 import type { McpDispatcher } from './dispatch.js';
 
@@ -128,7 +129,7 @@ export async function handleMcp(
     if (!res.writableFinished) ac.abort(new Error('client went away'));
   });
   try {
-    const outcome = await dispatcher.dispatch(classify(body, headers), ac.signal);
+    const outcome = await dispatcher.dispatch(classify(body, headers), ac.signal, requestInfo(req.headers));
     if (!outcome.body) {
       res.writeHead(outcome.status).end();
       return;

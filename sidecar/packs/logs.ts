@@ -6,33 +6,12 @@ import { ToolError } from '../errors.js';
 import { toolResult } from '../toolSupport.js';
 import { COMPRESSED, getLogs, lineTime, logFileNames, realLogDir } from '../tools/getLogs.js';
 import type { Tool, ToolContext } from '../types.js';
+import { LEVELS, type Level, lineLevel, WORD_LEVEL } from './logLine.js';
+import { traceRequest } from './trace.js';
 
-const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
-type Level = (typeof LEVELS)[number];
+export { lineLevel };
+
 const MAX_FILES = 20;
-
-const JSON_LEVEL = /"(?:level|lvl|severity)"\s*:\s*"?([A-Za-z]+|\d{2})"?/;
-const WORD_LEVEL = /\b(TRACE|DEBUG|INFO|WARN(?:ING)?|ERROR|ERR|FATAL|CRITICAL|PANIC)\b/i;
-const PINO_LEVELS: Record<string, Level> = {
-  '10': 'trace',
-  '20': 'debug',
-  '30': 'info',
-  '40': 'warn',
-  '50': 'error',
-  '60': 'fatal',
-};
-
-/** A line's level, from a JSON level/severity field (names or pino numbers) or a level word; undefined when none. */
-export function lineLevel(line: string): Level | undefined {
-  const m = (line.startsWith('{') ? JSON_LEVEL.exec(line) : undefined) ?? WORD_LEVEL.exec(line);
-  if (!m) return undefined;
-  const v = m[1]!.toLowerCase();
-  if (PINO_LEVELS[v]) return PINO_LEVELS[v];
-  if (v.startsWith('warn')) return 'warn';
-  if (v === 'err') return 'error';
-  if (v === 'critical' || v === 'panic') return 'fatal';
-  return (LEVELS as readonly string[]).includes(v) ? (v as Level) : undefined;
-}
 
 /** What stays the same when an error repeats: its message with ids, numbers, hex, times and quoted values masked. */
 export function errorSignature(line: string): string {
@@ -226,4 +205,4 @@ const topErrors: Tool = {
   },
 };
 
-export const logsPack: Tool[] = [search, topErrors];
+export const logsPack: Tool[] = [search, topErrors, traceRequest];

@@ -67,6 +67,21 @@ describe('parseRenderConfig', () => {
     ]);
   });
 
+  it('passes a delegate key into the gateway filter configuration as the filter schema spells it', () => {
+    const text =
+      `gateway: { hosts: [a.b] }\nidentity: [{ apiKey: { header: x-api-key, keys: [` +
+      `{ sha256: '${'a'.repeat(64)}', principal: logs-pack, groups: [log-readers], delegate: true }] } }]\n`;
+    const { settings, policy } = parseRenderConfig(text, 'mesh.yaml');
+    expect(gatewayFilterConfig({ services: [] }, policy, settings).identity).toEqual([
+      {
+        apiKey: {
+          header: 'x-api-key',
+          keys: [{ sha256: 'a'.repeat(64), principal: 'logs-pack', groups: ['log-readers'], delegate: true }],
+        },
+      },
+    ]);
+  });
+
   it.each([
     ['not YAML', 'gateway: [', /^mesh\.yaml: not valid YAML/],
     ['a duplicated key', `${MINIMAL}identity: []\n`, /^mesh\.yaml: not valid YAML: .*[Uu]nique/],
@@ -103,6 +118,11 @@ describe('parseRenderConfig', () => {
       'a bearer flag that is not a boolean',
       `gateway: { hosts: [a.b] }\nidentity: [{ apiKey: { header: x-key, bearer: 'yes', keys: [{ sha256: '${'a'.repeat(64)}', principal: p }] } }]\n`,
       /identity\[0\]\.apiKey\.bearer: must be true or false, got "yes"/,
+    ],
+    [
+      'a delegate flag that is not a boolean',
+      `gateway: { hosts: [a.b] }\nidentity: [{ apiKey: { header: x-key, keys: [{ sha256: '${'a'.repeat(64)}', principal: p, delegate: 1 }] } }]\n`,
+      /identity\[0\]\.apiKey\.keys\[0\]\.delegate: must be true or false, got 1/,
     ],
     [
       'forbidden without a scope',

@@ -59,12 +59,13 @@ async function connect(url: string, mode: Mode, headers: Record<string, string>)
 }
 
 /**
- * Each sidecar's own tools/list (straight to its port, no gateway), as `<service>__<tool>`; with Prometheus, the
- * prometheus pack's too (a service of the mesh like the others).
+ * Each sidecar's own tools/list (straight to its port, no gateway), as `<service>__<tool>`; the logs pack's and, with
+ * Prometheus, the prometheus pack's too (services of the mesh like the others).
  */
 async function sidecarToolNames(): Promise<string[]> {
   const names: string[] = [];
   const servers: Array<[string, number]> = SERVICES.map((s) => [s, mesh.ports.sidecar[s]]);
+  servers.push(['logs', mesh.ports.logsPack]);
   if (mesh.prometheus) servers.push(['prometheus', mesh.ports.pack]);
   for (const [s, port] of servers) {
     const { client } = await connect(`http://127.0.0.1:${port}/mcp`, 'legacy', {});
@@ -90,6 +91,8 @@ it('prints the endpoint, both keys and the client configurations', () => {
       ...SERVICES,
       ...SERVICES.map((s) => `${s}-mcp`),
       ...SERVICES.map((s) => `${s}-proxy`),
+      'logs-mcp',
+      'logs-proxy',
       'control',
       'gateway',
       ...(mesh.prometheus ? ['prometheus', 'prometheus-mcp', 'prometheus-proxy'] : []),
@@ -119,7 +122,9 @@ describe.each([
   it("lists every service's tools as <service>__<tool>, exactly what the sidecars serve", async () => {
     const { tools } = await c.client.listTools();
     const names = tools.map((t) => t.name).sort();
-    for (const n of names) expect(n).toMatch(/^(payment-service|user-service|mqtt-publisher|prometheus)__[a-z_]+$/);
+    for (const n of names) {
+      expect(n).toMatch(/^(payment-service|user-service|mqtt-publisher|logs|prometheus)__[a-z_]+$/);
+    }
     expect(names).toEqual(await sidecarToolNames());
     for (const s of SERVICES) expect(names).toContain(`${s}__get_health`);
     expect(names).toEqual(

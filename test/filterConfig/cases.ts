@@ -254,6 +254,13 @@ export const invalidCases: InvalidCase[] = [
     error: ConfigError.WrongType,
   },
   {
+    name: 'api key delegate as string',
+    mode: 'gateway',
+    mutate: (d) => (d.identity[2].apiKey.keys[0].delegate = 'yes'),
+    path: 'identity[2].apiKey.keys[0].delegate',
+    error: ConfigError.WrongType,
+  },
+  {
     name: 'sha256 upper case',
     mode: 'gateway',
     mutate: (d) => (d.identity[2].apiKey.keys[0].sha256 = 'A'.repeat(64)),

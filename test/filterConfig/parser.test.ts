@@ -26,7 +26,12 @@ const expected = (d: Doc): Doc => {
       groupsClaims: src.groupsClaims ?? ['groups'],
       scopeClaim: src.scopeClaim ?? 'scope',
       header: src.header ?? '',
-      keys: (src.keys ?? []).map((k: Doc) => ({ sha256: k.sha256, principal: k.principal, groups: k.groups ?? [] })),
+      keys: (src.keys ?? []).map((k: Doc) => ({
+        sha256: k.sha256,
+        principal: k.principal,
+        groups: k.groups ?? [],
+        delegate: k.delegate ?? false,
+      })),
       bearer: src.bearer ?? false,
     };
   });
@@ -92,6 +97,15 @@ describe('the examples', () => {
     for (const bearer of [true, false]) {
       doc.identity[2].apiKey.bearer = bearer;
       expect((h.parse(doc).config as Doc).identity[2].bearer).toBe(bearer);
+    }
+  });
+
+  it("reads an API key's delegate flag (default false)", () => {
+    const doc = example('gateway') as Doc;
+    expect((h.parse(doc).config as Doc).identity[2].keys[0].delegate).toBe(false);
+    for (const delegate of [true, false]) {
+      doc.identity[2].apiKey.keys[0].delegate = delegate;
+      expect((h.parse(doc).config as Doc).identity[2].keys[0].delegate).toBe(delegate);
     }
   });
 

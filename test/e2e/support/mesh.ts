@@ -27,6 +27,9 @@ export interface MeshPorts {
   /** the prometheus pack's MCP port and its pod proxy's (used when Prometheus runs) */
   pack: number;
   packProxy: number;
+  /** the logs pack's MCP port and its pod proxy's (the service `logs`) */
+  logsPack: number;
+  logsPackProxy: number;
   app: Record<Service, number>;
   sidecar: Record<Service, number>;
   proxy: Record<Service, number>;
@@ -70,7 +73,7 @@ export interface Mesh {
   kill(part: string): Promise<void>;
   /** POSTs one JSON-RPC message to the gateway, as a client would, with the given headers. */
   post(body: unknown, headers?: Record<string, string>): Promise<RawResponse>;
-  /** A part's audit lines so far (logs/<part>.log): the gateway's, or a pod proxy's (`<service>-proxy`). */
+  /** A part's audit lines so far (logs/<part>.log): the gateway's, or a pod proxy's (`<service>-proxy`, `logs-proxy`). */
   audit(part?: string): AuditLine[];
   /** Waits until a part has written an audit line for each of these request ids; returns all its lines so far. */
   waitForAudit(requestIds: string[], part?: string): Promise<AuditLine[]>;
@@ -113,9 +116,11 @@ function layout(base: number): MeshPorts {
     proxy: per(base + 4 + 2 * SERVICES.length),
     pack: base + 4 + 3 * SERVICES.length,
     packProxy: base + 5 + 3 * SERVICES.length,
+    logsPack: base + 6 + 3 * SERVICES.length,
+    logsPackProxy: base + 7 + 3 * SERVICES.length,
   };
 }
-const PORTS_PER_MESH = 6 + 3 * SERVICES.length;
+const PORTS_PER_MESH = 8 + 3 * SERVICES.length;
 
 async function until<T>(
   what: string,
@@ -207,6 +212,7 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
       ...['--proxy-base-port', String(p.proxy['payment-service'])],
       ...['--prometheus-port', String(p.prometheus)],
       ...['--pack-port', String(p.pack), '--pack-proxy-port', String(p.packProxy)],
+      ...['--logs-pack-port', String(p.logsPack), '--logs-pack-proxy-port', String(p.logsPackProxy)],
       ...(prometheus ? [] : ['--no-prometheus']),
       ...(opts.rateLimit !== undefined ? ['--rate-limit', String(opts.rateLimit)] : []),
     ]);

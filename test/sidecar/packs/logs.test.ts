@@ -117,7 +117,7 @@ describe('the logs pack as its own MCP server', () => {
       const health = await fetch(url.replace(/\/mcp$/, '/health'));
       expect(await health.json()).toMatchObject({ ready: true, logs: { readable: true } });
       const client = new MeshClient({ servers: { logs: url } });
-      expect(await runChatCommand(client, 'mcp list')).toContain('**logs** (2 tools)');
+      expect(await runChatCommand(client, 'mcp list')).toContain('**logs** (3 tools)');
       expect(await runChatCommand(client, 'mcp logs search req-7f3a')).toContain('nginx/error.log: ');
       await client.close();
     } finally {
