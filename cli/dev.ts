@@ -22,6 +22,7 @@ import {
   type DevKeys,
   type DevPorts,
   GATEWAY_SPIFFE,
+  KUBE_SERVICE,
   LOGS_SERVICE,
   meshYaml,
   PACK_SERVICE,
@@ -74,6 +75,20 @@ const OPTIONS: OptionSpec[] = [
     description: "the logs pack's MCP port (the service `logs`: every demo app's logs, trace_request)",
   },
   { flag: 'logs-pack-proxy-port', type: 'number', default: 3298, description: "the logs pack's pod proxy port" },
+  {
+    flag: 'kubeconfig',
+    type: 'string',
+    description:
+      "a cluster for the kubernetes pack: it runs as the service `kubernetes` with this kubeconfig's current context (its bearer token)",
+  },
+  {
+    flag: 'kube-namespaces',
+    type: 'string',
+    defaultText: "the context's namespace, else default",
+    description: 'the namespaces the kubernetes pack may read (comma-separated, or *)',
+  },
+  { flag: 'kube-pack-port', type: 'number', default: 8084, description: "the kubernetes pack's MCP port" },
+  { flag: 'kube-pack-proxy-port', type: 'number', default: 3297, description: "the kubernetes pack's pod proxy port" },
   {
     flag: 'dir',
     type: 'string',
@@ -150,6 +165,8 @@ function ports(v: OptionValues): DevPorts {
     packProxy: n('pack-proxy-port'),
     logsPack: n('logs-pack-port'),
     logsPackProxy: n('logs-pack-proxy-port'),
+    kubePack: n('kube-pack-port'),
+    kubePackProxy: n('kube-pack-proxy-port'),
   };
 }
 
@@ -177,13 +194,15 @@ async function dev(values: OptionValues): Promise<number> {
   buildMissing();
   say('[1/6] checking ports...');
   const withPrometheus = values['no-prometheus'] !== true;
+  const kubeconfig = typeof values['kubeconfig'] === 'string' ? values['kubeconfig'] : undefined;
   const taken: string[] = [];
-  for (const [what, port] of allPorts(p, withPrometheus)) if (!(await portFree(port))) taken.push(`${port} (${what})`);
+  for (const [what, port] of allPorts(p, withPrometheus, kubeconfig !== undefined))
+    if (!(await portFree(port))) taken.push(`${port} (${what})`);
   if (taken.length > 0) {
     throw new UsageError(
       `port ${taken.join(', ')} already in use (another meshmcp dev?); stop it or choose ports with --port, ` +
         '--control-port, --app-base-port, --sidecar-base-port, --proxy-base-port, --admin-port, --prometheus-port, ' +
-        '--pack-port, --pack-proxy-port, --logs-pack-port, --logs-pack-proxy-port',
+        '--pack-port, --pack-proxy-port, --logs-pack-port, --logs-pack-proxy-port, --kube-pack-port, --kube-pack-proxy-port',
     );
   }
 
@@ -197,6 +216,15 @@ async function dev(values: OptionValues): Promise<number> {
   const podCerts = await Promise.all(DEV_SERVICES.map((s) => ca.issue(s, podSpiffe(s))));
   const packCert = withPrometheus ? await ca.issue(PACK_SERVICE, podSpiffe(PACK_SERVICE)) : undefined;
   const logsCert = await ca.issue(LOGS_SERVICE, podSpiffe(LOGS_SERVICE));
+  // Before anything starts: a kubeconfig the pack cannot use stops here, with the reason.
+  const kube = kubeconfig
+    ? await (await import('./devKubernetes.js')).devKubernetes(
+        kubeconfig,
+        typeof values['kube-namespaces'] === 'string' ? values['kube-namespaces'] : undefined,
+        workDir,
+      )
+    : undefined;
+  const kubeCert = kube ? await ca.issue(KUBE_SERVICE, podSpiffe(KUBE_SERVICE)) : undefined;
 
   const group = new ProcessGroup(dirs.logs, root);
   const node = process.execPath;
@@ -279,8 +307,17 @@ async function dev(values: OptionValues): Promise<number> {
       );
     }
 
+    if (kube) {
+      // The kubernetes pack, reading the kubeconfig's cluster as its context's user, in the allowed namespaces.
+      await sidecar(
+        KUBE_SERVICE,
+        ['--pack', 'kubernetes', ...kube.flags, '--port', String(p.kubePack), ...noTools],
+        env,
+      );
+    }
+
     say('[5/6] control service (collecting every sidecar’s tools)...');
-    writeFileSync(join(workDir, 'services.yaml'), servicesYaml(p, prometheusUrl !== undefined));
+    writeFileSync(join(workDir, 'services.yaml'), servicesYaml(p, prometheusUrl !== undefined, kube !== undefined));
     writeFileSync(join(workDir, 'mesh.yaml'), meshYaml(p, keys, writeTools(), rate));
     await group.start({
       name: 'control',
@@ -299,6 +336,7 @@ async function dev(values: OptionValues): Promise<number> {
     await Promise.all(DEV_SERVICES.map((s, i) => podProxy(s, p.front(i), p.sidecar(i), podCerts[i]!)));
     await podProxy(LOGS_SERVICE, p.logsPackProxy, p.logsPack, logsCert);
     if (prometheusUrl && packCert) await podProxy(PACK_SERVICE, p.packProxy, p.pack, packCert);
+    if (kubeCert) await podProxy(KUBE_SERVICE, p.kubePackProxy, p.kubePack, kubeCert);
     const verbose = values['verbose'] === true;
     await group.start({
       name: 'gateway',
@@ -315,7 +353,7 @@ async function dev(values: OptionValues): Promise<number> {
       readyLine: '"listening"',
       onLine: verbose ? (line) => line.includes('"mcp_audit"') && say(`[audit] ${line}`) : undefined,
     });
-    say(banner(p, keys, workDir, prometheusUrl));
+    say(banner(p, keys, workDir, prometheusUrl, kube));
   } catch (err) {
     process.stderr.write(`meshmcp dev: ${(err as Error).message}\nstopping; logs are in ${dirs.logs}\n`);
     await group.stop();

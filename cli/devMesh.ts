@@ -8,6 +8,8 @@ export const DEV_SERVICES = ['payment-service', 'user-service', 'mqtt-publisher'
 export const PACK_SERVICE = 'prometheus';
 /** The logs pack's service name in the local mesh: it reads every demo app's log directory and traces request ids. */
 export const LOGS_SERVICE = 'logs';
+/** The kubernetes pack's service name in the local mesh (it runs with --kubeconfig). */
+export const KUBE_SERVICE = 'kubernetes';
 /** The logs pack's principal at the gateway: its delegate key acts for the caller, within its own rights. */
 export const LOGS_PACK_PRINCIPAL = 'dev-logs-pack';
 /**
@@ -34,6 +36,9 @@ export interface DevPorts {
   /** the logs pack's MCP port and its pod proxy's */
   logsPack: number;
   logsPackProxy: number;
+  /** the kubernetes pack's MCP port and its pod proxy's (used with --kubeconfig) */
+  kubePack: number;
+  kubePackProxy: number;
 }
 
 export interface DevKeys {
@@ -44,7 +49,7 @@ export interface DevKeys {
 }
 
 /** Every port the mesh listens on, for the check before anything starts. */
-export function allPorts(p: DevPorts, withPrometheus: boolean): Array<[string, number]> {
+export function allPorts(p: DevPorts, withPrometheus: boolean, withKube = false): Array<[string, number]> {
   const out: Array<[string, number]> = [
     ['gateway', p.gateway],
     ['gateway admin', p.gatewayAdmin],
@@ -57,17 +62,19 @@ export function allPorts(p: DevPorts, withPrometheus: boolean): Array<[string, n
   if (withPrometheus) {
     out.push(['prometheus', p.prometheus], ['prometheus pack', p.pack], ['prometheus pack pod proxy', p.packProxy]);
   }
+  if (withKube) out.push(['kubernetes pack', p.kubePack], ['kubernetes pack pod proxy', p.kubePackProxy]);
   return out;
 }
 
 /** The control service's services file: the gateway routes to each pod's proxy; the catalog collects from the sidecar. */
-export function servicesYaml(p: DevPorts, withPack = false): string {
+export function servicesYaml(p: DevPorts, withPack = false, withKube = false): string {
   const row = (s: string, front: number, mcp: number) =>
     `  - name: ${s}\n    namespace: ${DEV_NAMESPACE}\n    host: 127.0.0.1\n    port: ${front}\n` +
     `    url: http://127.0.0.1:${mcp}/mcp\n    selector: { app: ${s} }\n`;
   const rows = DEV_SERVICES.map((s, i) => row(s, p.front(i), p.sidecar(i)));
   rows.push(row(LOGS_SERVICE, p.logsPackProxy, p.logsPack));
   if (withPack) rows.push(row(PACK_SERVICE, p.packProxy, p.pack));
+  if (withKube) rows.push(row(KUBE_SERVICE, p.kubePackProxy, p.kubePack));
   return `# Written by meshmcp dev.\nservices:\n${rows.join('')}`;
 }
 
@@ -114,7 +121,13 @@ oauth: { resource: ${base}/mcp, resourceName: meshmcp local mesh }
 }
 
 /** What `meshmcp dev` prints once the mesh is up: the endpoint, the keys, and client configurations to paste. */
-export function banner(p: DevPorts, keys: DevKeys, workDir: string, prometheusUrl: string | undefined): string {
+export function banner(
+  p: DevPorts,
+  keys: DevKeys,
+  workDir: string,
+  prometheusUrl: string | undefined,
+  kube?: { server: string; namespaces: string },
+): string {
   const url = `http://127.0.0.1:${p.gateway}/mcp`;
   return `
 local mesh is up: ${DEV_SERVICES.length} services, each app with its MCP sidecar behind its pod proxy (mTLS),
@@ -127,6 +140,7 @@ the control service and the gateway.
   logs pack      the service ${LOGS_SERVICE}: ${LOGS_SERVICE}__search and ${LOGS_SERVICE}__top_errors over every demo app's logs, ${LOGS_SERVICE}__trace_request <id>
                  across the mesh with your own rights (its delegate key is in ${workDir}/logs-pack.key)
   prometheus     ${prometheusUrl ? `${prometheusUrl}, and its tool pack as the service ${PACK_SERVICE} (${PACK_SERVICE}__query, …)` : 'not running (install the Debian package prometheus for the prometheus tools and pack)'}
+  kubernetes     ${kube ? `the service ${KUBE_SERVICE} (${KUBE_SERVICE}__get, …) reads ${kube.server} in ${kube.namespaces}` : 'not running (give a cluster with --kubeconfig for the kubernetes pack)'}
   files, logs    ${workDir}
 
 ${clientConfigText({ name: 'meshmcp', url, key: keys.admin })}

@@ -20,7 +20,8 @@ import { MeshClient, runChatCommand } from '../../client/index.js';
 import { ROOT } from '../support/cli.js';
 import { listeningUrl } from '../support/sidecar.js';
 import { type Cluster, startCluster } from './support/cluster.js';
-import { applyObjects, type Mesh, parseYamlObjects, prepareMesh } from './support/mesh.js';
+import { grantKubernetesPack } from './support/kubePack.js';
+import { applyObjects, type Mesh, prepareMesh } from './support/mesh.js';
 import { requireTool } from './tools/tools.js';
 
 const NS = 'production';
@@ -32,13 +33,6 @@ let child: ChildProcessByStdio<null, Readable, null> | undefined;
 let mcpUrl: string;
 let client: MeshClient;
 let kubelet: Awaited<ReturnType<typeof startMockKubelet>>;
-
-const kustomize = (path: string) =>
-  new Promise<string>((resolve, reject) =>
-    execFile(requireTool('kustomize'), ['build', join(ROOT, path)], { maxBuffer: 8 << 20 }, (err, out, stderr) =>
-      err ? reject(new Error(`kustomize build ${path}: ${stderr}`)) : resolve(out),
-    ),
-  );
 
 const ago = (s: number) => new Date(Date.now() - s * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
 
@@ -348,29 +342,12 @@ function startPack(namespaces: string, token = 'token'): ChildProcessByStdio<nul
 beforeAll(async () => {
   cluster = await startCluster();
   mesh = await prepareMesh(cluster);
-  // The pack's grants exactly as the production overlay gives them (its ClusterRoles came with istio/base).
-  const overlay = parseYamlObjects(await kustomize('istio/overlays/production'), 'istio/overlays/production');
-  const grants = overlay.filter(
-    (o) =>
-      ['ServiceAccount', 'RoleBinding', 'ClusterRoleBinding'].includes(String(o.kind)) &&
-      String(o.metadata.name).includes('kubernetes-pack'),
-  );
-  expect(grants.map((o) => o.kind).sort()).toEqual(['ClusterRoleBinding', 'RoleBinding', 'ServiceAccount']);
-  await applyObjects(mesh.admin, grants);
+  const token = await grantKubernetesPack(mesh);
   dir = mkdtempSync(join(tmpdir(), 'meshmcp-kube-pack-'));
   kubelet = await startMockKubelet();
   await seed();
 
-  const tr = await mesh.admin.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
-    name: SA,
-    namespace: NS,
-    body: {
-      apiVersion: 'authentication.k8s.io/v1',
-      kind: 'TokenRequest',
-      spec: { audiences: [], expirationSeconds: 3600 },
-    },
-  });
-  writeFileSync(join(dir, 'token'), tr.status?.token ?? '');
+  writeFileSync(join(dir, 'token'), token);
   writeFileSync(join(dir, 'ca.crt'), cluster.caData ?? '');
   child = startPack(NS);
   mcpUrl = await listeningUrl(child);

@@ -30,6 +30,9 @@ export interface MeshPorts {
   /** the logs pack's MCP port and its pod proxy's (the service `logs`) */
   logsPack: number;
   logsPackProxy: number;
+  /** the kubernetes pack's MCP port and its pod proxy's (used with a kubeconfig) */
+  kubePack: number;
+  kubePackProxy: number;
   app: Record<Service, number>;
   sidecar: Record<Service, number>;
   proxy: Record<Service, number>;
@@ -99,6 +102,9 @@ export interface MeshOptions {
   rateLimit?: number;
   /** Start Prometheus when the binary is installed (default true); false passes --no-prometheus. */
   prometheus?: boolean;
+  /** --kubeconfig (and --kube-namespaces): run the kubernetes pack against that cluster. */
+  kubeconfig?: string;
+  kubeNamespaces?: string;
 }
 
 export const ADMIN_KEY = 'e2e-admin-key-0001';
@@ -118,9 +124,11 @@ function layout(base: number): MeshPorts {
     packProxy: base + 5 + 3 * SERVICES.length,
     logsPack: base + 6 + 3 * SERVICES.length,
     logsPackProxy: base + 7 + 3 * SERVICES.length,
+    kubePack: base + 8 + 3 * SERVICES.length,
+    kubePackProxy: base + 9 + 3 * SERVICES.length,
   };
 }
-const PORTS_PER_MESH = 8 + 3 * SERVICES.length;
+const PORTS_PER_MESH = 10 + 3 * SERVICES.length;
 
 async function until<T>(
   what: string,
@@ -213,6 +221,9 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
       ...['--prometheus-port', String(p.prometheus)],
       ...['--pack-port', String(p.pack), '--pack-proxy-port', String(p.packProxy)],
       ...['--logs-pack-port', String(p.logsPack), '--logs-pack-proxy-port', String(p.logsPackProxy)],
+      ...['--kube-pack-port', String(p.kubePack), '--kube-pack-proxy-port', String(p.kubePackProxy)],
+      ...(opts.kubeconfig ? ['--kubeconfig', opts.kubeconfig] : []),
+      ...(opts.kubeNamespaces ? ['--kube-namespaces', opts.kubeNamespaces] : []),
       ...(prometheus ? [] : ['--no-prometheus']),
       ...(opts.rateLimit !== undefined ? ['--rate-limit', String(opts.rateLimit)] : []),
     ]);
