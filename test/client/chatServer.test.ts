@@ -1,12 +1,12 @@
 // `meshmcp chatops`' HTTP surfaces with payloads in the platforms' documented formats: Zulip's outgoing webhook
 // (JSON, token in the body, `{"content": …}` back) and Slack's slash command (a form, signed with HMAC-SHA256 over
 // `v0:<timestamp>:<body>`), answered through the gateway rig; wrong tokens and signatures get 401, stale ones too.
-import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChatServer, slackSignatureValid, startChatServer, zulipLine } from '../../client/index.js';
 import { auditLines } from '../filter/harness.js';
+import { zulipPayload as makeZulipPayload, slackRequest } from '../support/chatPayloads.js';
 import { type GatewayRig, RIG_KEY, startGatewayRig } from '../support/gatewayRig.js';
 
 const ZULIP_TOKEN = 'xvOzfurIutdRRVLzpXrIIHXJvNfaJLJ0';
@@ -31,37 +31,7 @@ afterAll(async () => {
   await rig?.close();
 });
 
-/** Zulip's documented outgoing-webhook payload, for a message mentioning the bot. */
-function zulipPayload(content: string, token = ZULIP_TOKEN) {
-  const text = `@**Ritsuko** ${content}`;
-  return {
-    bot_email: 'ritsuko-bot@zulip.example.com',
-    bot_full_name: 'Ritsuko',
-    data: text,
-    message: {
-      avatar_url: 'https://zulip.example.com/avatar/5',
-      client: 'website',
-      content: text,
-      display_recipient: 'ops',
-      id: 112,
-      is_me_message: false,
-      reactions: [],
-      recipient_id: 20,
-      rendered_content: `<p>${text}</p>`,
-      sender_email: 'iago@zulip.example.com',
-      sender_full_name: 'Iago',
-      sender_id: 5,
-      sender_realm_str: 'zulip',
-      subject: 'payments',
-      submessages: [],
-      timestamp: 1527876931,
-      topic_links: [],
-      type: 'stream',
-    },
-    token,
-    trigger: 'mention',
-  };
-}
+const zulipPayload = (content: string, token = ZULIP_TOKEN) => makeZulipPayload(content, token);
 
 const zulip = async (body: unknown) => {
   const res = await fetch(`${chat.url}/zulip`, {
@@ -77,32 +47,8 @@ async function slack(
   text: string,
   opts: { secret?: string; timestamp?: number; responseUrl?: string; server?: ChatServer } = {},
 ) {
-  const body = new URLSearchParams({
-    token: 'gIkuvaNzQIHg97ATvDxqgjtO',
-    team_id: 'T0001',
-    team_domain: 'example',
-    channel_id: 'C2147483705',
-    channel_name: 'ops',
-    user_id: 'U2147483697',
-    user_name: 'steve',
-    command: '/mcp',
-    text,
-    response_url: opts.responseUrl ?? 'https://hooks.slack.com/commands/1234/5678',
-    trigger_id: '13345224609.738474920.8088930838d88f008e0',
-  }).toString();
-  const ts = String(opts.timestamp ?? NOW);
-  const sig = `v0=${createHmac('sha256', opts.secret ?? SLACK_SECRET)
-    .update(`v0:${ts}:${body}`)
-    .digest('hex')}`;
-  const res = await fetch(`${(opts.server ?? chat).url}/slack`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      'x-slack-request-timestamp': ts,
-      'x-slack-signature': sig,
-    },
-    body,
-  });
+  const { body, headers } = slackRequest(text, opts.secret ?? SLACK_SECRET, opts.timestamp ?? NOW, opts.responseUrl);
+  const res = await fetch(`${(opts.server ?? chat).url}/slack`, { method: 'POST', headers, body });
   return { status: res.status, json: (await res.json()) as Record<string, string> };
 }
 
