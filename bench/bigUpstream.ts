@@ -1,24 +1,30 @@
-// What the sidecar benchmarks share (bench/sidecar.ts, bench/sidecarCgroup.ts): the sidecar's argv, the MCP call they
-// accept, and the stand-in upstream whose 4 MiB answers make the heavy tools hit their byte caps.
+// What the sidecar benchmarks share (bench/sidecar.ts, bench/sidecarCgroup.ts, bench/kubePackCgroup.ts): the
+// sidecar's argv, the MCP calls they accept, and the stand-in upstream whose 4 MiB answers make the heavy tools hit
+// their byte caps.
 import http from 'node:http';
 import { SIDECAR_NODE_FLAGS } from '../sidecar/nodeFlags.js';
 import { timedPost } from './mcpPost.js';
 
+/** node's argv for the bundled sidecar with its shipped flags, on a free port, with `args`. */
+export const bundleArgs = (...args: string[]): string[] => [
+  ...SIDECAR_NODE_FLAGS,
+  'dist/sidecar-bundle/meshmcp-sidecar.mjs',
+  '--port',
+  '0',
+  ...args,
+];
+
 /** node's argv for the bundled sidecar with its shipped flags, serving payment-service from `appUrl`. */
 export function sidecarArgs(appUrl: string, envoyAdminUrl?: string): string[] {
-  return [
-    ...SIDECAR_NODE_FLAGS,
-    'dist/sidecar-bundle/meshmcp-sidecar.mjs',
+  return bundleArgs(
     '--service-name',
     'payment-service',
-    '--port',
-    '0',
     '--app-url',
     appUrl,
     ...(envoyAdminUrl ? ['--envoy-admin-url', envoyAdminUrl] : []),
     '--tools-config',
     'demo/tools/payment-service.yaml',
-  ];
+  );
 }
 
 /**
@@ -33,6 +39,29 @@ export const mcpCall =
       body,
       (status, text) => status === 200 && !text.includes('"isError":true') && !text.includes('"error"'),
     );
+
+export interface McpToolResult {
+  content?: Array<{ type: string; text?: string }>;
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+}
+
+/**
+ * One MCP tools/call to the sidecar on `port` over `agent`: its result, an isError one too, and the round trip in ms;
+ * rejects on anything but a 200 carrying a JSON-RPC result.
+ */
+export const mcpResult =
+  (agent: http.Agent) =>
+  async (port: number, body: string): Promise<{ result: McpToolResult; ms: number }> => {
+    let text = '';
+    const ms = await timedPost({ module: http, options: { host: '127.0.0.1', port, agent } }, body, (status, t) => {
+      text = t;
+      return status === 200;
+    });
+    const result = (JSON.parse(text) as { result?: McpToolResult }).result;
+    if (!result) throw new Error(`unexpected answer: ${text.slice(0, 300)}`);
+    return { result, ms };
+  };
 
 /** get_metrics over the whole 4 MiB scrape, matching a few of its series. */
 export const getMetricsBody = (id: number): string =>

@@ -7,8 +7,8 @@ export interface Target {
   options: http.RequestOptions | https.RequestOptions;
 }
 
-export const toolCallBody = (name: string, id: number): string =>
-  JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: {} } });
+export const toolCallBody = (name: string, id: number, args: Record<string, unknown> = {}): string =>
+  JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } });
 
 /** Resolves with the round trip in ms when `accepted(status, text)` holds; rejects with the answer otherwise. */
 export function timedPost(

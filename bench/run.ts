@@ -1,11 +1,12 @@
 // `npm run bench`: runs every benchmark suite, writes bench/results.json, prints a table and regenerates the
 // README's benchmark tables from results.json (bench/readme.ts).
 // `node dist/bench/run.js control sidecar` runs only the suites named (the others' figures stay in results.json).
-// A suite that cannot run on this machine (`sidecar, 64Mi cgroup` without root and cgroup v1) says so and is skipped.
+// A suite that cannot run on this machine (the 64Mi cgroup suites without root and cgroup v1) says so and is skipped.
 import { fileURLToPath } from 'node:url';
 import { benchControl } from './control.js';
 import { benchE2e } from './e2e.js';
 import { benchFilter } from './filter.js';
+import { benchKubePackCgroup, KUBE_PACK_SUITE } from './kubePackCgroup.js';
 import { updateReadme } from './readme.js';
 import { type Figures, printTable, type Results, thisMachine, today, writeResults } from './results.js';
 import { benchSidecar, benchSidecarHeavy } from './sidecar.js';
@@ -19,6 +20,7 @@ const suites: Record<string, (root: string) => Promise<Figures>> = {
   sidecar: benchSidecar,
   'sidecar, heavy tools': benchSidecarHeavy,
   [CGROUP_SUITE]: benchSidecarCgroup,
+  [KUBE_PACK_SUITE]: benchKubePackCgroup,
   control: benchControl,
   e2e: benchE2e,
   soak: benchSoak,

@@ -1,265 +1,58 @@
-// The sidecar under the pod's memory limit as Kubernetes enforces it: the shipped bundle with its shipped Node flags,
-// in a cgroup v1 memory group limited to 64Mi (what `limits.memory: 64Mi` becomes), charged from its first page,
-// through 100,000 get_health calls and 200 calls on 4 MiB answers. Fails loudly when the sidecar dies, is
-// OOM-killed or a call fails; skips with one line where it cannot make a memory cgroup (not root, no cgroup v1).
-//
-// How the sidecar joins the group before it starts: the child is a small node launcher, which writes its own pid to
-// the group's cgroup.procs, checks /proc/self/cgroup, and replaces itself with the sidecar's node through
-// process.execve (Node 24) under the same pid. Every page the sidecar touches from exec on is charged to the group. Shared page cache (the node binary's file pages, when another process already
-// read them) stays charged to whoever read it first, as it does between pods on a Kubernetes node.
-import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readlinkSync, realpathSync, rmdirSync, writeFileSync } from 'node:fs';
+// The sidecar under the pod's 64Mi memory limit (bench/memoryGroup.ts): the shipped bundle in front of the
+// payment-service demo, through 100,000 get_health calls and 200 calls on 4 MiB answers.
 import http from 'node:http';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { configDumpBody, getMetricsBody, mcpCall, sidecarArgs, startBigUpstream } from './bigUpstream.js';
 import { toolCallBody } from './mcpPost.js';
-import { type Started, startProcess } from './proc.js';
-import { type Figures, round } from './results.js';
+import { inMemoryGroup } from './memoryGroup.js';
+import type { Figures } from './results.js';
 
 export const CGROUP_SUITE = 'sidecar, 64Mi cgroup';
 
-const MEMORY_MOUNT = '/sys/fs/cgroup/memory';
-/** `limits.memory: 64Mi` */
-const LIMIT_BYTES = 64 * 1024 * 1024;
 const HEALTH_CALLS = 100_000;
 const HEAVY_CALLS = 100; // each of get_metrics and query_envoy config_dump
 const CONCURRENCY = 16;
-const MiB = 1024 * 1024;
-
-// ---- pure parts (test/bench/sidecarCgroup.test.ts) ----
-
-/** `key value` lines, as memory.stat and memory.oom_control are written, to numbers. */
-export function parseKeyed(text: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const line of text.split('\n')) {
-    const m = /^(\w+) (\d+)$/.exec(line.trim());
-    if (m) out[m[1]!] = Number(m[2]);
-  }
-  return out;
-}
-
-/**
- * The working set as cAdvisor computes it for a cgroup v1 memory group (what `kubectl top` shows and the kubelet
- * evicts on): usage less the inactive file pages, which the kernel can take back first; never below 0.
- */
-export function workingSetBytes(usageBytes: number, stat: Record<string, number>): number {
-  const inactiveFile = stat['total_inactive_file'] ?? 0;
-  return usageBytes < inactiveFile ? 0 : usageBytes - inactiveFile;
-}
-
-/** The memory controller's path in a /proc/<pid>/cgroup text (cgroup v1), e.g. `/kubepods/pod…/…`. */
-export function memoryCgroupOf(procCgroup: string): string | undefined {
-  for (const line of procCgroup.split('\n')) {
-    const m = /^\d+:([^:]*):(.*)$/.exec(line);
-    if (m?.[1]?.split(',').includes('memory')) return m[2];
-  }
-  return undefined;
-}
-
-/** What memory.oom_control says about OOM kills: `oomKills` is undefined on kernels before 4.13, which lack it. */
-export function oomState(oomControl: string): { underOom: boolean; oomKills: number | undefined } {
-  const k = parseKeyed(oomControl);
-  return { underOom: (k['under_oom'] ?? 0) !== 0, oomKills: k['oom_kill'] };
-}
-
-// ---- the run ----
-
-/**
- * `node -e` launcher: joins the memory group whose cgroup.procs is argv[1] and whose path is argv[2], checks it is in
- * it, then execs argv[3..] (node and the sidecar's argv) in its place.
- */
-const JOIN_AND_EXEC = `
-const fs = require('node:fs');
-const [, procs, want, file, ...args] = process.argv;
-fs.appendFileSync(procs, process.pid + '\\n');
-const line = fs.readFileSync('/proc/self/cgroup', 'utf8').split('\\n').find((l) => /^\\d+:([^:]*,)?memory(,[^:]*)?:/.test(l));
-if (!line || line.slice(line.lastIndexOf(':') + 1) !== want) {
-  console.error('bench launcher: not in the memory group ' + want + ' after joining it (' + line + ')');
-  process.exit(1);
-}
-process.execve(file, [file, ...args]);
-`;
-
-interface Group {
-  /** its directory under MEMORY_MOUNT */
-  dir: string;
-  /** its path as /proc/<pid>/cgroup shows it */
-  path: string;
-}
-
-/** A fresh group limited to 64Mi, or why there can be none here. */
-function makeGroup(): Group | { skip: string } {
-  if (process.platform !== 'linux' || !existsSync(join(MEMORY_MOUNT, 'memory.limit_in_bytes'))) {
-    return { skip: `no cgroup v1 memory controller at ${MEMORY_MOUNT} (needs root)` };
-  }
-  if (process.getuid?.() !== 0) return { skip: `not root (uid ${process.getuid?.()}): a memory cgroup needs root` };
-  // Under the bench's own memory group when the mount shows it (as a container's group sits under its pod's), so
-  // the group stays inside whatever holds the bench; else under the mount's root.
-  const own = memoryCgroupOf(readFileSync('/proc/self/cgroup', 'utf8'));
-  const parent = own && own !== '/' && existsSync(join(MEMORY_MOUNT, own)) ? own : '';
-  const path = `${parent}/meshmcp-bench-${process.pid}`;
-  const dir = join(MEMORY_MOUNT, path);
-  try {
-    mkdirSync(dir);
-  } catch (e) {
-    return { skip: `cannot create a memory cgroup at ${dir}: ${(e as Error).message}` };
-  }
-  const group = { dir, path };
-  try {
-    write(group, 'memory.limit_in_bytes', LIMIT_BYTES);
-    // Without swap this changes nothing; with swap it keeps the sidecar from escaping the limit through it.
-    if (existsSync(join(dir, 'memory.memsw.limit_in_bytes'))) write(group, 'memory.memsw.limit_in_bytes', LIMIT_BYTES);
-    write(group, 'memory.oom_control', 0); // OOM-kill at the limit as Kubernetes does, never pause the process
-  } catch (e) {
-    rmdirSync(dir);
-    throw e;
-  }
-  return group;
-}
-
-function write(group: Group, file: string, value: number): void {
-  writeFileSync(join(group.dir, file), String(value));
-  if (file.endsWith('limit_in_bytes') && read(group, file) !== value) {
-    throw new Error(`${CGROUP_SUITE}: ${file} is ${read(group, file)} after writing ${value}`);
-  }
-}
-
-const readText = (group: Group, file: string): string => readFileSync(join(group.dir, file), 'utf8');
-const read = (group: Group, file: string): number => Number(readText(group, file).trim());
-
-/** Kills the sidecar, waits for it, and removes the group; reports (never throws) when the group stays. */
-async function removeGroup(group: Group, child: ChildProcess | undefined): Promise<void> {
-  if (child && child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    if ((await Promise.race([exited, sleep(5000, 'timeout')])) === 'timeout') {
-      child.kill('SIGKILL');
-      await exited;
-    }
-  }
-  for (let i = 0; ; i++) {
-    try {
-      rmdirSync(group.dir);
-      return;
-    } catch (e) {
-      if (i === 50) {
-        process.stderr.write(`bench: ${CGROUP_SUITE}: could not remove ${group.dir}: ${(e as Error).message}\n`);
-        return;
-      }
-      await sleep(100);
-    }
-  }
-}
-
-/** Starts the launcher, which joins the group and becomes node, and waits for the sidecar's "listening" log line. */
-function startInGroup(group: Group, args: string[], cwd: string): Promise<Started> {
-  // `--` so that node takes the sidecar's flags as the launcher's arguments, not as its own options.
-  const launcher = ['-e', JOIN_AND_EXEC, '--', join(group.dir, 'cgroup.procs'), group.path, process.execPath, ...args];
-  return startProcess(launcher, cwd);
-}
 
 export async function benchSidecarCgroup(root: string): Promise<Figures> {
-  const made = makeGroup();
-  if ('skip' in made) {
-    process.stdout.write(`bench: ${CGROUP_SUITE}: skipped — ${made.skip}\n`);
-    return {};
-  }
-  const group = made;
   const upstream = await startBigUpstream();
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const call = mcpCall(agent);
-  let child: ChildProcess | undefined;
-  let calls = 0;
+  const base = `http://127.0.0.1:${upstream.port}`;
   try {
-    const base = `http://127.0.0.1:${upstream.port}`;
-    const started = await startInGroup(group, sidecarArgs(base, base), root);
-    child = started.child;
-    const pid = child.pid!;
-    const sidecar = child;
-    const gone = () => sidecar.exitCode !== null || sidecar.signalCode !== null;
-    const how = () => `exited (${sidecar.signalCode ?? sidecar.exitCode})`;
-    const exited = new Promise<string>((r) => (gone() ? r(how()) : sidecar.once('exit', () => r(how()))));
-
-    // The proof that the sidecar is node itself, in the group: the launcher exec'd it under its own pid.
-    const exe = readlinkSync(`/proc/${pid}/exe`);
-    if (exe !== realpathSync(process.execPath)) throw new Error(`${CGROUP_SUITE}: pid ${pid} runs ${exe}, not node`);
-    const inGroup = () => memoryCgroupOf(readFileSync(`/proc/${pid}/cgroup`, 'utf8'));
-    if (inGroup() !== group.path) {
-      throw new Error(`${CGROUP_SUITE}: /proc/${pid}/cgroup shows memory:${inGroup()}, not ${group.path}`);
-    }
-
-    /** Why the run failed, with what the group says about memory: thrown as the suite's error. */
-    const failure = async (what: string): Promise<Error> => {
-      const state = await Promise.race([exited, sleep(2000, 'still running')]);
-      const oom = oomState(readText(group, 'memory.oom_control'));
-      return new Error(
-        `${CGROUP_SUITE}: ${what} after ${calls} calls on Node ${process.version}; the sidecar ${state}; ` +
-          `oom_kill ${oom.oomKills ?? 'not counted by this kernel'}, under_oom ${oom.underOom ? 1 : 0}, ` +
-          `max usage ${round(read(group, 'memory.max_usage_in_bytes') / MiB, 1)} MiB of ${LIMIT_BYTES / MiB}, ` +
-          `failcnt ${read(group, 'memory.failcnt')}`,
+    return await inMemoryGroup(CGROUP_SUITE, 'sidecar_cgroup', sidecarArgs(base, base), root, async (sidecar) => {
+      let next = 0;
+      let failed: unknown;
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (failed === undefined && next < HEALTH_CALLS) {
+            try {
+              await call(sidecar.port, toolCallBody('get_health', next++));
+              sidecar.calls++;
+            } catch (e) {
+              failed ??= e;
+            }
+          }
+        }),
       );
-    };
-
-    let next = 0;
-    let failed: unknown;
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (failed === undefined && next < HEALTH_CALLS) {
+      if (failed !== undefined) throw await sidecar.failure(`a get_health call failed (${(failed as Error).message})`);
+      for (let i = 0; i < HEAVY_CALLS; i++) {
+        for (const body of [getMetricsBody(i), configDumpBody(i)]) {
           try {
-            await call(started.port, toolCallBody('get_health', next++));
-            calls++;
+            await call(sidecar.port, body);
+            sidecar.calls++;
           } catch (e) {
-            failed ??= e;
+            throw await sidecar.failure(`a heavy call failed (${(e as Error).message})`);
           }
         }
-      }),
-    );
-    if (failed !== undefined) throw await failure(`a get_health call failed (${(failed as Error).message})`);
-    for (let i = 0; i < HEAVY_CALLS; i++) {
-      for (const body of [getMetricsBody(i), configDumpBody(i)]) {
-        try {
-          await call(started.port, body);
-          calls++;
-        } catch (e) {
-          throw await failure(`a heavy call failed (${(e as Error).message})`);
-        }
       }
-    }
-    if (upstream.served.metrics < HEAVY_CALLS || upstream.served.configDump < HEAVY_CALLS) {
-      throw new Error(`${CGROUP_SUITE}: the upstream sent only ${JSON.stringify(upstream.served)} 4 MiB answers`);
-    }
-
-    // It survived: still running, still in the group, never OOM-killed.
-    if (gone()) throw await failure('the sidecar is gone');
-    if (inGroup() !== group.path) throw new Error(`${CGROUP_SUITE}: the sidecar left its group`);
-    const oom = oomState(readText(group, 'memory.oom_control'));
-    if (oom.underOom || (oom.oomKills ?? 0) > 0) throw await failure('the group reports an OOM');
-
-    const stat = parseKeyed(readText(group, 'memory.stat'));
-    const usage = read(group, 'memory.usage_in_bytes');
-    const mib = (bytes: number) => round(bytes / MiB, 1);
-    return {
-      sidecar_cgroup_limit_mib: { value: LIMIT_BYTES / MiB, unit: 'MiB' },
-      sidecar_cgroup_max_usage_mib: {
-        value: mib(read(group, 'memory.max_usage_in_bytes')),
-        unit: 'MiB',
-        goal: '< 64 (pod limit)',
-      },
-      sidecar_cgroup_working_set_mib: {
-        value: mib(workingSetBytes(usage, stat)),
-        unit: 'MiB',
-        goal: '< 64 (pod limit)',
-      },
-      sidecar_cgroup_total_rss_mib: { value: mib(stat['total_rss'] ?? Number.NaN), unit: 'MiB' },
-      sidecar_cgroup_total_cache_mib: { value: mib(stat['total_cache'] ?? Number.NaN), unit: 'MiB' },
-      sidecar_cgroup_failcnt: { value: read(group, 'memory.failcnt'), unit: 'times at the limit' },
-      sidecar_cgroup_get_health_calls: { value: HEALTH_CALLS, unit: 'calls' },
-      sidecar_cgroup_heavy_calls: { value: 2 * HEAVY_CALLS, unit: 'calls' },
-      sidecar_cgroup_node_major: { value: Number(process.versions.node.split('.')[0]), unit: '(Node major)' },
-    };
+      if (upstream.served.metrics < HEAVY_CALLS || upstream.served.configDump < HEAVY_CALLS) {
+        throw new Error(`${CGROUP_SUITE}: the upstream sent only ${JSON.stringify(upstream.served)} 4 MiB answers`);
+      }
+      return {
+        sidecar_cgroup_get_health_calls: { value: HEALTH_CALLS, unit: 'calls' },
+        sidecar_cgroup_heavy_calls: { value: 2 * HEAVY_CALLS, unit: 'calls' },
+      };
+    });
   } finally {
-    await removeGroup(group, child);
     upstream.close();
     agent.destroy();
   }

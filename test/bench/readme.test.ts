@@ -17,6 +17,7 @@ describe('bench/results.json and the README', () => {
       'sidecar',
       'sidecar, heavy tools',
       'sidecar, 64Mi cgroup',
+      'kubernetes pack, 64Mi cgroup',
       'control',
       'e2e',
       'soak',

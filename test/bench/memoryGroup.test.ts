@@ -1,7 +1,7 @@
-// The cgroup benchmark's readings of the kernel's files: memory.stat, memory.oom_control and /proc/<pid>/cgroup, as
-// cgroup v1 writes them, turned into the figures it reports (working set as cAdvisor computes it).
+// The cgroup benchmarks' readings of the kernel's files: memory.stat, memory.oom_control and /proc/<pid>/cgroup, as
+// cgroup v1 writes them, turned into the figures they report (working set as cAdvisor computes it).
 import { describe, expect, it } from 'vitest';
-import { memoryCgroupOf, oomState, parseKeyed, workingSetBytes } from '../../bench/sidecarCgroup.js';
+import { memoryCgroupOf, oomState, parseKeyed, workingSetBytes } from '../../bench/memoryGroup.js';
 
 const MEMORY_STAT = [
   'cache 0',
