@@ -1,7 +1,7 @@
 // The kubernetes pack (`meshmcp sidecar --pack kubernetes`) under the pod's 64Mi memory limit (bench/memoryGroup.ts),
 // reading lists as large as its caps allow: 250 pods a request (`listIn`), answers up to 3 MiB (`LIST_MAX_BYTES`),
 // from a mock API server whose pods are as large as Istio-injected ones (bench/kubeApiMock.ts). 300 `get pods`, 100
-// `events` and 50 `nodes` calls, 4 in flight, each answer checked for what it must say; then one list just over the
+// `events` and 50 `nodes` calls, 32 in flight (more than the pack's two reads at a time), each answer checked for what it must say; then one list just over the
 // cap, which must be refused as an isError naming the fix, not kill the sidecar. Fails on any failed or wrong answer,
 // a dead sidecar or an OOM kill; skips with one line where it cannot make a memory cgroup.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,10 +18,10 @@ import { type Figures, percentile, round } from './results.js';
 
 export const KUBE_PACK_SUITE = 'kubernetes pack, 64Mi cgroup';
 
-/** The calls of the run, in the order they are started; 4 in flight. */
+/** The calls of the run, in the order they are started; CONCURRENCY in flight. */
 const CALLS = { get: 300, events: 100, nodes: 50 } as const;
 type Call = keyof typeof CALLS;
-const CONCURRENCY = 4;
+const CONCURRENCY = 32;
 /** What the pack's refusal of a list over its cap must tell the model to do. */
 export const OVER_CAP_FIX = 'narrow it with a namespace or a label selector';
 

@@ -16,6 +16,11 @@ export const LIST_MAX_BYTES = 3 * 1024 * 1024;
 export const TEXT_MAX_BYTES = 1024 * 1024;
 /** A projected token is refreshed by the kubelet well before it expires; re-reading it each minute follows it. */
 const TOKEN_TTL_MS = 60_000;
+/**
+ * API answers read at once. The byte cap bounds one answer, not the answers in flight: with 32 calls at once the
+ * sidecar was OOM-killed at 64Mi (bench `kubernetes pack, 64Mi cgroup`). Further reads wait their turn.
+ */
+export const MAX_READS_IN_FLIGHT = 2;
 const RBAC_HINT = 'grant the pack the meshmcp-kubernetes-pack ClusterRole (istio/packs/kubernetes)';
 
 export interface KubeGet {
@@ -87,7 +92,28 @@ export function createKubeApi(settings: KubernetesSettings): KubeApi {
     }
   };
 
-  const get = (path: string, req: KubeGet, accept: string): Promise<Raw> => {
+  // A FIFO of reads waiting for one of the MAX_READS_IN_FLIGHT slots.
+  let reading = 0;
+  const waiting: Array<() => void> = [];
+  const turn = (): Promise<void> =>
+    reading < MAX_READS_IN_FLIGHT ? (reading++, Promise.resolve()) : new Promise((r) => waiting.push(r));
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else reading--;
+  };
+  const get = async (path: string, req: KubeGet, accept: string): Promise<Raw> => {
+    await turn();
+    try {
+      // A call cancelled (its time is up) while it waited for its turn is not sent at all.
+      if (req.signal?.aborted) throw new ToolError(`reading ${req.what} was cancelled`);
+      return await send(path, req, accept);
+    } finally {
+      release();
+    }
+  };
+
+  const send = (path: string, req: KubeGet, accept: string): Promise<Raw> => {
     const url = new URL(path, base);
     for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const maxBytes = req.maxBytes ?? LIST_MAX_BYTES;

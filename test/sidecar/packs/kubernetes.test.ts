@@ -2,11 +2,14 @@
 // allow-list, Kubernetes quantities, kubectl's STATUS column and rollout words, and how Istio resolves hosts.
 // test/cluster/kubernetesPack.test.ts runs the pack against a real kube-apiserver.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseOptions } from '../../../shared/options.js';
 import { SIDECAR_OPTIONS, settingsFromOptions } from '../../../sidecar/config.js';
+import { MAX_READS_IN_FLIGHT } from '../../../sidecar/packs/kubernetes/api.js';
 import { rolloutStatus } from '../../../sidecar/packs/kubernetes/deployments.js';
 import { kubernetesPack } from '../../../sidecar/packs/kubernetes/index.js';
 import { fqdn, hostMatches } from '../../../sidecar/packs/kubernetes/mesh.js';
@@ -95,6 +98,31 @@ describe('the kubernetes pack’s rules', () => {
     await expect(callTool(kubernetesPack[0]!, { kind: 'pods' }, down)).rejects.toThrow(
       /the API server at http:\/\/127\.0\.0\.1:\d+ did not answer reading pods in a: connection refused/,
     );
+  });
+
+  it('reads at most MAX_READS_IN_FLIGHT answers at once, the others waiting their turn', async () => {
+    let open = 0;
+    let most = 0;
+    const api = createServer((_req, res) => {
+      open++;
+      most = Math.max(most, open);
+      setTimeout(() => {
+        open--;
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"items":[]}');
+      }, 30);
+    });
+    await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+    try {
+      writeFileSync(join(dir, 'token'), 'abc\n');
+      const ctx = packContext(`http://127.0.0.1:${(api.address() as AddressInfo).port}`, join(dir, 'token'), ['a']);
+      const answers = await Promise.all(
+        Array.from({ length: 6 }, () => callTool(kubernetesPack[0]!, { kind: 'pods' }, ctx)),
+      );
+      expect(answers.every((r) => r.content[0]!.text === 'no pods match')).toBe(true);
+      expect(most).toBe(MAX_READS_IN_FLIGHT);
+    } finally {
+      api.close();
+    }
   });
 
   it('reads Kubernetes quantities', () => {
