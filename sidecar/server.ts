@@ -27,6 +27,7 @@ export function createSidecarServer(deps: ServerDeps): http.Server {
     allowedHosts: settings.allowedHosts,
     allowedOrigins: settings.allowedOrigins,
   };
+  const readiness = deps.packHealth ?? defaultReadiness(settings, probeClient);
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/mcp') {
@@ -41,41 +42,16 @@ export function createSidecarServer(deps: ServerDeps): http.Server {
       res.writeHead(405, { allow: 'GET' }).end();
       return;
     }
-    // What readiness depends on: the app, or for a pack the system it reads (Prometheus's own readiness).
-    const [backend, probeUrl] =
-      settings.pack === 'prometheus' && settings.prometheusUrl
-        ? ['prometheus', `${settings.prometheusUrl}/-/ready`]
-        : ['app', settings.appUrl + settings.healthPath];
-    const ready = () =>
-      probeClient.request(probeUrl, { timeoutMs: 1000, maxBytes: 4096 }).then(
-        (r) => json(res, 200, { ready: true, [backend]: { reachable: true, status: r.status } }),
-        (err: Error) => json(res, 503, { ready: false, [backend]: { reachable: false, error: err.message } }),
-      );
-    if (deps.packHealth && (path === '/health' || path === '/readyz')) {
-      deps.packHealth().then(
-        (h) => json(res, h.ready ? 200 : 503, h),
-        (err: Error) => json(res, 503, { ready: false, error: err.message }),
-      );
-      return;
-    }
     switch (path) {
       case '/health':
         // A pack's health is whether it can answer: what it reads reachable. The sidecar's is /healthz's.
-        if (settings.pack === 'logs') {
-          fs.stat(settings.logDir, (err, st) =>
-            err || !st.isDirectory()
-              ? json(res, 503, { ready: false, logs: { readable: false, error: err?.code ?? 'not a directory' } })
-              : json(res, 200, { ready: true, logs: { readable: true, dir: settings.logDir } }),
-          );
-          return;
-        }
         if (settings.pack) {
-          void ready();
+          void answer(res, readiness);
           return;
         }
         return json(res, 200, { status: 'ok', service: settings.serviceName });
       case '/readyz':
-        void ready();
+        void answer(res, readiness);
         return;
       case '/healthz':
         return json(res, 200, { status: 'ok', service: settings.serviceName });
@@ -97,6 +73,42 @@ export function createSidecarServer(deps: ServerDeps): http.Server {
   server.keepAliveTimeout = 65_000;
   server.maxHeadersCount = 100;
   return server;
+}
+
+/**
+ * What readiness depends on, decided once: the app; for the prometheus pack Prometheus's own readiness; for the logs
+ * pack its log directory. (The kubernetes pack brings its own, deps.packHealth.)
+ */
+function defaultReadiness(settings: SidecarSettings, probeClient: HttpClient): PackHealth {
+  if (settings.pack === 'logs') {
+    return () =>
+      new Promise((resolve) =>
+        fs.stat(settings.logDir, (err, st) =>
+          resolve(
+            err || !st.isDirectory()
+              ? { ready: false, logs: { readable: false, error: err?.code ?? 'not a directory' } }
+              : { ready: true, logs: { readable: true, dir: settings.logDir } },
+          ),
+        ),
+      );
+  }
+  const [backend, probeUrl] =
+    settings.pack === 'prometheus' && settings.prometheusUrl
+      ? ['prometheus', `${settings.prometheusUrl}/-/ready`]
+      : ['app', settings.appUrl + settings.healthPath];
+  return () =>
+    probeClient.request(probeUrl, { timeoutMs: 1000, maxBytes: 4096 }).then(
+      (r) => ({ ready: true, [backend]: { reachable: true, status: r.status } }),
+      (err: Error) => ({ ready: false, [backend]: { reachable: false, error: err.message } }),
+    );
+}
+
+/** 200 with the readiness when ready, else 503 with why. */
+function answer(res: http.ServerResponse, readiness: PackHealth): Promise<void> {
+  return readiness().then(
+    (h) => json(res, h.ready ? 200 : 503, h),
+    (err: Error) => json(res, 503, { ready: false, error: err.message }),
+  );
 }
 
 function json(res: http.ServerResponse, status: number, body: unknown): void {
