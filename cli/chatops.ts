@@ -3,7 +3,7 @@
 // `mcp help <server> <tool>` through the gateway (or named MCP servers) as the bot's own principal.
 import { startChatServer } from '../client/chatServer.js';
 import type { Protocol } from '../client/meshClient.js';
-import { helpText, type OptionSpec, runCommand, UsageError } from '../shared/options.js';
+import { helpText, namedPairs, type OptionSpec, runCommand, UsageError } from '../shared/options.js';
 
 const OPTIONS: OptionSpec[] = [
   { flag: 'url', env: 'MESHMCP_URL', type: 'string', description: "the gateway's MCP endpoint" },
@@ -51,20 +51,13 @@ const HELP = helpText(
   OPTIONS,
 );
 
-function pairs(list: string[] | undefined, sep: string, what: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const item of list ?? []) {
-    const i = item.indexOf(sep);
-    if (i <= 0) throw new UsageError(`${what} ${JSON.stringify(item)} must look like "name${sep}value"`);
-    out[item.slice(0, i).trim()] = item.slice(i + 1).trim();
-  }
-  return out;
-}
-
 export function main(argv: string[]): Promise<number> {
   return runCommand('chatops', OPTIONS, HELP, argv, async (values) => {
     const { serversFromEnv } = await import('../client/meshClient.js');
-    const servers = { ...serversFromEnv(), ...pairs(values['server'] as string[] | undefined, '=', '--server') };
+    const servers = {
+      ...serversFromEnv(),
+      ...namedPairs((values['server'] as string[] | undefined) ?? [], '=', '--server'),
+    };
     const url = values['url'] as string | undefined;
     if (!url && Object.keys(servers).length === 0) {
       throw new UsageError(
@@ -84,7 +77,7 @@ export function main(argv: string[]): Promise<number> {
       client: {
         ...(url ? { url } : {}),
         servers,
-        headers: pairs(values['header'] as string[] | undefined, ':', '--header'),
+        headers: namedPairs((values['header'] as string[] | undefined) ?? [], ':', '--header'),
         protocol: protocol as Protocol,
         timeoutMs: Number(values['timeout']) * 1000,
       },

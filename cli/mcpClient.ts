@@ -1,6 +1,6 @@
 // Connects the real MCP SDK client to an endpoint for `meshmcp list` and `meshmcp call`.
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { type OptionSpec, UsageError } from '../shared/options.js';
+import { namedPairs, type OptionSpec, UsageError } from '../shared/options.js';
 import { VERSION } from '../shared/version.js';
 import { isHandshakeVersion } from '../sidecar/mcp/versions.js';
 
@@ -46,13 +46,8 @@ export async function connect(values: Record<string, unknown>): Promise<Client> 
           : undefined;
   if (mode === undefined)
     throw new UsageError(`--protocol ${protocol} is not auto or a revision date (2025-11-25, 2026-07-28)`);
-  const headers: Record<string, string> = {};
   const h = values['header'];
-  if (typeof h === 'string') {
-    const i = h.indexOf(':');
-    if (i <= 0) throw new UsageError(`--header ${JSON.stringify(h)} must look like "Name: value"`);
-    headers[h.slice(0, i).trim()] = h.slice(i + 1).trim();
-  }
+  const headers = namedPairs(typeof h === 'string' ? [h] : [], ':', '--header');
   const client = new Client({ name: 'meshmcp-cli', version: VERSION }, { versionNegotiation: { mode } });
   try {
     await client.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers } }));

@@ -65,13 +65,18 @@ export function serversFromEnv(env: NodeJS.ProcessEnv = process.env): Record<str
 const NOT_DELIVERED = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|UND_ERR_CONNECT_TIMEOUT)$/;
 const CONNECTION_LOST = /^(ECONNRESET|EPIPE|UND_ERR_SOCKET|UND_ERR_CLOSED)$/;
 
+/** err and its causes, at most four deep (fetch wraps the socket's error in a TypeError's cause). */
+function* causes(err: unknown): Generator<unknown> {
+  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) yield e;
+}
+
 /**
  * What kind of connection error err is (its code, or a cause's): `not-delivered` when no server can have seen the
  * request (refused, unresolvable, unreachable), `lost` when the connection broke and the request may have arrived,
  * else undefined (a server's answer, a timeout, a protocol error).
  */
 export function connectionError(err: unknown): 'not-delivered' | 'lost' | undefined {
-  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+  for (const e of causes(err)) {
     const code = (e as { code?: unknown }).code;
     if (typeof code !== 'string') continue;
     if (NOT_DELIVERED.test(code)) return 'not-delivered';
@@ -82,7 +87,7 @@ export function connectionError(err: unknown): 'not-delivered' | 'lost' | undefi
 
 function describe(err: unknown): string {
   const parts: string[] = [];
-  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+  for (const e of causes(err)) {
     const message = (e as Error).message ?? String(e);
     if (message && !parts.includes(message)) parts.push(message);
   }

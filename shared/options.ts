@@ -122,3 +122,18 @@ export async function runCommand(
     return err instanceof UsageError ? 2 : 1;
   }
 }
+
+/**
+ * `name<sep>value` items of a flag (`--header "Name: value"`, `--server name=url`) as a record; the name and value are
+ * trimmed, and an item without a name is a UsageError naming the flag and the form.
+ */
+export function namedPairs(items: readonly string[], sep: string, flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of items) {
+    const i = item.indexOf(sep);
+    if (i <= 0)
+      throw new UsageError(`${flag} ${JSON.stringify(item)} must look like "name${sep}${sep === ':' ? ' ' : ''}value"`);
+    out[item.slice(0, i).trim()] = item.slice(i + 1).trim();
+  }
+  return out;
+}
