@@ -5,10 +5,9 @@
 import { ToolError } from '../errors.js';
 import { budgetMs, capText, toolResult } from '../toolSupport.js';
 import { parseDuration } from '../toolsConfig/common/fields.js';
-import { queryPrometheus } from '../toolsConfig/prometheus/execute.js';
+import { prometheusApi, queryPrometheus } from '../toolsConfig/prometheus/execute.js';
 import type { Tool, ToolContext } from '../types.js';
 
-const MAX_BYTES = 2 * 1024 * 1024;
 const MAX_ROWS = 50;
 const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const METRIC_NAME = /^[A-Za-z_:][A-Za-z0-9_:]*$/;
@@ -23,35 +22,13 @@ function base(ctx: ToolContext): string {
   return url.replace(/\/+$/, '');
 }
 
-/** GET <prometheus>/api/v1/<path>?<params>, its `data` when the status is success, else a ToolError with the reason. */
+/** GET <prometheus>/api/v1/<path>?<params>: its `data` when the status is success, else a ToolError with the reason. */
 async function apiGet(ctx: ToolContext, path: string, params: URLSearchParams): Promise<unknown> {
-  const url = `${base(ctx)}/api/v1/${path}${params.size ? `?${params}` : ''}`;
-  let res: Awaited<ReturnType<ToolContext['http']['request']>>;
-  try {
-    res = await ctx.http.request(url, {
-      timeoutMs: budgetMs(undefined, ctx),
-      maxBytes: MAX_BYTES,
-      endpoint: `prometheus:/api/v1/${path.split('/')[0]}`,
-      headers: { accept: 'application/json' },
-      signal: ctx.signal,
-    });
-  } catch (err) {
-    throw new ToolError(`Prometheus did not answer: ${(err as Error).message}`);
-  }
-  if (res.truncated) throw new ToolError(`Prometheus answered more than ${MAX_BYTES} bytes; narrow the request`);
-  let answer: { status?: string; error?: string; errorType?: string; data?: unknown };
-  try {
-    answer = JSON.parse(res.body);
-  } catch {
-    throw new ToolError(
-      `Prometheus answered HTTP ${res.status} with a body that is not JSON: ${capText(res.body, 200)}`,
-    );
-  }
-  if (answer.status !== 'success') {
-    throw new ToolError(
-      `Prometheus refused (${answer.errorType ?? `HTTP ${res.status}`}): ${answer.error ?? 'no reason given'}`,
-    );
-  }
+  const answer = await prometheusApi(ctx, base(ctx), `/api/v1/${path}`, params, {
+    timeoutMs: budgetMs(undefined, ctx),
+    narrow: 'narrow the request',
+    refused: 'refused the request',
+  });
   return answer.data;
 }
 

@@ -135,6 +135,48 @@ function summarise(
   };
 }
 
+/**
+ * GET <base><path>?<params> of Prometheus's HTTP API, bounded: the answer when its status is success, else a
+ * ToolError that says why. `narrow` is the fix for an answer over 2 MiB; `refused` words Prometheus's own refusal
+ * ("rejected the query").
+ */
+export async function prometheusApi<T>(
+  ctx: ToolContext,
+  base: string,
+  path: string,
+  params: URLSearchParams,
+  wording: { timeoutMs: number; narrow: string; refused: string },
+): Promise<{ data?: T; warnings?: string[] }> {
+  let res: HttpResponse;
+  try {
+    res = await ctx.http.request(`${base}${path}${params.size ? `?${params}` : ''}`, {
+      timeoutMs: wording.timeoutMs,
+      maxBytes: MAX_RESPONSE_BYTES,
+      endpoint: `prometheus:${path.split('/').slice(0, 4).join('/')}`,
+      headers: { accept: 'application/json' },
+      signal: ctx.signal,
+    });
+  } catch (err) {
+    throw new ToolError(`Prometheus at ${base} did not answer: ${(err as Error).message}`);
+  }
+  if (res.truncated)
+    throw new ToolError(`Prometheus answered more than ${MAX_RESPONSE_BYTES} bytes; ${wording.narrow}`);
+  let answer: Omit<PromAnswer, 'data'> & { data?: T };
+  try {
+    answer = JSON.parse(res.body);
+  } catch {
+    throw new ToolError(
+      `Prometheus at ${base} answered HTTP ${res.status} with a body that is not JSON: ${capText(res.body, 200)}`,
+    );
+  }
+  if (answer.status !== 'success') {
+    throw new ToolError(
+      `Prometheus ${wording.refused} (${answer.errorType ?? `HTTP ${res.status}`}): ${answer.error ?? 'no reason given'}`,
+    );
+  }
+  return answer;
+}
+
 /** One PromQL query (instant, or a range when spec.range) summarised per series; throws ToolError with the reason. */
 export async function queryPrometheus(
   spec: Pick<PrometheusSpec, 'timeoutMs' | 'range' | 'maxSeries'>,
@@ -153,36 +195,12 @@ export async function queryPrometheus(
     params.set('step', String(spec.range.stepMs / 1000));
     endpoint = '/api/v1/query_range';
   }
-  let res: HttpResponse;
-  try {
-    res = await ctx.http.request(`${base}${endpoint}?${params}`, {
-      timeoutMs,
-      maxBytes: MAX_RESPONSE_BYTES,
-      endpoint: `prometheus:${endpoint}`,
-      headers: { accept: 'application/json' },
-      signal: ctx.signal,
-    });
-  } catch (err) {
-    throw new ToolError(`Prometheus at ${base} did not answer: ${(err as Error).message}`);
-  }
-  if (res.truncated) {
-    throw new ToolError(
-      `Prometheus answered more than ${MAX_RESPONSE_BYTES} bytes; narrow the query (aggregate with sum by (...) or topk)`,
-    );
-  }
-  let answer: PromAnswer;
-  try {
-    answer = JSON.parse(res.body) as PromAnswer;
-  } catch {
-    throw new ToolError(
-      `Prometheus at ${base} answered HTTP ${res.status} with a body that is not JSON: ${capText(res.body, 200)}`,
-    );
-  }
-  if (answer.status !== 'success' || !answer.data) {
-    throw new ToolError(
-      `Prometheus rejected the query (${answer.errorType ?? `HTTP ${res.status}`}): ${answer.error ?? 'no reason given'}`,
-    );
-  }
+  const answer = await prometheusApi<PromAnswer['data']>(ctx, base, endpoint, params, {
+    timeoutMs,
+    narrow: 'narrow the query (aggregate with sum by (...) or topk)',
+    refused: 'rejected the query',
+  });
+  if (!answer.data) throw new ToolError('Prometheus rejected the query: its answer has no data');
   const out = summarise(answer.data.resultType ?? 'vector', answer.data.result, spec.maxSeries, withSparkline);
   if (answer.warnings?.length) out.lines.push(`warnings: ${answer.warnings.join('; ')}`);
   return out;
