@@ -46,8 +46,12 @@ export function unavailableHeaders(s: Stream, status: u32, contentType: string |
   return HEADERS_STOP;
 }
 
-function whatFailed(s: Stream, detail: string): string {
-  const at = detail + '; HTTP ' + s.upstreamStatus.toString() + ' at the gateway';
+/** Envoy's words and status: `upstream connect error …; HTTP 503 at the gateway`. */
+function atGateway(s: Stream, detail: string): string {
+  return detail + '; HTTP ' + s.upstreamStatus.toString() + ' at the gateway';
+}
+
+function whatFailed(s: Stream, at: string): string {
   if (s.service === s.rt.config.control) {
     return (
       'The meshmcp control service is unavailable (' +
@@ -66,15 +70,14 @@ export function unavailableBody(s: Stream, size: i32, endOfStream: bool): u32 {
     detail = String.UTF8.decodeUnsafe(body.ptr, body.len).trim();
     release(body);
   }
+  const at = atGateway(s, detail);
   let json: string;
   if (s.method === 'tools/call' && s.tool.length > 0 && s.idJson !== 'null') {
     const text =
       s.service +
       ' is unavailable: its MCP server did not answer (' +
-      detail +
-      '; HTTP ' +
-      s.upstreamStatus.toString() +
-      ' at the gateway). Its tools fail until it recovers; other services are not affected.';
+      at +
+      '). Its tools fail until it recovers; other services are not affected.';
     json =
       '{"jsonrpc":"2.0","id":' +
       s.idJson +
@@ -88,7 +91,7 @@ export function unavailableBody(s: Stream, size: i32, endOfStream: bool): u32 {
       ',"error":{"code":' +
       CODE_INTERNAL.toString() +
       ',"message":' +
-      jsonString(whatFailed(s, detail)) +
+      jsonString(whatFailed(s, at)) +
       '}}';
   }
   replaceBuffer(RESPONSE_BODY, size, String.UTF8.encode(json));

@@ -316,15 +316,7 @@ describe('scanner against arbitrary bytes', () => {
   });
 });
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+const concat = (parts: Uint8Array[]): Uint8Array => new Uint8Array(Buffer.concat(parts));
 
 // Pretty-printing with CRLF line ends and spaces, which JSON.stringify cannot produce.
 function prettyCrlf(v: unknown): string {

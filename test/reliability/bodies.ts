@@ -8,14 +8,7 @@ const utf8 = new TextEncoder();
 export type Piece = string | Uint8Array;
 
 export function join(pieces: Piece[]): Uint8Array {
-  const parts = pieces.map((p) => (typeof p === 'string' ? utf8.encode(p) : p));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return new Uint8Array(Buffer.concat(pieces.map((p) => (typeof p === 'string' ? utf8.encode(p) : p))));
 }
 
 /** Every tool the gateway example routes, as `<service>__<tool>`. */
