@@ -77,10 +77,11 @@ async function linesOfAllFiles(
 
 /** Lines merged by time across files; a line without a time keeps the time of the line before it in its file. */
 function byTime(lines: FileLine[]): FileLine[] {
-  let last: Record<string, number> = {};
+  // A line without a time of its own sorts with the line before it in its file.
+  const last = new Map<string, number>();
   const timed = lines.map((l, i) => {
-    const t = l.time ?? last[l.file] ?? 0;
-    last = { ...last, [l.file]: t };
+    const t = l.time ?? last.get(l.file) ?? 0;
+    last.set(l.file, t);
     return { l, t, i };
   });
   return timed.sort((a, b) => a.t - b.t || a.i - b.i).map((x) => x.l);
