@@ -185,6 +185,27 @@ describe('the chart’s mcpSidecars helpers, rendered by helm', () => {
     expect(chart).toEqual(rules(readFileSync(join(ROOT, 'istio/base/rbac.yaml'), 'utf8')));
   });
 
+  it('gives the logs pack the gateway and its delegate key from a Secret for trace_request, and refuses one without', async () => {
+    const on = [
+      'mcpSidecars.enabled=true',
+      'mcpSidecars.logs.enabled=true',
+      'mcpSidecars.logs.gatewayUrl=https://mcp.example.com/mcp',
+    ];
+    const r = await helmTemplate([...on, 'mcpSidecars.logs.gatewayKeySecret=logs-pack-key']);
+    expect(r.err).toBe('');
+    const [deployment] = parseAllDocuments(r.out).map((d) => d.toJS());
+    const logs = deployment.spec.template.spec.containers.find((c: { name: string }) => c.name === 'mcp-logs');
+    expect(logs.env).toEqual(
+      expect.arrayContaining([
+        { name: 'MESHMCP_GATEWAY_URL', value: 'https://mcp.example.com/mcp' },
+        { name: 'MESHMCP_GATEWAY_KEY', valueFrom: { secretKeyRef: { name: 'logs-pack-key', key: 'key' } } },
+      ]),
+    );
+    const missing = await helmTemplate(on);
+    expect(missing.code).not.toBe(0);
+    expect(missing.err).toContain('mcpSidecars.logs.gatewayKeySecret is required with gatewayUrl');
+  });
+
   it('renders no pack unless asked, and refuses a pack without a Prometheus, naming the value', async () => {
     const plain = await helmTemplate(['mcpSidecars.enabled=true']);
     expect(plain.code).toBe(0);

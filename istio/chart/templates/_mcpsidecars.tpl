@@ -233,6 +233,17 @@ subjects:
       value: 127.0.0.1
     - name: LOG_DIR
       value: /var/log/app
+    {{- if $l.gatewayUrl }}
+    {{- if not $l.gatewayKeySecret }}{{ fail "mcpSidecars.logs.gatewayKeySecret is required with gatewayUrl: the Secret holding the pack's delegate API key" }}{{ end }}
+    # trace_request: through the gateway, acting for its caller with a delegate key (the README's logs pack).
+    - name: MESHMCP_GATEWAY_URL
+      value: {{ $l.gatewayUrl | quote }}
+    - name: MESHMCP_GATEWAY_KEY
+      valueFrom:
+        secretKeyRef:
+          name: {{ $l.gatewayKeySecret | quote }}
+          key: {{ $l.gatewayKeySecretKey | default "key" | quote }}
+    {{- end }}
     {{- with $l.env }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
