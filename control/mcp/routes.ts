@@ -22,6 +22,27 @@ function jsonRpcError(reply: FastifyReply, status: number, code: number, message
   return reply.code(status).type('application/json').send({ jsonrpc: '2.0', id: null, error: { code, message } });
 }
 
+/**
+ * Why the request's target cannot be served, or undefined: only origin-form targets (`/mcp`), and a Host that is an
+ * authority (RFC 9112 3.2: `host[:port]`) when one is sent. The SDK's Request needs a URL made of both; a bad one
+ * must be the client's 400, not the server's 500.
+ */
+export function requestTargetProblem(target: string, host: string | undefined): string | undefined {
+  if (!target.startsWith('/'))
+    return `request target ${JSON.stringify(target.slice(0, 100))} is not a path: send the origin form (POST /mcp) with a Host header`;
+  if (host === undefined) return undefined;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(`http://${host}/`);
+  } catch {
+    parsed = undefined;
+  }
+  // The URL parser also accepts what no authority is (a userinfo, a path): it must give back what it was given.
+  if (!parsed || parsed.host !== host.toLowerCase().replace(/:80$/, ''))
+    return `Host ${JSON.stringify(host.slice(0, 100))} is not a host[:port] authority`;
+  return undefined;
+}
+
 export async function mcpRoutes(app: FastifyInstance, opts: McpRoutesOptions): Promise<void> {
   const { endpoint } = opts;
   // The body goes to the SDK unparsed; it parses and classifies it itself.
@@ -37,6 +58,8 @@ export async function mcpRoutes(app: FastifyInstance, opts: McpRoutesOptions): P
     return jsonRpcError(reply, status, status >= 500 ? -32603 : -32600, status >= 500 ? 'Internal error' : err.message);
   });
   app.addHook('onRequest', async (req, reply) => {
+    const target = requestTargetProblem(req.raw.url ?? '', req.headers.host);
+    if (target) return jsonRpcError(reply, 400, -32600, target);
     const origin = req.headers.origin;
     if (origin !== undefined && !opts.allowedOrigins.includes(origin)) {
       return jsonRpcError(

@@ -1,5 +1,6 @@
 // The aggregated MCP endpoint through the real SDK v2 client over loopback HTTP, in both protocol eras:
 // initialize / server/discover, tools/list over the whole catalog, pagination, identity, and refusals.
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GatewayPolicy } from '../../control/types.js';
 import { catalogOf, connectAs, type Era, type RunningControl, service, startControl } from './support/controlApp.js';
@@ -134,5 +135,48 @@ describe('control MCP endpoint over raw HTTP', () => {
         bearer_methods_supported: ['header'],
       });
     }
+  });
+});
+
+/** One raw HTTP/1.1 exchange, for what fetch will not send: a bad Host, an absolute-form target. */
+function raw(url: string, head: string, body: string): Promise<{ status: number; body: string }> {
+  const { port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1', () =>
+      socket.end(
+        `${head}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      ),
+    );
+    let text = '';
+    socket.setEncoding('utf8').on('data', (c: string) => {
+      text += c;
+    });
+    socket.on('error', reject);
+    socket.on('close', () =>
+      resolve({ status: Number(text.split(' ')[1]), body: text.slice(text.indexOf('\r\n\r\n') + 4) }),
+    );
+  });
+}
+
+describe('control MCP endpoint, hostile request lines', () => {
+  it('answers a Host that is no authority, or an absolute-form target, with 400 and a JSON-RPC error', async () => {
+    control = await startControl(ALLOW_ALL);
+    const ping = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' });
+    const who = 'x-meshmcp-principal: alice\r\naccept: application/json, text/event-stream';
+    for (const [head, why] of [
+      [`POST /mcp HTTP/1.1\r\nhost: a b\r\n${who}`, /Host "a b" is not a host\[:port\] authority/],
+      [`POST /mcp HTTP/1.1\r\nhost: evil@x\r\n${who}`, /is not a host\[:port\] authority/],
+      [`POST http://127.0.0.1/mcp HTTP/1.1\r\nhost: 127.0.0.1\r\n${who}`, /is not a path: send the origin form/],
+    ] as const) {
+      const r = await raw(control.url, head, ping);
+      expect(r.status, head).toBe(400);
+      expect(JSON.parse(r.body)).toMatchObject({
+        jsonrpc: '2.0',
+        id: null,
+        error: { code: -32600, message: expect.stringMatching(why) },
+      });
+    }
+    const ok = await raw(control.url, `POST /mcp HTTP/1.1\r\nhost: LOCALHOST:80\r\n${who}`, ping);
+    expect(ok.status).toBe(200);
   });
 });
