@@ -64,6 +64,16 @@ describe('body limits', () => {
     expect(r.requestBodyStatuses).toEqual([]);
   });
 
+  it('answers 413 at once for a Content-Length of 12 digits or more, beyond what parseInt reads exactly', async () => {
+    const p = await gateway(small());
+    const body = toolsCall('payment-service__get_health', {});
+    for (const length of ['999999999999', '123456789012345678901234567890']) {
+      const r = post(p, body, { headers: { ...key, 'content-length': length } });
+      refused(r, 413, -32600);
+      expect(r.requestBodyStatuses, length).toEqual([]);
+    }
+  });
+
   it('answers 413 when the buffered body outgrows the limit without a Content-Length', async () => {
     const p = await gateway(small());
     const body = toolsCall('payment-service__get_health', { pad: 'x'.repeat(2000) });
