@@ -5,6 +5,15 @@ import { createServer, type IncomingMessage, type RequestListener, type Server }
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Exchange, type ExchangeSettings, type Upstream } from './frontExchange.js';
+import {
+  DEFAULT_MAX_HEADERS_COUNT,
+  DEFAULT_MAX_REQUEST_HEADERS_KB,
+  type HeaderLimits,
+  nodeMaxHeaderSize,
+  onClientError,
+  refusal,
+  refuse,
+} from './frontLimits.js';
 import { type FrontTls, refuseUnverifiedPeers, tlsServerOptions, UpstreamAgents } from './frontTls.js';
 import { createPlugin, LogLevel, type Plugin, type PluginOptions } from './index.js';
 import type { PropertyMap } from './properties.js';
@@ -44,6 +53,13 @@ export interface FrontOptions extends PluginOptions {
    * to name a peer on a plain listener.
    */
   streamProperties?: (req: IncomingMessage) => PropertyMap;
+  /**
+   * Envoy's common_http_protocol_options.max_headers_count: a request with more header lines gets the codec's 431
+   * before any filter runs. Default 100, Envoy's (Istio keeps it).
+   */
+  maxHeadersCount?: number;
+  /** Envoy's max_request_headers_kb (URL plus header names and values), refused the same way. Default 60. */
+  maxRequestHeadersKb?: number;
   /** An Envoy-like admin listener: GET /stats/prometheus and /ready. */
   admin?: { host?: string; port?: number };
   /** Drive proxy_on_tick with real timers. Default true. */
@@ -118,8 +134,11 @@ export async function startFront(options: FrontOptions): Promise<Front> {
     tls,
     admin: adminOptions,
     ticks,
+    maxHeadersCount = DEFAULT_MAX_HEADERS_COUNT,
+    maxRequestHeadersKb = DEFAULT_MAX_REQUEST_HEADERS_KB,
     ...pluginOptions
   } = options;
+  const limits: HeaderLimits = { maxHeadersCount, maxRequestHeadersKb };
   const plugin = await createPlugin(wasm, configuration, { logLimit: 10_000, ...pluginOptions });
   const agents = new UpstreamAgents();
   const settings: ExchangeSettings = {
@@ -134,6 +153,11 @@ export async function startFront(options: FrontOptions): Promise<Front> {
     streamProperties,
   };
   const handle: RequestListener = (req, res) => {
+    // Envoy's HTTP/1 codec refuses these before the connection manager makes a stream: no filter sees them.
+    if (refusal(req, limits)) {
+      refuse(res);
+      return;
+    }
     try {
       new Exchange(settings, req, res).start();
     } catch (error) {
@@ -143,14 +167,19 @@ export async function startFront(options: FrontOptions): Promise<Front> {
       else res.destroy();
     }
   };
+  // Node must neither drop header lines past its own count (maxHeadersCount 0: no limit) nor refuse a block Envoy
+  // would accept (maxHeaderSize above Envoy's): the front counts and measures, as Envoy's codec does.
+  const parserOptions = { maxHeaderSize: nodeMaxHeaderSize(limits) };
   let server: Server;
   if (tls) {
-    const secure = createTlsServer(tlsServerOptions(tls), handle);
+    const secure = createTlsServer({ ...tlsServerOptions(tls), ...parserOptions }, handle);
     if (tls.requireClientCert === false) refuseUnverifiedPeers(secure);
     server = secure;
   } else {
-    server = createServer(handle);
+    server = createServer(parserOptions, handle);
   }
+  server.maxHeadersCount = 0;
+  server.on('clientError', onClientError);
   const servers = [server];
   let bound: number;
   let adminUrl: string | undefined;
