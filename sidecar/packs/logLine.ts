@@ -1,6 +1,16 @@
 // What a log line says about its level, for the logs pack's tools (search, top_errors, trace_request): a JSON
 // level/severity field (names or pino's numbers) or a level word.
 
+import type { JsonSchema } from '../types.js';
+
+/** The `since` argument of the logs pack's tools: how far back lines are read. */
+export const SINCE_SCHEMA: JsonSchema = {
+  type: 'string',
+  maxLength: 64,
+  default: '1h',
+  description: 'an ISO time or a duration back from now: 15m, 2h, 1d',
+};
+
 export const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 export type Level = (typeof LEVELS)[number];
 

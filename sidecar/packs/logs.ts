@@ -6,7 +6,7 @@ import { ToolError } from '../errors.js';
 import { toolResult } from '../toolSupport.js';
 import { COMPRESSED, getLogs, lineTime, logFileNames, realLogDir } from '../tools/getLogs.js';
 import type { Tool, ToolContext } from '../types.js';
-import { LEVELS, type Level, lineLevel, WORD_LEVEL } from './logLine.js';
+import { LEVELS, type Level, lineLevel, SINCE_SCHEMA, WORD_LEVEL } from './logLine.js';
 import { traceRequest } from './trace.js';
 
 export { lineLevel };
@@ -108,12 +108,7 @@ const search: Tool = {
         enum: [...LEVELS],
         description: 'only lines at this level or above (lines without one are left out)',
       },
-      since: {
-        type: 'string',
-        maxLength: 64,
-        default: '1h',
-        description: 'an ISO time or a duration back from now: 15m, 2h, 1d',
-      },
+      since: SINCE_SCHEMA,
       limit: {
         type: 'integer',
         minimum: 1,

@@ -8,7 +8,7 @@ import { budgetMs, toolResult } from '../toolSupport.js';
 import { lineTime, parseSince } from '../tools/getLogs.js';
 import type { Tool, ToolContext } from '../types.js';
 import { DelegateClient, type ListedTool, type RpcAnswer } from './delegateClient.js';
-import { type Level, lineLevel } from './logLine.js';
+import { type Level, lineLevel, SINCE_SCHEMA } from './logLine.js';
 
 const SUFFIX = '__get_logs';
 /** get_logs calls in flight at once. */
@@ -206,12 +206,7 @@ export const traceRequest: Tool = {
         pattern: '^[\\x21-\\x7e]+$',
         description: 'the request id, e.g. an x-request-id value (6 to 128 printable characters, no spaces)',
       },
-      since: {
-        type: 'string',
-        maxLength: 64,
-        default: '1h',
-        description: 'an ISO time or a duration back from now: 15m, 2h, 1d',
-      },
+      since: SINCE_SCHEMA,
       limit: {
         type: 'integer',
         minimum: 1,

@@ -14,6 +14,14 @@ import { ROOT } from '../support/cli.js';
 import { requireTool } from './tools/tools.js';
 
 let dir: string;
+/** A pack's container command: the sidecar bundle with its Node flags and `--pack`. */
+const packCommand = (pack: string) => [
+  'node',
+  ...SIDECAR_NODE_FLAGS,
+  'dist/sidecar-bundle/meshmcp-sidecar.mjs',
+  '--pack',
+  pack,
+];
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'meshmcp-chart-packs-'));
@@ -77,13 +85,7 @@ describe('the chart’s mcpSidecars helpers, rendered by helm', () => {
     const containers = deployment.spec.template.spec.containers as Array<Record<string, any>>;
     expect(containers.map((c) => c.name)).toEqual(['payment-service', 'mcp-sidecar', 'mcp-prometheus']);
     const pack = containers[2]!;
-    expect(pack.command).toEqual([
-      'node',
-      ...SIDECAR_NODE_FLAGS,
-      'dist/sidecar-bundle/meshmcp-sidecar.mjs',
-      '--pack',
-      'prometheus',
-    ]);
+    expect(pack.command).toEqual(packCommand('prometheus'));
     expect(pack.ports).toEqual([{ name: 'mcp-prometheus', containerPort: 8082, protocol: 'TCP' }]);
     expect(pack.env).toEqual(
       expect.arrayContaining([
@@ -139,13 +141,7 @@ describe('the chart’s mcpSidecars helpers, rendered by helm', () => {
     const containers = deployment.spec.template.spec.containers as Array<Record<string, any>>;
     expect(containers.map((c) => c.name)).toEqual(['payment-service', 'mcp-sidecar', 'mcp-kubernetes']);
     const pack = containers[2]!;
-    expect(pack.command).toEqual([
-      'node',
-      ...SIDECAR_NODE_FLAGS,
-      'dist/sidecar-bundle/meshmcp-sidecar.mjs',
-      '--pack',
-      'kubernetes',
-    ]);
+    expect(pack.command).toEqual(packCommand('kubernetes'));
     expect(pack.ports).toEqual([{ name: 'mcp-kubernetes', containerPort: 8081, protocol: 'TCP' }]);
     expect(pack.env).toEqual([
       { name: 'MCP_PORT', value: '8081' },
