@@ -13,6 +13,34 @@ export const MAX_SERVICES = 4096;
 /** filter/config.schema.json: a service's tools maxItems. */
 export const MAX_TOOLS_PER_SERVICE = 1024;
 
+/** An upstream MCP server's path (filter/config.schema.json `$defs/service` path): absolute, no query, no `..`. */
+export const UPSTREAM_PATH = /^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]{0,255}$/;
+/** The MCP revisions an upstream may declare (the ones this gateway carries). */
+export const MCP_REVISIONS = ['2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25', '2026-07-28'] as const;
+/** The first revision without sessions: an upstream that speaks only such revisions holds no Mcp-Session-Id. */
+export const STATELESS_REVISION = '2026-07-28';
+
+/** Why an upstream path cannot be routed to, or undefined. */
+export function upstreamPathProblem(path: string): string | undefined {
+  if (!UPSTREAM_PATH.test(path) || path.split('/').includes('..')) {
+    return `${JSON.stringify(path)} is not an absolute URL path without a query (e.g. /mcp)`;
+  }
+  return undefined;
+}
+
+/** Why a list of MCP revisions cannot be served, or undefined. */
+export function protocolsProblem(protocols: readonly string[]): string | undefined {
+  if (protocols.length === 0) return 'names no revision; give e.g. 2025-11-25,2026-07-28';
+  const unknown = protocols.find((p) => !(MCP_REVISIONS as readonly string[]).includes(p));
+  if (unknown !== undefined) {
+    return `${JSON.stringify(unknown)} is not an MCP revision this gateway carries (${MCP_REVISIONS.join(', ')})`;
+  }
+  return undefined;
+}
+
+/** Whether an upstream speaking these revisions may hold sessions, so a session must stay on one pod. */
+export const holdsSessions = (protocols: readonly string[]): boolean => protocols.some((p) => p < STATELESS_REVISION);
+
 /** Code-unit order, the same on every machine (localeCompare is not). */
 export function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -78,6 +106,10 @@ export function validateCatalog(catalog: Catalog, opts: ValidateOptions = {}): s
     }
     if (!Number.isInteger(s.port) || s.port < 1 || s.port > 65535)
       problems.push(`${where}: port ${s.port} is not 1-65535`);
+    if (s.upstream) {
+      const problem = upstreamPathProblem(s.upstream.path) ?? protocolsProblem(s.upstream.protocols);
+      if (problem !== undefined) problems.push(`${where}: upstream ${problem}`);
+    }
     if (s.tools.length > MAX_TOOLS_PER_SERVICE) {
       problems.push(
         `${where}: ${s.tools.length} tools, above the filter's limit of ${MAX_TOOLS_PER_SERVICE} per service; split the service's tools.yaml`,

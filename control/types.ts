@@ -19,6 +19,22 @@ export interface DiscoveredService {
   ready: boolean;
   /** The Service's selector: the workload labels EnvoyFilter/AuthorizationPolicy select the sidecars by. */
   selector: Record<string, string>;
+  /** Set when the pods serve MCP themselves (no meshmcp sidecar); absent for the meshmcp sidecar. */
+  upstream?: McpUpstream;
+}
+
+/**
+ * An MCP server of the service's own, fronted as the sidecar is (control/discovery/README.md, "Bring your own MCP
+ * server"): the gateway sends it tool names without the `<service>__` prefix, on its own path.
+ */
+export interface McpUpstream {
+  /** The Streamable HTTP path of the server, e.g. /mcp. */
+  path: string;
+  /**
+   * The protocol revisions it speaks, e.g. ['2025-11-25', '2026-07-28']. A revision before 2026-07-28 may hold
+   * sessions (Mcp-Session-Id), so the gateway pins a session to the pod that opened it.
+   */
+  protocols: string[];
 }
 
 /** A tool as a sidecar lists it (or a static snapshot gives it): its own name, before the route prefix. */
@@ -64,6 +80,8 @@ export interface CatalogService {
   host: string;
   port: number;
   selector: Record<string, string>;
+  /** Set when the pods serve MCP themselves (DiscoveredService.upstream). */
+  upstream?: McpUpstream;
   health: ServiceHealth;
   /** Sorted by name. */
   tools: CatalogTool[];

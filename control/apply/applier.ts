@@ -66,6 +66,7 @@ export const MANAGED_KINDS: readonly Kind[] = [
   { apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', crd: 'envoyfilters.networking.istio.io' },
   { apiVersion: 'extensions.istio.io/v1alpha1', kind: 'WasmPlugin', crd: 'wasmplugins.extensions.istio.io' },
   { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', crd: 'virtualservices.networking.istio.io' },
+  { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', crd: 'destinationrules.networking.istio.io' },
 ];
 
 /** A live object as listed: the fields apply manages are those of a rendered Resource. */
@@ -80,7 +81,7 @@ export const objectId = (o: { kind: string; metadata: { name: string; namespace:
  */
 function pruneRank(o: Live): number {
   if (o.kind === 'AuthorizationPolicy') return 0;
-  if (o.kind === 'VirtualService') return 2;
+  if (o.kind === 'VirtualService' || o.kind === 'DestinationRule') return 2;
   if (o.metadata.name === filterName('gateway')) return 3;
   return 1;
 }

@@ -97,6 +97,9 @@ export function buildCatalog(
       host: service.host,
       port: service.port,
       selector: { ...service.selector },
+      ...(service.upstream
+        ? { upstream: { path: service.upstream.path, protocols: [...service.upstream.protocols] } }
+        : {}),
       health: { ...health },
       tools: list,
     });

@@ -29,6 +29,7 @@ export function sortServices(services: readonly DiscoveredService[]): Discovered
       url: s.url,
       ready: s.ready,
       selector: Object.fromEntries(Object.entries(s.selector).sort(([a], [b]) => cmp(a, b))),
+      ...(s.upstream ? { upstream: { path: s.upstream.path, protocols: [...s.upstream.protocols] } } : {}),
     }))
     .sort((a, b) => cmp(a.namespace, b.namespace) || cmp(a.name, b.name));
 }

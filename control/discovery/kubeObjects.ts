@@ -1,14 +1,42 @@
 // Turns Services and EndpointSlices (as the informers cache them) into DiscoveredServices. Pure, so the rules are
 // tested without a cluster.
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
-import { DNS_LABEL } from '../catalogRules.js';
-import type { DiscoveredService } from '../types.js';
+import { DNS_LABEL, protocolsProblem, upstreamPathProblem } from '../catalogRules.js';
+import type { DiscoveredService, McpUpstream } from '../types.js';
 
 export const MCP_PORT_NAME = 'mcp';
 export const DEFAULT_MCP_PORT = 3000;
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 /** The Service label naming the service its tools belong to (the sidecar's SERVICE_NAME, from the pods' `app`). */
 export const APP_LABEL = 'app';
+
+/** Declares that the Service's pods serve MCP themselves, on this path of the `mcp` port (no meshmcp sidecar). */
+export const UPSTREAM_PATH_ANNOTATION = 'meshmcp.io/upstream-path';
+/** The revisions such a server speaks, comma-separated; default DEFAULT_UPSTREAM_PROTOCOLS. */
+export const UPSTREAM_PROTOCOLS_ANNOTATION = 'meshmcp.io/upstream-protocols';
+export const DEFAULT_UPSTREAM_PROTOCOLS = ['2025-11-25'];
+
+/** The Service's upstream declaration: undefined for a sidecar, a string naming what is wrong, or the upstream. */
+export function upstreamOf(svc: V1Service): McpUpstream | string | undefined {
+  const a = svc.metadata?.annotations ?? {};
+  const path = a[UPSTREAM_PATH_ANNOTATION];
+  const listed = a[UPSTREAM_PROTOCOLS_ANNOTATION];
+  if (path === undefined) {
+    return listed === undefined ? undefined : `${UPSTREAM_PROTOCOLS_ANNOTATION} needs ${UPSTREAM_PATH_ANNOTATION} too`;
+  }
+  const pathProblem = upstreamPathProblem(path);
+  if (pathProblem !== undefined) return `${UPSTREAM_PATH_ANNOTATION}: ${pathProblem}`;
+  const protocols =
+    listed === undefined
+      ? [...DEFAULT_UPSTREAM_PROTOCOLS]
+      : listed
+          .split(',')
+          .map((p) => p.trim())
+          .filter((p) => p !== '');
+  const problem = protocolsProblem(protocols);
+  if (problem !== undefined) return `${UPSTREAM_PROTOCOLS_ANNOTATION}: ${problem}`;
+  return { path, protocols: [...new Set(protocols)].sort() };
+}
 
 /**
  * The name tools are prefixed with (`<name>__<tool>`), which must equal the sidecar's SERVICE_NAME: the Service's
@@ -76,6 +104,11 @@ export function toDiscovered(
       opts.skip?.(key, 'it has no selector; give the Service a selector matching its pods');
       continue;
     }
+    const upstream = upstreamOf(svc);
+    if (typeof upstream === 'string') {
+      opts.skip?.(key, `${upstream}; fix the annotation`);
+      continue;
+    }
     const named = svc.spec?.ports?.find((p) => p.name === MCP_PORT_NAME);
     const port = named?.port ?? DEFAULT_MCP_PORT;
     const host = `${serviceName}.${namespace}.svc.${domain}`;
@@ -84,9 +117,10 @@ export function toDiscovered(
       namespace,
       host,
       port,
-      url: opts.urlOverrides?.[key] ?? `http://${host}:${port}/mcp`,
+      url: opts.urlOverrides?.[key] ?? `http://${host}:${port}${upstream?.path ?? '/mcp'}`,
       ready: (slicesBy.get(key) ?? []).some((s) => sliceReady(s, named !== undefined)),
       selector: { ...selector },
+      ...(upstream ? { upstream } : {}),
     });
   }
   return out;

@@ -6,8 +6,15 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { TOOL_NAME } from '../../shared/toolName.js';
-import { DNS_LABEL, HOST_NAME, MAX_SERVICES, MAX_TOOLS_PER_SERVICE } from '../catalogRules.js';
-import type { DiscoveredService, ToolDescriptor } from '../types.js';
+import {
+  DNS_LABEL,
+  HOST_NAME,
+  MAX_SERVICES,
+  MAX_TOOLS_PER_SERVICE,
+  protocolsProblem,
+  upstreamPathProblem,
+} from '../catalogRules.js';
+import type { DiscoveredService, McpUpstream, ToolDescriptor } from '../types.js';
 import { ChangeGate, type Discovery, type DiscoveryLog, SILENT_LOG, sortServices } from './discovery.js';
 
 /** A tool in a snapshot: the shape a sidecar's tools/list gives (the catalog stage names it). */
@@ -28,7 +35,8 @@ export const MAX_FILE_BYTES = 16 * 1024 * 1024;
 // oversized file is refused where it is read, naming the file, rather than at render.
 const LABEL_KEY = /^([a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^([A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?$/;
-const SERVICE_KEYS = new Set(['name', 'namespace', 'host', 'port', 'url', 'selector', 'tools']);
+const SERVICE_KEYS = new Set(['name', 'namespace', 'host', 'port', 'url', 'selector', 'upstream', 'tools']);
+const UPSTREAM_KEYS = new Set(['path', 'protocols']);
 const TOOL_KEYS = new Set(['name', 'title', 'description', 'inputSchema', 'outputSchema', 'annotations']);
 
 function isMap(v: unknown): v is Record<string, unknown> {
@@ -37,6 +45,24 @@ function isMap(v: unknown): v is Record<string, unknown> {
 
 function show(v: unknown): string {
   return JSON.stringify(v)?.slice(0, 80) ?? String(v);
+}
+
+/** `upstream: {path: /mcp, protocols: [2025-11-25, 2026-07-28]}`: the pods serve MCP themselves. */
+function parseUpstream(v: unknown, at: string, fail: (at: string, problem: string, fix: string) => never): McpUpstream {
+  if (!isMap(v)) return fail(at, 'not a map', 'give `upstream: {path: /mcp, protocols: [2025-11-25]}`');
+  for (const k of Object.keys(v)) {
+    if (!UPSTREAM_KEYS.has(k)) fail(`${at}.${k}`, 'unknown key', `use only ${[...UPSTREAM_KEYS].join(', ')}`);
+  }
+  const mcpPath = v['path'] ?? '/mcp';
+  const pathProblem = typeof mcpPath === 'string' ? upstreamPathProblem(mcpPath) : `${show(mcpPath)} is not a string`;
+  if (pathProblem !== undefined) fail(`${at}.path`, pathProblem, "give the server's MCP path, e.g. /mcp");
+  const protocols = v['protocols'] ?? ['2025-11-25'];
+  if (!Array.isArray(protocols) || protocols.some((p) => typeof p !== 'string')) {
+    return fail(`${at}.protocols`, `${show(protocols)} is not a list of revisions`, 'e.g. [2025-11-25, 2026-07-28]');
+  }
+  const problem = protocolsProblem(protocols as string[]);
+  if (problem !== undefined) fail(`${at}.protocols`, problem, 'list the revisions the server speaks');
+  return { path: mcpPath as string, protocols: [...new Set(protocols as string[])].sort() };
 }
 
 /** Parses the file's text; every error names the file, the YAML path and the fix. Pure. */
@@ -101,7 +127,9 @@ export function parseServicesFile(text: string, file: string): ServicesFile {
     if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
       fail(`${at}.port`, `${show(port)} is not a port`, 'use an integer 1-65535 (default 3000)');
     }
-    const url = entry['url'] ?? `http://${host}:${port}/mcp`;
+    const upstream =
+      entry['upstream'] === undefined ? undefined : parseUpstream(entry['upstream'], `${at}.upstream`, fail);
+    const url = entry['url'] ?? `http://${host}:${port}${upstream?.path ?? '/mcp'}`;
     let parsed: URL | undefined;
     try {
       parsed = new URL(String(url));
@@ -132,6 +160,7 @@ export function parseServicesFile(text: string, file: string): ServicesFile {
       url: url as string,
       ready: true,
       selector: selector as Record<string, string>,
+      ...(upstream ? { upstream } : {}),
     });
     if (entry['tools'] !== undefined) snapshots[key] = parseTools(entry['tools'], `${at}.tools`, fail);
   }

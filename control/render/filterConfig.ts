@@ -13,6 +13,11 @@ export interface RouteEntry {
   port: number;
   /** The tools as the sidecar names them, i.e. the part after `<route>__`. */
   tools: string[];
+  /**
+   * Present for an MCP server of the service's own: the gateway sends it tool names without the `<route>__` prefix,
+   * on this path.
+   */
+  upstream?: { path: string };
 }
 
 export interface GatewayFilterConfig {
@@ -83,6 +88,7 @@ function routeEntry(service: CatalogService): RouteEntry {
     host: service.host,
     port: service.port,
     tools: service.tools.map((t) => t.tool),
+    ...(service.upstream ? { upstream: { path: service.upstream.path } } : {}),
   };
 }
 

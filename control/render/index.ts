@@ -7,7 +7,7 @@ import { gatewayHeadersPolicy, sidecarAuthorizationPolicy } from './authorizatio
 import { gatewayEnvoyFilter, sidecarEnvoyFilter } from './envoyFilter.js';
 import { RenderError } from './errors.js';
 import { type FilterConfigs, filterConfigs } from './filterConfig.js';
-import { controlVirtualService, serviceVirtualServices } from './routes.js';
+import { controlVirtualService, serviceVirtualServices, sessionDestinationRules } from './routes.js';
 import { gatewayWasmPlugin, sidecarWasmPlugin } from './wasmPlugin.js';
 
 export { canonicalJson } from '../../shared/canonicalJson.js';
@@ -71,6 +71,7 @@ export function renderResources(
     ...filters,
     gatewayHeadersPolicy(settings),
     controlVirtualService(settings),
+    ...sessionDestinationRules(services, settings),
     ...serviceVirtualServices(services, settings),
     gateway,
   ];

@@ -1,6 +1,7 @@
 // VirtualServices on the ingress gateway: x-meshmcp-service (set by the gateway filter) picks the upstream. One
 // for the control service and one per workload namespace, so a change touches one object and none grows large.
 
+import { holdsSessions } from '../catalogRules.js';
 import type { CatalogService, RenderSettings, Resource } from '../types.js';
 import { resource } from './resource.js';
 
@@ -69,4 +70,28 @@ export function serviceVirtualServices(services: CatalogService[], settings: Ren
     }
   }
   return out;
+}
+
+/** The header an MCP session travels in (2025-11-25 Streamable HTTP). */
+export const SESSION_HEADER = 'mcp-session-id';
+
+/**
+ * One DestinationRule per MCP server of a service's own that may hold sessions: in the gateway's namespace (so it
+ * applies to the gateway's proxies only, not to the service's other clients), a consistent hash on Mcp-Session-Id
+ * keeps each session on the pod that opened it. TLS is left out, so Istio's auto mTLS still applies.
+ */
+export function sessionDestinationRules(services: CatalogService[], settings: RenderSettings): Resource[] {
+  return services
+    .filter((s) => s.upstream !== undefined && holdsSessions(s.upstream.protocols))
+    .map((s) =>
+      resource('networking.istio.io/v1', 'DestinationRule', settings.gateway.namespace, `meshmcp-session-${s.route}`, {
+        host: s.host,
+        exportTo: ['.'],
+        trafficPolicy: {
+          portLevelSettings: [
+            { port: { number: s.port }, loadBalancer: { consistentHash: { httpHeaderName: SESSION_HEADER } } },
+          ],
+        },
+      }),
+    );
 }

@@ -9,6 +9,7 @@ import {
   CLASS_ANY,
   CLASS_HOST,
   CLASS_LABEL,
+  CLASS_PATH,
   CLASS_TOOL,
   CLASS_URL,
   CLASS_VISIBLE,
@@ -51,7 +52,8 @@ const GATEWAY_REQUIRED: u32 = K_CONTROL | K_SERVICES | K_IDENTITY | K_POLICY | K
 const SIDECAR_FORBIDDEN: u32 = K_CONTROL | K_IDENTITY | K_POLICY | K_RATE | K_PRM | K_HOSTS;
 
 const MODES: StaticArray<string> = ['gateway', 'sidecar'];
-const SERVICE_KEYS: StaticArray<string> = ['name', 'namespace', 'host', 'port', 'tools'];
+const SERVICE_KEYS: StaticArray<string> = ['name', 'namespace', 'host', 'port', 'tools', 'upstream'];
+const UPSTREAM_KEYS: StaticArray<string> = ['path'];
 const LIMIT_KEYS: StaticArray<string> = ['maxBodyBytes', 'maxDepth'];
 const AUDIT_KEYS: StaticArray<string> = ['params', 'logLevel', 'onBehalfOfHeader'];
 const AUDIT_PARAMS: StaticArray<string> = ['redact', 'hash', 'full'];
@@ -192,10 +194,27 @@ function parseService(r: Reader, path: string): Service {
       const h = s.host;
       if (!r.failed && !edgesAlnum(h)) r.fail(ConfigError.BadValue, p, 'must start and end with a letter or digit');
     } else if (i === 3) s.port = r.int(p, 1, 65535);
-    else s.tools = parseTools(r, p);
+    else if (i === 4) s.tools = parseTools(r, p);
+    else parseUpstream(r, p, s);
   }
   r.requireKeys(seen, 0x1f, SERVICE_KEYS, path);
   return s;
+}
+
+/** `upstream: {path}`: the service's pods serve MCP themselves, on path. */
+function parseUpstream(r: Reader, path: string, s: Service): void {
+  let seen: u32 = 0;
+  if (!r.object(path)) return;
+  let k: string | null;
+  while ((k = r.key(path)) !== null) {
+    const i = r.keyIndex(k, UPSTREAM_KEYS, seen, path);
+    if (i < 0) break;
+    seen |= 1 << i;
+    const p = child(path, 'path');
+    s.path = r.str(p, 1, 256, CLASS_PATH);
+    if (!r.failed && s.path.charCodeAt(0) !== 0x2f) r.fail(ConfigError.BadValue, p, 'must start with /');
+  }
+  if (r.requireKeys(seen, 1, UPSTREAM_KEYS, path)) s.upstream = true;
 }
 
 function parseTools(r: Reader, path: string): string[] {

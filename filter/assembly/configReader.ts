@@ -16,6 +16,7 @@ export const CLASS_HEX: i32 = 6; // [0-9a-f]
 export const CLASS_URL: i32 = 7; // [!#-~]: visible ASCII but '"', which would end the challenge's quoted value
 export const CLASS_CLAIM: i32 = 8; // [A-Za-z0-9_:/-]
 export const CLASS_METHOD: i32 = 9; // [A-Za-z0-9_./-]
+export const CLASS_PATH: i32 = 10; // [A-Za-z0-9._~!$&'()*+,;=:@%/-]: an upstream's URL path
 export const CLASS_ANY: i32 = -1; // no restriction: the caller checks the value itself
 
 function isAlnumLower(c: i32): bool {
@@ -48,6 +49,20 @@ export function inClass(c: i32, cls: i32): bool {
       return isAlnum(c) || c === 0x5f || c === 0x3a || c === 0x2f || c === 0x2d;
     case CLASS_METHOD:
       return isAlnum(c) || c === 0x5f || c === 0x2e || c === 0x2f || c === 0x2d;
+    case CLASS_PATH:
+      // & ' ( ) * + , - . / are 0x26-0x2f.
+      return (
+        isAlnum(c) ||
+        (c >= 0x26 && c <= 0x2f) ||
+        c === 0x5f ||
+        c === 0x7e ||
+        c === 0x21 ||
+        c === 0x24 ||
+        c === 0x3a ||
+        c === 0x3b ||
+        c === 0x3d ||
+        c === 0x40
+      );
   }
   return false;
 }

@@ -76,6 +76,10 @@ export class Service {
   host: string = '';
   port: i32 = 0;
   tools: string[] = [];
+  /** The pods serve MCP themselves: tool names go to them without the `<name>__` prefix. */
+  upstream: bool = false;
+  /** Where the service's MCP endpoint is; the gateway sets :path to it. */
+  path: string = '/mcp';
 }
 
 export class ApiKey {

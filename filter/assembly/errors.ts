@@ -26,6 +26,8 @@ export enum Outcome {
   RateLimited = 9,
   /** The filter has no usable configuration: 503, -32603. */
   Unavailable = 10,
+  /** /mcp/<name> for a name the routing table does not have: 404, -32600. */
+  NotFound = 11,
 }
 
 export const CODE_PARSE_ERROR: i32 = -32700;
@@ -53,6 +55,8 @@ export function httpStatus(o: Outcome): u32 {
       return 429;
     case Outcome.Unavailable:
       return 503;
+    case Outcome.NotFound:
+      return 404;
     default:
       return 200;
   }
@@ -102,6 +106,8 @@ export function outcomeLabel(o: Outcome, upstreamStatus: u32): string {
       return 'denied';
     case Outcome.RateLimited:
       return 'rate_limited';
+    case Outcome.NotFound:
+      return 'not_found';
     default:
       return 'unavailable';
   }

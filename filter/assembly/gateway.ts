@@ -11,10 +11,12 @@ import {
   nowNanos,
   release,
   removeHeader,
+  replaceBuffer,
+  REQUEST_BODY,
   REQUEST_HEADERS,
   setHeader,
 } from './abi';
-import { OnDeny } from './configTypes';
+import { OnDeny, Service } from './configTypes';
 import { globMatch } from './glob';
 import { jsonString, Outcome, Reply } from './errors';
 import { percentDecoded, resolveIdentity, takeSkippedClaims } from './identity';
@@ -30,6 +32,8 @@ import { ScanResult } from './jsonScanner';
 import { decodeString } from './jsonString';
 
 const PRM_PATH = '/.well-known/oauth-protected-resource';
+/** `/mcp/<name>`: one server's own endpoint, under its own names (README "One server at a time"). */
+const DIRECT_PREFIX = '/mcp/';
 
 const body = new HostBytes();
 const scan = new ScanResult();
@@ -72,6 +76,46 @@ function challenge(s: Stream): Reply {
 function forbidden(scope: string): Reply {
   if (scope.length === 0) return new Reply();
   return new Reply().header('www-authenticate', 'Bearer error="insufficient_scope", scope="' + scope + '"');
+}
+
+/**
+ * The server named by a `/mcp/<name>` path (query aside), null for any other path; an empty name when the path has
+ * that form but the routing table has no such server.
+ */
+function directTarget(s: Stream, path: string): Service | null {
+  if (!path.startsWith(DIRECT_PREFIX)) return null;
+  let end = path.indexOf('?', DIRECT_PREFIX.length);
+  if (end < 0) end = path.length;
+  const name = path.substring(DIRECT_PREFIX.length, end);
+  if (s.rt.services.has(name)) return s.rt.services.get(name);
+  return new Service();
+}
+
+/** Routing to a service: its MCP path replaces the request's (the router and the upstream see it). */
+function routeTo(s: Stream, target: Service): void {
+  s.service = target.name;
+  const path = s.headers.path;
+  if (path == null || path !== target.path) setHeader(REQUEST_HEADERS, ':path', target.path);
+  setRouting(s);
+}
+
+/**
+ * An upstream MCP server knows its tools by their own names: the `<service>__` prefix comes off params.name (the
+ * whole string token is replaced, escapes and all) and off Mcp-Name, and Content-Length follows.
+ */
+function renameTool(s: Stream, p: usize, n: i32, tool: string): void {
+  const r = scan.paramsName;
+  const name = String.UTF8.encode('"' + tool + '"');
+  const k = name.byteLength;
+  const size = n - (r.end - r.start) + k;
+  const out = new ArrayBuffer(size);
+  const q = changetype<usize>(out);
+  memory.copy(q, p, <usize>r.start);
+  memory.copy(q + <usize>r.start, changetype<usize>(name), <usize>k);
+  memory.copy(q + <usize>(r.start + k), p + <usize>r.end, <usize>(n - r.end));
+  replaceBuffer(REQUEST_BODY, n, out);
+  setHeader(REQUEST_HEADERS, 'content-length', size.toString());
+  if (s.headers.mcpName != null) setHeader(REQUEST_HEADERS, 'mcp-name', tool);
 }
 
 function setRouting(s: Stream): void {
@@ -127,13 +171,24 @@ export function gatewayRequestHeaders(s: Stream, endOfStream: bool): u32 {
     s.refuse(Outcome.Unauthenticated, message, challenge(s));
     return HEADERS_STOP;
   }
+  const direct = path != null ? directTarget(s, path) : null;
+  if (direct != null && direct.name.length === 0) {
+    s.toolLabel = 'unknown';
+    s.refuse(Outcome.NotFound, 'Not Found: no MCP server at ' + path! + '; the gateway offers /mcp and /mcp/<service>');
+    return HEADERS_STOP;
+  }
+  s.direct = direct;
   if (method !== 'POST') {
-    // GET opens the 2025-11-25 notification stream and DELETE ends a session: both belong to the control service.
+    // GET opens the 2025-11-25 notification stream and DELETE ends a session: the control service's, or on
+    // /mcp/<name> that server's.
     s.method = method != null ? method : '';
-    s.service = cfg.control;
     s.toolLabel = 'stream';
     s.decision = 'allow';
-    setRouting(s);
+    if (direct != null) routeTo(s, direct);
+    else {
+      s.service = cfg.control;
+      setRouting(s);
+    }
     return HEADERS_CONTINUE;
   }
   if (declaredTooLarge(s, h.contentLength)) return HEADERS_STOP;
@@ -177,6 +232,15 @@ export function gatewayRequestBody(s: Stream, size: i32, endOfStream: bool): u32
 function judge(s: Stream, p: usize, n: i32): void {
   const cfg = s.rt.config;
   if (!checkMessage(s, p, n, scan)) return;
+  const direct = s.direct;
+  if (direct != null && !scan.method.present && scan.id.present) {
+    // A client's answer to its server's request (sampling, elicitation, roots) goes back to that server, whose
+    // session decides whether it asked.
+    s.toolLabel = 'response';
+    s.decision = 'allow';
+    routeTo(s, direct);
+    return;
+  }
   if (!readMethod(s, p, scan)) return;
   if (headersDisagree(p, scan, s.method, s.headers.mcpMethod, s.headers.mcpName, s.headers.mcpVersion, mismatch)) {
     const reply = new Reply();
@@ -186,6 +250,7 @@ function judge(s: Stream, p: usize, n: i32): void {
   }
   s.params = auditParams(cfg.audit.params, p + <usize>scan.params.start, scan.params.end - scan.params.start);
   let fullTool = '';
+  let target: Service | null = direct;
   if (s.method === 'tools/call') {
     s.toolLabel = 'unknown';
     const raw = decodeString(p, scan.paramsName, 256);
@@ -193,24 +258,29 @@ function judge(s: Stream, p: usize, n: i32): void {
       s.refuse(Outcome.UnknownTool, 'Invalid params: params.name must be a tool name string');
       return;
     }
-    const name = String.UTF8.encode(raw);
-    const err = splitToolName(changetype<usize>(name), name.byteLength, split);
     let service = '';
     let tool = '';
-    if (err === ToolNameError.Ok) {
-      service = raw.substring(split.serviceStart, split.serviceStart + split.serviceLen);
-      tool = raw.substring(split.toolStart, split.toolStart + split.toolLen);
+    if (direct != null) {
+      service = direct.name;
+      tool = raw;
+    } else {
+      const name = String.UTF8.encode(raw);
+      if (splitToolName(changetype<usize>(name), name.byteLength, split) === ToolNameError.Ok) {
+        service = raw.substring(split.serviceStart, split.serviceStart + split.serviceLen);
+        tool = raw.substring(split.toolStart, split.toolStart + split.toolLen);
+      }
     }
-    if (err !== ToolNameError.Ok || !s.rt.hasTool(service, tool)) {
+    if (!s.rt.hasTool(service, tool)) {
       s.refuse(Outcome.UnknownTool, 'Unknown tool: ' + raw);
       return;
     }
+    target = s.rt.services.get(service);
     s.service = service;
     s.tool = tool;
     s.toolLabel = tool;
     fullTool = service + '__' + tool;
   } else {
-    s.service = cfg.control;
+    s.service = direct != null ? direct.name : cfg.control;
     s.toolLabel = methodLabel(s.method);
   }
   // Acting for a caller, a delegate key gets at most what both may do. Its own rights are asked first, so an allow
@@ -236,7 +306,11 @@ function judge(s: Stream, p: usize, n: i32): void {
   }
   s.decision = 'allow';
   if (!withinRateLimits(s, fullTool)) return;
-  setRouting(s);
+  if (target == null) setRouting(s);
+  else {
+    if (direct == null && target.upstream) renameTool(s, p, n, s.tool);
+    routeTo(s, target);
+  }
 }
 
 function withinRateLimits(s: Stream, fullTool: string): bool {

@@ -81,7 +81,13 @@ export function sidecarRequestBody(s: Stream, size: i32, endOfStream: bool): u32
   const ready = collectBody(s, size, endOfStream, body);
   if (ready !== BODY_READY) return ready;
   const p = body.ptr;
-  if (checkMessage(s, p, body.len, scan) && readMethod(s, p, scan)) {
+  const checked = checkMessage(s, p, body.len, scan);
+  if (checked && !scan.method.present && scan.id.present) {
+    // A client's answer to the server's own request (sampling, elicitation, roots), through the gateway.
+    s.decided = true;
+    s.decision = 'allow';
+    s.toolLabel = 'response';
+  } else if (checked && readMethod(s, p, scan)) {
     s.decided = true;
     s.decision = 'allow';
     s.params = auditParams(s.rt.config.audit.params, p + <usize>scan.params.start, scan.params.end - scan.params.start);
@@ -92,16 +98,22 @@ export function sidecarRequestBody(s: Stream, size: i32, endOfStream: bool): u32
   return s.outcome === Outcome.Forwarded ? DATA_CONTINUE : DATA_STOP_NO_BUFFER;
 }
 
-/** The tool label: a tool this service lists, else `unknown` (the sidecar answers those itself). */
+/**
+ * The tool label: a tool this service lists, named `<service>__<tool>` or (as the gateway sends it to an MCP server
+ * of the pod's own, or on /mcp/<service>) by its own name; else `unknown` (the server answers those itself).
+ */
 function label(s: Stream, p: usize): void {
   s.toolLabel = 'unknown';
   const raw = decodeString(p, scan.paramsName, 256);
   if (raw == null) return;
-  const name = String.UTF8.encode(raw);
-  if (splitToolName(changetype<usize>(name), name.byteLength, split) !== ToolNameError.Ok) return;
-  const service = raw.substring(split.serviceStart, split.serviceStart + split.serviceLen);
-  const tool = raw.substring(split.toolStart, split.toolStart + split.toolLen);
-  if (service !== s.service || !s.rt.hasTool(service, tool)) return;
+  let tool = raw;
+  if (!s.rt.hasTool(s.service, raw)) {
+    const name = String.UTF8.encode(raw);
+    if (splitToolName(changetype<usize>(name), name.byteLength, split) !== ToolNameError.Ok) return;
+    const service = raw.substring(split.serviceStart, split.serviceStart + split.serviceLen);
+    tool = raw.substring(split.toolStart, split.toolStart + split.toolLen);
+    if (service !== s.service || !s.rt.hasTool(service, tool)) return;
+  }
   s.tool = tool;
   s.toolLabel = tool;
 }

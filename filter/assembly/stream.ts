@@ -3,7 +3,7 @@
 
 import { logBytes, nowNanos } from './abi';
 import { AuditRecord, auditLine } from './audit';
-import { AuditParams, LogLevel } from './configTypes';
+import { AuditParams, LogLevel, Service } from './configTypes';
 import { Outcome, outcomeLabel, Reply, sendError } from './errors';
 import { meterDenial, meterRequest } from './metering';
 import { Identity } from './policy';
@@ -29,6 +29,8 @@ export class Stream {
   idJson: string = 'null';
   method: string = '';
   service: string = '';
+  /** The request came to /mcp/<name>: that one server's own endpoint, under its own names. */
+  direct: Service | null = null;
   /** The tool within its service (`get_health`), empty for other methods. */
   tool: string = '';
   /** The metric tool label: the tool, `unknown`, or the method's label. */

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WasmPlugin } from '@kubernetes-models/istio/extensions.istio.io/v1alpha1/WasmPlugin';
 import { EnvoyFilter } from '@kubernetes-models/istio/networking.istio.io/v1alpha3/EnvoyFilter';
+import { DestinationRule } from '@kubernetes-models/istio/networking.istio.io/v1beta1/DestinationRule';
 import { VirtualService } from '@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService';
 import { AuthorizationPolicy } from '@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy';
 import { describe, expect, it } from 'vitest';
@@ -27,6 +28,10 @@ function validateIstio(r: Resource): void {
       // networking.istio.io/v1 is v1beta1 promoted with the same schema; the models package ships v1beta1.
       expect(r.apiVersion).toBe('networking.istio.io/v1');
       new VirtualService({ ...obj, apiVersion: 'networking.istio.io/v1beta1' }).validate();
+      return;
+    case 'DestinationRule':
+      expect(r.apiVersion).toBe('networking.istio.io/v1');
+      new DestinationRule({ ...obj, apiVersion: 'networking.istio.io/v1beta1' }).validate();
       return;
     case 'AuthorizationPolicy':
       expect(r.apiVersion).toBe('security.istio.io/v1');

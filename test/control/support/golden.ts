@@ -78,6 +78,7 @@ function expandService(s: Record<string, any>): CatalogService {
     port: s.port ?? 3000,
     selector: s.selector ?? { app: name },
     health: s.health ?? { healthy: true, consecutiveFailures: 0 },
+    ...(s.upstream ? { upstream: s.upstream } : {}),
     tools: (s.tools ?? []).map(
       (t: string | CatalogTool): CatalogTool =>
         typeof t === 'string' ? { name: `${s.route}__${t}`, tool: t, inputSchema: { type: 'object' } } : t,

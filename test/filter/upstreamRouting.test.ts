@@ -1,0 +1,210 @@
+// MCP servers of a service's own (routing entries with `upstream`) and /mcp/<service>, through the compiled filter:
+// the `<service>__` prefix comes off for an upstream, every request of /mcp/<service> goes to that server under its
+// own names with the gateway's policy, and a client's answers to a server's requests reach that server.
+
+import { describe, expect, it } from 'vitest';
+import { createPlugin } from '../../filter/host/index.js';
+import {
+  auditLines,
+  example,
+  filterWasm,
+  gateway,
+  header,
+  type Json,
+  mtls,
+  post,
+  replyJson,
+  rpc,
+  toolsCall,
+  withKey,
+} from './harness.js';
+
+function config(): Json {
+  const c = example('gateway');
+  c.services.push(
+    {
+      name: 'everything',
+      namespace: 'tools',
+      host: 'everything-mcp.tools.svc.cluster.local',
+      port: 3001,
+      tools: ['echo', 'get_health'],
+      upstream: { path: '/' },
+    },
+    {
+      name: 'conformance',
+      namespace: 'tools',
+      host: 'conformance-mcp.tools.svc.cluster.local',
+      port: 3000,
+      tools: ['get_logs', 'test_simple_text'],
+      upstream: { path: '/mcp' },
+    },
+  );
+  // ci-bot (sre-readonly) may call every tool of conformance but may not read its logs, on any endpoint.
+  c.policy.rules.unshift(
+    { name: 'no-conformance-logs', effect: 'deny', groups: ['sre-readonly'], tools: ['conformance__get_logs'] },
+    { name: 'conformance', effect: 'allow', groups: ['sre-readonly'], tools: ['conformance__*', 'everything__echo'] },
+    { name: 'conformance-endpoint', effect: 'allow', groups: ['sre-readonly'], methods: ['prompts/*', 'resources/*'] },
+  );
+  return c;
+}
+
+const at = (path: string, extra: Record<string, string> = {}) => ({
+  headers: { ...withKey().headers, ':path': path, ...extra },
+});
+const forwardedBody = (r: ReturnType<typeof post>) => Buffer.from(r.forwarded!.body).toString();
+
+describe("an MCP server of the service's own, on the aggregated /mcp", () => {
+  it('sends it the tool by its own name, on its own path, with Content-Length and Mcp-Name to match', async () => {
+    const p = await gateway(config());
+    const body = toolsCall('everything__echo', { message: 'hi' });
+    const r = post(p, body, at('/mcp', { 'mcp-name': 'everything__echo', 'mcp-method': 'tools/call' }));
+    expect(r.localReply).toBeUndefined();
+    expect(header(r, 'x-meshmcp-service')).toBe('everything');
+    expect(header(r, ':path')).toBe('/');
+    expect(header(r, 'mcp-name')).toBe('echo');
+    const sent = forwardedBody(r);
+    expect(JSON.parse(sent).params).toEqual({ name: 'echo', arguments: { message: 'hi' } });
+    expect(sent).toBe(body.replace('"everything__echo"', '"echo"'));
+    expect(header(r, 'content-length')).toBe(String(Buffer.byteLength(sent)));
+  });
+
+  it('replaces an escaped name whole', async () => {
+    const p = await gateway(config());
+    const body =
+      '{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"everything__\\u0065cho","arguments":{}}}';
+    const r = post(p, body, at('/mcp'));
+    expect(JSON.parse(forwardedBody(r)).params.name).toBe('echo');
+    expect(forwardedBody(r)).toContain('"name":"echo"');
+  });
+
+  it('leaves a sidecar tool call as it came: prefixed name, same body, same path', async () => {
+    const p = await gateway(config());
+    const body = toolsCall('payment-service__get_health');
+    const r = post(p, body, at('/mcp'));
+    expect(forwardedBody(r)).toBe(body);
+    expect(header(r, ':path')).toBe('/mcp');
+    expect(header(r, 'content-length')).toBeUndefined();
+  });
+
+  it('still refuses a message without a method on /mcp (answers go to one server only)', async () => {
+    const p = await gateway(config());
+    const r = post(p, JSON.stringify({ jsonrpc: '2.0', id: 5, result: {} }), at('/mcp'));
+    expect(r.forwarded).toBeUndefined();
+    expect(replyJson(r).error.code).toBe(-32600);
+  });
+});
+
+describe('/mcp/<service>: one server under its own names', () => {
+  it("routes tools/call by the server's own tool name, on the server path, with the body untouched", async () => {
+    const p = await gateway(config());
+    const body = toolsCall('test_simple_text');
+    const r = post(p, body, at('/mcp/conformance'));
+    expect(r.localReply).toBeUndefined();
+    expect(header(r, 'x-meshmcp-service')).toBe('conformance');
+    expect(header(r, 'x-meshmcp-tool')).toBe('test_simple_text');
+    expect(header(r, ':path')).toBe('/mcp');
+    expect(forwardedBody(r)).toBe(body);
+  });
+
+  it("holds the server's own names to the same policy as the prefixed ones", async () => {
+    const p = await gateway(config());
+    const denied = post(p, toolsCall('get_logs'), at('/mcp/conformance'));
+    expect(denied.forwarded).toBeUndefined();
+    expect(replyJson(denied).error).toMatchObject({ code: -32602, message: 'Unknown tool: conformance__get_logs' });
+    const viaMcp = post(p, toolsCall('conformance__get_logs'), at('/mcp'));
+    expect(replyJson(viaMcp).error.message).toBe('Unknown tool: conformance__get_logs');
+  });
+
+  it('answers a prefixed or unlisted name there as an unknown tool', async () => {
+    const p = await gateway(config());
+    for (const name of ['conformance__test_simple_text', 'nope']) {
+      const r = post(p, toolsCall(name), at('/mcp/conformance'));
+      expect(r.forwarded).toBeUndefined();
+      expect(replyJson(r).error).toMatchObject({ code: -32602, message: `Unknown tool: ${name}` });
+    }
+  });
+
+  it('sends every method to that server, not to the control service, when policy allows it', async () => {
+    const p = await gateway(config());
+    for (const method of ['initialize', 'prompts/list', 'resources/read', 'notifications/initialized']) {
+      const r = post(p, rpc(method, {}), at('/mcp/conformance'));
+      expect(r.localReply, method).toBeUndefined();
+      expect(header(r, 'x-meshmcp-service'), method).toBe('conformance');
+    }
+    const refused = post(p, rpc('completion/complete', {}), at('/mcp/conformance'));
+    expect(refused.forwarded).toBeUndefined();
+    expect(refused.response?.status).toBe(403);
+  });
+
+  it("passes a client's answer to the server's request (no method) back to that server", async () => {
+    const p = await gateway(config());
+    const answer = JSON.stringify({ jsonrpc: '2.0', id: 'srv-1', result: { action: 'accept', content: {} } });
+    const r = post(p, answer, at('/mcp/conformance?x=1', { 'mcp-session-id': 's-1' }));
+    expect(r.localReply).toBeUndefined();
+    expect(header(r, 'x-meshmcp-service')).toBe('conformance');
+    expect(header(r, 'mcp-session-id')).toBe('s-1');
+    expect(forwardedBody(r)).toBe(answer);
+  });
+
+  it('sends GET (the server stream) and DELETE (end of session) to that server', async () => {
+    const p = await gateway(config());
+    for (const method of ['GET', 'DELETE']) {
+      const r = p.runStream({
+        request: { headers: { ':method': method, ':path': '/mcp/everything', 'x-api-key': 'test' } },
+      });
+      expect(r.localReply, method).toBeUndefined();
+      expect(header(r, 'x-meshmcp-service'), method).toBe('everything');
+      expect(header(r, ':path'), method).toBe('/');
+    }
+    const control = p.runStream({ request: { headers: { ':method': 'GET', ':path': '/mcp', 'x-api-key': 'test' } } });
+    expect(header(control, 'x-meshmcp-service')).toBe('meshmcp-control');
+  });
+
+  it('answers 404 with a JSON-RPC error for a server the table does not have, before any body', async () => {
+    const p = await gateway(config());
+    for (const path of ['/mcp/billing', '/mcp/', '/mcp/conformance/extra']) {
+      const r = post(p, rpc('ping', {}), at(path));
+      expect(r.forwarded, path).toBeUndefined();
+      expect(r.response?.status, path).toBe(404);
+      expect(replyJson(r).error.message).toContain(`no MCP server at ${path}`);
+    }
+  });
+
+  it('asks for credentials there as on /mcp', async () => {
+    const p = await gateway(config());
+    const r = post(p, toolsCall('test_simple_text'), { headers: { ':path': '/mcp/conformance' } });
+    expect(r.response?.status).toBe(401);
+    expect(r.forwarded).toBeUndefined();
+  });
+});
+
+describe('sidecar mode in front of an MCP server of the pod own', () => {
+  const GATEWAY_SAN = 'spiffe://cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account';
+  async function podProxy() {
+    const c = example('sidecar');
+    c.services = [{ ...c.services[0], tools: ['echo'], upstream: { path: '/' } }];
+    return createPlugin(filterWasm(), JSON.stringify(c));
+  }
+
+  it('meters a tool called by its own name', async () => {
+    const p = await podProxy();
+    const service = example('sidecar').services[0].name;
+    const r = post(p, toolsCall('echo'), { properties: mtls(GATEWAY_SAN), headers: { ':path': '/' } });
+    expect(r.forwarded).toBeDefined();
+    const m = p.metrics();
+    expect(m[`wasmcustom.mcp_inbound_requests_total.service.${service}.tool.echo.status.success`]?.value).toBe(1);
+  });
+
+  it('lets the client answer to a server request through, and meters it as a response', async () => {
+    const p = await podProxy();
+    const answer = JSON.stringify({ jsonrpc: '2.0', id: 7, result: { content: [] } });
+    const r = post(p, answer, { properties: mtls(GATEWAY_SAN), headers: { ':path': '/' } });
+    expect(r.forwarded).toBeDefined();
+    expect(Buffer.from(r.forwarded!.body).toString()).toBe(answer);
+    expect(auditLines(p)[0]).toMatchObject({ decision: 'allow', status: 'success' });
+    const service = example('sidecar').services[0].name;
+    expect(
+      p.metrics()[`wasmcustom.mcp_inbound_requests_total.service.${service}.tool.response.status.success`]?.value,
+    ).toBe(1);
+  });
+});
