@@ -54,7 +54,7 @@ process.once('exit', () => running?.kill('SIGTERM'));
  * pack and its pod proxy.
  */
 export async function startMesh(root: string): Promise<Mesh> {
-  const base = await freePortRun(14);
+  const base = await freePortRun(18);
   const dir = await mkdtemp(join(tmpdir(), 'meshmcp-bench-e2e-'));
   const child = spawn(
     process.execPath,
@@ -66,6 +66,7 @@ export async function startMesh(root: string): Promise<Mesh> {
       ...['--app-base-port', String(base + 3), '--sidecar-base-port', String(base + 6)],
       ...['--proxy-base-port', String(base + 9), '--no-prometheus', '--rate-limit', String(RATE_LIMIT)],
       ...['--logs-pack-port', String(base + 12), '--logs-pack-proxy-port', String(base + 13)],
+      ...['--upstream-base-port', String(base + 14), '--upstream-proxy-base-port', String(base + 16)],
     ],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   );

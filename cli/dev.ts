@@ -28,9 +28,11 @@ import {
   PACK_SERVICE,
   podSpiffe,
   servicesYaml,
+  UPSTREAM_SERVERS,
 } from './devMesh.js';
 import { ProcessGroup, portFree } from './devProcesses.js';
 import { startDevPrometheus } from './devPrometheus.js';
+import { startUpstream } from './devUpstreams.js';
 
 export { DEV_SERVICES } from './devMesh.js';
 
@@ -89,6 +91,13 @@ const OPTIONS: OptionSpec[] = [
   },
   { flag: 'kube-pack-port', type: 'number', default: 8084, description: "the kubernetes pack's MCP port" },
   { flag: 'kube-pack-proxy-port', type: 'number', default: 3297, description: "the kubernetes pack's pod proxy port" },
+  {
+    flag: 'upstream-base-port',
+    type: 'number',
+    default: 8091,
+    description: 'first port of the MCP servers of their own (everything, conformance)',
+  },
+  { flag: 'upstream-proxy-base-port', type: 'number', default: 3291, description: 'first port of their pod proxies' },
   {
     flag: 'dir',
     type: 'string',
@@ -153,6 +162,8 @@ function ports(v: OptionValues): DevPorts {
   const app = n('app-base-port');
   const sidecar = n('sidecar-base-port');
   const front = n('proxy-base-port');
+  const upstream = n('upstream-base-port');
+  const upstreamProxy = n('upstream-proxy-base-port');
   return {
     gateway: n('port'),
     gatewayAdmin: n('admin-port'),
@@ -167,6 +178,8 @@ function ports(v: OptionValues): DevPorts {
     logsPackProxy: n('logs-pack-proxy-port'),
     kubePack: n('kube-pack-port'),
     kubePackProxy: n('kube-pack-proxy-port'),
+    upstream: (i) => upstream + i,
+    upstreamProxy: (i) => upstreamProxy + i,
   };
 }
 
@@ -202,7 +215,8 @@ async function dev(values: OptionValues): Promise<number> {
     throw new UsageError(
       `port ${taken.join(', ')} already in use (another meshmcp dev?); stop it or choose ports with --port, ` +
         '--control-port, --app-base-port, --sidecar-base-port, --proxy-base-port, --admin-port, --prometheus-port, ' +
-        '--pack-port, --pack-proxy-port, --logs-pack-port, --logs-pack-proxy-port, --kube-pack-port, --kube-pack-proxy-port',
+        '--pack-port, --pack-proxy-port, --logs-pack-port, --logs-pack-proxy-port, --kube-pack-port, --kube-pack-proxy-port, ' +
+        '--upstream-base-port, --upstream-proxy-base-port',
     );
   }
 
@@ -216,6 +230,7 @@ async function dev(values: OptionValues): Promise<number> {
   const podCerts = await Promise.all(DEV_SERVICES.map((s) => ca.issue(s, podSpiffe(s))));
   const packCert = withPrometheus ? await ca.issue(PACK_SERVICE, podSpiffe(PACK_SERVICE)) : undefined;
   const logsCert = await ca.issue(LOGS_SERVICE, podSpiffe(LOGS_SERVICE));
+  const upstreamCerts = await Promise.all(UPSTREAM_SERVERS.map((u) => ca.issue(u.name, podSpiffe(u.name))));
   // Before anything starts: a kubeconfig the pack cannot use stops here, with the reason.
   const kube = kubeconfig
     ? await (await import('./devKubernetes.js')).devKubernetes(
@@ -298,6 +313,8 @@ async function dev(values: OptionValues): Promise<number> {
       ],
       env,
     );
+    say(`      MCP servers of their own: ${UPSTREAM_SERVERS.map((u) => u.name).join(', ')}...`);
+    await Promise.all(UPSTREAM_SERVERS.map((u, i) => startUpstream(group, u.name, p.upstream(i), p.gateway)));
     if (prometheusUrl) {
       // The prometheus pack: an MCP service of its own in the mesh, discovered, routed and audited like the others.
       await sidecar(
@@ -337,6 +354,9 @@ async function dev(values: OptionValues): Promise<number> {
     await podProxy(LOGS_SERVICE, p.logsPackProxy, p.logsPack, logsCert);
     if (prometheusUrl && packCert) await podProxy(PACK_SERVICE, p.packProxy, p.pack, packCert);
     if (kubeCert) await podProxy(KUBE_SERVICE, p.kubePackProxy, p.kubePack, kubeCert);
+    await Promise.all(
+      UPSTREAM_SERVERS.map((u, i) => podProxy(u.name, p.upstreamProxy(i), p.upstream(i), upstreamCerts[i]!)),
+    );
     const verbose = values['verbose'] === true;
     await group.start({
       name: 'gateway',

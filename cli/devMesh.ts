@@ -17,6 +17,16 @@ export const LOGS_PACK_PRINCIPAL = 'dev-logs-pack';
  * logs__trace_request, which then never asks that service for them.
  */
 export const READONLY_DENIED_LOGS = ['payment-service__get_logs'];
+/**
+ * server-everything's tools the read-only group may not call: one prints the server's environment, one fetches any
+ * URL it is given. Held on /mcp and on /mcp/everything alike.
+ */
+export const READONLY_DENIED_UPSTREAM = ['everything__get-env', 'everything__gzip-file-as-resource'];
+/**
+ * MCP servers of their own in the local mesh, fronted with no meshmcp sidecar (README "Bring your own MCP server"):
+ * the published server-everything (2025-11-25, sessions) and the conformance suite's test server (both revisions).
+ */
+export const UPSTREAM_SERVERS = [{ name: 'everything', path: '/mcp', protocols: ['2025-11-25'] }] as const;
 export const DEV_NAMESPACE = 'dev';
 export const TRUST_DOMAIN = 'cluster.local';
 export const GATEWAY_SPIFFE = `spiffe://${TRUST_DOMAIN}/ns/istio-system/sa/meshmcp-ingressgateway-service-account`;
@@ -39,6 +49,9 @@ export interface DevPorts {
   /** the kubernetes pack's MCP port and its pod proxy's (used with --kubeconfig) */
   kubePack: number;
   kubePackProxy: number;
+  /** each of UPSTREAM_SERVERS' own MCP port and its pod proxy's */
+  upstream: (i: number) => number;
+  upstreamProxy: (i: number) => number;
 }
 
 export interface DevKeys {
@@ -59,6 +72,9 @@ export function allPorts(p: DevPorts, withPrometheus: boolean, withKube = false)
     out.push([`${s} app`, p.app(i)], [`${s} sidecar`, p.sidecar(i)], [`${s} pod proxy`, p.front(i)]);
   });
   out.push(['logs pack', p.logsPack], ['logs pack pod proxy', p.logsPackProxy]);
+  UPSTREAM_SERVERS.forEach((u, i) => {
+    out.push([`${u.name} MCP server`, p.upstream(i)], [`${u.name} pod proxy`, p.upstreamProxy(i)]);
+  });
   if (withPrometheus) {
     out.push(['prometheus', p.prometheus], ['prometheus pack', p.pack], ['prometheus pack pod proxy', p.packProxy]);
   }
@@ -75,6 +91,13 @@ export function servicesYaml(p: DevPorts, withPack = false, withKube = false): s
   rows.push(row(LOGS_SERVICE, p.logsPackProxy, p.logsPack));
   if (withPack) rows.push(row(PACK_SERVICE, p.packProxy, p.pack));
   if (withKube) rows.push(row(KUBE_SERVICE, p.kubePackProxy, p.kubePack));
+  UPSTREAM_SERVERS.forEach((u, i) => {
+    rows.push(
+      `  - name: ${u.name}\n    namespace: ${DEV_NAMESPACE}\n    host: 127.0.0.1\n    port: ${p.upstreamProxy(i)}\n` +
+        `    url: http://127.0.0.1:${p.upstream(i)}${u.path}\n    selector: { app: ${u.name} }\n` +
+        `    upstream: { path: ${u.path}, protocols: [${u.protocols.join(', ')}] }\n`,
+    );
+  });
   return `# Written by meshmcp dev.\nservices:\n${rows.join('')}`;
 }
 
@@ -89,6 +112,7 @@ export function meshYaml(p: DevPorts, keys: DevKeys, writeTools: string[], rateP
   const base = `http://127.0.0.1:${p.gateway}`;
   const denied = writeTools.length > 0 ? writeTools.map((t) => JSON.stringify(t)).join(', ') : '"-none-"';
   const deniedLogs = READONLY_DENIED_LOGS.map((t) => JSON.stringify(t)).join(', ');
+  const deniedUpstream = READONLY_DENIED_UPSTREAM.map((t) => JSON.stringify(t)).join(', ');
   return `# Written by meshmcp dev: the local mesh's settings and policy (format: control/render/README.md).
 trustDomain: ${TRUST_DOMAIN}
 gateway:
@@ -107,6 +131,7 @@ policy:
     - { name: admin, effect: allow, groups: [mcp-admin] }
     - { name: readonly-no-writes, effect: deny, groups: [mcp-readonly], tools: [${denied}] }
     - { name: readonly-no-payment-logs, effect: deny, groups: [mcp-readonly], tools: [${deniedLogs}] }
+    - { name: readonly-no-env-or-fetch, effect: deny, groups: [mcp-readonly], tools: [${deniedUpstream}] }
     - { name: readonly, effect: allow, groups: [mcp-readonly] }
     - { name: logs-pack-catalog, effect: allow, groups: [mcp-logs-pack], methods: [initialize, ping, tools/list, server/discover] }
     - { name: logs-pack, effect: allow, groups: [mcp-logs-pack], tools: ["*__get_logs"] }
@@ -135,11 +160,13 @@ the control service and the gateway.
 
   MCP endpoint   ${url}
   admin key      ${keys.admin}   (group mcp-admin: every tool)
-  read-only key  ${keys.readonly}   (group mcp-readonly: no tools that write, no payment-service logs)
+  read-only key  ${keys.readonly}   (group mcp-readonly: no tools that write, no payment-service logs, not everything's get-env or gzip-file-as-resource)
   send it as     Authorization: Bearer <key>   or   x-api-key: <key>
   logs pack      the service ${LOGS_SERVICE}: ${LOGS_SERVICE}__search and ${LOGS_SERVICE}__top_errors over every demo app's logs, ${LOGS_SERVICE}__trace_request <id>
                  across the mesh with your own rights (its delegate key is in ${workDir}/logs-pack.key)
   prometheus     ${prometheusUrl ? `${prometheusUrl}, and its tool pack as the service ${PACK_SERVICE} (${PACK_SERVICE}__query, …)` : 'not running (install the Debian package prometheus for the prometheus tools and pack)'}
+  MCP servers    ${UPSTREAM_SERVERS.map((u) => u.name).join(' and ')}: MCP servers of their own (no meshmcp sidecar), in the catalog as
+                 <name>__<tool> and each on its own endpoint, under its own names: ${UPSTREAM_SERVERS.map((u) => `${url}/${u.name}`).join(', ')}
   kubernetes     ${kube ? `the service ${KUBE_SERVICE} (${KUBE_SERVICE}__get, …) reads ${kube.server} in ${kube.namespaces}` : 'not running (give a cluster with --kubeconfig for the kubernetes pack)'}
   files, logs    ${workDir}
 

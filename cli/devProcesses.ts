@@ -16,7 +16,7 @@ export interface StartSpec {
   command: string;
   args: string[];
   env?: NodeJS.ProcessEnv;
-  /** Ready once a stdout line contains this text... */
+  /** Ready once a stdout line (or stderr) contains this text... */
   readyLine?: string;
   /** ...or once this URL answers 200 (polled). */
   readyUrl?: string;
@@ -84,7 +84,14 @@ export class ProcessGroup {
           i = buf.indexOf('\n');
         }
       });
-      child.stderr!.on('data', (c: Buffer) => out.write(c));
+      // Some servers announce themselves on stderr (server-everything does).
+      let errBuf = '';
+      child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+        out.write(chunk);
+        if (!spec.readyLine || ready) return;
+        errBuf = (errBuf + chunk).slice(-4096);
+        if (errBuf.includes(spec.readyLine)) markReady();
+      });
       child.once('error', (err) => {
         if (!ready) reject(new Error(`${spec.name} could not start: ${err.message}`));
       });

@@ -80,7 +80,13 @@ export async function collectTools(
   const abort = signal ? AbortSignal.any([timeout, signal]) : timeout;
   const client = new Client(
     { name: 'meshmcp-control', version: VERSION },
-    { versionNegotiation: { mode: 'auto' }, listMaxPages: limits.maxPages },
+    {
+      versionNegotiation: { mode: 'auto' },
+      listMaxPages: limits.maxPages,
+      // What the clients behind the gateway may offer: some servers list a tool only to a client that can serve it
+      // (server-everything's sampling and elicitation tools). Nothing is asked of the collector while it lists.
+      capabilities: { sampling: {}, elicitation: {}, roots: {} },
+    },
   );
   const transport = new StreamableHTTPClientTransport(new URL(url), {
     fetch: async (input, init) => {
@@ -113,6 +119,8 @@ export async function collectTools(
     if (err instanceof CollectError && !timeout.aborted) throw err;
     throw new CollectError(describe(err, url, timeout.aborted, limits.maxPages));
   } finally {
+    // A server that opened a session for this collection keeps it until told (DELETE); every refresh opens one.
+    if (transport.sessionId !== undefined) await transport.terminateSession().catch(() => undefined);
     await client.close().catch(() => undefined);
   }
 }

@@ -270,14 +270,17 @@ function judge(s: Stream, p: usize, n: i32): void {
         tool = raw.substring(split.toolStart, split.toolStart + split.toolLen);
       }
     }
-    if (!s.rt.hasTool(service, tool)) {
+    // On /mcp/<service> the server itself decides what exists (its tools may differ per session, e.g. with the
+    // client's capabilities); policy still judges the name. The metric label stays bounded: listed tools only.
+    const listed = s.rt.hasTool(service, tool);
+    if (!listed && (direct == null || tool.length === 0)) {
       s.refuse(Outcome.UnknownTool, 'Unknown tool: ' + raw);
       return;
     }
     target = s.rt.services.get(service);
     s.service = service;
     s.tool = tool;
-    s.toolLabel = tool;
+    s.toolLabel = listed ? tool : 'unknown';
     fullTool = service + '__' + tool;
   } else {
     s.service = direct != null ? direct.name : cfg.control;

@@ -115,13 +115,19 @@ describe('/mcp/<service>: one server under its own names', () => {
     expect(replyJson(viaMcp).error.message).toBe('Unknown tool: conformance__get_logs');
   });
 
-  it('answers a prefixed or unlisted name there as an unknown tool', async () => {
+  it('lets the server judge a name the catalog does not list, under the same policy and a bounded label', async () => {
     const p = await gateway(config());
-    for (const name of ['conformance__test_simple_text', 'nope']) {
-      const r = post(p, toolsCall(name), at('/mcp/conformance'));
-      expect(r.forwarded).toBeUndefined();
-      expect(replyJson(r).error).toMatchObject({ code: -32602, message: `Unknown tool: ${name}` });
-    }
+    const r = post(p, toolsCall('test_listed_only_with_sampling'), at('/mcp/conformance'));
+    expect(r.localReply).toBeUndefined();
+    expect(header(r, 'x-meshmcp-tool')).toBe('test_listed_only_with_sampling');
+    expect(Object.keys(p.metrics()).some((k) => k.includes('.service.conformance.tool.unknown.status.success'))).toBe(
+      true,
+    );
+    const denied = post(p, toolsCall('anything'), at('/mcp/everything'));
+    expect(denied.forwarded).toBeUndefined();
+    expect(replyJson(denied).error.message).toBe('Unknown tool: everything__anything');
+    const empty = post(p, toolsCall(''), at('/mcp/conformance'));
+    expect(replyJson(empty).error.code).toBe(-32602);
   });
 
   it('sends every method to that server, not to the control service, when policy allows it', async () => {

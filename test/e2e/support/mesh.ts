@@ -33,6 +33,9 @@ export interface MeshPorts {
   /** the kubernetes pack's MCP port and its pod proxy's (used with a kubeconfig) */
   kubePack: number;
   kubePackProxy: number;
+  /** the first of the MCP servers of their own (everything, conformance) and the first of their pod proxies */
+  upstream: number;
+  upstreamProxy: number;
   app: Record<Service, number>;
   sidecar: Record<Service, number>;
   proxy: Record<Service, number>;
@@ -126,9 +129,11 @@ function layout(base: number): MeshPorts {
     logsPackProxy: base + 7 + 3 * SERVICES.length,
     kubePack: base + 8 + 3 * SERVICES.length,
     kubePackProxy: base + 9 + 3 * SERVICES.length,
+    upstream: base + 10 + 3 * SERVICES.length,
+    upstreamProxy: base + 12 + 3 * SERVICES.length,
   };
 }
-const PORTS_PER_MESH = 10 + 3 * SERVICES.length;
+const PORTS_PER_MESH = 14 + 3 * SERVICES.length;
 
 async function until<T>(
   what: string,
@@ -222,6 +227,7 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
       ...['--pack-port', String(p.pack), '--pack-proxy-port', String(p.packProxy)],
       ...['--logs-pack-port', String(p.logsPack), '--logs-pack-proxy-port', String(p.logsPackProxy)],
       ...['--kube-pack-port', String(p.kubePack), '--kube-pack-proxy-port', String(p.kubePackProxy)],
+      ...['--upstream-base-port', String(p.upstream), '--upstream-proxy-base-port', String(p.upstreamProxy)],
       ...(opts.kubeconfig ? ['--kubeconfig', opts.kubeconfig] : []),
       ...(opts.kubeNamespaces ? ['--kube-namespaces', opts.kubeNamespaces] : []),
       ...(prometheus ? [] : ['--no-prometheus']),

@@ -1,0 +1,170 @@
+// MCP servers of their own behind the local mesh's gateway (README "Bring your own MCP server"): the published
+// server-everything, with no meshmcp sidecar, reached by the real SDK v2 client on /mcp/everything under its own
+// names. Prompts, resources, a subscription update, sampling and elicitation answered by the client, progress, and
+// the gateway's policy and audit over all of it; and its tools in the aggregated catalog.
+// @module-tag openssl
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type Mesh, startMesh } from './support/mesh.js';
+
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 240_000 });
+
+let mesh: Mesh;
+
+beforeAll(async () => {
+  mesh = await startMesh({ prometheus: false });
+});
+
+afterAll(async () => {
+  if (!mesh) return;
+  const { code, output } = await mesh.stop();
+  expect(code, output.slice(-3000)).toBe(0);
+});
+
+interface Session {
+  client: Client;
+  sampled: string[];
+  elicited: string[];
+  updated: string[];
+}
+
+/** A client that can answer sampling and elicitation, as Claude Desktop or VS Code can. */
+async function open(path: string, key: string): Promise<Session> {
+  const s: Session = {
+    client: new Client(
+      { name: 'meshmcp-e2e', version: '1.0.0' },
+      { versionNegotiation: { mode: 'legacy' }, capabilities: { sampling: {}, elicitation: {} } },
+    ),
+    sampled: [],
+    elicited: [],
+    updated: [],
+  };
+  s.client.setRequestHandler('sampling/createMessage', async (r) => {
+    s.sampled.push(JSON.stringify(r.params.messages));
+    return { role: 'assistant', model: 'e2e-model', content: { type: 'text', text: 'a sampled answer' } };
+  });
+  s.client.setRequestHandler('elicitation/create', async (r) => {
+    s.elicited.push(r.params.message);
+    return { action: 'accept', content: { name: 'Ada' } };
+  });
+  s.client.setNotificationHandler('notifications/resources/updated', (n) => {
+    s.updated.push(n.params.uri);
+  });
+  await s.client.connect(
+    new StreamableHTTPClientTransport(new URL(`${mesh.url.replace(/\/mcp$/, '')}${path}`), {
+      requestInit: { headers: { 'x-api-key': key } },
+    }),
+  );
+  return s;
+}
+
+const text = (r: unknown): string =>
+  ((r as { content: Array<{ type: string; text?: string }> }).content ?? []).map((c) => c.text ?? '').join('\n');
+
+async function until(what: string, probe: () => boolean): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('server-everything on /mcp/everything', () => {
+  it('serves its own tools, prompts and resources through the gateway, in a session of its own', async () => {
+    const s = await open('/mcp/everything', mesh.adminKey);
+    try {
+      expect(s.client.getServerVersion()?.name).toContain('everything');
+      const tools = (await s.client.listTools()).tools.map((t) => t.name);
+      expect(tools).toEqual(
+        expect.arrayContaining(['echo', 'trigger-sampling-request', 'trigger-elicitation-request']),
+      );
+      expect(text(await s.client.callTool({ name: 'echo', arguments: { message: 'through the mesh' } }))).toBe(
+        'Echo: through the mesh',
+      );
+      const prompts = (await s.client.listPrompts()).prompts.map((p) => p.name);
+      expect(prompts).toContain('args-prompt');
+      const prompt = await s.client.getPrompt({ name: 'args-prompt', arguments: { city: 'Oslo' } });
+      expect(JSON.stringify(prompt.messages)).toContain('Oslo');
+      const { resources } = await s.client.listResources();
+      expect(resources.length).toBeGreaterThan(0);
+      const read = await s.client.readResource({ uri: resources[0]!.uri });
+      expect(read.contents[0]?.uri).toBe(resources[0]!.uri);
+    } finally {
+      await s.client.close();
+    }
+  });
+
+  it("carries the server's requests to the client and the answers back: sampling, elicitation, progress", async () => {
+    const s = await open('/mcp/everything', mesh.adminKey);
+    try {
+      const sampled = await s.client.callTool({
+        name: 'trigger-sampling-request',
+        arguments: { prompt: 'summarise the mesh', maxTokens: 20 },
+      });
+      expect(s.sampled.join()).toContain('summarise the mesh');
+      expect(text(sampled)).toContain('a sampled answer');
+      const elicited = await s.client.callTool({ name: 'trigger-elicitation-request', arguments: {} });
+      expect(s.elicited).toHaveLength(1);
+      expect(text(elicited)).toContain('Ada');
+      const progress: number[] = [];
+      await s.client.callTool(
+        { name: 'trigger-long-running-operation', arguments: { duration: 1, steps: 3 } },
+        { onprogress: (p) => progress.push(p.progress) },
+      );
+      expect(progress).toEqual([1, 2, 3]);
+    } finally {
+      await s.client.close();
+    }
+    // The pod proxy in front of the server audited the client's answers as responses.
+    const proxied = mesh.audit('everything-proxy');
+    expect(proxied.filter((l) => l.decision === 'allow').length).toBeGreaterThan(0);
+  });
+
+  it('delivers a subscribed resource update on the session stream', async () => {
+    const s = await open('/mcp/everything', mesh.adminKey);
+    try {
+      const { resources } = await s.client.listResources();
+      const uri = resources[0]!.uri;
+      await s.client.subscribeResource({ uri });
+      await s.client.callTool({ name: 'toggle-subscriber-updates', arguments: {} });
+      await until('notifications/resources/updated', () => s.updated.includes(uri));
+      await s.client.unsubscribeResource({ uri });
+    } finally {
+      await s.client.close();
+    }
+  });
+
+  it('holds a read-only caller to its policy on this endpoint too, and audits each call', async () => {
+    const s = await open('/mcp/everything', mesh.readonlyKey);
+    try {
+      await expect(s.client.callTool({ name: 'get-env', arguments: {} })).rejects.toThrow(
+        'Unknown tool: everything__get-env',
+      );
+      expect(text(await s.client.callTool({ name: 'get-sum', arguments: { a: 2, b: 3 } }))).toContain('5');
+    } finally {
+      await s.client.close();
+    }
+    const lines = mesh.audit().filter((l) => l.service === 'everything' && l.client === 'dev-readonly');
+    expect(lines.find((l) => l.tool === 'get-env')).toMatchObject({ decision: 'deny', status: 'denied' });
+    expect(lines.find((l) => l.tool === 'get-sum')).toMatchObject({ decision: 'allow', status: 'success' });
+  });
+});
+
+describe('the aggregated /mcp', () => {
+  it("lists the servers' tools as <service>__<tool>, as each caller may see them", async () => {
+    const admin = await open('/mcp', mesh.adminKey);
+    const readonly = await open('/mcp', mesh.readonlyKey);
+    try {
+      const all = (await admin.client.listTools()).tools.map((t) => t.name);
+      expect(all).toEqual(
+        expect.arrayContaining(['everything__echo', 'everything__get-env', 'payment-service__get_health']),
+      );
+      const mine = (await readonly.client.listTools()).tools.map((t) => t.name);
+      expect(mine).toContain('everything__echo');
+      expect(mine).not.toContain('everything__get-env');
+    } finally {
+      await admin.client.close();
+      await readonly.client.close();
+    }
+  });
+});
