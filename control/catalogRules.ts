@@ -13,6 +13,13 @@ export const MAX_SERVICES = 4096;
 /** filter/config.schema.json: a service's tools maxItems. */
 export const MAX_TOOLS_PER_SERVICE = 1024;
 
+/** Prompts, resources and resource templates served per service (each kind); more are dropped with a warning. */
+export const MAX_OFFERINGS_PER_SERVICE = 1024;
+/** The scheme a server's resource URIs are wrapped in: `meshmcp://<route>/<the server's URI>` (contract 1). */
+export const RESOURCE_SCHEME = 'meshmcp://';
+/** Longest wrapped URI served; the gateway filter reads params.uri up to this. */
+export const MAX_URI_LENGTH = 2048;
+
 /** An upstream MCP server's path (filter/config.schema.json `$defs/service` path): absolute, no query, no `..`. */
 export const UPSTREAM_PATH = /^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]{0,255}$/;
 /** The MCP revisions an upstream may declare (the ones this gateway carries). */

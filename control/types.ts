@@ -60,6 +60,62 @@ export interface CatalogTool {
   annotations?: Record<string, unknown>;
 }
 
+/** A prompt as a server lists it (prompts/list). */
+export interface PromptDescriptor {
+  name: string;
+  title?: string;
+  description?: string;
+  arguments?: unknown[];
+  icons?: unknown[];
+}
+
+/** A resource as a server lists it (resources/list). */
+export interface ResourceDescriptor {
+  uri: string;
+  name: string;
+  title?: string;
+  description?: string;
+  mimeType?: string;
+  size?: number;
+  annotations?: Record<string, unknown>;
+  icons?: unknown[];
+}
+
+/** A resource template as a server lists it (resources/templates/list). */
+export interface ResourceTemplateDescriptor {
+  uriTemplate: string;
+  name: string;
+  title?: string;
+  description?: string;
+  mimeType?: string;
+  annotations?: Record<string, unknown>;
+  icons?: unknown[];
+}
+
+/** What a server offers besides tools, each only when its capabilities say it has them. */
+export interface ServerOfferings {
+  prompts?: PromptDescriptor[];
+  resources?: ResourceDescriptor[];
+  resourceTemplates?: ResourceTemplateDescriptor[];
+}
+
+/** A prompt in the aggregated catalog: `<route>__<prompt>`, as tools are named (contract 1). */
+export interface CatalogPrompt extends PromptDescriptor {
+  /** The prompt's name on its server. */
+  prompt: string;
+}
+
+/** A resource in the aggregated catalog: its URI as `meshmcp://<route>/<the server's URI>` (contract 1). */
+export interface CatalogResource extends ResourceDescriptor {
+  /** The resource's URI on its server. */
+  resource: string;
+}
+
+export interface CatalogResourceTemplate extends ResourceTemplateDescriptor {
+  /** The template as its server gives it. */
+  template: string;
+}
+
 export interface ServiceHealth {
   healthy: boolean;
   /** ISO time of the last successful tools/list. */
@@ -85,6 +141,10 @@ export interface CatalogService {
   health: ServiceHealth;
   /** Sorted by name. */
   tools: CatalogTool[];
+  /** Present only when the server lists any: sorted by name, URI and template. */
+  prompts?: CatalogPrompt[];
+  resources?: CatalogResource[];
+  resourceTemplates?: CatalogResourceTemplate[];
 }
 
 /** The one structure every stage shares: canonical (services sorted by route, tools by name), so equal = no-op. */

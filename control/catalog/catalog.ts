@@ -5,6 +5,7 @@ import type {
   CatalogService,
   CatalogTool,
   DiscoveredService,
+  ServerOfferings,
   ServiceHealth,
   ToolDescriptor,
 } from '../types.js';
@@ -13,11 +14,14 @@ export type { ToolDescriptor } from '../types.js';
 
 import { byRoute, byToolName, MAX_TOOLS_PER_SERVICE } from '../catalogRules.js';
 import { assignRoutes, serviceKey, toolName } from './naming.js';
+import { catalogOfferings } from './offerings.js';
 
 export interface CatalogInput {
   service: DiscoveredService;
   /** undefined: never collected (the service is listed with no tools). */
   tools: readonly ToolDescriptor[] | undefined;
+  /** Its prompts, resources and templates, when collected with the tools. */
+  offerings?: ServerOfferings;
   health: ServiceHealth;
 }
 
@@ -64,7 +68,7 @@ export function buildCatalog(
     opts.reserved,
   );
   const services: CatalogService[] = [];
-  for (const [key, { service, tools, health }] of unique) {
+  for (const [key, { service, tools, offerings, health }] of unique) {
     const route = routes.get(key)!;
     const seen = new Set<string>();
     const list: CatalogTool[] = [];
@@ -102,6 +106,7 @@ export function buildCatalog(
         : {}),
       health: { ...health },
       tools: list,
+      ...catalogOfferings(route, key, tools === undefined ? undefined : offerings, warnings),
     });
   }
   services.sort(byRoute);

@@ -2,6 +2,7 @@
 // tools and response bytes. The only network I/O of the catalog stage.
 import { Client, type PriorDiscovery, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { VERSION } from '../../shared/version.js';
+import type { ServerOfferings } from '../types.js';
 import type { ToolDescriptor } from './catalog.js';
 
 export interface CollectLimits {
@@ -22,6 +23,8 @@ export const DEFAULT_LIMITS: CollectLimits = {
 
 export interface Collected {
   tools: ToolDescriptor[];
+  /** Prompts, resources and templates, each listed when the server's capabilities offer it. */
+  offerings: ServerOfferings;
   /** The era the sidecar answered in; passed back next time to skip the version probe. */
   prior: PriorDiscovery;
 }
@@ -64,6 +67,31 @@ function describe(err: unknown, url: string, timedOut: boolean, maxPages: number
     e = e.cause as typeof e;
   }
   return `tools/list from ${url} failed: ${parts.join(': ').slice(0, 500) || String(err)}`;
+}
+
+/**
+ * The server's prompts, resources and templates, each asked for only when its capabilities offer it. A list that
+ * fails or runs long is a CollectError like the tools': the service keeps its last known catalog meanwhile.
+ */
+async function collectOfferings(
+  client: Client,
+  opts: { signal: AbortSignal; timeout: number },
+  url: string,
+  max: number,
+): Promise<ServerOfferings> {
+  const caps = client.getServerCapabilities() ?? {};
+  const out: ServerOfferings = {};
+  const bounded = <T>(what: string, list: T[]): T[] => {
+    if (list.length > max) throw new CollectError(`${what} from ${url} lists ${list.length} items, above ${max}`);
+    return list;
+  };
+  if (caps.prompts) out.prompts = bounded('prompts/list', (await client.listPrompts(undefined, opts)).prompts);
+  if (caps.resources) {
+    out.resources = bounded('resources/list', (await client.listResources(undefined, opts)).resources);
+    const templates = await client.listResourceTemplates(undefined, opts);
+    out.resourceTemplates = bounded('resources/templates/list', templates.resourceTemplates);
+  }
+  return out as ServerOfferings;
 }
 
 /**
@@ -112,9 +140,10 @@ export async function collectTools(
         `tools/list from ${url} lists ${tools.length} tools, above the limit of ${limits.maxTools}`,
       );
     }
+    const offerings = await collectOfferings(client, opts, url, limits.maxTools);
     const discover = client.getDiscoverResult();
     // 'modern' and 'legacy' are the SDK's names (PriorDiscovery): a server/discover server, or one that uses initialize.
-    return { tools, prior: discover ? { kind: 'modern', discover } : { kind: 'legacy' } };
+    return { tools, offerings, prior: discover ? { kind: 'modern', discover } : { kind: 'legacy' } };
   } catch (err) {
     if (err instanceof CollectError && !timeout.aborted) throw err;
     throw new CollectError(describe(err, url, timeout.aborted, limits.maxPages));

@@ -2,7 +2,7 @@
 // TTL, with bounded concurrency), tracks health, keeps a failing sidecar's last tools through a grace period, and
 // publishes a new Catalog only when it differs from the last one.
 import type { PriorDiscovery } from '@modelcontextprotocol/client';
-import type { Catalog, DiscoveredService, ServiceHealth } from '../types.js';
+import type { Catalog, DiscoveredService, ServerOfferings, ServiceHealth } from '../types.js';
 import { buildCatalog, type CatalogInput, sameCatalog, type ToolDescriptor } from './catalog.js';
 import { type Collected, type CollectLimits, collectTools, DEFAULT_LIMITS } from './collector.js';
 import { serviceKey } from './naming.js';
@@ -42,6 +42,7 @@ export interface CatalogRunnerOptions {
 interface Entry {
   service: DiscoveredService;
   tools?: ToolDescriptor[];
+  offerings?: ServerOfferings;
   health: ServiceHealth;
   /** When the current run of failures began; undefined while healthy. */
   failingSince?: number;
@@ -195,6 +196,7 @@ export class CatalogRunner {
       if (!entry.health.healthy && entry.health.consecutiveFailures > 0)
         this.log.info({ service: key }, 'sidecar recovered');
       entry.tools = result.tools;
+      entry.offerings = result.offerings;
       entry.prior = result.prior;
       entry.failingSince = undefined;
       entry.health = { healthy: true, lastSuccess: new Date(now).toISOString(), consecutiveFailures: 0 };
@@ -215,6 +217,7 @@ export class CatalogRunner {
         'sidecar unhealthy past the grace period: its tools are dropped',
       );
       entry.tools = undefined;
+      entry.offerings = undefined;
     } else if (health.consecutiveFailures === 1) {
       this.log.warn({ service: key, error: result.message }, 'sidecar unhealthy: keeping its last known tools');
     }
@@ -224,6 +227,7 @@ export class CatalogRunner {
     const inputs: CatalogInput[] = [...this.entries.values()].map((e) => ({
       service: e.service,
       tools: e.tools,
+      ...(e.offerings ? { offerings: e.offerings } : {}),
       health: e.health,
     }));
     const { catalog, warnings } = buildCatalog(inputs, { reserved: this.opts.reserved });

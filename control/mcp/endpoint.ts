@@ -2,6 +2,7 @@
 // both eras, and the 2025-11-25 GET streams; setCatalog() is the one way a new catalog reaches callers.
 import type { Catalog, GatewayPolicy } from '../types.js';
 import { GetStreams } from './getStreams.js';
+import { OfferingViews } from './offeringViews.js';
 import { type CatalogServer, createCatalogServer } from './server.js';
 import { ToolViews, type ToolViewsOptions } from './toolViews.js';
 
@@ -17,6 +18,7 @@ export interface McpEndpointOptions extends ToolViewsOptions {
 
 export class McpEndpoint {
   readonly views: ToolViews;
+  readonly offerings: OfferingViews;
   readonly server: CatalogServer;
   readonly getStreams: GetStreams;
   readonly maxBodyBytes: number;
@@ -24,9 +26,11 @@ export class McpEndpoint {
 
   constructor(opts: McpEndpointOptions) {
     this.views = new ToolViews(opts.policy, opts);
+    this.offerings = new OfferingViews(opts.policy, opts.pageSize, opts.cacheSize);
     this.maxBodyBytes = opts.maxBodyBytes ?? 1024 * 1024;
     this.server = createCatalogServer({
       views: this.views,
+      offerings: this.offerings,
       version: opts.version,
       maxBodyBytes: this.maxBodyBytes,
       ...(opts.onError ? { onError: opts.onError } : {}),
@@ -43,13 +47,21 @@ export class McpEndpoint {
     return this.catalog !== undefined;
   }
 
-  /** Takes a new catalog; tells listening callers whose view changed. Returns whether any tool changed. */
+  /**
+   * Takes a new catalog; tells listening callers whose view changed (prompts and resources: every listener).
+   * Returns whether any tool changed.
+   */
   setCatalog(catalog: Catalog): boolean {
     this.catalog = catalog;
     const changed = this.views.setCatalog(catalog);
     if (changed) {
       this.server.toolsChanged();
       this.getStreams.toolsChanged();
+    }
+    const kinds = new Set(this.offerings.setCatalog(catalog).map((k) => (k === 'prompts' ? 'prompts' : 'resources')));
+    for (const kind of kinds) {
+      this.server.offeringsChanged(kind);
+      this.getStreams.offeringsChanged(kind);
     }
     return changed;
   }

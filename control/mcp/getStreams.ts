@@ -1,13 +1,12 @@
 // The 2025-11-25 standalone GET stream: a client that opens it hears notifications/tools/list_changed when its own
-// view of the tools changes. Stateless like the rest: any replica serves any stream, and nothing survives it.
+// view of the tools changes, and prompts/ and resources/list_changed when the catalog's do. Stateless like the rest: any replica serves any stream, and nothing survives it.
 import type { ServerResponse } from 'node:http';
 import type { Identity } from './authorize.js';
 import type { ToolViews } from './toolViews.js';
 
-const LIST_CHANGED = `event: message\ndata: ${JSON.stringify({
-  jsonrpc: '2.0',
-  method: 'notifications/tools/list_changed',
-})}\n\n`;
+const listChanged = (kind: 'tools' | 'prompts' | 'resources') =>
+  `event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', method: `notifications/${kind}/list_changed` })}\n\n`;
+const LIST_CHANGED = listChanged('tools');
 
 interface Stream {
   res: ServerResponse;
@@ -74,6 +73,13 @@ export class GetStreams {
       told++;
     }
     return told;
+  }
+
+  /** After a catalog change of prompts or resources: every stream hears it (no per-caller version is kept). */
+  offeringsChanged(kind: 'prompts' | 'resources'): number {
+    const event = listChanged(kind);
+    for (const s of this.streams) s.res.write(event);
+    return this.streams.size;
   }
 
   /** Ends every stream (SIGTERM drain): clients reconnect to another replica. */

@@ -12,12 +12,14 @@ import {
   type ServerEventBus,
 } from '@modelcontextprotocol/server';
 import type { Identity } from './authorize.js';
+import type { OfferingViews } from './offeringViews.js';
 import { CursorError, type ToolViews } from './toolViews.js';
 
 export const SERVER_NAME = 'meshmcp';
 
 export interface CatalogServerOptions {
   views: ToolViews;
+  offerings: OfferingViews;
   version: string;
   /** Largest POST body the handler reads (413 above it). */
   maxBodyBytes: number;
@@ -26,7 +28,8 @@ export interface CatalogServerOptions {
 }
 
 const INSTRUCTIONS =
-  'Diagnostic tools of every MCP-enabled service in this mesh, named <service>__<tool>. ' +
+  'Diagnostic tools of every MCP-enabled service in this mesh, named <service>__<tool>, with their prompts ' +
+  '(<service>__<prompt>) and resources (meshmcp://<service>/<uri>). ' +
   'Each call is authorized, rate-limited and audited by the gateway.';
 
 /**
@@ -75,29 +78,63 @@ export interface CatalogServer {
   fetch(request: Request, id: Identity): Promise<Response>;
   /** Tell open 2026-07-28 listen streams whose callers' views changed. */
   toolsChanged(): void;
+  /** Tell open 2026-07-28 listen streams that the catalog's prompts or resources changed. */
+  offeringsChanged(kind: 'prompts' | 'resources'): void;
   /** Open subscriptions/listen streams. */
   listeners(): number;
   close(): Promise<void>;
 }
 
-function buildServer(views: ToolViews, id: Identity, version: string): Server {
+/** A list handler over a paged view; a bad cursor is -32602 as the spec asks. */
+function listed<T>(page: () => T): T {
+  try {
+    return page();
+  } catch (e) {
+    if (e instanceof CursorError) throw new ProtocolError(ProtocolErrorCode.InvalidParams, e.message);
+    throw e;
+  }
+}
+
+function buildServer(views: ToolViews, offerings: OfferingViews, id: Identity, version: string): Server {
   const server = new Server(
     { name: SERVER_NAME, version },
-    { capabilities: { tools: { listChanged: true } }, instructions: INSTRUCTIONS },
+    {
+      // Subscriptions belong to one server's session: /mcp/<service> offers them, the aggregated endpoint does not.
+      capabilities: {
+        tools: { listChanged: true },
+        prompts: { listChanged: true },
+        resources: { listChanged: true },
+        logging: {},
+      },
+      instructions: INSTRUCTIONS,
+    },
   );
-  server.setRequestHandler('tools/list', (request) => {
-    try {
-      // Tools come from sidecars through the collector, which checked each inputSchema is an object schema.
-      return views.page(id, request.params?.cursor) as unknown as ListToolsResult;
-    } catch (e) {
-      if (e instanceof CursorError) throw new ProtocolError(ProtocolErrorCode.InvalidParams, e.message);
-      throw e;
-    }
-  });
-  // The gateway routes every tools/call to the tool's sidecar, so one arriving here names no tool this caller can
-  // reach through the control route (or bypassed the gateway's routing table).
+  // Tools come from sidecars through the collector, which checked each inputSchema is an object schema.
+  server.setRequestHandler(
+    'tools/list',
+    (request) => listed(() => views.page(id, request.params?.cursor)) as unknown as ListToolsResult,
+  );
+  server.setRequestHandler('prompts/list', (request) =>
+    listed(() => offerings.page('prompts', id, request.params?.cursor) as never),
+  );
+  server.setRequestHandler('resources/list', (request) =>
+    listed(() => offerings.page('resources', id, request.params?.cursor) as never),
+  );
+  server.setRequestHandler('resources/templates/list', (request) =>
+    listed(() => offerings.page('resourceTemplates', id, request.params?.cursor) as never),
+  );
+  // Accepted for the aggregated session; a call's own log messages come from its server on the call's stream.
+  server.setRequestHandler('logging/setLevel', () => ({}));
+  // The gateway routes every tools/call, prompts/get and resources/read to its server, so one arriving here names
+  // nothing this caller can reach through the control route (or bypassed the gateway's routing table).
   server.setRequestHandler('tools/call', (request) => {
     throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`);
+  });
+  server.setRequestHandler('prompts/get', (request) => {
+    throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown prompt: ${request.params.name}`);
+  });
+  server.setRequestHandler('resources/read', (request) => {
+    throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown resource: ${request.params.uri}`);
   });
   return server;
 }
@@ -109,7 +146,7 @@ export function createCatalogServer(opts: CatalogServerOptions): CatalogServer {
       // The SDK builds the server inside fetch() below, where the caller's identity is the AsyncLocalStorage store.
       const id = bus.requestIdentity.getStore();
       if (!id) throw new Error('a catalog server was requested outside fetch(); serve requests through fetch()');
-      return buildServer(opts.views, id, opts.version);
+      return buildServer(opts.views, opts.offerings, id, opts.version);
     },
     {
       legacy: 'stateless',
@@ -125,6 +162,10 @@ export function createCatalogServer(opts: CatalogServerOptions): CatalogServer {
     },
     toolsChanged() {
       handler.notify.toolsChanged();
+    },
+    offeringsChanged(kind) {
+      if (kind === 'prompts') handler.notify.promptsChanged();
+      else handler.notify.resourcesChanged();
     },
     listeners() {
       return bus.size;

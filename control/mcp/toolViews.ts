@@ -6,6 +6,9 @@ import { canonicalJson } from '../../shared/canonicalJson.js';
 import type { Catalog, CatalogTool, GatewayPolicy } from '../types.js';
 import { authorize, type Identity } from './authorize.js';
 import { identityKey } from './identity.js';
+import { pageOf, versionOf } from './listPages.js';
+
+export { CursorError } from './listPages.js';
 
 /** A tool as tools/list carries it on the wire. */
 export interface WireTool {
@@ -35,17 +38,6 @@ export interface ToolViewsOptions {
   cacheSize?: number;
 }
 
-/** A cursor this service did not issue, or issued for a list that has since changed: JSON-RPC -32602. */
-export class CursorError extends Error {}
-
-const CURSOR = /^v1\.([0-9a-f]{24})\.(\d{1,9})$/;
-
-/** The cursor's fields, or null when it is not exactly what page() issues (base64url of `v1.<version>.<offset>`). */
-function decodeCursor(cursor: string): RegExpExecArray | null {
-  if (cursor.length > 64 || !/^[A-Za-z0-9_-]+$/.test(cursor)) return null;
-  return CURSOR.exec(Buffer.from(cursor, 'base64url').toString('latin1'));
-}
-
 function toWire(t: CatalogTool): WireTool {
   const w: WireTool = { name: t.name, inputSchema: t.inputSchema };
   if (t.title !== undefined) w.title = t.title;
@@ -53,12 +45,6 @@ function toWire(t: CatalogTool): WireTool {
   if (t.outputSchema !== undefined) w.outputSchema = t.outputSchema;
   if (t.annotations !== undefined) w.annotations = t.annotations;
   return w;
-}
-
-function versionOf(digests: readonly string[]): string {
-  const h = createHash('sha256');
-  for (const d of digests) h.update(d);
-  return h.digest('hex').slice(0, 24);
 }
 
 export class ToolViews {
@@ -125,24 +111,8 @@ export class ToolViews {
   /** One page of the caller's view; the cursor names the view version, so a page never mixes two lists. */
   page(id: Identity, cursor: string | undefined): ToolPage {
     const view = this.view(id);
-    let offset = 0;
-    if (cursor !== undefined) {
-      const m = decodeCursor(cursor);
-      if (!m) throw new CursorError('Invalid cursor: not one this server issued; call tools/list without a cursor');
-      if (m[1] !== view.version) {
-        throw new CursorError(
-          'Stale cursor: the tool list changed since this cursor was issued; list again from the start',
-        );
-      }
-      offset = Number(m[2]);
-      if (offset <= 0 || offset >= view.tools.length) {
-        throw new CursorError('Invalid cursor: offset out of range; call tools/list without a cursor');
-      }
-    }
-    const end = Math.min(offset + this.pageSize, view.tools.length);
-    const out: ToolPage = { tools: view.tools.slice(offset, end) };
-    if (end < view.tools.length) out.nextCursor = Buffer.from(`v1.${view.version}.${end}`).toString('base64url');
-    return out;
+    const { items, nextCursor } = pageOf(view.tools, view.version, cursor, this.pageSize, 'tools/list');
+    return nextCursor === undefined ? { tools: items } : { tools: items, nextCursor };
   }
 
   /** Whether this identity's view differs from the version it saw last (for list_changed per listener). */

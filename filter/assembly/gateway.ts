@@ -28,10 +28,16 @@ import { take, takeEvictions } from './rateLimit';
 import { BODY_READY, checkMessage, collectBody, declaredTooLarge, readMethod } from './message';
 import { auditParams, Stream } from './stream';
 import { splitToolName, ToolNameError, ToolSplit } from './toolName';
-import { ScanResult } from './jsonScanner';
+import { JsonRange, ScanResult } from './jsonScanner';
 import { decodeString } from './jsonString';
 
 const PRM_PATH = '/.well-known/oauth-protected-resource';
+/** The scheme the catalog wraps servers' resource URIs in: `meshmcp://<service>/<the server's URI>`. */
+const RESOURCE_SCHEME = 'meshmcp://';
+/** Longest params.uri read (control/catalogRules.ts MAX_URI_LENGTH). */
+const MAX_URI_BYTES: i32 = 2048;
+/** Methods the aggregated endpoint routes by the prompt name or resource URI they carry. */
+const OFFERING_METHODS: string[] = ['prompts/get', 'resources/read', 'resources/subscribe', 'resources/unsubscribe'];
 /** `/mcp/<name>`: one server's own endpoint, under its own names (README "One server at a time"). */
 const DIRECT_PREFIX = '/mcp/';
 
@@ -100,22 +106,54 @@ function routeTo(s: Stream, target: Service): void {
 }
 
 /**
- * An upstream MCP server knows its tools by their own names: the `<service>__` prefix comes off params.name (the
- * whole string token is replaced, escapes and all) and off Mcp-Name, and Content-Length follows.
+ * A server knows its tools and prompts by their own names, and its resources by their own URIs: the JSON string at r
+ * (params.name or params.uri, escapes and all) is replaced by `value`, Mcp-Name follows, and so does Content-Length.
  */
-function renameTool(s: Stream, p: usize, n: i32, tool: string): void {
-  const r = scan.paramsName;
-  const name = String.UTF8.encode('"' + tool + '"');
-  const k = name.byteLength;
+function rewriteParam(s: Stream, p: usize, n: i32, r: JsonRange, value: string): void {
+  const token = String.UTF8.encode(jsonString(value));
+  const k = token.byteLength;
   const size = n - (r.end - r.start) + k;
   const out = new ArrayBuffer(size);
   const q = changetype<usize>(out);
   memory.copy(q, p, <usize>r.start);
-  memory.copy(q + <usize>r.start, changetype<usize>(name), <usize>k);
+  memory.copy(q + <usize>r.start, changetype<usize>(token), <usize>k);
   memory.copy(q + <usize>(r.start + k), p + <usize>r.end, <usize>(n - r.end));
   replaceBuffer(REQUEST_BODY, n, out);
   setHeader(REQUEST_HEADERS, 'content-length', size.toString());
-  if (s.headers.mcpName != null) setHeader(REQUEST_HEADERS, 'mcp-name', tool);
+  if (s.headers.mcpName != null) setHeader(REQUEST_HEADERS, 'mcp-name', headerSafe(value, false));
+}
+
+/**
+ * prompts/get `<service>__<prompt>` and resources/read (or subscribe, unsubscribe) `meshmcp://<service>/<uri>` on
+ * the aggregated endpoint: the service, with s.tool the server's own name or URI; null (refused) when the name names
+ * no service of the table.
+ */
+/** How a refusal that hides a name starts, by method. */
+function unknownWhat(method: string): string {
+  if (method === 'prompts/get') return 'Unknown prompt: ';
+  return method === 'tools/call' ? 'Unknown tool: ' : 'Unknown resource: ';
+}
+
+function offeringTarget(s: Stream, p: usize): Service | null {
+  const prompt = s.method === 'prompts/get';
+  const raw = prompt ? decodeString(p, scan.paramsName, 256) : decodeString(p, scan.paramsUri, MAX_URI_BYTES);
+  let service = '';
+  if (raw != null && prompt) {
+    const name = String.UTF8.encode(raw);
+    if (splitToolName(changetype<usize>(name), name.byteLength, split) === ToolNameError.Ok) {
+      service = raw.substring(split.serviceStart, split.serviceStart + split.serviceLen);
+      s.tool = raw.substring(split.toolStart, split.toolStart + split.toolLen);
+    }
+  } else if (raw != null && raw.startsWith(RESOURCE_SCHEME)) {
+    const slash = raw.indexOf('/', RESOURCE_SCHEME.length);
+    if (slash > 0) {
+      service = raw.substring(RESOURCE_SCHEME.length, slash);
+      s.tool = raw.substring(slash + 1);
+    }
+  }
+  if (service.length > 0 && s.rt.services.has(service)) return s.rt.services.get(service);
+  s.refuse(Outcome.UnknownTool, unknownWhat(s.method) + (raw != null ? raw : '(not a string)'));
+  return null;
 }
 
 function setRouting(s: Stream): void {
@@ -282,6 +320,13 @@ function judge(s: Stream, p: usize, n: i32): void {
     s.tool = tool;
     s.toolLabel = listed ? tool : 'unknown';
     fullTool = service + '__' + tool;
+  } else if (direct == null && OFFERING_METHODS.includes(s.method)) {
+    s.toolLabel = methodLabel(s.method);
+    target = offeringTarget(s, p);
+    if (target == null) return;
+    s.service = target.name;
+    // Policy judges a prompt by its full name, a resource by its URI as the catalog lists it.
+    fullTool = s.method === 'prompts/get' ? target.name + '__' + s.tool : RESOURCE_SCHEME + target.name + '/' + s.tool;
   } else {
     s.service = direct != null ? direct.name : cfg.control;
     s.toolLabel = methodLabel(s.method);
@@ -301,7 +346,7 @@ function judge(s: Stream, p: usize, n: i32): void {
         forbidden(decision.scope),
       );
     } else if (fullTool.length > 0) {
-      s.refuse(Outcome.Denied, 'Unknown tool: ' + fullTool);
+      s.refuse(Outcome.Denied, unknownWhat(s.method) + fullTool);
     } else {
       s.refuse(Outcome.Forbidden, 'Forbidden: ' + s.method + ' is not allowed for this caller');
     }
@@ -311,7 +356,11 @@ function judge(s: Stream, p: usize, n: i32): void {
   if (!withinRateLimits(s, fullTool)) return;
   if (target == null) setRouting(s);
   else {
-    if (direct == null && target.upstream) renameTool(s, p, n, s.tool);
+    if (direct == null && s.method === 'tools/call') {
+      if (target.upstream) rewriteParam(s, p, n, scan.paramsName, s.tool);
+    } else if (direct == null && s.method === 'prompts/get') {
+      if (target.upstream) rewriteParam(s, p, n, scan.paramsName, s.tool);
+    } else if (direct == null) rewriteParam(s, p, n, scan.paramsUri, s.tool);
     routeTo(s, target);
   }
 }

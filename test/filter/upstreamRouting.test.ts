@@ -214,3 +214,68 @@ describe('sidecar mode in front of an MCP server of the pod own', () => {
     ).toBe(1);
   });
 });
+
+describe('prompts and resources on the aggregated /mcp', () => {
+  it('routes prompts/get <service>__<prompt>, giving an upstream its own prompt name', async () => {
+    const p = await gateway(config());
+    const r = post(p, rpc('prompts/get', { name: 'conformance__test_simple_prompt' }), at('/mcp'));
+    expect(r.localReply).toBeUndefined();
+    expect(header(r, 'x-meshmcp-service')).toBe('conformance');
+    expect(JSON.parse(forwardedBody(r)).params.name).toBe('test_simple_prompt');
+    const sidecar = post(p, rpc('prompts/get', { name: 'payment-service__triage' }), at('/mcp'));
+    expect(header(sidecar, 'x-meshmcp-service')).toBe('payment-service');
+    expect(JSON.parse(forwardedBody(sidecar)).params.name).toBe('payment-service__triage');
+  });
+
+  it('routes resources/read meshmcp://<service>/<uri>, giving the server its own URI and Mcp-Name', async () => {
+    const p = await gateway(config());
+    const uri = 'test://template/123/data';
+    const r = post(
+      p,
+      rpc('resources/read', { uri: `meshmcp://conformance/${uri}` }),
+      at('/mcp', { 'mcp-method': 'resources/read', 'mcp-name': `meshmcp://conformance/${uri}` }),
+    );
+    expect(r.localReply).toBeUndefined();
+    expect(header(r, 'x-meshmcp-service')).toBe('conformance');
+    expect(header(r, ':path')).toBe('/mcp');
+    expect(header(r, 'mcp-name')).toBe(uri);
+    const sent = forwardedBody(r);
+    expect(JSON.parse(sent).params.uri).toBe(uri);
+    expect(header(r, 'content-length')).toBe(String(Buffer.byteLength(sent)));
+  });
+
+  it('writes the server URI back as JSON, escapes and all', async () => {
+    const p = await gateway(config());
+    const uri = 'test://a "quoted"\\path/ünï';
+    const r = post(p, rpc('resources/read', { uri: `meshmcp://everything/${uri}` }), at('/mcp'));
+    expect(JSON.parse(forwardedBody(r)).params.uri).toBe(uri);
+  });
+
+  it.each([
+    ['prompts/get', { name: 'nope__x' }, 'Unknown prompt: nope__x'],
+    ['prompts/get', { name: 'plain' }, 'Unknown prompt: plain'],
+    ['resources/read', { uri: 'test://static-text' }, 'Unknown resource: test://static-text'],
+    ['resources/read', { uri: 'meshmcp://billing/x' }, 'Unknown resource: meshmcp://billing/x'],
+    ['resources/read', { uri: 7 }, 'Unknown resource: (not a string)'],
+  ])('answers %s %j with -32602, forwarding nothing', async (method, params, message) => {
+    const p = await gateway(config());
+    const r = post(p, rpc(method, params), at('/mcp'));
+    expect(r.forwarded).toBeUndefined();
+    expect(replyJson(r).error).toMatchObject({ code: -32602, message });
+  });
+
+  it('judges a prompt by its full name and a resource by its URI, as the catalog lists them', async () => {
+    const c = config();
+    c.policy.rules.unshift(
+      { name: 'no-secret-prompt', effect: 'deny', groups: ['sre-readonly'], tools: ['conformance__secret'] },
+      { name: 'no-private', effect: 'deny', groups: ['sre-readonly'], tools: ['meshmcp://conformance/private/*'] },
+    );
+    const p = await gateway(c);
+    const prompt = post(p, rpc('prompts/get', { name: 'conformance__secret' }), at('/mcp'));
+    expect(replyJson(prompt).error.message).toBe('Unknown prompt: conformance__secret');
+    const resource = post(p, rpc('resources/read', { uri: 'meshmcp://conformance/private/a' }), at('/mcp'));
+    expect(replyJson(resource).error.message).toBe('Unknown resource: meshmcp://conformance/private/a');
+    const open = post(p, rpc('resources/read', { uri: 'meshmcp://conformance/public/a' }), at('/mcp'));
+    expect(open.localReply).toBeUndefined();
+  });
+});
