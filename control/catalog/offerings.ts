@@ -58,54 +58,39 @@ function prompts(route: string, key: string, given: unknown[], warnings: string[
   );
 }
 
-function resources(route: string, key: string, given: unknown[], warnings: string[]): CatalogResource[] {
+/**
+ * Resources (uri) or templates (uriTemplate): the URI wrapped for the route, the server's own kept under `own`
+ * (resource, template), duplicates and URIs too long to serve dropped.
+ */
+function wrapped<T>(
+  route: string,
+  key: string,
+  given: unknown[],
+  warnings: string[],
+  uriKey: 'uri' | 'uriTemplate',
+  own: 'resource' | 'template',
+): T[] {
+  const what = uriKey === 'uri' ? 'resource' : 'resource template';
   const seen = new Set<string>();
-  const out: CatalogResource[] = [];
+  const out: Array<Record<string, unknown>> = [];
   for (const r of given) {
-    if (!isObject(r) || typeof r['uri'] !== 'string' || typeof r['name'] !== 'string') {
-      warnings.push(`${key}: a resource without a uri and a name was dropped`);
+    if (!isObject(r) || typeof r[uriKey] !== 'string' || typeof r['name'] !== 'string') {
+      warnings.push(`${key}: a ${what} without a ${uriKey} and a name was dropped`);
       continue;
     }
-    const uri = wrapUri(route, r['uri']);
+    const uri = wrapUri(route, r[uriKey]);
     if (uri.length > MAX_URI_LENGTH) {
-      warnings.push(`${key}: resource ${r['uri'].slice(0, 80)} dropped: its URI is longer than ${MAX_URI_LENGTH}`);
+      warnings.push(`${key}: ${what} ${r[uriKey].slice(0, 80)} dropped: its URI is longer than ${MAX_URI_LENGTH}`);
       continue;
     }
     if (seen.has(uri)) continue;
     seen.add(uri);
-    const c = { uri, resource: r['uri'], name: r['name'] } as CatalogResource;
-    describe(r, c as unknown as Record<string, unknown>);
+    const c: Record<string, unknown> = { [uriKey]: uri, [own]: r[uriKey], name: r['name'] };
+    describe(r, c);
     out.push(c);
   }
-  return capped(
-    out.sort((a, b) => cmp(a.uri, b.uri)),
-    'resources',
-    key,
-    warnings,
-  );
-}
-
-function templates(route: string, key: string, given: unknown[], warnings: string[]): CatalogResourceTemplate[] {
-  const seen = new Set<string>();
-  const out: CatalogResourceTemplate[] = [];
-  for (const t of given) {
-    if (!isObject(t) || typeof t['uriTemplate'] !== 'string' || typeof t['name'] !== 'string') {
-      warnings.push(`${key}: a resource template without a uriTemplate and a name was dropped`);
-      continue;
-    }
-    const uriTemplate = wrapUri(route, t['uriTemplate']);
-    if (uriTemplate.length > MAX_URI_LENGTH || seen.has(uriTemplate)) continue;
-    seen.add(uriTemplate);
-    const c = { uriTemplate, template: t['uriTemplate'], name: t['name'] } as CatalogResourceTemplate;
-    describe(t, c as unknown as Record<string, unknown>);
-    out.push(c);
-  }
-  return capped(
-    out.sort((a, b) => cmp(a.uriTemplate, b.uriTemplate)),
-    'resource templates',
-    key,
-    warnings,
-  );
+  out.sort((a, b) => cmp(String(a[uriKey]), String(b[uriKey])));
+  return capped(out, `${what}s`, key, warnings) as T[];
 }
 
 /** The catalog members for what a server offers besides tools; a kind it lists none of is left out. */
@@ -118,8 +103,15 @@ export function catalogOfferings(
   const out: Pick<CatalogService, 'prompts' | 'resources' | 'resourceTemplates'> = {};
   if (!given) return out;
   const p = prompts(route, key, given.prompts ?? [], warnings);
-  const r = resources(route, key, given.resources ?? [], warnings);
-  const t = templates(route, key, given.resourceTemplates ?? [], warnings);
+  const r = wrapped<CatalogResource>(route, key, given.resources ?? [], warnings, 'uri', 'resource');
+  const t = wrapped<CatalogResourceTemplate>(
+    route,
+    key,
+    given.resourceTemplates ?? [],
+    warnings,
+    'uriTemplate',
+    'template',
+  );
   if (p.length > 0) out.prompts = p;
   if (r.length > 0) out.resources = r;
   if (t.length > 0) out.resourceTemplates = t;
