@@ -2,6 +2,7 @@
 import { helpText, type OptionSpec, type OptionValues, runCommand, UsageError } from '../shared/options.js';
 import type { DemoOptions, RunningDemo } from './app.js';
 import { latencyProblem } from './chaos.js';
+import { startConformanceServer } from './conformanceServer.js';
 import { startMqttPublisher } from './mqttPublisher.js';
 import { startPaymentService } from './paymentService.js';
 import { startUserService } from './userService.js';
@@ -69,6 +70,9 @@ const SUMMARY = `Runs one demo service of the local mesh. <name> is one of:
   user-service     /health (database), /metrics, GET /users/{id}
   mqtt-publisher   /health (hivemq broker), /metrics
 
+conformance-server is different: the MCP conformance suite's test server at /mcp (see
+meshmcp demo conformance-server --help).
+
 Every demo also serves GET /chaos and POST /chaos {"healthy":false,"latencyMs":250} to inject failures at run time.
 Prints {"message":"listening",...} on stdout when ready; stops on SIGTERM or SIGINT.`;
 
@@ -101,6 +105,7 @@ function resolve(values: OptionValues, positionals: string[]): { name: DemoName;
 }
 
 export function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'conformance-server') return conformanceMain(argv.slice(1));
   return runCommand('demo', DEMO_OPTIONS, HELP, argv, async (values, positionals) => {
     const { name, options } = resolve(values, positionals);
     let demo: RunningDemo;
@@ -109,19 +114,72 @@ export function main(argv: string[]): Promise<number> {
     } catch (err) {
       throw new Error(`cannot start ${name}: ${(err as Error).message}`);
     }
-    const line = (fields: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(fields)}\n`);
-    line({ message: 'listening', service: name, port: demo.port, url: demo.url });
-    const signal = await new Promise<NodeJS.Signals>((done) => {
-      const stop = (s: NodeJS.Signals) => {
-        process.off('SIGTERM', stop);
-        process.off('SIGINT', stop);
-        done(s);
-      };
-      process.on('SIGTERM', stop);
-      process.on('SIGINT', stop);
-    });
-    await demo.close();
-    line({ message: 'stopped', service: name, signal });
-    return 0;
+    return serveUntilSignal(name, demo);
   });
+}
+
+const line = (fields: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(fields)}\n`);
+
+/** Announces the service, waits for SIGTERM or SIGINT, then closes it. */
+async function serveUntilSignal(service: string, running: RunningDemo): Promise<number> {
+  line({ message: 'listening', service, port: running.port, url: running.url });
+  const signal = await new Promise<NodeJS.Signals>((done) => {
+    const stop = (s: NodeJS.Signals) => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      done(s);
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+  await running.close();
+  line({ message: 'stopped', service, signal });
+  return 0;
+}
+
+export const CONFORMANCE_OPTIONS: OptionSpec[] = [
+  { flag: 'port', env: 'DEMO_PORT', type: 'number', default: 3000, description: 'port to listen on (0 picks one)' },
+  { flag: 'host', env: 'DEMO_HOST', type: 'string', default: '127.0.0.1', description: 'address to bind' },
+  {
+    flag: 'allowed-host',
+    type: 'string',
+    multiple: true,
+    defaultText: 'none: only localhost, 127.0.0.1 and [::1]',
+    description: 'another host name to accept in Host and Origin, e.g. a gateway that forwards the Host (repeatable)',
+  },
+];
+
+export const CONFORMANCE_HELP = helpText(
+  'meshmcp demo conformance-server [options]',
+  `Serves the test tools, prompts and resources of the official MCP conformance suite at /mcp, speaking
+MCP 2025-11-25 (sessions) and 2026-07-28 (stateless). Run the suite against it with
+  npx conformance server --url <url> --requirements 2025-11-25   (or 2026-07-28)
+Requests whose Host or Origin is not localhost (or an --allowed-host) get 403.
+Prints {"message":"listening",...} on stdout when ready; stops on SIGTERM or SIGINT.`,
+  CONFORMANCE_OPTIONS,
+);
+
+function conformanceMain(argv: string[]): Promise<number> {
+  return runCommand(
+    'demo conformance-server',
+    CONFORMANCE_OPTIONS,
+    CONFORMANCE_HELP,
+    argv,
+    async (values, positionals) => {
+      if (positionals.length) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+      const port = values['port'] as number;
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${port} is not a TCP port`);
+      let server: RunningDemo;
+      try {
+        server = await startConformanceServer({
+          port,
+          host: String(values['host']),
+          allowedHosts: (values['allowed-host'] as string[] | undefined) ?? [],
+        });
+      } catch (err) {
+        throw new Error(`cannot start conformance-server: ${(err as Error).message}`);
+      }
+      return serveUntilSignal('conformance-server', server);
+    },
+  );
 }
