@@ -314,7 +314,7 @@ async function dev(values: OptionValues): Promise<number> {
       env,
     );
     say(`      MCP servers of their own: ${UPSTREAM_SERVERS.map((u) => u.name).join(', ')}...`);
-    await Promise.all(UPSTREAM_SERVERS.map((u, i) => startUpstream(group, u.name, p.upstream(i), p.gateway)));
+    await Promise.all(UPSTREAM_SERVERS.map((u, i) => startUpstream(group, u.name, p.upstream(i))));
     if (prometheusUrl) {
       // The prometheus pack: an MCP service of its own in the mesh, discovered, routed and audited like the others.
       await sidecar(

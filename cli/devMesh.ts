@@ -26,7 +26,10 @@ export const READONLY_DENIED_UPSTREAM = ['everything__get-env', 'everything__gzi
  * MCP servers of their own in the local mesh, fronted with no meshmcp sidecar (README "Bring your own MCP server"):
  * the published server-everything (2025-11-25, sessions) and the conformance suite's test server (both revisions).
  */
-export const UPSTREAM_SERVERS = [{ name: 'everything', path: '/mcp', protocols: ['2025-11-25'] }] as const;
+export const UPSTREAM_SERVERS = [
+  { name: 'everything', path: '/mcp', protocols: ['2025-11-25'] },
+  { name: 'conformance', path: '/mcp', protocols: ['2025-11-25', '2026-07-28'] },
+] as const;
 export const DEV_NAMESPACE = 'dev';
 export const TRUST_DOMAIN = 'cluster.local';
 export const GATEWAY_SPIFFE = `spiffe://${TRUST_DOMAIN}/ns/istio-system/sa/meshmcp-ingressgateway-service-account`;

@@ -8,7 +8,7 @@ import type { ProcessGroup } from './devProcesses.js';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const EVERYTHING = 'node_modules/@modelcontextprotocol/server-everything/dist/index.js';
 
-export function startUpstream(group: ProcessGroup, name: string, port: number, gatewayPort: number): Promise<void> {
+export function startUpstream(group: ProcessGroup, name: string, port: number): Promise<void> {
   const node = process.execPath;
   if (name === 'everything') {
     const main = join(root, EVERYTHING);
@@ -28,12 +28,9 @@ export function startUpstream(group: ProcessGroup, name: string, port: number, g
   return group.start({
     name,
     command: node,
-    args: [
-      join(root, 'bin/meshmcp.js'),
-      ...['demo', 'conformance-server', '--port', String(port)],
-      // It checks Host against DNS rebinding: the gateway forwards the client's.
-      ...['--allowed-hosts', `127.0.0.1:${gatewayPort},localhost:${gatewayPort}`],
-    ],
+    // It checks Host and Origin against DNS rebinding; the gateway forwards the client's, which in the local mesh is
+    // 127.0.0.1 or localhost, as it accepts anyway.
+    args: [join(root, 'bin/meshmcp.js'), 'demo', 'conformance-server', '--port', String(port)],
     readyLine: 'listening',
   });
 }

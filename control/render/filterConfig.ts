@@ -1,7 +1,7 @@
 // Contract 2 from the catalog: the gateway-mode filter configuration (MCP hosts, routing table, identity, policy,
 // limits) and the sidecar-mode one per service (accepted peers), plus the JSON text Envoy is given.
 
-import { sortCatalog, validateCatalog } from '../catalogRules.js';
+import { STATELESS_REVISION, sortCatalog, validateCatalog } from '../catalogRules.js';
 import type { Catalog, CatalogService, GatewayPolicy, RenderSettings } from '../types.js';
 import { RenderError } from './errors.js';
 
@@ -17,7 +17,7 @@ export interface RouteEntry {
    * Present for an MCP server of the service's own: the gateway sends it tool names without the `<route>__` prefix,
    * on this path.
    */
-  upstream?: { path: string };
+  upstream?: { path: string; stateless?: true };
 }
 
 export interface GatewayFilterConfig {
@@ -88,7 +88,15 @@ function routeEntry(service: CatalogService): RouteEntry {
     host: service.host,
     port: service.port,
     tools: service.tools.map((t) => t.tool),
-    ...(service.upstream ? { upstream: { path: service.upstream.path } } : {}),
+    ...(service.upstream
+      ? {
+          upstream: {
+            path: service.upstream.path,
+            // It answers without a session: the gateway sends it older aggregated requests in its revision.
+            ...(service.upstream.protocols.includes(STATELESS_REVISION) ? { stateless: true as const } : {}),
+          },
+        }
+      : {}),
   };
 }
 

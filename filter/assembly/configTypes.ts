@@ -80,6 +80,8 @@ export class Service {
   upstream: bool = false;
   /** Where the service's MCP endpoint is; the gateway sets :path to it. */
   path: string = '/mcp';
+  /** An upstream that speaks 2026-07-28: older requests from the aggregated endpoint are sent to it in that revision. */
+  stateless: bool = false;
 }
 
 export class ApiKey {

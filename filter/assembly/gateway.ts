@@ -28,7 +28,7 @@ import { take, takeEvictions } from './rateLimit';
 import { BODY_READY, checkMessage, collectBody, declaredTooLarge, readMethod } from './message';
 import { auditParams, Stream } from './stream';
 import { splitToolName, ToolNameError, ToolSplit } from './toolName';
-import { JsonRange, ScanResult } from './jsonScanner';
+import { JsonKind, JsonRange, ScanResult } from './jsonScanner';
 import { decodeString } from './jsonString';
 
 const PRM_PATH = '/.well-known/oauth-protected-resource';
@@ -105,22 +105,89 @@ function routeTo(s: Stream, target: Service): void {
   setRouting(s);
 }
 
+/** The revision the gateway bridges older aggregated requests to, and the _meta members that revision requires. */
+const MODERN = '2026-07-28';
+const META_MEMBERS =
+  '"io.modelcontextprotocol/protocolVersion":"' + MODERN + '","io.modelcontextprotocol/clientCapabilities":{}';
+
+/** Whether the JSON object at r has no members. */
+function emptyObject(p: usize, r: JsonRange): bool {
+  let i = r.start + 1;
+  while (i < r.end) {
+    const c = load<u8>(p + <usize>i);
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return c === 0x7d;
+    i++;
+  }
+  return true;
+}
+
 /**
- * A server knows its tools and prompts by their own names, and its resources by their own URIs: the JSON string at r
- * (params.name or params.uri, escapes and all) is replaced by `value`, Mcp-Name follows, and so does Content-Length.
+ * The body as it goes on: the JSON string at r (params.name or params.uri, escapes and all) replaced by `value`
+ * when named is true (a server knows its tools and prompts by their own names, its resources by their own URIs),
+ * and, when bridge is true, the `_meta` members a 2026-07-28 server needs added to params. Mcp-Name and
+ * Content-Length follow; a bridged request also carries that revision's headers and no session.
  */
-function rewriteParam(s: Stream, p: usize, n: i32, r: JsonRange, value: string): void {
-  const token = String.UTF8.encode(jsonString(value));
+function rewriteBody(s: Stream, p: usize, n: i32, r: JsonRange, value: string, named: bool, bridge: bool): void {
+  let insertAt = -1;
+  let insert = '';
+  if (bridge) {
+    const meta = scan.paramsMeta;
+    const params = scan.params;
+    if (meta.kind === JsonKind.Object) {
+      insertAt = meta.start + 1;
+      insert = META_MEMBERS + (emptyObject(p, meta) ? '' : ',');
+    } else if (!meta.present && params.kind === JsonKind.Object) {
+      insertAt = params.start + 1;
+      insert = '"_meta":{' + META_MEMBERS + '}' + (emptyObject(p, params) ? '' : ',');
+    }
+  }
+  const token = named ? String.UTF8.encode(jsonString(value)) : new ArrayBuffer(0);
   const k = token.byteLength;
-  const size = n - (r.end - r.start) + k;
+  const cut = named ? r.end - r.start : 0;
+  const add = String.UTF8.encode(insert);
+  const size = n - cut + k + add.byteLength;
   const out = new ArrayBuffer(size);
   const q = changetype<usize>(out);
-  memory.copy(q, p, <usize>r.start);
-  memory.copy(q + <usize>r.start, changetype<usize>(token), <usize>k);
-  memory.copy(q + <usize>(r.start + k), p + <usize>r.end, <usize>(n - r.end));
+  // Copy the body, replacing [r.start, r.end) and inserting at insertAt (never inside r: params and _meta start
+  // before, or lie apart from, the name and uri strings).
+  let from = 0;
+  let to = 0;
+  const firstInsert = insertAt >= 0 && (!named || insertAt <= r.start);
+  if (firstInsert) {
+    memory.copy(q, p, <usize>insertAt);
+    memory.copy(q + <usize>insertAt, changetype<usize>(add), <usize>add.byteLength);
+    from = insertAt;
+    to = insertAt + add.byteLength;
+  }
+  if (named) {
+    memory.copy(q + <usize>to, p + <usize>from, <usize>(r.start - from));
+    to += r.start - from;
+    memory.copy(q + <usize>to, changetype<usize>(token), <usize>k);
+    to += k;
+    from = r.end;
+  }
+  if (insertAt >= 0 && !firstInsert) {
+    memory.copy(q + <usize>to, p + <usize>from, <usize>(insertAt - from));
+    to += insertAt - from;
+    memory.copy(q + <usize>to, changetype<usize>(add), <usize>add.byteLength);
+    to += add.byteLength;
+    from = insertAt;
+  }
+  memory.copy(q + <usize>to, p + <usize>from, <usize>(n - from));
   replaceBuffer(REQUEST_BODY, n, out);
   setHeader(REQUEST_HEADERS, 'content-length', size.toString());
-  if (s.headers.mcpName != null) setHeader(REQUEST_HEADERS, 'mcp-name', headerSafe(value, false));
+  if (bridge) {
+    setHeader(REQUEST_HEADERS, 'mcp-protocol-version', MODERN);
+    setHeader(REQUEST_HEADERS, 'mcp-method', s.method);
+    removeHeader(REQUEST_HEADERS, 'mcp-session-id');
+  }
+  if (bridge || s.headers.mcpName != null) setHeader(REQUEST_HEADERS, 'mcp-name', headerSafe(value, false));
+}
+
+/** How a refusal that hides a name starts, by method. */
+function unknownWhat(method: string): string {
+  if (method === 'prompts/get') return 'Unknown prompt: ';
+  return method === 'tools/call' ? 'Unknown tool: ' : 'Unknown resource: ';
 }
 
 /**
@@ -128,12 +195,6 @@ function rewriteParam(s: Stream, p: usize, n: i32, r: JsonRange, value: string):
  * the aggregated endpoint: the service, with s.tool the server's own name or URI; null (refused) when the name names
  * no service of the table.
  */
-/** How a refusal that hides a name starts, by method. */
-function unknownWhat(method: string): string {
-  if (method === 'prompts/get') return 'Unknown prompt: ';
-  return method === 'tools/call' ? 'Unknown tool: ' : 'Unknown resource: ';
-}
-
 function offeringTarget(s: Stream, p: usize): Service | null {
   const prompt = s.method === 'prompts/get';
   const raw = prompt ? decodeString(p, scan.paramsName, 256) : decodeString(p, scan.paramsUri, MAX_URI_BYTES);
@@ -158,7 +219,7 @@ function offeringTarget(s: Stream, p: usize): Service | null {
 
 function setRouting(s: Stream): void {
   setHeader(REQUEST_HEADERS, 'x-meshmcp-service', s.service);
-  if (s.tool.length > 0) setHeader(REQUEST_HEADERS, 'x-meshmcp-tool', s.tool);
+  if (s.tool.length > 0) setHeader(REQUEST_HEADERS, 'x-meshmcp-tool', headerSafe(s.tool, false));
   setHeader(REQUEST_HEADERS, 'x-meshmcp-principal', headerSafe(s.identity.principal, false));
   const groups = s.identity.groups;
   if (groups.length > 0) {
@@ -356,11 +417,14 @@ function judge(s: Stream, p: usize, n: i32): void {
   if (!withinRateLimits(s, fullTool)) return;
   if (target == null) setRouting(s);
   else {
-    if (direct == null && s.method === 'tools/call') {
-      if (target.upstream) rewriteParam(s, p, n, scan.paramsName, s.tool);
-    } else if (direct == null && s.method === 'prompts/get') {
-      if (target.upstream) rewriteParam(s, p, n, scan.paramsName, s.tool);
-    } else if (direct == null) rewriteParam(s, p, n, scan.paramsUri, s.tool);
+    if (direct == null) {
+      // Tools and prompts keep their prefix for a meshmcp sidecar; resources always go back to the server's URI.
+      const uri = s.method !== 'tools/call' && s.method !== 'prompts/get';
+      const named = uri || target.upstream;
+      const version = s.headers.mcpVersion;
+      const bridge = target.stateless && (version == null || version !== MODERN);
+      if (named || bridge) rewriteBody(s, p, n, uri ? scan.paramsUri : scan.paramsName, s.tool, named, bridge);
+    }
     routeTo(s, target);
   }
 }

@@ -72,6 +72,8 @@ export class ScanResult {
   readonly paramsName: JsonRange = new JsonRange();
   readonly paramsUri: JsonRange = new JsonRange();
   readonly paramsArguments: JsonRange = new JsonRange();
+  /** params._meta, where the gateway adds what a 2026-07-28 server needs to a request it bridges. */
+  readonly paramsMeta: JsonRange = new JsonRange();
 
   reset(): void {
     this.error = ScanError.Ok;
@@ -84,6 +86,7 @@ export class ScanResult {
     this.paramsName.reset();
     this.paramsUri.reset();
     this.paramsArguments.reset();
+    this.paramsMeta.reset();
   }
 }
 
@@ -101,6 +104,7 @@ const SLOT_PARAMS: i32 = 4;
 const SLOT_NAME: i32 = 1;
 const SLOT_URI: i32 = 2;
 const SLOT_ARGUMENTS: i32 = 3;
+const SLOT_META: i32 = 4;
 
 // State of the running scan, kept in globals so helpers can return positions (one scan at a time per VM).
 let failCode: ScanError = ScanError.Ok;
@@ -172,6 +176,7 @@ function paramsSlot(p: usize, q: usize, escaped: bool, base: usize): i32 {
   if (keyIs(p, q, escaped, 'name', base)) return SLOT_NAME;
   if (keyIs(p, q, escaped, 'arguments', base)) return SLOT_ARGUMENTS;
   if (keyIs(p, q, escaped, 'uri', base)) return SLOT_URI;
+  if (keyIs(p, q, escaped, '_meta', base)) return SLOT_META;
   return SLOT_NONE;
 }
 
@@ -185,6 +190,7 @@ function topRange(out: ScanResult, slot: i32): JsonRange {
 function paramsRange(out: ScanResult, slot: i32): JsonRange {
   if (slot == SLOT_NAME) return out.paramsName;
   if (slot == SLOT_URI) return out.paramsUri;
+  if (slot == SLOT_META) return out.paramsMeta;
   return out.paramsArguments;
 }
 
@@ -403,6 +409,7 @@ function finish(out: ScanResult, code: ScanError, offset: usize, top: JsonKind):
     out.paramsName.reset();
     out.paramsUri.reset();
     out.paramsArguments.reset();
+    out.paramsMeta.reset();
   }
   return code;
 }

@@ -36,7 +36,7 @@ function config(): Json {
       host: 'conformance-mcp.tools.svc.cluster.local',
       port: 3000,
       tools: ['get_logs', 'test_simple_text'],
-      upstream: { path: '/mcp' },
+      upstream: { path: '/mcp', stateless: true },
     },
   );
   // ci-bot (sre-readonly) may call every tool of conformance but may not read its logs, on any endpoint.
@@ -277,5 +277,68 @@ describe('prompts and resources on the aggregated /mcp', () => {
     expect(replyJson(resource).error.message).toBe('Unknown resource: meshmcp://conformance/private/a');
     const open = post(p, rpc('resources/read', { uri: 'meshmcp://conformance/public/a' }), at('/mcp'));
     expect(open.localReply).toBeUndefined();
+  });
+});
+
+describe('a 2026-07-28 server reached from the aggregated /mcp in an older revision', () => {
+  const META = {
+    'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+    'io.modelcontextprotocol/clientCapabilities': {},
+  };
+
+  it('gets the request in its revision: the _meta members added, its headers set, no session', async () => {
+    const p = await gateway(config());
+    const r = post(
+      p,
+      toolsCall('conformance__test_simple_text', { a: 1 }),
+      at('/mcp', { 'mcp-protocol-version': '2025-11-25', 'mcp-session-id': 'control-session' }),
+    );
+    expect(r.localReply).toBeUndefined();
+    const sent = forwardedBody(r);
+    expect(JSON.parse(sent).params).toEqual({ _meta: META, name: 'test_simple_text', arguments: { a: 1 } });
+    expect(header(r, 'mcp-protocol-version')).toBe('2026-07-28');
+    expect(header(r, 'mcp-method')).toBe('tools/call');
+    expect(header(r, 'mcp-name')).toBe('test_simple_text');
+    expect(header(r, 'mcp-session-id')).toBeUndefined();
+    expect(header(r, 'content-length')).toBe(String(Buffer.byteLength(sent)));
+  });
+
+  it.each([
+    ['an existing _meta (a progress token)', { _meta: { progressToken: 7 }, name: 'conformance__test_simple_text' }],
+    ['an empty _meta', { _meta: {}, name: 'conformance__test_simple_text' }],
+    ['_meta after the name', { name: 'conformance__test_simple_text', _meta: { progressToken: 'p' } }],
+  ])('keeps %s and adds to it', async (_what, params) => {
+    const p = await gateway(config());
+    const r = post(p, rpc('tools/call', params), at('/mcp'));
+    const sent = JSON.parse(forwardedBody(r)).params;
+    expect(sent.name).toBe('test_simple_text');
+    expect(sent._meta).toEqual({ ...META, ...params._meta });
+  });
+
+  it('bridges prompts/get and resources/read too, and leaves a 2026-07-28 request as it came', async () => {
+    const p = await gateway(config());
+    const prompt = post(p, rpc('prompts/get', { name: 'conformance__test_simple_prompt' }), at('/mcp'));
+    expect(JSON.parse(forwardedBody(prompt)).params).toEqual({ _meta: META, name: 'test_simple_prompt' });
+    const read = post(p, rpc('resources/read', { uri: 'meshmcp://conformance/test://static-text' }), at('/mcp'));
+    expect(JSON.parse(forwardedBody(read)).params).toEqual({ _meta: META, uri: 'test://static-text' });
+    const modern = { _meta: { ...META, 'io.modelcontextprotocol/clientCapabilities': { sampling: {} } } };
+    const r = post(
+      p,
+      rpc('tools/call', { ...modern, name: 'conformance__test_simple_text' }),
+      at('/mcp', {
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/call',
+        'mcp-name': 'conformance__test_simple_text',
+      }),
+    );
+    expect(JSON.parse(forwardedBody(r)).params).toEqual({ ...modern, name: 'test_simple_text' });
+  });
+
+  it('leaves requests to a server without 2026-07-28, and on /mcp/<service>, in their own revision', async () => {
+    const p = await gateway(config());
+    const everything = post(p, toolsCall('everything__echo'), at('/mcp'));
+    expect(JSON.parse(forwardedBody(everything)).params._meta).toBeUndefined();
+    const direct = post(p, toolsCall('test_simple_text'), at('/mcp/conformance'));
+    expect(JSON.parse(forwardedBody(direct)).params._meta).toBeUndefined();
   });
 });
