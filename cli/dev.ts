@@ -344,7 +344,9 @@ async function dev(values: OptionValues): Promise<number> {
         'control',
         ...['--config', join(workDir, 'mesh.yaml'), '--services-file', join(workDir, 'services.yaml')],
         ...['--filter-config-dir', dirs.filters, '--port', String(p.control), '--cache-ttl', '30'],
-        ...['--allowed-origins', `http://127.0.0.1:${p.gateway},http://localhost:${p.gateway}`],
+        // Any port of the loopback names, as the MCP SDK's own localhost check allows (a client may come through a
+        // local forwarder); any other Origin is refused.
+        ...['--allowed-origins', 'http://127.0.0.1:*,http://localhost:*'],
       ],
       readyUrl: `http://127.0.0.1:${p.control}/readyz`,
     });

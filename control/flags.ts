@@ -119,7 +119,9 @@ export const CONTROL_OPTIONS: OptionSpec[] = [
     env: 'ALLOWED_ORIGINS',
     type: 'string',
     defaultText: 'https://<each gateway host>',
-    description: 'browser origins allowed to call the MCP endpoint (comma-separated); other Origins get 403',
+    description:
+      'browser origins allowed to call the MCP endpoint (comma-separated; http://localhost:* allows any port of a host); ' +
+      'other Origins get 403',
   },
   { flag: 'port', env: 'PORT', type: 'number', default: 8080, description: 'port of the MCP endpoint and probes' },
   {
@@ -179,8 +181,11 @@ function origins(v: unknown): { allowedOrigins?: string[] } {
   for (const o of list) {
     let ok = false;
     try {
-      const u = new URL(o);
-      ok = (u.protocol === 'https:' || u.protocol === 'http:') && u.origin === o;
+      const anyPort = o.endsWith(':*');
+      const u = new URL(anyPort ? `${o.slice(0, -2)}:1` : o);
+      ok =
+        (u.protocol === 'https:' || u.protocol === 'http:') &&
+        (anyPort ? `${u.protocol}//${u.hostname}:*` : u.origin) === o;
     } catch {}
     if (!ok)
       throw new UsageError(`--allowed-origins: ${JSON.stringify(o)} is not an origin like https://mcp.example.com`);

@@ -23,6 +23,16 @@ function jsonRpcError(reply: FastifyReply, status: number, code: number, message
 }
 
 /**
+ * Whether an Origin is listed: exactly, or by an entry `<scheme>://<host>:*` that allows any port of that host (as
+ * the MCP SDK's localhost check does).
+ */
+export function originAllowed(origin: string, allowed: readonly string[]): boolean {
+  if (allowed.includes(origin)) return true;
+  const colon = origin.lastIndexOf(':');
+  return colon > origin.indexOf('://') + 2 && allowed.includes(`${origin.slice(0, colon)}:*`);
+}
+
+/**
  * Why the request's target cannot be served, or undefined: only origin-form targets (`/mcp`), and a Host that is an
  * authority (RFC 9112 3.2: `host[:port]`) when one is sent. The SDK's Request needs a URL made of both; a bad one
  * must be the client's 400, not the server's 500.
@@ -61,7 +71,7 @@ export async function mcpRoutes(app: FastifyInstance, opts: McpRoutesOptions): P
     const target = requestTargetProblem(req.raw.url ?? '', req.headers.host);
     if (target) return jsonRpcError(reply, 400, -32600, target);
     const origin = req.headers.origin;
-    if (origin !== undefined && !opts.allowedOrigins.includes(origin)) {
+    if (origin !== undefined && !originAllowed(origin, opts.allowedOrigins)) {
       return jsonRpcError(
         reply,
         403,

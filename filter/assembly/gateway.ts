@@ -36,8 +36,11 @@ const PRM_PATH = '/.well-known/oauth-protected-resource';
 const RESOURCE_SCHEME = 'meshmcp://';
 /** Longest params.uri read (control/catalogRules.ts MAX_URI_LENGTH). */
 const MAX_URI_BYTES: i32 = 2048;
-/** Methods the aggregated endpoint routes by the prompt name or resource URI they carry. */
-const OFFERING_METHODS: string[] = ['prompts/get', 'resources/read', 'resources/subscribe', 'resources/unsubscribe'];
+/**
+ * Methods the aggregated endpoint routes by the prompt name or resource URI they carry. Subscriptions live in one
+ * server's session: the control service refuses them at /mcp (/mcp/<service> carries them).
+ */
+const OFFERING_METHODS: string[] = ['prompts/get', 'resources/read'];
 /** `/mcp/<name>`: one server's own endpoint, under its own names (README "One server at a time"). */
 const DIRECT_PREFIX = '/mcp/';
 
@@ -191,7 +194,7 @@ function unknownWhat(method: string): string {
 }
 
 /**
- * prompts/get `<service>__<prompt>` and resources/read (or subscribe, unsubscribe) `meshmcp://<service>/<uri>` on
+ * prompts/get `<service>__<prompt>` and resources/read `meshmcp://<service>/<uri>` on
  * the aggregated endpoint: the service, with s.tool the server's own name or URI; null (refused) when the name names
  * no service of the table.
  */

@@ -116,6 +116,16 @@ describe('control MCP endpoint over raw HTTP', () => {
     expect(good.status).toBe(200);
   });
 
+  it('allows any port of a host listed as <scheme>://<host>:*, and nothing else by it', async () => {
+    control = await startControl(ALLOW_ALL, { allowedOrigins: ['http://localhost:*'] });
+    for (const origin of ['http://localhost:3000', 'http://localhost:41234']) {
+      expect((await fetch(control.url, init({ origin }))).status, origin).toBe(200);
+    }
+    for (const origin of ['https://localhost:3000', 'http://localhost.evil.example:80', 'http://evil.example']) {
+      expect((await fetch(control.url, init({ origin }))).status, origin).toBe(403);
+    }
+  });
+
   it('serves RFC 9728 protected resource metadata at both well-known paths', async () => {
     control = await startControl(ALLOW_ALL, {
       oauth: {
