@@ -132,6 +132,34 @@ describe('KubernetesDiscovery against a real kube-apiserver, as the meshmcp-cont
       await admin.put(endpointSlice('billing', 'production', true, '10.0.0.3', 3200));
       await seen.until('billing, added after the restart', (s) => s.includes('production/billing:3200:ready'));
 
+      // An MCP server of its own, declared by annotations the API server keeps as written; a broken declaration is
+      // skipped with the annotation named, and fixing it brings the server in.
+      const everything = mcpService('everything', 'production', 3001);
+      const annotated = (a: Record<string, string>) => ({
+        ...everything,
+        metadata: { ...everything.metadata, annotations: a },
+      });
+      await admin.put(annotated({ 'meshmcp.io/upstream-path': 'mcp' }));
+      await admin.put(endpointSlice('everything', 'production', true, '10.0.0.4', 3001));
+      const skipped = Date.now() + WAIT_MS;
+      const warning = () => seen.logs.find((l) => l.includes('production/everything'));
+      while (warning() === undefined && Date.now() < skipped) await new Promise((r) => setTimeout(r, 100));
+      expect(warning()).toContain('meshmcp.io/upstream-path');
+      expect(warning()).toContain('fix the annotation');
+      expect(brief(seen.sets.at(-1)!).join()).not.toContain('everything');
+      await admin.put(
+        annotated({ 'meshmcp.io/upstream-path': '/mcp', 'meshmcp.io/upstream-protocols': '2026-07-28,2025-11-25' }),
+      );
+      const withServer = await seen.until('everything as an upstream', (s) =>
+        s.includes('production/everything:3001:ready'),
+      );
+      expect(withServer.find((x) => x.name === 'everything')).toMatchObject({
+        url: 'http://everything.production.svc.cluster.local:3001/mcp',
+        upstream: { path: '/mcp', protocols: ['2025-11-25', '2026-07-28'] },
+      });
+      await admin.remove(everything);
+      await seen.until('everything gone', (s) => !s.join().includes('everything'));
+
       // Deleted: gone.
       await admin.remove(payment);
       const last = await seen.until('payment-service gone after delete', (s) => !s.join().includes('payment-service'));

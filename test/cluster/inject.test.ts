@@ -564,3 +564,42 @@ describe.each(MODES)('the kubernetes pack’s Deployment (istio/packs/kubernetes
     await expect(client.create(loadYaml(JSON.stringify(body)) as any)).resolves.toBeDefined();
   });
 });
+
+describe.each(MODES)(
+  'an MCP server of its own (istio/services/conformance-server), injected with %s sidecars',
+  (mode) => {
+    let pod: any;
+    beforeAll(async () => {
+      const [d] = await inject(join(ROOT, 'istio/services/conformance-server/deployment.yaml'), mode);
+      pod = d.spec.template;
+    });
+
+    it('the meshmcp-proxy template gives istio-proxy the module and the bootstrap, and adds no MCP sidecar', () => {
+      expect(pod.spec.containers.map((c: any) => c.name)).toEqual(
+        mode === 'native' ? ['server'] : ['server', 'istio-proxy'],
+      );
+      const proxy = proxyOf(pod);
+      expect(proxy.image, "Istio's own istio-proxy, completed").toBeDefined();
+      expect(proxy.volumeMounts).toEqual(expect.arrayContaining(PROXY_MOUNTS));
+      expect(proxy.env).toEqual(expect.arrayContaining([BOOTSTRAP_ENV]));
+      expect(byName(pod.spec.volumes)).toMatchObject({
+        'meshmcp-wasm': { configMap: { name: 'meshmcp-wasm' } },
+        'meshmcp-bootstrap': { configMap: { name: 'meshmcp-bootstrap' } },
+      });
+      expect(named(pod.spec.volumes, 'meshmcp-tools')).toBeUndefined();
+      expect(pod.metadata.labels).toMatchObject({ app: 'conformance', 'mcp-enabled': 'true' });
+    });
+
+    it('is admitted by the real kube-apiserver under restricted Pod Security', async () => {
+      const admin = cluster!.kubeConfig(cluster!.adminToken, 'admin');
+      const client = KubernetesObjectApi.makeApiClient(admin);
+      const body = {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { ...pod.metadata, name: `conformance-server-${mode}`, namespace: 'meshmcp-inject' },
+        spec: pod.spec,
+      };
+      await expect(client.create(loadYaml(JSON.stringify(body)) as any)).resolves.toBeDefined();
+    });
+  },
+);

@@ -15,6 +15,7 @@ import {
   chains,
   chainsWithFilter,
   destination,
+  EVERYTHING_PROXY,
   FIXTURES,
   GATEWAY_PROXY,
   httpFilter,
@@ -26,6 +27,7 @@ import {
   type Request,
   rdsName,
   routeConfigNamed,
+  routeFor,
   runIstiod,
   USER_PROXY,
 } from './support/istiod.js';
@@ -65,6 +67,7 @@ const CONTROL = 'outbound|8080||meshmcp-control.platform-tools.svc.cluster.local
 const PAYMENT = 'outbound|3000||payment-service-mcp.production.svc.cluster.local';
 const USER = 'outbound|3000||user-service-mcp.production.svc.cluster.local';
 const SHOP_CLUSTER = 'outbound|8080||shop.shop.svc.cluster.local';
+const EVERYTHING = 'outbound|3001||everything-mcp.tools.svc.cluster.local';
 
 async function render(args: string[], meshYaml?: string): Promise<string> {
   let config = MESH;
@@ -96,6 +99,7 @@ const PROBES: Array<[string, Request]> = [
   ['POST /mcp, control', { authority: MCP, path: '/mcp', headers: { 'x-meshmcp-service': 'meshmcp-control' } }],
   ['POST /mcp, payment-service', { authority: MCP, path: '/mcp', headers: { 'x-meshmcp-service': 'payment-service' } }],
   ['POST /mcp, user-service', { authority: MCP, path: '/mcp', headers: { 'x-meshmcp-service': 'user-service' } }],
+  ['POST /mcp, everything', { authority: MCP, path: '/mcp', headers: { 'x-meshmcp-service': 'everything' } }],
   ['POST /mcp, unknown', { authority: MCP, path: '/mcp', headers: { 'x-meshmcp-service': 'no-such-service' } }],
   ['POST /mcp, empty', { authority: MCP, path: '/mcp', headers: { 'x-meshmcp-service': '' } }],
   ['GET metadata', { authority: MCP, path: '/.well-known/oauth-protected-resource', method: 'GET' }],
@@ -109,6 +113,7 @@ const EXPECTED: Record<string, string> = {
   'POST /mcp, control': CONTROL,
   'POST /mcp, payment-service': PAYMENT,
   'POST /mcp, user-service': USER,
+  'POST /mcp, everything': EVERYTHING,
   'POST /mcp, unknown': 'no route',
   'POST /mcp, empty': 'no route',
   'GET metadata': CONTROL,
@@ -137,7 +142,7 @@ describe('istiod over the rendered EnvoyFilters', () => {
     rendered = await render([]);
     out = await runIstiod({
       configs: configs([rendered, ...STATIC, SHOP]),
-      proxies: [GATEWAY_PROXY, PAYMENT_PROXY, USER_PROXY],
+      proxies: [GATEWAY_PROXY, PAYMENT_PROXY, USER_PROXY, EVERYTHING_PROXY],
       checkPatches: true,
     });
   });
@@ -199,6 +204,22 @@ describe('istiod over the rendered EnvoyFilters', () => {
 
   it('routes on x-meshmcp-service: each service to its MCP port, none or the control route to the control service', () => {
     expect(answers(out)).toEqual(EXPECTED);
+  });
+
+  it('pins a session of an MCP server of its own to one pod: a ring hash on mcp-session-id, for that server only', () => {
+    const gw = out.proxies['gateway']!;
+    const rc = routeConfigNamed(gw, rdsName(sniChain(out, MCP))!);
+    const hash = (service: string) =>
+      routeFor(rc, { authority: MCP, path: '/mcp', headers: { 'x-meshmcp-service': service } })?.route?.hashPolicy;
+    expect(hash('everything')).toEqual([{ header: { headerName: 'mcp-session-id' } }]);
+    expect(hash('payment-service')).toBeUndefined();
+    const cluster = (name: string) => gw.clusters.find((c: Json) => c.name === name);
+    expect(cluster(EVERYTHING)?.lbPolicy).toBe('RING_HASH');
+    expect(cluster(PAYMENT)?.lbPolicy).toBe('LEAST_REQUEST');
+    // The rule is the gateway's own (exportTo "."): the server's pod, as a client of itself, does not get it.
+    expect(out.proxies['everything']!.clusters.find((c: Json) => c.name === EVERYTHING)?.lbPolicy).toBe(
+      'LEAST_REQUEST',
+    );
   });
 
   it('gives the same answers whichever order Istio merges the entry and the rendered VirtualServices in', async () => {
@@ -296,7 +317,7 @@ describe('istiod over the rendered WasmPlugins', () => {
   beforeAll(async () => {
     out = await runIstiod({
       configs: configs([await render(['--wasm-plugin']), ...STATIC, SHOP]),
-      proxies: [GATEWAY_PROXY, PAYMENT_PROXY, USER_PROXY],
+      proxies: [GATEWAY_PROXY, PAYMENT_PROXY, USER_PROXY, EVERYTHING_PROXY],
       checkPatches: true,
     });
   });
@@ -358,7 +379,7 @@ describe('istiod over a remote module (ECDS)', () => {
     expect(mesh).toContain(SHA);
     out = await runIstiod({
       configs: configs([await render([], mesh), ...STATIC, SHOP]),
-      proxies: [GATEWAY_PROXY, PAYMENT_PROXY, USER_PROXY],
+      proxies: [GATEWAY_PROXY, PAYMENT_PROXY, USER_PROXY, EVERYTHING_PROXY],
       checkPatches: true,
     });
   });

@@ -76,8 +76,10 @@ describe('meshmcp chatops in front of the local mesh', () => {
   it('Zulip: a call through the gateway, audited with the bot as client and the chat user it acted for', async () => {
     const r = await zulip('mcp payment-service get_health');
     expect(r.content).toMatch(/^\*\*payment-service get_health\*\*\n```\n/);
-    const line = mesh.audit().findLast((l) => l.tool === 'get_health' && l.service === 'payment-service');
-    expect(line).toMatchObject({ client: 'dev-readonly', on_behalf_of: 'iago@zulip.example.com', decision: 'allow' });
+    // The gateway writes its audit line once the answer has gone out: it may land just after the reply.
+    const find = () => mesh.audit().findLast((l) => l.tool === 'get_health' && l.service === 'payment-service');
+    for (let i = 0; i < 100 && find() === undefined; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(find()).toMatchObject({ client: 'dev-readonly', on_behalf_of: 'iago@zulip.example.com', decision: 'allow' });
   });
 
   it('Zulip: help, usage lines, and a tool the bot’s group may not call reads as unknown', async () => {

@@ -62,16 +62,27 @@ async function connect(url: string, mode: Mode, headers: Record<string, string>)
  * Each sidecar's own tools/list (straight to its port, no gateway), as `<service>__<tool>`; the logs pack's and, with
  * Prometheus, the prometheus pack's too (services of the mesh like the others).
  */
+/**
+ * Every tool the mesh's MCP servers list when asked directly, named <service>__<tool>: the sidecars and packs, and the
+ * MCP servers of their own, asked as the control service asks (a client offering sampling, elicitation and roots).
+ */
 async function sidecarToolNames(): Promise<string[]> {
   const names: string[] = [];
   const servers: Array<[string, number]> = SERVICES.map((s) => [s, mesh.ports.sidecar[s]]);
   servers.push(['logs', mesh.ports.logsPack]);
   if (mesh.prometheus) servers.push(['prometheus', mesh.ports.pack]);
+  servers.push(['everything', mesh.ports.upstream], ['conformance', mesh.ports.upstream + 1]);
   for (const [s, port] of servers) {
-    const { client } = await connect(`http://127.0.0.1:${port}/mcp`, 'legacy', {});
+    const client = new Client(
+      { name: 'meshmcp-e2e', version: '1.0.0' },
+      { versionNegotiation: { mode: 'auto' }, capabilities: { sampling: {}, elicitation: {}, roots: {} } },
+    );
+    const transport = new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`));
+    await client.connect(transport);
     try {
       names.push(...(await client.listTools()).tools.map((t) => `${s}__${t.name}`));
     } finally {
+      if (transport.sessionId !== undefined) await transport.terminateSession();
       await client.close();
     }
   }
@@ -93,6 +104,10 @@ it('prints the endpoint, both keys and the client configurations', () => {
       ...SERVICES.map((s) => `${s}-proxy`),
       'logs-mcp',
       'logs-proxy',
+      'everything',
+      'everything-proxy',
+      'conformance',
+      'conformance-proxy',
       'control',
       'gateway',
       ...(mesh.prometheus ? ['prometheus', 'prometheus-mcp', 'prometheus-proxy'] : []),
@@ -123,7 +138,9 @@ describe.each([
     const { tools } = await c.client.listTools();
     const names = tools.map((t) => t.name).sort();
     for (const n of names) {
-      expect(n).toMatch(/^(payment-service|user-service|mqtt-publisher|logs|prometheus)__[a-z_]+$/);
+      expect(n).toMatch(
+        /^(payment-service|user-service|mqtt-publisher|logs|prometheus|everything|conformance)__[\w-]+$/,
+      );
     }
     expect(names).toEqual(await sidecarToolNames());
     for (const s of SERVICES) expect(names).toContain(`${s}__get_health`);

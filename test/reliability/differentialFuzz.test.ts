@@ -2,9 +2,9 @@
 // meshmcp.wasm in gateway mode (in process, filter/host), and whatever the gateway forwards is parsed by the sidecar's
 // own request parser (JSON.parse and sidecar/mcp/classify.ts parseMessage, as sidecar/mcp/httpTransport.ts does).
 // The invariant: what the gateway authorizes and routes is exactly the call the sidecar executes, or one of them
-// refuses it. A tools/call the sidecar reads as tool N was routed by the gateway as N (so the policy that allowed it
-// was N's), a message the sidecar reads as anything else was not routed to a tool, the bytes are forwarded unchanged,
-// and the module never traps.
+// refuses it. A tools/call (or prompts/get) the sidecar reads as tool (or prompt) N was routed by the gateway as N
+// (so the policy that allowed it was N's), a message the sidecar reads as anything else was not routed to a tool, the
+// bytes are forwarded unchanged (the routing table here has sidecars only), and the module never traps.
 //
 // `npm run test:reliability` runs 1,000,000 cases (MESHMCP_FUZZ_CASES overrides); `npm test` runs 20,000.
 import fc from 'fast-check';
@@ -83,11 +83,11 @@ describe('gateway and sidecar agree on every body', () => {
           seen.refusedBySidecar++;
           return;
         }
-        if (side.method === 'tools/call') {
+        if (side.method === 'tools/call' || side.method === 'prompts/get') {
           seen.toolCalls++;
           // A sidecar refuses a tools/call whose name is not a string; any string it runs must be the routed tool.
           if (typeof side.name !== 'string') return;
-          expect(tool, `the gateway did not route tools/call ${side.name} to a tool`).toBeDefined();
+          expect(tool, `the gateway did not route ${side.method} ${side.name} to a tool or prompt`).toBeDefined();
           expect(`${service}__${tool}`).toBe(side.name);
         } else {
           expect(tool, `the gateway routed ${side.method} as tool ${tool}`).toBeUndefined();

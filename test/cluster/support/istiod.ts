@@ -59,6 +59,15 @@ export const USER_PROXY: ProxySpec = {
   ip: '192.0.2.4',
   labels: { app: 'user-service', 'mcp-enabled': 'true' },
 };
+/** An MCP server of its own (no meshmcp sidecar), whose sessions the gateway pins to a pod. */
+export const EVERYTHING_PROXY: ProxySpec = {
+  name: 'everything',
+  type: 'sidecar',
+  namespace: 'tools',
+  pod: 'everything-0',
+  ip: '192.0.2.6',
+  labels: { app: 'everything', 'mcp-enabled': 'true' },
+};
 export const PAYMENT_PROXY: ProxySpec = {
   name: 'payment',
   type: 'sidecar',
