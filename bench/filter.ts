@@ -9,6 +9,7 @@ import {
   type StreamInput,
   type StreamResult,
 } from '../filter/host/index.js';
+import { BEFORE_UPSTREAMS, baselineWasm } from './filterBaseline.js';
 import { passthroughModule } from './passthroughModule.js';
 import { type Figures, round } from './results.js';
 
@@ -76,6 +77,28 @@ function bigAnswer(): { headers: Record<string, string>; body: string[]; bytes: 
 }
 const big = bigAnswer();
 const allowedBig: StreamInput = { ...allowed, upstream: () => ({ headers: big.headers, body: big.body }) };
+/** An MCP server of its own in the table: its tool name loses the prefix on /mcp; `stateless` also bridges. */
+function withUpstreams(example: string): string {
+  const doc = JSON.parse(example) as { services: Array<Record<string, unknown>> };
+  const entry = (name: string, upstream: Record<string, unknown>) => ({
+    name,
+    namespace: 'tools',
+    host: `${name}-mcp.tools.svc.cluster.local`,
+    port: 3001,
+    tools: ['get_health'],
+    upstream,
+  });
+  doc.services.push(entry('everything', { path: '/' }), entry('weather', { path: '/mcp', stateless: true }));
+  return JSON.stringify(doc);
+}
+const sam = jwt({ sub: 'sam', groups: ['sre'] });
+/** A tools/call on /mcp to a server of its own: the name rewritten in the body, Content-Length and :path set. */
+const toUpstream = input(toolsCallBody('everything__get_health'), {}, sam);
+/** The same to a 2026-07-28 server from a 2025-11-25 client: also the _meta members and that revision's headers. */
+const bridged = input(toolsCallBody('weather__get_health'), { 'mcp-protocol-version': '2025-11-25' }, sam);
+/** /mcp/<service>: the server's own name, the body untouched. */
+const direct = input(toolsCallBody('get_health'), { ':path': '/mcp/everything' }, sam);
+
 /** The API key caller ci-bot (sre-readonly) may not see user-service__query_users: an unknown tool, locally. */
 const denied = input(toolsCallBody('user-service__query_users'), { 'x-api-key': 'test' });
 
@@ -108,6 +131,16 @@ const forwardedTo =
     if (service !== undefined && header(r, 'x-meshmcp-service') !== service)
       return `routed to ${header(r, 'x-meshmcp-service')}`;
     if (r.forwarded?.body.length !== BODY_BYTES) return `forwarded ${r.forwarded?.body.length} body bytes`;
+    return undefined;
+  };
+
+/** Forwarded to service with a body the filter rewrote (a different length than it came with). */
+const rewrittenFor =
+  (service: string): Check =>
+  (r) => {
+    if (r.vmFailed || r.localReply || r.stalled || r.reset) return `not forwarded (${r.localReply?.status ?? '-'})`;
+    if (header(r, 'x-meshmcp-service') !== service) return `routed to ${header(r, 'x-meshmcp-service')}`;
+    if (r.forwarded?.body.length === BODY_BYTES) return 'the body was not rewritten';
     return undefined;
   };
 
@@ -193,6 +226,32 @@ export async function benchFilter(root: string): Promise<Figures> {
   const configureMs = msToConfigure(filter, largestConfig(config));
   filter.close();
 
+  const upstreams = await plugin(wasm, withUpstreams(config));
+  const upstreamUs = usPerStream(
+    upstreams,
+    'tools/call to a server of its own',
+    toUpstream,
+    rewrittenFor('everything'),
+  );
+  const bridgedUs = usPerStream(upstreams, 'bridged tools/call', bridged, rewrittenFor('weather'));
+  const directUs = usPerStream(upstreams, 'tools/call on /mcp/<service>', direct, forwardedTo('everything'));
+  upstreams.close();
+
+  // The module from before this work, timed now, beside the current one: same host, same machine state.
+  const before = baselineWasm(root, BEFORE_UPSTREAMS);
+  let beforeUs: number | undefined;
+  if (typeof before === 'string') process.stderr.write(`bench filter: ${before}; no side-by-side figure\n`);
+  else {
+    const old = await plugin(before, config);
+    beforeUs = usPerStream(
+      old,
+      `allowed tools/call, module at ${BEFORE_UPSTREAMS}`,
+      allowed,
+      forwardedTo('payment-service'),
+    );
+    old.close();
+  }
+
   return {
     filter_wasm_bytes: { value: statSync(wasmPath).size, unit: 'bytes', goal: '<= 65536' },
     filter_us_per_tools_call: { value: round(allowedUs), unit: 'µs', goal: '<= 10' },
@@ -203,5 +262,17 @@ export async function benchFilter(root: string): Promise<Figures> {
     host_overhead_us_256k_answer: { value: round(hostBigUs), unit: 'µs' },
     filter_response_scan_mb_per_s: { value: round(big.bytes / scanUs, 0), unit: 'MB/s' },
     [`filter_configure_ms_${MAX_SERVICES}_services`]: { value: round(configureMs, 1), unit: 'ms' },
+    filter_us_per_upstream_call: { value: round(upstreamUs), unit: 'µs' },
+    filter_us_per_bridged_call: { value: round(bridgedUs), unit: 'µs' },
+    filter_us_per_direct_call: { value: round(directUs), unit: 'µs' },
+    ...(beforeUs === undefined
+      ? {}
+      : {
+          [`filter_us_per_tools_call_module_${BEFORE_UPSTREAMS}`]: {
+            value: round(beforeUs),
+            unit: 'µs',
+            goal: `>= filter_us_per_tools_call (no dearer than before)`,
+          },
+        }),
   };
 }

@@ -68,6 +68,17 @@ describe("an MCP server of the service's own, on the aggregated /mcp", () => {
     expect(header(r, 'content-length')).toBe(String(Buffer.byteLength(sent)));
   });
 
+  it('passes Mcp-Param-* headers on to the server, as 2026-07-28 asks of intermediaries', async () => {
+    const p = await gateway(config());
+    const r = post(
+      p,
+      toolsCall('everything__echo', { region: 'eu' }),
+      at('/mcp', { 'mcp-param-region': 'eu', 'mcp-param-tenant': '=?base64?YWNtZQ==?=' }),
+    );
+    expect(header(r, 'mcp-param-region')).toBe('eu');
+    expect(header(r, 'mcp-param-tenant')).toBe('=?base64?YWNtZQ==?=');
+  });
+
   it('replaces an escaped name whole', async () => {
     const p = await gateway(config());
     const body =
