@@ -35,6 +35,8 @@ export class AuditRecord {
   timestamp: u64 = 0;
   mode: string = 'gateway';
   requestId: string = '';
+  /** The W3C trace id the request travelled under; empty: none. */
+  traceId: string = '';
   client: string = '';
   clientSource: string = '';
   /** Who the client said it acts for (audit.onBehalfOfHeader); empty: not said. */
@@ -66,6 +68,7 @@ export function auditLine(r: AuditRecord): JsonOut {
   writeIsoTime(o, r.timestamp);
   o.raw('","kind":"mcp_audit","mode":"').raw(r.mode).raw('"');
   if (r.requestId.length > 0) o.raw(',"request_id":').str(r.requestId);
+  if (r.traceId.length > 0) o.raw(',"trace_id":"').raw(r.traceId).raw('"');
   o.raw(',"client":');
   if (r.client.length > 0) o.str(r.client);
   else o.raw('null');

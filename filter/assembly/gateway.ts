@@ -30,6 +30,7 @@ import { auditParams, Stream } from './stream';
 import { splitToolName, ToolNameError, ToolSplit } from './toolName';
 import { JsonKind, JsonRange, ScanResult } from './jsonScanner';
 import { decodeString } from './jsonString';
+import { metaTraceparent, startTraceparent, validTraceparent } from './traceContext';
 
 const PRM_PATH = '/.well-known/oauth-protected-resource';
 /** The scheme the catalog wraps servers' resource URIs in: `meshmcp://<service>/<the server's URI>`. */
@@ -130,18 +131,29 @@ function emptyObject(p: usize, r: JsonRange): bool {
  * and, when bridge is true, the `_meta` members a 2026-07-28 server needs added to params. Mcp-Name and
  * Content-Length follow; a bridged request also carries that revision's headers and no session.
  */
-function rewriteBody(s: Stream, p: usize, n: i32, r: JsonRange, value: string, named: bool, bridge: bool): void {
+function rewriteBody(
+  s: Stream,
+  p: usize,
+  n: i32,
+  r: JsonRange,
+  value: string,
+  named: bool,
+  bridge: bool,
+  trace: bool,
+): void {
   let insertAt = -1;
   let insert = '';
-  if (bridge) {
+  let members = bridge ? META_MEMBERS : '';
+  if (trace) members += (members.length > 0 ? ',' : '') + '"traceparent":"' + s.traceparent + '"';
+  if (members.length > 0) {
     const meta = scan.paramsMeta;
     const params = scan.params;
     if (meta.kind === JsonKind.Object) {
       insertAt = meta.start + 1;
-      insert = META_MEMBERS + (emptyObject(p, meta) ? '' : ',');
+      insert = members + (emptyObject(p, meta) ? '' : ',');
     } else if (!meta.present && params.kind === JsonKind.Object) {
       insertAt = params.start + 1;
-      insert = '"_meta":{' + META_MEMBERS + '}' + (emptyObject(p, params) ? '' : ',');
+      insert = '"_meta":{' + members + '}' + (emptyObject(p, params) ? '' : ',');
     }
   }
   const token = named ? String.UTF8.encode(jsonString(value)) : new ArrayBuffer(0);
@@ -184,7 +196,20 @@ function rewriteBody(s: Stream, p: usize, n: i32, r: JsonRange, value: string, n
     setHeader(REQUEST_HEADERS, 'mcp-method', s.method);
     removeHeader(REQUEST_HEADERS, 'mcp-session-id');
   }
-  if (bridge || s.headers.mcpName != null) setHeader(REQUEST_HEADERS, 'mcp-name', headerSafe(value, false));
+  if (named && (bridge || s.headers.mcpName != null)) setHeader(REQUEST_HEADERS, 'mcp-name', headerSafe(value, false));
+}
+
+/**
+ * The request's traceparent, settled once: the client's header when valid, else params._meta.traceparent when valid,
+ * else a new trace; the header is (re)written unless the client's stands. Returns whether the body's _meta lacks it.
+ */
+function traceHeader(s: Stream, p: usize = 0): bool {
+  const meta = p !== 0 ? metaTraceparent(p, scan.paramsMeta) : null;
+  if (s.traceparent.length === 0 && meta != null && validTraceparent(meta)) s.traceparent = meta;
+  const sent = s.headers.traceparent;
+  if (s.traceparent.length === 0) s.traceparent = startTraceparent(s.requestId, s.start);
+  if (sent == null || sent !== s.traceparent) setHeader(REQUEST_HEADERS, 'traceparent', s.traceparent);
+  return meta == null;
 }
 
 /** How a refusal that hides a name starts, by method. */
@@ -244,6 +269,8 @@ export function gatewayRequestHeaders(s: Stream, endOfStream: bool): u32 {
   for (let i = 0; i < h.internal.length; i++) removeHeader(REQUEST_HEADERS, h.internal[i]);
   const rid = h.requestId;
   s.requestId = rid != null ? rid : s.start.toString(16);
+  const tp = h.traceparent;
+  if (tp != null && validTraceparent(tp)) s.traceparent = tp;
   const method = h.method;
   const path = h.path;
   const cfg = s.rt.config;
@@ -286,6 +313,7 @@ export function gatewayRequestHeaders(s: Stream, endOfStream: bool): u32 {
     s.method = method != null ? method : '';
     s.toolLabel = 'stream';
     s.decision = 'allow';
+    traceHeader(s);
     if (direct != null) routeTo(s, direct);
     else {
       s.service = cfg.control;
@@ -340,6 +368,7 @@ function judge(s: Stream, p: usize, n: i32): void {
     // session decides whether it asked.
     s.toolLabel = 'response';
     s.decision = 'allow';
+    traceHeader(s);
     routeTo(s, direct);
     return;
   }
@@ -418,15 +447,23 @@ function judge(s: Stream, p: usize, n: i32): void {
   }
   s.decision = 'allow';
   if (!withinRateLimits(s, fullTool)) return;
-  if (target == null) setRouting(s);
-  else {
+  if (target == null) {
+    traceHeader(s, p);
+    setRouting(s);
+  } else {
+    // The trace reaches the server in both places: the header, and params._meta.traceparent.
+    const trace = traceHeader(s, p);
+    let named = false;
+    let bridge = false;
+    const uri = s.method !== 'tools/call' && s.method !== 'prompts/get';
     if (direct == null) {
       // Tools and prompts keep their prefix for a meshmcp sidecar; resources always go back to the server's URI.
-      const uri = s.method !== 'tools/call' && s.method !== 'prompts/get';
-      const named = uri || target.upstream;
+      named = uri || target.upstream;
       const version = s.headers.mcpVersion;
-      const bridge = target.stateless && (version == null || version !== MODERN);
-      if (named || bridge) rewriteBody(s, p, n, uri ? scan.paramsUri : scan.paramsName, s.tool, named, bridge);
+      bridge = target.stateless && (version == null || version !== MODERN);
+    }
+    if (named || bridge || trace) {
+      rewriteBody(s, p, n, uri ? scan.paramsUri : scan.paramsName, s.tool, named, bridge, trace);
     }
     routeTo(s, target);
   }

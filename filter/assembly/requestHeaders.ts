@@ -47,6 +47,8 @@ export class RequestHeaders {
    */
   callerPrincipal: string | null = null;
   callerGroups: string | null = null;
+  /** The W3C traceparent header, as sent. */
+  traceparent: string | null = null;
   /** Names of the x-meshmcp-* and x-caller-* headers present, in the case they were sent (gateway mode removes them). */
   internal: string[] = [];
 }
@@ -142,6 +144,8 @@ export function readRequestHeaders(
       else if (nameIs(data, kl, 'mcp-protocol-version')) out.mcpVersion = String.UTF8.decodeUnsafe(vp, <usize>vl);
     } else if (c0 === 0x63 || c0 === 0x43) {
       if (nameIs(data, kl, 'content-length')) out.contentLength = String.UTF8.decodeUnsafe(vp, <usize>vl);
+    } else if (c0 === 0x74 || c0 === 0x54) {
+      if (vl === 55 && nameIs(data, kl, 'traceparent')) out.traceparent = String.UTF8.decodeUnsafe(vp, <usize>vl);
     } else if (bearer && tokenAt === 0 && (c0 === 0x61 || c0 === 0x41) && nameIs(data, kl, 'authorization')) {
       const at = bearerToken(vp, vl);
       if (at > 0) {

@@ -22,6 +22,7 @@ import { methodLabel } from './metering';
 import { readRequestHeaders } from './requestHeaders';
 import { auditParams, Stream } from './stream';
 import { splitToolName, ToolNameError, ToolSplit } from './toolName';
+import { validTraceparent } from './traceContext';
 
 const body = new HostBytes();
 const peer = new HostBytes();
@@ -46,6 +47,8 @@ export function sidecarRequestHeaders(s: Stream, endOfStream: bool): u32 {
   const rid = h.meshRequestId;
   const envoyId = h.requestId;
   s.requestId = rid != null ? rid : envoyId != null ? envoyId : s.start.toString(16);
+  const tp = h.traceparent;
+  if (tp != null && validTraceparent(tp)) s.traceparent = tp;
   const san = peerSan();
   s.identity.principal = san;
   s.identity.source = 'mtls';

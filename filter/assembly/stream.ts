@@ -11,6 +11,7 @@ import { RequestHeaders } from './requestHeaders';
 import { ResponseScan, Verdict } from './responseScan';
 import { Runtime } from './runtime';
 import { sha256Hex } from './sha256';
+import { traceIdOf } from './traceContext';
 
 export class Stream {
   rt: Runtime;
@@ -29,6 +30,8 @@ export class Stream {
   idJson: string = 'null';
   method: string = '';
   service: string = '';
+  /** The W3C traceparent the request goes on with (the client's, or one the gateway started); empty: none. */
+  traceparent: string = '';
   /** The request came to /mcp/<name>: that one server's own endpoint, under its own names. */
   direct: Service | null = null;
   /** The tool within its service (`get_health`), empty for other methods. */
@@ -95,6 +98,7 @@ export function finishStream(s: Stream): void {
   r.timestamp = end;
   r.mode = s.rt.gateway ? 'gateway' : 'sidecar';
   r.requestId = s.requestId;
+  if (s.traceparent.length > 0) r.traceId = traceIdOf(s.traceparent);
   r.client = s.identity.principal;
   r.clientSource = s.identity.source;
   const via = s.via;

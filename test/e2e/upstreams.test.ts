@@ -150,6 +150,24 @@ describe('server-everything on /mcp/everything', () => {
   });
 });
 
+describe('trace context through the mesh', () => {
+  it("carries the client's traceparent to the server and writes its trace id at the gateway and the pod proxy", async () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const requestId = `trace-${Date.now()}`;
+    const res = await mesh.post(
+      { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'payment-service__get_health', arguments: {} } },
+      { 'x-api-key': mesh.adminKey, traceparent, 'x-request-id': requestId },
+    );
+    expect(res.status).toBe(200);
+    const [gateway] = (await mesh.waitForAudit([requestId])).filter((l) => l.request_id === requestId);
+    const [pod] = (await mesh.waitForAudit([requestId], 'payment-service-proxy')).filter(
+      (l) => l.request_id === requestId,
+    );
+    expect(gateway?.['trace_id']).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    expect(pod?.['trace_id']).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+  });
+});
+
 describe('the aggregated /mcp', () => {
   it("lists the servers' tools as <service>__<tool>, as each caller may see them", async () => {
     const admin = await open('/mcp', mesh.adminKey);

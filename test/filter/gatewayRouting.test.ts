@@ -21,13 +21,14 @@ describe('gateway routing', () => {
     expect(r.response?.status).toBe(200);
   });
 
-  it('forwards the body unchanged, even when it arrives in chunks', async () => {
+  it('forwards the body as it came but for the trace it adds to _meta, even when it arrives in chunks', async () => {
     const p = await gateway();
     const body = toolsCall('user-service__get_health', { verbose: true, note: 'x'.repeat(3000) });
     const chunks = [body.slice(0, 10), body.slice(10, 2000), body.slice(2000)];
     const r = post(p, body, { ...withKey(), chunks });
     expect(header(r, 'x-meshmcp-service')).toBe('user-service');
-    expect(Buffer.from(r.forwarded!.body).toString()).toBe(body);
+    const trace = `"_meta":{"traceparent":"${header(r, 'traceparent')}"},`;
+    expect(Buffer.from(r.forwarded!.body).toString()).toBe(body.replace('"params":{', `"params":{${trace}`));
   });
 
   it.each(['initialize', 'ping', 'tools/list', 'server/discover'])(

@@ -114,3 +114,24 @@ export function replyJson(result: StreamResult): Json {
 export function auditLines(plugin: Plugin): Json[] {
   return plugin.logs.filter((l) => l.message.includes('"kind":"mcp_audit"')).map((l) => JSON.parse(l.message));
 }
+
+/**
+ * Each way of taking out of a forwarded body the trace the gateway may have added to params._meta (a whole
+ * `"_meta":{"traceparent":…}`, or a `"traceparent":…` member of the client's _meta), given the traceparent header it
+ * sent along. One of them is the message as it came (which one, a body alone cannot always tell: `"_meta":{}` grown
+ * a member reads like a _meta added whole).
+ */
+export function traceRemovals(text: string, traceparent: string | undefined): string[] {
+  if (traceparent === undefined) return [text];
+  const member = `"traceparent":"${traceparent}"`;
+  const out: string[] = [];
+  for (const added of [`"_meta":{${member}},`, `"_meta":{${member}}`, `,${member}`, `${member},`, member]) {
+    if (text.includes(added)) out.push(text.replace(added, ''));
+  }
+  return out.length > 0 ? out : [text];
+}
+
+/** The forwarded body without the gateway's trace, taking the first reading of traceRemovals. */
+export function withoutTrace(text: string, traceparent: string | undefined): string {
+  return traceRemovals(text, traceparent)[0]!;
+}

@@ -78,6 +78,8 @@ describe('audit', () => {
       kind: 'mcp_audit',
       mode: 'gateway',
       request_id: 'req-1',
+      // The trace the gateway started (no traceparent came with the request): test/filter/traceContext.test.ts.
+      trace_id: expect.stringMatching(/^[0-9a-f]{32}$/),
       client: 'sam@example.com',
       client_source: 'jwt',
       groups: ['sre'],

@@ -17,6 +17,7 @@ import {
   rpc,
   toolsCall,
   withKey,
+  withoutTrace,
 } from './harness.js';
 
 function config(): Json {
@@ -51,7 +52,10 @@ function config(): Json {
 const at = (path: string, extra: Record<string, string> = {}) => ({
   headers: { ...withKey().headers, ':path': path, ...extra },
 });
-const forwardedBody = (r: ReturnType<typeof post>) => Buffer.from(r.forwarded!.body).toString();
+/** The forwarded body without the trace the gateway adds (test/filter/traceContext.test.ts covers it). */
+const forwardedBody = (r: ReturnType<typeof post>) =>
+  withoutTrace(Buffer.from(r.forwarded!.body).toString(), header(r, 'traceparent'));
+const forwardedBytes = (r: ReturnType<typeof post>) => String(r.forwarded!.body.length);
 
 describe("an MCP server of the service's own, on the aggregated /mcp", () => {
   it('sends it the tool by its own name, on its own path, with Content-Length and Mcp-Name to match', async () => {
@@ -65,7 +69,7 @@ describe("an MCP server of the service's own, on the aggregated /mcp", () => {
     const sent = forwardedBody(r);
     expect(JSON.parse(sent).params).toEqual({ name: 'echo', arguments: { message: 'hi' } });
     expect(sent).toBe(body.replace('"everything__echo"', '"echo"'));
-    expect(header(r, 'content-length')).toBe(String(Buffer.byteLength(sent)));
+    expect(header(r, 'content-length')).toBe(forwardedBytes(r));
   });
 
   it('passes Mcp-Param-* headers on to the server, as 2026-07-28 asks of intermediaries', async () => {
@@ -88,13 +92,13 @@ describe("an MCP server of the service's own, on the aggregated /mcp", () => {
     expect(forwardedBody(r)).toContain('"name":"echo"');
   });
 
-  it('leaves a sidecar tool call as it came: prefixed name, same body, same path', async () => {
+  it('leaves a sidecar tool call as it came but for the trace: prefixed name, same body, same path', async () => {
     const p = await gateway(config());
     const body = toolsCall('payment-service__get_health');
     const r = post(p, body, at('/mcp'));
     expect(forwardedBody(r)).toBe(body);
     expect(header(r, ':path')).toBe('/mcp');
-    expect(header(r, 'content-length')).toBeUndefined();
+    expect(header(r, 'content-length')).toBe(forwardedBytes(r));
   });
 
   it('still refuses a message without a method on /mcp (answers go to one server only)', async () => {
@@ -252,7 +256,7 @@ describe('prompts and resources on the aggregated /mcp', () => {
     expect(header(r, 'mcp-name')).toBe(uri);
     const sent = forwardedBody(r);
     expect(JSON.parse(sent).params.uri).toBe(uri);
-    expect(header(r, 'content-length')).toBe(String(Buffer.byteLength(sent)));
+    expect(header(r, 'content-length')).toBe(forwardedBytes(r));
   });
 
   it('writes the server URI back as JSON, escapes and all', async () => {
@@ -311,7 +315,7 @@ describe('a 2026-07-28 server reached from the aggregated /mcp in an older revis
     expect(header(r, 'mcp-method')).toBe('tools/call');
     expect(header(r, 'mcp-name')).toBe('test_simple_text');
     expect(header(r, 'mcp-session-id')).toBeUndefined();
-    expect(header(r, 'content-length')).toBe(String(Buffer.byteLength(sent)));
+    expect(header(r, 'content-length')).toBe(forwardedBytes(r));
   });
 
   it.each([

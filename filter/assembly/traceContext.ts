@@ -1,0 +1,111 @@
+// W3C trace context for the gateway: a `traceparent` the client sent (HTTP header, else params._meta.traceparent as
+// MCP clients carry it) is checked and kept; without one the gateway starts a trace. The result travels in both
+// places to the server, and its trace id goes into the audit line.
+
+import { JsonKind, JsonRange } from './jsonScanner';
+import { sha256Hex } from './sha256';
+
+/** Whether c is a lower-case hex digit. */
+function hex(c: i32): bool {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66);
+}
+
+/** Whether s[from, from+n) is lower-case hex and not all zeros. */
+function hexId(s: string, from: i32, n: i32): bool {
+  let zero = true;
+  for (let i = from; i < from + n; i++) {
+    const c = s.charCodeAt(i);
+    if (!hex(c)) return false;
+    if (c !== 0x30) zero = false;
+  }
+  return !zero;
+}
+
+/** A version-00 traceparent: `00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, ids not all zeros. */
+export function validTraceparent(s: string): bool {
+  if (s.length !== 55) return false;
+  if (s.charCodeAt(0) !== 0x30 || s.charCodeAt(1) !== 0x30) return false;
+  if (s.charCodeAt(2) !== 0x2d || s.charCodeAt(35) !== 0x2d || s.charCodeAt(52) !== 0x2d) return false;
+  return hexId(s, 3, 32) && hexId(s, 36, 16) && hex(s.charCodeAt(53)) && hex(s.charCodeAt(54));
+}
+
+/** The trace id of a valid traceparent. */
+export function traceIdOf(traceparent: string): string {
+  return traceparent.substring(3, 35);
+}
+
+/**
+ * A new trace, sampled. Envoy's x-request-id is a random UUID: its 32 hex digits are the trace id, and the time in
+ * nanoseconds (16 hex digits) the parent id. Any other request id is hashed with the time instead.
+ */
+export function startTraceparent(requestId: string, nanos: u64): string {
+  const time = nanos.toString(16).padStart(16, '0');
+  if (requestId.length === 36) {
+    const id =
+      requestId.substring(0, 8) +
+      requestId.substring(9, 13) +
+      requestId.substring(14, 18) +
+      requestId.substring(19, 23) +
+      requestId.substring(24, 36);
+    if (requestId.charCodeAt(8) === 0x2d && requestId.charCodeAt(23) === 0x2d && hexId(id, 0, 32)) {
+      return '00-' + id + '-' + time.substring(time.length - 16) + '-01';
+    }
+  }
+  const b = String.UTF8.encode(requestId + '\n' + time);
+  const d = sha256Hex(changetype<usize>(b), b.byteLength);
+  return '00-' + d.substring(0, 32) + '-' + d.substring(32, 48) + '-01';
+}
+
+/** Where a JSON string starting at i (its opening quote) ends: the index after its closing quote. */
+function stringEnd(p: usize, i: i32, end: i32): i32 {
+  i++;
+  while (i < end) {
+    const c = load<u8>(p + <usize>i);
+    if (c === 0x5c) i += 2;
+    else if (c === 0x22) return i + 1;
+    else i++;
+  }
+  return end;
+}
+
+const KEY = 'traceparent';
+
+/**
+ * The traceparent member of the _meta object at meta (the scanner proved it well-formed JSON): its string value
+ * when it is a member of _meta itself (not of something nested) and carries no escape, else null.
+ */
+export function metaTraceparent(p: usize, meta: JsonRange): string | null {
+  if (meta.kind !== JsonKind.Object) return null;
+  let depth = 0;
+  let i = meta.start + 1;
+  const end = meta.end - 1;
+  while (i < end) {
+    const c = load<u8>(p + <usize>i);
+    if (c === 0x22) {
+      const close = stringEnd(p, i, end);
+      // A key of _meta itself: depth 0 and a colon after it (skipping whitespace).
+      let j = close;
+      while (j < end && load<u8>(p + <usize>j) <= 0x20) j++;
+      if (depth === 0 && j < end && load<u8>(p + <usize>j) === 0x3a && close - i - 2 === KEY.length) {
+        let same = true;
+        for (let k = 0; k < KEY.length; k++) {
+          if (<i32>load<u8>(p + <usize>(i + 1 + k)) !== KEY.charCodeAt(k)) same = false;
+        }
+        if (same) {
+          j++;
+          while (j < end && load<u8>(p + <usize>j) <= 0x20) j++;
+          if (j >= end || load<u8>(p + <usize>j) !== 0x22) return null;
+          const vEnd = stringEnd(p, j, end);
+          for (let k = j + 1; k < vEnd - 1; k++) if (load<u8>(p + <usize>k) === 0x5c) return null;
+          return String.UTF8.decodeUnsafe(p + <usize>(j + 1), <usize>(vEnd - j - 2));
+        }
+      }
+      i = close;
+      continue;
+    }
+    if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) depth--;
+    i++;
+  }
+  return null;
+}
