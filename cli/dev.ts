@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GATEWAY_CONFIG_FILE, sidecarConfigFile } from '../control/filterFiles.js';
+import { SESSION_KEYS_ENV } from '../control/render/envoyFilter.js';
 import { writeFileAtomicSync } from '../shared/atomicWrite.js';
 import { helpText, type OptionSpec, type OptionValues, runCommand, UsageError } from '../shared/options.js';
 import { SIDECAR_NODE_FLAGS } from '../sidecar/nodeFlags.js';
@@ -363,10 +364,13 @@ async function dev(values: OptionValues): Promise<number> {
     await group.start({
       name: 'gateway',
       command: node,
+      // The key that binds /mcp/<service> session ids to their caller, as a Secret gives it to the gateway.
+      env: { ...process.env, [SESSION_KEYS_ENV]: randomBytes(32).toString('hex') },
       args: [
         cli,
         'front',
         ...['--name', 'gateway', '--config-file', join(dirs.filters, GATEWAY_CONFIG_FILE)],
+        ...['--host-env', SESSION_KEYS_ENV],
         ...['--port', String(p.gateway), '--admin-port', String(p.gatewayAdmin)],
         ...['--control-upstream', `http://127.0.0.1:${p.control}`],
         ...['--tls-client-cert', gatewayCert.certFile, '--tls-client-key', gatewayCert.keyFile, '--tls-ca', ca.caFile],

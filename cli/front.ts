@@ -46,6 +46,13 @@ const OPTIONS: OptionSpec[] = [
     description: "gateway mode with TLS: the URI SAN each service's certificate must carry ({namespace}, {name})",
   },
   { flag: 'workers', type: 'number', default: 2, description: 'worker VMs (Envoy --concurrency)' },
+  {
+    flag: 'host-env',
+    type: 'string',
+    multiple: true,
+    description:
+      "an environment variable of this process the filter's VM gets (Envoy's vm_config host_env_keys), e.g. MESHMCP_SESSION_KEYS (repeatable)",
+  },
   { flag: 'name', type: 'string', default: 'front', description: 'name in log lines' },
 ];
 
@@ -150,10 +157,17 @@ export function main(argv: string[]): Promise<number> {
     const wasm = readFileSync(join(root, 'filter/build/meshmcp.wasm'));
     const statsTags = JSON.parse(readFileSync(join(root, 'filter/stats-tags.json'), 'utf8'));
     const adminPort = values['admin-port'] as number | undefined;
+    // As Envoy does with host_env_keys: a variable this process does not have is not set in the VM.
+    const envs: Record<string, string> = {};
+    for (const key of (values['host-env'] as string[] | undefined) ?? []) {
+      const v = process.env[key];
+      if (v !== undefined) envs[key] = v;
+    }
     const front = await startFront({
       wasm,
       configuration: configText,
       workers: values['workers'] as number,
+      envs,
       allowOnHeadersStopIteration: true,
       failStrategy: 'FAIL_CLOSE',
       statsTags,

@@ -7,6 +7,12 @@ import type { CatalogService, RenderSettings, Resource } from '../types.js';
 import { type FilterConfig, filterConfigJson } from './filterConfig.js';
 import { resource } from './resource.js';
 
+/**
+ * The gateway's environment variable holding the keys that bind /mcp/<service> session ids to their caller
+ * (comma-separated, each at least 32 bytes; the first signs, all verify): Envoy passes it to the filter's VM.
+ */
+export const SESSION_KEYS_ENV = 'MESHMCP_SESSION_KEYS';
+
 export const WASM_FILTER_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm';
 const ENVOY_FILTER_API = 'networking.istio.io/v1alpha3';
 
@@ -34,6 +40,13 @@ function wasmFilter(
     // FAIL_CLOSE: a VM that failed answers 503 rather than letting requests through unchecked.
     fail_open: false,
   };
+  // The keys that bind /mcp/<service> session ids to their caller come from the gateway's environment (a Secret),
+  // never from this object, which anyone who may read EnvoyFilters can read.
+  if (mode === 'gateway') {
+    (pluginConfig['vm_config'] as Record<string, unknown>)['environment_variables'] = {
+      host_env_keys: [SESSION_KEYS_ENV],
+    };
+  }
   // Gateway mode holds the headers until the body has been read so the routing headers it sets reach the router.
   // Envoy < 1.35 does not know the field and would refuse the whole filter, so sidecar mode (which needs no hold)
   // leaves it out and runs on older proxies too.

@@ -4,7 +4,7 @@
 
 import { filterName } from '../managedObjects.js';
 import type { CatalogService, RenderSettings, Resource } from '../types.js';
-import { sidecarResourceName } from './envoyFilter.js';
+import { SESSION_KEYS_ENV, sidecarResourceName } from './envoyFilter.js';
 import type { FilterConfig } from './filterConfig.js';
 import { resource } from './resource.js';
 
@@ -38,6 +38,8 @@ function spec(
 export function gatewayWasmPlugin(config: FilterConfig, settings: RenderSettings): Resource {
   return resource(WASM_PLUGIN_API, 'WasmPlugin', settings.gateway.namespace, filterName('gateway'), {
     ...spec(settings.gateway.selector, config, settings),
+    // The session keys come from the gateway's environment (a Secret), never from this object.
+    vmConfig: { env: [{ name: SESSION_KEYS_ENV, valueFrom: 'HOST' }] },
     // The MCP hosts' listener only. A WasmPlugin cannot name a filter chain (SNI), so on a port shared with other
     // sites the filter's own host check is what leaves their requests alone.
     match: [{ ports: [{ number: settings.gateway.port }] }],

@@ -33,6 +33,11 @@ declare function proxy_define_metric(type: u32, np: usize, ns: usize, idPtr: usi
 declare function proxy_increment_metric(id: u32, offset: i64): u32;
 @external("env", "proxy_record_metric")
 declare function proxy_record_metric(id: u32, value: u64): u32;
+// Envoy gives a VM the environment variables its vm_config names (environment_variables), through WASI.
+@external("wasi_snapshot_preview1", "environ_sizes_get")
+declare function environ_sizes_get(countPtr: usize, sizePtr: usize): u16;
+@external("wasi_snapshot_preview1", "environ_get")
+declare function environ_get(arrayPtr: usize, bufPtr: usize): u16;
 
 export const RESULT_OK: u32 = 0;
 export const RESULT_NOT_FOUND: u32 = 1;
@@ -285,4 +290,25 @@ export function incrementMetric(id: u32, by: i64 = 1): void {
 
 export function recordMetric(id: u32, value: u64): void {
   if (id != NO_METRIC) proxy_record_metric(id, value);
+}
+
+/** The value of the environment variable `name` as Envoy gives it to the VM, or null when it is not set. */
+export function envValue(name: string): string | null {
+  const sizes = memory.data(8);
+  if (environ_sizes_get(sizes, sizes + 4) !== 0) return null;
+  const count = load<u32>(sizes);
+  const size = load<u32>(sizes, 4);
+  if (count === 0 || size === 0) return null;
+  const ptrs = new ArrayBuffer(<i32>count * 4);
+  const buf = new ArrayBuffer(<i32>size);
+  if (environ_get(changetype<usize>(ptrs), changetype<usize>(buf)) !== 0) return null;
+  const prefix = name + '=';
+  for (let i: u32 = 0; i < count; i++) {
+    const start = load<u32>(changetype<usize>(ptrs) + (<usize>i << 2));
+    let end = start;
+    while (load<u8>(<usize>end) !== 0) end++;
+    const entry = String.UTF8.decodeUnsafe(<usize>start, <usize>(end - start));
+    if (entry.startsWith(prefix)) return entry.substring(prefix.length);
+  }
+  return null;
 }

@@ -5,6 +5,8 @@
 import {
   DATA_CONTINUE,
   DATA_STOP_NO_BUFFER,
+  getHeader,
+  RESPONSE_HEADERS,
   HEADERS_CONTINUE,
   HEADERS_STOP,
   HostBytes,
@@ -31,6 +33,7 @@ import { splitToolName, ToolNameError, ToolSplit } from './toolName';
 import { JsonKind, JsonRange, ScanResult } from './jsonScanner';
 import { decodeString } from './jsonString';
 import { metaTraceparent, startTraceparent, validTraceparent } from './traceContext';
+import { openSession, sealSession } from './sessionIds';
 
 const PRM_PATH = '/.well-known/oauth-protected-resource';
 /** The scheme the catalog wraps servers' resource URIs in: `meshmcp://<service>/<the server's URI>`. */
@@ -307,6 +310,21 @@ export function gatewayRequestHeaders(s: Stream, endOfStream: bool): u32 {
     return HEADERS_STOP;
   }
   s.direct = direct;
+  // A session id on a server's own endpoint must be one the gateway sealed for this caller and this server.
+  const sessionId = h.sessionId;
+  if (direct != null && sessionId != null && s.rt.sessionKeys.length > 0) {
+    const opened = openSession(s.rt.sessionKeys, s.identity.principal, direct.name, sessionId);
+    if (opened == null) {
+      s.service = direct.name;
+      s.toolLabel = 'unknown';
+      s.refuse(
+        Outcome.NotFound,
+        'Not Found: no session ' + sessionId + ' of this caller on ' + path! + '; initialize again',
+      );
+      return HEADERS_STOP;
+    }
+    setHeader(REQUEST_HEADERS, 'mcp-session-id', opened);
+  }
   if (method !== 'POST') {
     // GET opens the 2025-11-25 notification stream and DELETE ends a session: the control service's, or on
     // /mcp/<name> that server's.
@@ -494,4 +512,13 @@ function withinRateLimits(s: Stream, fullTool: string): bool {
     new Reply().header('retry-after', wait.toString()),
   );
   return false;
+}
+
+/** on_response_headers in gateway mode, on /mcp/<service>: the server's session id goes out sealed for the caller. */
+export function sealResponseSession(s: Stream): void {
+  const direct = s.direct;
+  if (direct == null || s.rt.sessionKeys.length === 0) return;
+  const id = getHeader(RESPONSE_HEADERS, 'mcp-session-id');
+  if (id == null || id.length === 0) return;
+  setHeader(RESPONSE_HEADERS, 'mcp-session-id', sealSession(s.rt.sessionKeys, s.identity.principal, direct.name, id));
 }

@@ -24,7 +24,7 @@ import { parseConfig } from './config';
 import { Mode } from './configTypes';
 import { Outcome } from './errors';
 import { ensureSlots } from './rateLimit';
-import { gatewayRequestBody, gatewayRequestHeaders } from './gateway';
+import { gatewayRequestBody, gatewayRequestHeaders, sealResponseSession } from './gateway';
 import { Runtime } from './runtime';
 import { sidecarRequestBody, sidecarRequestHeaders } from './sidecar';
 import { isRouterFailure, unavailableBody, unavailableHeaders } from './unavailable';
@@ -125,6 +125,7 @@ export function proxy_on_response_headers(id: u32, _headers: u32, endOfStream: u
   const status = getHeader(RESPONSE_HEADERS, ':status');
   if (status != null && status.length > 0 && status.length <= 3) s.upstreamStatus = <u32>I32.parseInt(status);
   if (s.outcome !== Outcome.Forwarded || !s.mcp) return HEADERS_CONTINUE;
+  if (s.rt.gateway) sealResponseSession(s);
   const contentType = getHeader(RESPONSE_HEADERS, 'content-type');
   if (s.rt.gateway && isRouterFailure(s.upstreamStatus, contentType)) {
     return unavailableHeaders(s, s.upstreamStatus, contentType, endOfStream !== 0);

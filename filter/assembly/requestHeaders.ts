@@ -47,6 +47,8 @@ export class RequestHeaders {
    */
   callerPrincipal: string | null = null;
   callerGroups: string | null = null;
+  /** Mcp-Session-Id, as sent. */
+  sessionId: string | null = null;
   /** The W3C traceparent header, as sent. */
   traceparent: string | null = null;
   /** Names of the x-meshmcp-* and x-caller-* headers present, in the case they were sent (gateway mode removes them). */
@@ -142,6 +144,7 @@ export function readRequestHeaders(
       if (nameIs(data, kl, 'mcp-method')) out.mcpMethod = String.UTF8.decodeUnsafe(vp, <usize>vl);
       else if (nameIs(data, kl, 'mcp-name')) out.mcpName = String.UTF8.decodeUnsafe(vp, <usize>vl);
       else if (nameIs(data, kl, 'mcp-protocol-version')) out.mcpVersion = String.UTF8.decodeUnsafe(vp, <usize>vl);
+      else if (nameIs(data, kl, 'mcp-session-id')) out.sessionId = String.UTF8.decodeUnsafe(vp, <usize>vl);
     } else if (c0 === 0x63 || c0 === 0x43) {
       if (nameIs(data, kl, 'content-length')) out.contentLength = String.UTF8.decodeUnsafe(vp, <usize>vl);
     } else if (c0 === 0x74 || c0 === 0x54) {

@@ -5,6 +5,7 @@
 import { ApiKey, Config, IdentityKind, Mode, Service } from './configTypes';
 import { HostGate } from './hostGate';
 import { SourcePaths, sourcePaths } from './identity';
+import { loadSessionKeys } from './sessionIds';
 
 export class Runtime {
   config: Config;
@@ -22,6 +23,8 @@ export class Runtime {
   gateway: bool = false;
   /** Gateway mode: which requests are for MCP at all. */
   hosts: HostGate;
+  /** Gateway mode: the keys that bind /mcp/<service> session ids to their caller; empty: ids pass as they are. */
+  sessionKeys: ArrayBuffer[] = [];
 
   constructor(config: Config) {
     this.config = config;
@@ -29,6 +32,7 @@ export class Runtime {
     const gateway = config.mode === Mode.Gateway;
     this.gateway = gateway;
     this.metricPrefix = gateway ? 'mcp_gateway' : 'mcp_inbound';
+    if (gateway) this.sessionKeys = loadSessionKeys();
     for (let i = 0; i < config.services.length; i++) {
       const s = config.services[i];
       this.services.set(s.name, s);

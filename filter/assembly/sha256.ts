@@ -60,8 +60,8 @@ function compress(p: usize): void {
   store<u32>(H, load<u32>(H, 28) + h, 28);
 }
 
-/** The SHA-256 of the len bytes at ptr, as 64 lower-case hex digits. */
-export function sha256Hex(ptr: usize, len: i32): string {
+/** The SHA-256 of the len bytes at ptr, left in H as eight big-endian words. */
+function digest(ptr: usize, len: i32): void {
   store<u32>(H, 0x6a09e667);
   store<u32>(H, 0xbb67ae85, 4);
   store<u32>(H, 0x3c6ef372, 8);
@@ -86,6 +86,11 @@ export function sha256Hex(ptr: usize, len: i32): string {
   const bits = <u64>len << 3;
   store<u64>(block + 56, bswap<u64>(bits));
   compress(block);
+}
+
+/** The SHA-256 of the len bytes at ptr, as 64 lower-case hex digits. */
+export function sha256Hex(ptr: usize, len: i32): string {
+  digest(ptr, len);
   for (let i = 0; i < 8; i++) {
     const v = load<u32>(H + (<usize>i << 2));
     for (let j = 0; j < 8; j++) {
@@ -94,4 +99,23 @@ export function sha256Hex(ptr: usize, len: i32): string {
     }
   }
   return String.UTF8.decodeUnsafe(hex, 64);
+}
+
+/** HMAC-SHA256 (RFC 2104) of msg under key, as 64 lower-case hex digits. A key over 64 bytes is hashed first. */
+export function hmacSha256Hex(key: ArrayBuffer, msg: ArrayBuffer): string {
+  const k = new ArrayBuffer(64);
+  const kp = changetype<usize>(k);
+  if (key.byteLength > 64) {
+    digest(changetype<usize>(key), key.byteLength);
+    for (let i = 0; i < 8; i++) store<u32>(kp + (<usize>i << 2), bswap<u32>(load<u32>(H + (<usize>i << 2))));
+  } else memory.copy(kp, changetype<usize>(key), <usize>key.byteLength);
+  const n = msg.byteLength;
+  const inner = new ArrayBuffer(64 + (n > 32 ? n : 32));
+  const ip = changetype<usize>(inner);
+  for (let i = 0; i < 64; i++) store<u8>(ip + <usize>i, load<u8>(kp + <usize>i) ^ 0x36);
+  memory.copy(ip + 64, changetype<usize>(msg), <usize>n);
+  digest(ip, 64 + n);
+  for (let i = 0; i < 64; i++) store<u8>(ip + <usize>i, load<u8>(kp + <usize>i) ^ 0x5c);
+  for (let i = 0; i < 8; i++) store<u32>(ip + 64 + (<usize>i << 2), bswap<u32>(load<u32>(H + (<usize>i << 2))));
+  return sha256Hex(ip, 96);
 }

@@ -194,6 +194,8 @@ describe('istiod over the rendered EnvoyFilters', () => {
     expect(c.vmConfig.vmId).toBe('meshmcp-gateway');
     expect(c.vmConfig.runtime).toBe('envoy.wasm.runtime.v8');
     expect(c.vmConfig.code.local.filename).toBe('/etc/istio/extensions/meshmcp.wasm');
+    // The session keys reach the VM from the gateway's environment, not from the object.
+    expect(c.vmConfig.environmentVariables).toEqual({ hostEnvKeys: ['MESHMCP_SESSION_KEYS'] });
     const ef = parseAllDocuments(rendered)
       .map((d) => d.toJS() as Json)
       .find((d) => d.kind === 'EnvoyFilter' && d.metadata.name === 'meshmcp-gateway');
@@ -348,6 +350,8 @@ describe('istiod over the rendered WasmPlugins', () => {
     const cfg = JSON.parse(c.configuration.value);
     expect(cfg.mode).toBe('gateway');
     expect(cfg.hosts).toEqual([MCP]);
+    // vmConfig.env valueFrom HOST: istiod names the gateway's variable for Envoy to pass to the VM.
+    expect(c.vmConfig.environmentVariables?.hostEnvKeys).toEqual(['MESHMCP_SESSION_KEYS']);
   });
 
   it('puts the sidecar plugin on the MCP port only', () => {

@@ -134,6 +134,29 @@ describe('server-everything on /mcp/everything', () => {
     }
   });
 
+  it("binds the server's session id to the caller who opened it: useless to anyone else", async () => {
+    const s = await open('/mcp/everything', mesh.adminKey);
+    try {
+      const transport = (s.client as unknown as { transport?: { sessionId?: string } }).transport;
+      const sealed = transport?.sessionId;
+      expect(sealed).toMatch(/^m1\.[0-9a-f]{32}\./);
+      const url = `${mesh.url}/everything`;
+      const body = JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/list', params: {} });
+      const headers = {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2025-11-25',
+        'mcp-session-id': sealed!,
+      };
+      const stolen = await fetch(url, { method: 'POST', body, headers: { ...headers, 'x-api-key': mesh.readonlyKey } });
+      expect(stolen.status).toBe(404);
+      const own = await fetch(url, { method: 'POST', body, headers: { ...headers, 'x-api-key': mesh.adminKey } });
+      expect(own.status).toBe(200);
+    } finally {
+      await s.client.close();
+    }
+  });
+
   it('holds a read-only caller to its policy on this endpoint too, and audits each call', async () => {
     const s = await open('/mcp/everything', mesh.readonlyKey);
     try {
