@@ -105,6 +105,8 @@ function buildServer(views: ToolViews, offerings: OfferingViews, id: Identity, v
         prompts: { listChanged: true },
         resources: { listChanged: true },
         logging: {},
+        // The gateway routes each completion/complete to the server of the prompt or template it names.
+        completions: {},
       },
       instructions: INSTRUCTIONS,
     },
@@ -135,6 +137,11 @@ function buildServer(views: ToolViews, offerings: OfferingViews, id: Identity, v
   });
   server.setRequestHandler('resources/read', (request) => {
     throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown resource: ${request.params.uri}`);
+  });
+  server.setRequestHandler('completion/complete', (request) => {
+    const ref = request.params.ref;
+    const named = ref.type === 'ref/prompt' ? `prompt: ${ref.name}` : `resource: ${(ref as { uri: string }).uri}`;
+    throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown ${named}`);
   });
   return server;
 }

@@ -30,6 +30,7 @@ import { take, takeEvictions } from './rateLimit';
 import { BODY_READY, checkMessage, collectBody, declaredTooLarge, readMethod } from './message';
 import { auditParams, Stream } from './stream';
 import { splitToolName, ToolNameError, ToolSplit } from './toolName';
+import { memberString } from './jsonMember';
 import { JsonKind, JsonRange, ScanResult } from './jsonScanner';
 import { decodeString } from './jsonString';
 import { metaTraceparent, startTraceparent, validTraceparent } from './traceContext';
@@ -44,7 +45,7 @@ const MAX_URI_BYTES: i32 = 2048;
  * Methods the aggregated endpoint routes by the prompt name or resource URI they carry. Subscriptions live in one
  * server's session: the control service refuses them at /mcp (/mcp/<service> carries them).
  */
-const OFFERING_METHODS: string[] = ['prompts/get', 'resources/read'];
+const OFFERING_METHODS: string[] = ['prompts/get', 'resources/read', 'completion/complete'];
 /** `/mcp/<name>`: one server's own endpoint, under its own names (README "One server at a time"). */
 const DIRECT_PREFIX = '/mcp/';
 
@@ -199,7 +200,10 @@ function rewriteBody(
     setHeader(REQUEST_HEADERS, 'mcp-method', s.method);
     removeHeader(REQUEST_HEADERS, 'mcp-session-id');
   }
-  if (named && (bridge || s.headers.mcpName != null)) setHeader(REQUEST_HEADERS, 'mcp-name', headerSafe(value, false));
+  // Mcp-Name names a tool, a prompt or a resource; a completion has none.
+  if (named && s.method !== 'completion/complete' && (bridge || s.headers.mcpName != null)) {
+    setHeader(REQUEST_HEADERS, 'mcp-name', headerSafe(value, false));
+  }
 }
 
 /**
@@ -217,20 +221,36 @@ function traceHeader(s: Stream, p: usize = 0): bool {
 
 /** How a refusal that hides a name starts, by method. */
 function unknownWhat(method: string): string {
-  if (method === 'prompts/get') return 'Unknown prompt: ';
-  return method === 'tools/call' ? 'Unknown tool: ' : 'Unknown resource: ';
+  if (method === 'tools/call') return 'Unknown tool: ';
+  return method === 'prompts/get' || (method === 'completion/complete' && !offerIsUri)
+    ? 'Unknown prompt: '
+    : 'Unknown resource: ';
 }
 
+/** The JSON string that names what an aggregated request is for (params.name, params.uri or params.ref's member). */
+let offerRange: JsonRange = new JsonRange();
+/** Whether it is a resource URI (always given back as the server's) rather than a prompt name. */
+let offerIsUri = false;
+const refMember = new JsonRange();
+
 /**
- * prompts/get `<service>__<prompt>` and resources/read `meshmcp://<service>/<uri>` on
- * the aggregated endpoint: the service, with s.tool the server's own name or URI; null (refused) when the name names
- * no service of the table.
+ * prompts/get `<service>__<prompt>`, resources/read `meshmcp://<service>/<uri>`, and completion/complete of either
+ * (params.ref: `ref/prompt` by name, `ref/resource` by URI) on the aggregated endpoint: the service, with s.tool the
+ * server's own name or URI; null (refused) when nothing names a service of the table.
  */
 function offeringTarget(s: Stream, p: usize): Service | null {
-  const prompt = s.method === 'prompts/get';
-  const raw = prompt ? decodeString(p, scan.paramsName, 256) : decodeString(p, scan.paramsUri, MAX_URI_BYTES);
+  if (s.method === 'completion/complete') {
+    const ref = scan.paramsRef;
+    offerIsUri = !memberString(p, ref, 'name', refMember) || refMember.escaped;
+    if (offerIsUri && (!memberString(p, ref, 'uri', refMember) || refMember.escaped)) refMember.reset();
+    offerRange = refMember;
+  } else {
+    offerIsUri = s.method !== 'prompts/get';
+    offerRange = offerIsUri ? scan.paramsUri : scan.paramsName;
+  }
+  const raw = offerIsUri ? decodeString(p, offerRange, MAX_URI_BYTES) : decodeString(p, offerRange, 256);
   let service = '';
-  if (raw != null && prompt) {
+  if (raw != null && !offerIsUri) {
     const name = String.UTF8.encode(raw);
     if (splitToolName(changetype<usize>(name), name.byteLength, split) === ToolNameError.Ok) {
       service = raw.substring(split.serviceStart, split.serviceStart + split.serviceLen);
@@ -437,7 +457,7 @@ function judge(s: Stream, p: usize, n: i32): void {
     if (target == null) return;
     s.service = target.name;
     // Policy judges a prompt by its full name, a resource by its URI as the catalog lists it.
-    fullTool = s.method === 'prompts/get' ? target.name + '__' + s.tool : RESOURCE_SCHEME + target.name + '/' + s.tool;
+    fullTool = offerIsUri ? RESOURCE_SCHEME + target.name + '/' + s.tool : target.name + '__' + s.tool;
   } else {
     s.service = direct != null ? direct.name : cfg.control;
     s.toolLabel = methodLabel(s.method);
@@ -473,7 +493,8 @@ function judge(s: Stream, p: usize, n: i32): void {
     const trace = traceHeader(s, p);
     let named = false;
     let bridge = false;
-    const uri = s.method !== 'tools/call' && s.method !== 'prompts/get';
+    const offering = direct == null && s.method !== 'tools/call';
+    const uri = offering && offerIsUri;
     if (direct == null) {
       // Tools and prompts keep their prefix for a meshmcp sidecar; resources always go back to the server's URI.
       named = uri || target.upstream;
@@ -481,7 +502,7 @@ function judge(s: Stream, p: usize, n: i32): void {
       bridge = target.stateless && (version == null || version !== MODERN);
     }
     if (named || bridge || trace) {
-      rewriteBody(s, p, n, uri ? scan.paramsUri : scan.paramsName, s.tool, named, bridge, trace);
+      rewriteBody(s, p, n, offering ? offerRange : scan.paramsName, s.tool, named, bridge, trace);
     }
     routeTo(s, target);
   }

@@ -74,6 +74,8 @@ export class ScanResult {
   readonly paramsArguments: JsonRange = new JsonRange();
   /** params._meta, where the gateway adds what a 2026-07-28 server needs to a request it bridges. */
   readonly paramsMeta: JsonRange = new JsonRange();
+  /** params.ref: what a completion/complete completes (a prompt by name, a resource template by URI). */
+  readonly paramsRef: JsonRange = new JsonRange();
 
   reset(): void {
     this.error = ScanError.Ok;
@@ -87,6 +89,7 @@ export class ScanResult {
     this.paramsUri.reset();
     this.paramsArguments.reset();
     this.paramsMeta.reset();
+    this.paramsRef.reset();
   }
 }
 
@@ -105,6 +108,7 @@ const SLOT_NAME: i32 = 1;
 const SLOT_URI: i32 = 2;
 const SLOT_ARGUMENTS: i32 = 3;
 const SLOT_META: i32 = 4;
+const SLOT_REF: i32 = 5;
 
 // State of the running scan, kept in globals so helpers can return positions (one scan at a time per VM).
 let failCode: ScanError = ScanError.Ok;
@@ -177,6 +181,7 @@ function paramsSlot(p: usize, q: usize, escaped: bool, base: usize): i32 {
   if (keyIs(p, q, escaped, 'arguments', base)) return SLOT_ARGUMENTS;
   if (keyIs(p, q, escaped, 'uri', base)) return SLOT_URI;
   if (keyIs(p, q, escaped, '_meta', base)) return SLOT_META;
+  if (keyIs(p, q, escaped, 'ref', base)) return SLOT_REF;
   return SLOT_NONE;
 }
 
@@ -191,6 +196,7 @@ function paramsRange(out: ScanResult, slot: i32): JsonRange {
   if (slot == SLOT_NAME) return out.paramsName;
   if (slot == SLOT_URI) return out.paramsUri;
   if (slot == SLOT_META) return out.paramsMeta;
+  if (slot == SLOT_REF) return out.paramsRef;
   return out.paramsArguments;
 }
 
@@ -410,6 +416,7 @@ function finish(out: ScanResult, code: ScanError, offset: usize, top: JsonKind):
     out.paramsUri.reset();
     out.paramsArguments.reset();
     out.paramsMeta.reset();
+    out.paramsRef.reset();
   }
   return code;
 }

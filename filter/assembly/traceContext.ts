@@ -2,7 +2,8 @@
 // MCP clients carry it) is checked and kept; without one the gateway starts a trace. The result travels in both
 // places to the server, and its trace id goes into the audit line.
 
-import { JsonKind, JsonRange } from './jsonScanner';
+import { memberString } from './jsonMember';
+import { JsonRange } from './jsonScanner';
 import { sha256Hex } from './sha256';
 
 /** Whether c is a lower-case hex digit. */
@@ -56,56 +57,13 @@ export function startTraceparent(requestId: string, nanos: u64): string {
   return '00-' + d.substring(0, 32) + '-' + d.substring(32, 48) + '-01';
 }
 
-/** Where a JSON string starting at i (its opening quote) ends: the index after its closing quote. */
-function stringEnd(p: usize, i: i32, end: i32): i32 {
-  i++;
-  while (i < end) {
-    const c = load<u8>(p + <usize>i);
-    if (c === 0x5c) i += 2;
-    else if (c === 0x22) return i + 1;
-    else i++;
-  }
-  return end;
-}
-
-const KEY = 'traceparent';
+const member = new JsonRange();
 
 /**
- * The traceparent member of the _meta object at meta (the scanner proved it well-formed JSON): its string value
- * when it is a member of _meta itself (not of something nested) and carries no escape, else null.
+ * The traceparent member of the _meta object at meta: its string value when it is a member of _meta itself (not of
+ * something nested) and carries no escape, else null.
  */
 export function metaTraceparent(p: usize, meta: JsonRange): string | null {
-  if (meta.kind !== JsonKind.Object) return null;
-  let depth = 0;
-  let i = meta.start + 1;
-  const end = meta.end - 1;
-  while (i < end) {
-    const c = load<u8>(p + <usize>i);
-    if (c === 0x22) {
-      const close = stringEnd(p, i, end);
-      // A key of _meta itself: depth 0 and a colon after it (skipping whitespace).
-      let j = close;
-      while (j < end && load<u8>(p + <usize>j) <= 0x20) j++;
-      if (depth === 0 && j < end && load<u8>(p + <usize>j) === 0x3a && close - i - 2 === KEY.length) {
-        let same = true;
-        for (let k = 0; k < KEY.length; k++) {
-          if (<i32>load<u8>(p + <usize>(i + 1 + k)) !== KEY.charCodeAt(k)) same = false;
-        }
-        if (same) {
-          j++;
-          while (j < end && load<u8>(p + <usize>j) <= 0x20) j++;
-          if (j >= end || load<u8>(p + <usize>j) !== 0x22) return null;
-          const vEnd = stringEnd(p, j, end);
-          for (let k = j + 1; k < vEnd - 1; k++) if (load<u8>(p + <usize>k) === 0x5c) return null;
-          return String.UTF8.decodeUnsafe(p + <usize>(j + 1), <usize>(vEnd - j - 2));
-        }
-      }
-      i = close;
-      continue;
-    }
-    if (c === 0x7b || c === 0x5b) depth++;
-    else if (c === 0x7d || c === 0x5d) depth--;
-    i++;
-  }
-  return null;
+  if (!memberString(p, meta, 'traceparent', member) || member.escaped) return null;
+  return String.UTF8.decodeUnsafe(p + <usize>(member.start + 1), <usize>(member.end - member.start - 2));
 }

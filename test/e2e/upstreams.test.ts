@@ -208,4 +208,32 @@ describe('the aggregated /mcp', () => {
       await readonly.client.close();
     }
   });
+
+  it.each([
+    ['2025-11-25', 'legacy' as const],
+    ['2026-07-28', { pin: '2026-07-28' }],
+  ])(
+    'reaches the conformance server for prompts/get, resources/read and completion/complete as a %s client',
+    async (_era, mode) => {
+      const client = new Client({ name: 'meshmcp-e2e', version: '1.0.0' }, { versionNegotiation: { mode } });
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(mesh.url), {
+          requestInit: { headers: { 'x-api-key': mesh.adminKey } },
+        }),
+      );
+      try {
+        const prompt = await client.getPrompt({ name: 'conformance__test_simple_prompt' });
+        expect(JSON.stringify(prompt.messages)).toContain('simple prompt');
+        const read = await client.readResource({ uri: 'meshmcp://conformance/test://static-text' });
+        expect(read.contents[0]).toMatchObject({ uri: 'test://static-text' });
+        const done = await client.complete({
+          ref: { type: 'ref/resource', uri: 'meshmcp://conformance/test://template/{id}/data' },
+          argument: { name: 'id', value: '1' },
+        });
+        expect(done.completion.values.length).toBeGreaterThan(0);
+      } finally {
+        await client.close();
+      }
+    },
+  );
 });

@@ -43,7 +43,12 @@ function config(): Json {
   // ci-bot (sre-readonly) may call every tool of conformance but may not read its logs, on any endpoint.
   c.policy.rules.unshift(
     { name: 'no-conformance-logs', effect: 'deny', groups: ['sre-readonly'], tools: ['conformance__get_logs'] },
-    { name: 'conformance', effect: 'allow', groups: ['sre-readonly'], tools: ['conformance__*', 'everything__echo'] },
+    {
+      name: 'conformance',
+      effect: 'allow',
+      groups: ['sre-readonly'],
+      tools: ['conformance__*', 'everything__echo', 'meshmcp://*'],
+    },
     { name: 'conformance-endpoint', effect: 'allow', groups: ['sre-readonly'], methods: ['prompts/*', 'resources/*'] },
   );
   return c;
@@ -355,5 +360,48 @@ describe('a 2026-07-28 server reached from the aggregated /mcp in an older revis
     expect(JSON.parse(forwardedBody(everything)).params._meta).toBeUndefined();
     const direct = post(p, toolsCall('test_simple_text'), at('/mcp/conformance'));
     expect(JSON.parse(forwardedBody(direct)).params._meta).toBeUndefined();
+  });
+});
+
+describe('completion/complete on the aggregated /mcp', () => {
+  it("routes a prompt argument completion by ref.name and a template one by ref.uri, in the server's own terms", async () => {
+    const p = await gateway(config());
+    const prompt = post(
+      p,
+      rpc('completion/complete', {
+        ref: { type: 'ref/prompt', name: 'conformance__test_prompt_with_arguments' },
+        argument: { name: 'arg1', value: 'a' },
+      }),
+      at('/mcp'),
+    );
+    expect(header(prompt, 'x-meshmcp-service')).toBe('conformance');
+    expect(JSON.parse(forwardedBody(prompt)).params.ref).toEqual({
+      type: 'ref/prompt',
+      name: 'test_prompt_with_arguments',
+    });
+    const template = post(
+      p,
+      rpc('completion/complete', {
+        ref: { type: 'ref/resource', uri: 'meshmcp://everything/test://template/{id}/data' },
+        argument: { name: 'id', value: '1' },
+      }),
+      at('/mcp'),
+    );
+    expect(header(template, 'x-meshmcp-service')).toBe('everything');
+    expect(JSON.parse(forwardedBody(template)).params.ref.uri).toBe('test://template/{id}/data');
+  });
+
+  it('refuses a completion that names no service of the table, as an unknown prompt or resource', async () => {
+    const p = await gateway(config());
+    const cases: Array<[Json, string]> = [
+      [{ type: 'ref/prompt', name: 'plain' }, 'Unknown prompt: plain'],
+      [{ type: 'ref/resource', uri: 'test://x' }, 'Unknown resource: test://x'],
+      [{ type: 'ref/prompt' }, 'Unknown resource: (not a string)'],
+    ];
+    for (const [ref, message] of cases) {
+      const r = post(p, rpc('completion/complete', { ref, argument: { name: 'a', value: '' } }), at('/mcp'));
+      expect(r.forwarded).toBeUndefined();
+      expect(replyJson(r).error).toMatchObject({ code: -32602, message });
+    }
   });
 });
