@@ -237,3 +237,28 @@ describe('the aggregated /mcp', () => {
     },
   );
 });
+
+// Last: it stops a part of the mesh.
+describe('one server going away', () => {
+  it('breaks neither the other servers nor the aggregated session: its calls read as its own failure', async () => {
+    const client = new Client({ name: 'meshmcp-e2e', version: '1.0.0' }, { versionNegotiation: { mode: 'legacy' } });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(mesh.url), {
+        requestInit: { headers: { 'x-api-key': mesh.adminKey } },
+      }),
+    );
+    try {
+      await mesh.kill('everything');
+      const down = await client.callTool({ name: 'everything__echo', arguments: { message: 'x' } });
+      expect(down.isError).toBe(true);
+      expect(text(down)).toContain('everything');
+      const up = await client.callTool({ name: 'conformance__test_simple_text', arguments: {} });
+      expect(up.isError ?? false).toBe(false);
+      const health = await client.callTool({ name: 'payment-service__get_health', arguments: {} });
+      expect(health.isError ?? false).toBe(false);
+      expect((await client.listTools()).tools.length).toBeGreaterThan(0);
+    } finally {
+      await client.close();
+    }
+  });
+});
