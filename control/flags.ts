@@ -60,6 +60,14 @@ export const CONTROL_OPTIONS: OptionSpec[] = [
     description: 'seconds a sidecar that stopped answering keeps its last known tools (marked unhealthy)',
   },
   {
+    flag: 'watch-lists',
+    env: 'WATCH_LISTS',
+    type: 'boolean',
+    default: true,
+    description:
+      'hold a session open to each MCP server of its own and collect it again as soon as it announces a list change',
+  },
+  {
     flag: 'apply',
     env: 'APPLY',
     type: 'boolean',
@@ -149,6 +157,7 @@ export interface ControlSettings {
   collectTimeoutMs: number;
   collectConcurrency: number;
   gracePeriodMs: number;
+  watchLists: boolean;
   apply: boolean;
   dryRun: boolean;
   wasmPlugin: boolean;
@@ -221,6 +230,7 @@ export function resolveControlSettings(values: OptionValues, hostname: string): 
     collectTimeoutMs: positive(values, 'collect-timeout', 300) * 1000,
     collectConcurrency: Math.floor(concurrency),
     gracePeriodMs: positive(values, 'grace-period', 86400) * 1000,
+    watchLists: values['watch-lists'] !== false,
     apply: values['apply'] === true,
     dryRun: values['dry-run'] === true,
     wasmPlugin: values['wasm-plugin'] === true,

@@ -20,6 +20,8 @@ export interface PipelineOptions {
   runner: {
     cacheTtlMs: number;
     gracePeriodMs: number;
+    /** Hold a session to each server of its own for its list_changed (default true). */
+    watchLists?: boolean;
     concurrency: number;
     timeoutMs: number;
   };
@@ -44,6 +46,7 @@ export function startPipeline(opts: PipelineOptions): Pipeline {
   const runner = new CatalogRunner({
     cacheTtlMs: opts.runner.cacheTtlMs,
     gracePeriodMs: opts.runner.gracePeriodMs,
+    ...(opts.runner.watchLists === false ? { watchLists: false } : {}),
     concurrency: opts.runner.concurrency,
     limits: { timeoutMs: opts.runner.timeoutMs },
     reserved: [opts.settings.control.route],

@@ -137,6 +137,7 @@ export async function runControl(s: ControlSettings): Promise<number> {
     runner: {
       cacheTtlMs: s.cacheTtlMs,
       gracePeriodMs: s.gracePeriodMs,
+      watchLists: s.watchLists,
       concurrency: s.collectConcurrency,
       timeoutMs: s.collectTimeoutMs,
     },

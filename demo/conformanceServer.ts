@@ -97,8 +97,15 @@ export async function startConformanceServer(options: ConformanceServerOptions):
   const hooks: ToolHooks = {
     // One process serves every round of a flow, so a per-process key is enough.
     state: createRequestStateCodec<RoundState>({ key: randomBytes(32) }),
-    toolsChanged: () => modern.notify.toolsChanged(),
-    promptsChanged: () => modern.notify.promptsChanged(),
+    // Every client hears it: 2026-07-28 listen streams, and each 2025-11-25 session on its GET stream.
+    toolsChanged: () => {
+      modern.notify.toolsChanged();
+      for (const s of sessions.values()) s.server.sendToolListChanged();
+    },
+    promptsChanged: () => {
+      modern.notify.promptsChanged();
+      for (const s of sessions.values()) s.server.sendPromptListChanged();
+    },
   };
   // 2026-07-28: a fresh server per request; the era's validation (per-request _meta, headers) is the SDK's.
   const modern = createMcpHandler(() => buildServer('modern', hooks), { legacy: 'reject' });

@@ -5,6 +5,7 @@ import type { PriorDiscovery } from '@modelcontextprotocol/client';
 import type { Catalog, DiscoveredService, ServerOfferings, ServiceHealth } from '../types.js';
 import { buildCatalog, type CatalogInput, sameCatalog, type ToolDescriptor } from './catalog.js';
 import { type Collected, type CollectLimits, collectTools, DEFAULT_LIMITS } from './collector.js';
+import { ListWatch } from './listWatch.js';
 import { serviceKey } from './naming.js';
 
 /** Pino's logger fits; so does anything with these methods. */
@@ -37,6 +38,11 @@ export interface CatalogRunnerOptions {
   onRefresh?: (report: RefreshReport) => void;
   /** Time source, in ms since the epoch. Default Date.now. */
   clock?: () => number;
+  /**
+   * Hold a session open to each MCP server of a service's own and collect it again as soon as it announces a list
+   * change (default true).
+   */
+  watchLists?: boolean;
 }
 
 interface Entry {
@@ -63,6 +69,7 @@ function sameService(a: DiscoveredService, b: DiscoveredService): boolean {
 
 export class CatalogRunner {
   private readonly entries = new Map<string, Entry>();
+  private readonly watches = new Map<string, { url: string; watch: ListWatch }>();
   private readonly listeners = new Set<(c: Catalog) => void>();
   private readonly pending = new Set<string>();
   private running: Promise<void> | undefined;
@@ -95,6 +102,7 @@ export class CatalogRunner {
     if (this.abort.signal.aborted) return Promise.resolve();
     const wanted = new Map(services.map((s) => [serviceKey(s), s]));
     for (const key of this.entries.keys()) if (!wanted.has(key)) this.entries.delete(key);
+    this.watchUpstreams(wanted);
     const toCollect: string[] = [];
     for (const [key, service] of wanted) {
       const entry = this.entries.get(key);
@@ -109,6 +117,31 @@ export class CatalogRunner {
     }
     this.startTimer();
     return this.schedule(toCollect);
+  }
+
+  /** Starts a list watch for each ready server of its own, and stops those whose service left or moved. */
+  private watchUpstreams(wanted: Map<string, DiscoveredService>): void {
+    if (this.opts.watchLists === false || this.abort.signal.aborted) return;
+    for (const [key, w] of this.watches) {
+      const s = wanted.get(key);
+      if (s?.upstream && s.ready && s.url === w.url) continue;
+      this.watches.delete(key);
+      void w.watch.stop();
+    }
+    for (const [key, s] of wanted) {
+      if (!s.upstream || !s.ready || this.watches.has(key)) continue;
+      const watch = new ListWatch(
+        s.url,
+        (what) => {
+          this.log.info({ service: key, notification: what }, 'list changed: collecting the server again');
+          this.schedule([key]).catch((err) => this.log.warn({ err }, 'catalog refresh failed'));
+        },
+        this.log,
+        this.limits.timeoutMs,
+      );
+      this.watches.set(key, { url: s.url, watch });
+      watch.start();
+    }
   }
 
   /** Collects every service now (the CACHE_TTL timer calls this). */
@@ -130,6 +163,9 @@ export class CatalogRunner {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.abort.abort();
+    const watches = [...this.watches.values()];
+    this.watches.clear();
+    await Promise.all(watches.map((w) => w.watch.stop()));
     this.pending.clear();
     await this.running;
   }
