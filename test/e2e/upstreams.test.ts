@@ -238,6 +238,44 @@ describe('the aggregated /mcp', () => {
   );
 });
 
+describe('input-required results through the aggregated /mcp', () => {
+  it('carry their request state to the client and the retry back to the same server, round after round', async () => {
+    const client = new Client(
+      { name: 'meshmcp-e2e', version: '1.0.0' },
+      { versionNegotiation: { mode: { pin: '2026-07-28' } }, capabilities: { elicitation: {}, sampling: {} } },
+    );
+    let asked = 0;
+    client.setRequestHandler('elicitation/create', async () => {
+      asked++;
+      return { action: 'accept', content: { name: 'Ada' } };
+    });
+    client.setRequestHandler('sampling/createMessage', async () => {
+      asked++;
+      return { role: 'assistant', model: 'e2e-model', content: { type: 'text', text: 'sampled' } };
+    });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(mesh.url), {
+        requestInit: { headers: { 'x-api-key': mesh.adminKey } },
+      }),
+    );
+    try {
+      const hello = await client.callTool({
+        name: 'conformance__test_input_required_result_elicitation',
+        arguments: {},
+      });
+      expect(text(hello)).toContain('Ada');
+      const sampled = await client.callTool({
+        name: 'conformance__test_input_required_result_sampling',
+        arguments: {},
+      });
+      expect(text(sampled)).toContain('sampled');
+      expect(asked).toBe(2);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
 // Last: it stops a part of the mesh.
 describe('one server going away', () => {
   it('breaks neither the other servers nor the aggregated session: its calls read as its own failure', async () => {
