@@ -94,9 +94,31 @@ export class OfferingViews {
     return view;
   }
 
-  /** One page of this caller's list of a kind, as `{ prompts | resources | resourceTemplates, nextCursor? }`. */
-  page(kind: OfferingKind, id: Identity, cursor: string | undefined): Record<string, unknown> {
-    const view = this.view(kind, id);
+  /** This caller's list of a kind on one server's own endpoint: its own prompt names and URIs. */
+  private serviceView(kind: OfferingKind, id: Identity, service: string): View {
+    const key = `${kind}\n${service}\n${identityKey(id)}`;
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const all = this.view(kind, id);
+    const member = kind === 'prompts' ? 'name' : kind === 'resources' ? 'uri' : 'uriTemplate';
+    const prefix = kind === 'prompts' ? `${service}__` : `meshmcp://${service}/`;
+    const items: Array<Record<string, unknown>> = [];
+    for (const item of all.items) {
+      const v = String(item[member]);
+      if (v.startsWith(prefix)) items.push({ ...item, [member]: v.slice(prefix.length) });
+    }
+    const view = { version: versionOf([all.version, service]), items };
+    this.cache.set(key, view);
+    if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+    return view;
+  }
+
+  /**
+   * One page of this caller's list of a kind (of one server's, in its own terms, when service is given), as
+   * `{ prompts | resources | resourceTemplates, nextCursor? }`.
+   */
+  page(kind: OfferingKind, id: Identity, cursor: string | undefined, service?: string): Record<string, unknown> {
+    const view = service === undefined ? this.view(kind, id) : this.serviceView(kind, id, service);
     const { items, nextCursor } = pageOf(view.items, view.version, cursor, this.pageSize, KINDS[kind].list);
     return nextCursor === undefined ? { [kind]: items } : { [kind]: items, nextCursor };
   }

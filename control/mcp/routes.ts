@@ -87,17 +87,19 @@ export async function mcpRoutes(app: FastifyInstance, opts: McpRoutesOptions): P
   }
 
   // Every MCP request needs the caller the gateway named; one without is refused before the SDK sees it.
-  const viaSdk = async (req: FastifyRequest, reply: FastifyReply) => {
+  const viaSdk = async (req: FastifyRequest, reply: FastifyReply, service?: string) => {
     const found = identityFromHeaders(req.headers);
     if ('problem' in found) return sendWebResponse(reply, forbidden(found.problem), new AbortController());
     const abort = new AbortController();
     const request = toWebRequest(req, req.body as Buffer | undefined, abort.signal);
-    const response = await endpoint.server.fetch(request, found.identity);
+    const response = await endpoint.server.fetch(request, found.identity, service);
     await sendWebResponse(reply, response, abort);
   };
 
-  app.post('/mcp', viaSdk);
-  app.delete('/mcp', viaSdk);
+  app.post('/mcp', (req, reply) => viaSdk(req, reply));
+  // The gateway sends the lists of a server's own endpoint here: that server's part of the catalog, per caller.
+  app.post<{ Params: { service: string } }>('/mcp/:service', (req, reply) => viaSdk(req, reply, req.params.service));
+  app.delete('/mcp', (req, reply) => viaSdk(req, reply));
   app.get('/mcp', async (req, reply) => {
     const accept = req.headers.accept ?? '';
     if (!accept.includes('text/event-stream')) return viaSdk(req, reply);

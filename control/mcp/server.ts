@@ -39,6 +39,8 @@ const INSTRUCTIONS =
  */
 class IdentityBus implements ServerEventBus {
   readonly requestIdentity = new AsyncLocalStorage<Identity>();
+  /** The server whose own endpoint the request came to, if it did. */
+  readonly requestService = new AsyncLocalStorage<string | undefined>();
   private readonly listeners = new Set<{ fn: (e: ServerEvent) => void; id?: Identity; seen?: string }>();
 
   constructor(private readonly views: ToolViews) {}
@@ -75,7 +77,11 @@ class IdentityBus implements ServerEventBus {
 export interface CatalogServer {
   handler: McpHttpHandler;
   /** Serves one web-standard request for the caller the gateway named (routes.ts reads it from x-meshmcp-*). */
-  fetch(request: Request, id: Identity): Promise<Response>;
+  /**
+   * Serves one web-standard request for the caller the gateway named; with `service`, the lists of that one server
+   * under its own names (the gateway sends /mcp/<service>'s lists here).
+   */
+  fetch(request: Request, id: Identity, service?: string): Promise<Response>;
   /** Tell open 2026-07-28 listen streams whose callers' views changed. */
   toolsChanged(): void;
   /** Tell open 2026-07-28 listen streams that the catalog's prompts or resources changed. */
@@ -95,7 +101,13 @@ function listed<T>(page: () => T): T {
   }
 }
 
-function buildServer(views: ToolViews, offerings: OfferingViews, id: Identity, version: string): Server {
+function buildServer(
+  views: ToolViews,
+  offerings: OfferingViews,
+  id: Identity,
+  version: string,
+  service: string | undefined,
+): Server {
   const server = new Server(
     { name: SERVER_NAME, version },
     {
@@ -114,16 +126,16 @@ function buildServer(views: ToolViews, offerings: OfferingViews, id: Identity, v
   // Tools come from sidecars through the collector, which checked each inputSchema is an object schema.
   server.setRequestHandler(
     'tools/list',
-    (request) => listed(() => views.page(id, request.params?.cursor)) as unknown as ListToolsResult,
+    (request) => listed(() => views.page(id, request.params?.cursor, service)) as unknown as ListToolsResult,
   );
   server.setRequestHandler('prompts/list', (request) =>
-    listed(() => offerings.page('prompts', id, request.params?.cursor) as never),
+    listed(() => offerings.page('prompts', id, request.params?.cursor, service) as never),
   );
   server.setRequestHandler('resources/list', (request) =>
-    listed(() => offerings.page('resources', id, request.params?.cursor) as never),
+    listed(() => offerings.page('resources', id, request.params?.cursor, service) as never),
   );
   server.setRequestHandler('resources/templates/list', (request) =>
-    listed(() => offerings.page('resourceTemplates', id, request.params?.cursor) as never),
+    listed(() => offerings.page('resourceTemplates', id, request.params?.cursor, service) as never),
   );
   // Accepted for the aggregated session; a call's own log messages come from its server on the call's stream.
   server.setRequestHandler('logging/setLevel', () => ({}));
@@ -153,7 +165,7 @@ export function createCatalogServer(opts: CatalogServerOptions): CatalogServer {
       // The SDK builds the server inside fetch() below, where the caller's identity is the AsyncLocalStorage store.
       const id = bus.requestIdentity.getStore();
       if (!id) throw new Error('a catalog server was requested outside fetch(); serve requests through fetch()');
-      return buildServer(opts.views, opts.offerings, id, opts.version);
+      return buildServer(opts.views, opts.offerings, id, opts.version, bus.requestService.getStore());
     },
     {
       legacy: 'stateless',
@@ -164,8 +176,8 @@ export function createCatalogServer(opts: CatalogServerOptions): CatalogServer {
   );
   return {
     handler,
-    fetch(request, id) {
-      return bus.requestIdentity.run(id, () => handler.fetch(request));
+    fetch(request, id, service) {
+      return bus.requestService.run(service, () => bus.requestIdentity.run(id, () => handler.fetch(request)));
     },
     toolsChanged() {
       handler.notify.toolsChanged();

@@ -108,9 +108,32 @@ export class ToolViews {
     return view;
   }
 
-  /** One page of the caller's view; the cursor names the view version, so a page never mixes two lists. */
-  page(id: Identity, cursor: string | undefined): ToolPage {
-    const view = this.view(id);
+  /** The caller's view of one service's tools, under the service's own names (its /mcp/<service> endpoint). */
+  private serviceView(id: Identity, service: string): ToolView {
+    const key = `${service}\n${identityKey(id)}`;
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const all = this.view(id);
+    const prefix = `${service}__`;
+    const tools: WireTool[] = [];
+    const digests: string[] = [];
+    for (const t of all.tools) {
+      if (!t.name.startsWith(prefix)) continue;
+      tools.push({ ...t, name: t.name.slice(prefix.length) });
+      digests.push(t.name);
+    }
+    const view: ToolView = { version: versionOf([all.version, ...digests]), tools };
+    this.cache.set(key, view);
+    if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+    return view;
+  }
+
+  /**
+   * One page of the caller's view (of one service's, under its own names, when service is given); the cursor names
+   * the view version, so a page never mixes two lists.
+   */
+  page(id: Identity, cursor: string | undefined, service?: string): ToolPage {
+    const view = service === undefined ? this.view(id) : this.serviceView(id, service);
     const { items, nextCursor } = pageOf(view.tools, view.version, cursor, this.pageSize, 'tools/list');
     return nextCursor === undefined ? { tools: items } : { tools: items, nextCursor };
   }

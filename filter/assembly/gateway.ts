@@ -46,6 +46,8 @@ const MAX_URI_BYTES: i32 = 2048;
  * server's session: the control service refuses them at /mcp (/mcp/<service> carries them).
  */
 const OFFERING_METHODS: string[] = ['prompts/get', 'resources/read', 'completion/complete'];
+/** The list methods a server's own endpoint answers from the catalog, per caller. */
+const LIST_METHODS: string[] = ['tools/list', 'prompts/list', 'resources/list', 'resources/templates/list'];
 /** `/mcp/<name>`: one server's own endpoint, under its own names (README "One server at a time"). */
 const DIRECT_PREFIX = '/mcp/';
 
@@ -458,6 +460,13 @@ function judge(s: Stream, p: usize, n: i32): void {
     s.service = target.name;
     // Policy judges a prompt by its full name, a resource by its URI as the catalog lists it.
     fullTool = offerIsUri ? RESOURCE_SCHEME + target.name + '/' + s.tool : target.name + '__' + s.tool;
+  } else if (direct != null && LIST_METHODS.includes(s.method)) {
+    // A server's lists on its own endpoint come from the catalog, filtered for this caller as /mcp's are (the
+    // control service serves /mcp/<service> under the server's own names); the server's session is not theirs.
+    s.service = cfg.control;
+    s.toolLabel = methodLabel(s.method);
+    target = null;
+    removeHeader(REQUEST_HEADERS, 'mcp-session-id');
   } else {
     s.service = direct != null ? direct.name : cfg.control;
     s.toolLabel = methodLabel(s.method);

@@ -92,6 +92,27 @@ describe.each(ERAS)('aggregated prompts and resources (%s)', (era) => {
     await bob.close();
   });
 
+  it("serves a server's own endpoint its part of the catalog, in its own terms, as each caller may use it", async () => {
+    control = await startControl(POLICY);
+    control.endpoint.setCatalog(catalog());
+    const alice = await connectAs(`${control.url}/conformance`, era, 'alice');
+    expect((await alice.listTools()).tools.map((t) => t.name)).toEqual(['echo']);
+    expect((await alice.listPrompts()).prompts.map((p) => p.name)).toEqual(['simple', 'with_args']);
+    expect((await alice.listResources()).resources.map((r) => r.uri)).toEqual([
+      'test://private/notes',
+      'test://static-text',
+    ]);
+    expect((await alice.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate)).toEqual([
+      'test://template/{id}/data',
+    ]);
+    const bob = await connectAs(`${control.url}/conformance`, era, 'bob', ['readonly']);
+    expect((await bob.listResources()).resources.map((r) => r.uri)).toEqual(['test://static-text']);
+    const bobEverything = await connectAs(`${control.url}/everything`, era, 'bob', ['readonly']);
+    expect((await bobEverything.listPrompts()).prompts).toEqual([]);
+    expect((await bobEverything.listTools()).tools.map((t) => t.name)).toEqual([]);
+    for (const c of [alice, bob, bobEverything]) await c.close();
+  });
+
   it('pages prompts with cursors it issued', async () => {
     control = await startControl(POLICY, { pageSize: 2 });
     const names = Array.from({ length: 5 }, (_, i) => `p${i}`);

@@ -157,9 +157,13 @@ describe('server-everything on /mcp/everything', () => {
     }
   });
 
-  it('holds a read-only caller to its policy on this endpoint too, and audits each call', async () => {
+  it('holds a read-only caller to its policy on this endpoint too: not listed, not callable, audited', async () => {
     const s = await open('/mcp/everything', mesh.readonlyKey);
     try {
+      // The lists of a server's own endpoint are the catalog's, filtered for the caller: what it may not use is not shown.
+      const listed = (await s.client.listTools()).tools.map((t) => t.name);
+      expect(listed).toContain('get-sum');
+      expect(listed).not.toContain('get-env');
       await expect(s.client.callTool({ name: 'get-env', arguments: {} })).rejects.toThrow(
         'Unknown tool: everything__get-env',
       );

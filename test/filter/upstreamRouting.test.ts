@@ -150,9 +150,9 @@ describe('/mcp/<service>: one server under its own names', () => {
     expect(replyJson(empty).error.code).toBe(-32602);
   });
 
-  it('sends every method to that server, not to the control service, when policy allows it', async () => {
+  it('sends every method but the lists to that server, when policy allows it', async () => {
     const p = await gateway(config());
-    for (const method of ['initialize', 'prompts/list', 'resources/read', 'notifications/initialized']) {
+    for (const method of ['initialize', 'prompts/get', 'resources/read', 'notifications/initialized']) {
       const r = post(p, rpc(method, {}), at('/mcp/conformance'));
       expect(r.localReply, method).toBeUndefined();
       expect(header(r, 'x-meshmcp-service'), method).toBe('conformance');
@@ -160,6 +160,17 @@ describe('/mcp/<service>: one server under its own names', () => {
     const refused = post(p, rpc('completion/complete', {}), at('/mcp/conformance'));
     expect(refused.forwarded).toBeUndefined();
     expect(refused.response?.status).toBe(403);
+  });
+
+  it('sends the lists to the control service, on the same path and without the server session', async () => {
+    const p = await gateway(config());
+    for (const method of ['tools/list', 'prompts/list', 'resources/list', 'resources/templates/list']) {
+      const r = post(p, rpc(method, {}), at('/mcp/conformance', { 'mcp-session-id': 's-9' }));
+      expect(r.localReply, method).toBeUndefined();
+      expect(header(r, 'x-meshmcp-service'), method).toBe('meshmcp-control');
+      expect(header(r, ':path'), method).toBe('/mcp/conformance');
+      expect(header(r, 'mcp-session-id'), method).toBeUndefined();
+    }
   });
 
   it("passes a client's answer to the server's request (no method) back to that server", async () => {
