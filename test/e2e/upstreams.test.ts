@@ -3,19 +3,25 @@
 // names. Prompts, resources, a subscription update, sampling and elicitation answered by the client, progress, and
 // the gateway's policy and audit over all of it; and its tools in the aggregated catalog.
 // @module-tag openssl
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ROOT } from '../support/cli.js';
 import { type Mesh, startMesh } from './support/mesh.js';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 240_000 });
 
 let mesh: Mesh;
+/** The control service started again by the restart test, in place of the one `meshmcp dev` ran. */
+let restarted: ChildProcess | undefined;
 
 beforeAll(async () => {
   mesh = await startMesh({ prometheus: false });
 });
 
 afterAll(async () => {
+  restarted?.kill('SIGTERM');
   if (!mesh) return;
   const { code, output } = await mesh.stop();
   expect(code, output.slice(-3000)).toBe(0);
@@ -280,7 +286,46 @@ describe('input-required results through the aggregated /mcp', () => {
   });
 });
 
-// Last: it stops a part of the mesh.
+// These last two stop parts of the mesh.
+describe('a control service restart', () => {
+  it('leaves a session on a server of its own working: calls throughout, its lists again from the new one', async () => {
+    const s = await open('/mcp/conformance', mesh.adminKey);
+    const control = mesh.ports.control;
+    // What `meshmcp dev` ran, started again as a new pod would be: any replica serves any request.
+    const replacement = () =>
+      spawn(
+        process.execPath,
+        [
+          ...['bin/meshmcp.js', 'control', '--config', join(mesh.dir, 'mesh.yaml')],
+          ...['--services-file', join(mesh.dir, 'services.yaml'), '--filter-config-dir', join(mesh.dir, 'filters')],
+          ...['--port', String(control), '--allowed-origins', 'http://127.0.0.1:*,http://localhost:*'],
+        ],
+        { cwd: ROOT, stdio: 'ignore' },
+      );
+    try {
+      expect((await s.client.listTools()).tools.length).toBeGreaterThan(0);
+      await mesh.kill('control');
+      expect(text(await s.client.callTool({ name: 'test_simple_text', arguments: {} }))).toContain('simple');
+      await expect(s.client.listTools()).rejects.toThrow(/control service is unavailable/);
+      restarted = replacement();
+      const deadline = Date.now() + 60_000;
+      while (
+        !(await fetch(`http://127.0.0.1:${control}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        ))
+      ) {
+        if (Date.now() > deadline) throw new Error('the new control service did not get ready');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect((await s.client.listTools()).tools.map((t) => t.name)).toContain('test_simple_text');
+      expect(text(await s.client.callTool({ name: 'test_simple_text', arguments: {} }))).toContain('simple');
+    } finally {
+      await s.client.close();
+    }
+  });
+});
+
 describe('one server going away', () => {
   it('breaks neither the other servers nor the aggregated session: its calls read as its own failure', async () => {
     const client = new Client({ name: 'meshmcp-e2e', version: '1.0.0' }, { versionNegotiation: { mode: 'legacy' } });
