@@ -67,8 +67,8 @@ describe('meshmcp dev --kubeconfig', () => {
     } finally {
       await client.close();
     }
-    const lines = local!.audit().filter((l) => l.service === 'kubernetes' && l.tool === 'get');
-    expect(lines.at(-1)).toMatchObject({ client: 'dev-readonly', decision: 'allow', status: 'success' });
+    const line = await local!.lastAudit((l) => l.service === 'kubernetes' && l.tool === 'get');
+    expect(line).toMatchObject({ client: 'dev-readonly', decision: 'allow', status: 'success' });
   });
 
   it('refuses a kubeconfig without a bearer token before starting anything', () => {

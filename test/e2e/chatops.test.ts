@@ -76,10 +76,8 @@ describe('meshmcp chatops in front of the local mesh', () => {
   it('Zulip: a call through the gateway, audited with the bot as client and the chat user it acted for', async () => {
     const r = await zulip('mcp payment-service get_health');
     expect(r.content).toMatch(/^\*\*payment-service get_health\*\*\n```\n/);
-    // The gateway writes its audit line once the answer has gone out: it may land just after the reply.
-    const find = () => mesh.audit().findLast((l) => l.tool === 'get_health' && l.service === 'payment-service');
-    for (let i = 0; i < 100 && find() === undefined; i++) await new Promise((r) => setTimeout(r, 50));
-    expect(find()).toMatchObject({ client: 'dev-readonly', on_behalf_of: 'iago@zulip.example.com', decision: 'allow' });
+    const line = await mesh.lastAudit((l) => l.tool === 'get_health' && l.service === 'payment-service');
+    expect(line).toMatchObject({ client: 'dev-readonly', on_behalf_of: 'iago@zulip.example.com', decision: 'allow' });
   });
 
   it('Zulip: help, usage lines, and a tool the bot’s group may not call reads as unknown', async () => {
@@ -119,7 +117,7 @@ describe('meshmcp chatops in front of the local mesh', () => {
     expect(r.json['response_type']).toBe('ephemeral');
     expect(r.json['text']).toMatch(/^\*\*user-service get_user\*\*\n```\n/);
     expect(r.json['text']).toContain('u_1001');
-    const line = mesh.audit().findLast((l) => l.tool === 'get_user');
+    const line = await mesh.lastAudit((l) => l.tool === 'get_user');
     expect(line).toMatchObject({ client: 'dev-readonly', on_behalf_of: 'steve' });
     expect((await slack('list', 'not-the-secret')).status).toBe(401);
   });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ROOT } from '../support/cli.js';
-import { type Mesh, startMesh } from './support/mesh.js';
+import { type AuditLine, type Mesh, startMesh } from './support/mesh.js';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 240_000 });
 
@@ -177,9 +177,10 @@ describe('server-everything on /mcp/everything', () => {
     } finally {
       await s.client.close();
     }
-    const lines = mesh.audit().filter((l) => l.service === 'everything' && l.client === 'dev-readonly');
-    expect(lines.find((l) => l.tool === 'get-env')).toMatchObject({ decision: 'deny', status: 'denied' });
-    expect(lines.find((l) => l.tool === 'get-sum')).toMatchObject({ decision: 'allow', status: 'success' });
+    const mine = (tool: string) => (l: AuditLine) =>
+      l.service === 'everything' && l.client === 'dev-readonly' && l.tool === tool;
+    expect(await mesh.lastAudit(mine('get-env'))).toMatchObject({ decision: 'deny', status: 'denied' });
+    expect(await mesh.lastAudit(mine('get-sum'))).toMatchObject({ decision: 'allow', status: 'success' });
   });
 });
 

@@ -83,6 +83,11 @@ export interface Mesh {
   audit(part?: string): AuditLine[];
   /** Waits until a part has written an audit line for each of these request ids; returns all its lines so far. */
   waitForAudit(requestIds: string[], part?: string): Promise<AuditLine[]>;
+  /**
+   * Waits for the last audit line of a part that matches (the gateway writes a line once the answer has gone out,
+   * so it may land just after the client has its reply).
+   */
+  lastAudit(match: (line: AuditLine) => boolean, part?: string): Promise<AuditLine>;
   /** The gateway admin port's /stats/prometheus as `name{labels}` → value (histogram buckets left out). */
   metrics(): Promise<Map<string, number>>;
   /**
@@ -310,6 +315,9 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
       return { status: res.status, headers: res.headers, text, json };
     },
     audit,
+    lastAudit(match, part = 'gateway') {
+      return until(`a matching audit line in logs/${part}.log`, 15_000, () => audit(part).findLast(match));
+    },
     waitForAudit(requestIds, part = 'gateway') {
       return until(`audit lines for ${requestIds.join(', ')} in logs/${part}.log`, 15_000, () => {
         const lines = audit(part);
