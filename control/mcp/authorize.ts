@@ -9,6 +9,8 @@ export interface Identity {
   groups: readonly string[];
   /** OAuth scopes from the token; the gateway does not forward them, so the control service passes []. */
   scopes: readonly string[];
+  /** A delegate key acting for this caller: the key's own identity, which bounds what the caller sees through it. */
+  via?: Identity;
 }
 
 /** authorize's answer; `rule` is -1 when no rule matched and the policy default decided. */
@@ -112,4 +114,15 @@ export function authorize(policy: GatewayPolicy['policy'], id: Identity, method:
     };
   }
   return { allowed: (policy.default ?? 'deny') === 'allow', rule: -1, ruleName: '', onDeny: 'unknownTool', scope: '' };
+}
+
+/**
+ * Whether a list shows an item to this identity: the call it names would be allowed, or refused by a `forbidden` rule
+ * (which exists to tell the caller what unlocks it). Through a delegate key, the key itself must be allowed too, as
+ * the filter holds its calls to both.
+ */
+export function listable(policy: GatewayPolicy['policy'], id: Identity, method: string, name: string): boolean {
+  if (id.via !== undefined && !authorize(policy, id.via, method, name).allowed) return false;
+  const d = authorize(policy, id, method, name);
+  return d.allowed || d.onDeny === 'forbidden';
 }

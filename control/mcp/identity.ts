@@ -5,6 +5,9 @@ import type { Identity } from './authorize.js';
 
 export const PRINCIPAL_HEADER = 'x-meshmcp-principal';
 export const GROUPS_HEADER = 'x-meshmcp-groups';
+/** A delegate key acting for the caller: the key's own principal and groups (filter/README.md step 4). */
+export const VIA_HEADER = 'x-meshmcp-via';
+export const VIA_GROUPS_HEADER = 'x-meshmcp-via-groups';
 
 /** The filter's bounds: a longer principal names no one there, so it cannot arrive here from the gateway. */
 const MAX_PRINCIPAL = 256;
@@ -29,25 +32,39 @@ function single(v: string | string[] | undefined): string | undefined {
  * it forwards, so its absence means the request did not come through the gateway.
  */
 export function identityFromHeaders(headers: Record<string, string | string[] | undefined>): IdentityResult {
-  const rawPrincipal = single(headers[PRINCIPAL_HEADER]);
-  if (rawPrincipal === undefined || rawPrincipal === '') {
+  const caller = named(headers, PRINCIPAL_HEADER, GROUPS_HEADER);
+  if (caller === undefined) {
     return {
       problem:
         `no ${PRINCIPAL_HEADER} header: the control service answers only requests the meshmcp gateway forwards; ` +
         'connect to the gateway endpoint instead',
     };
   }
-  if (Array.isArray(headers[PRINCIPAL_HEADER])) return { problem: `${PRINCIPAL_HEADER} appears more than once` };
-  const principal = decode(rawPrincipal, PRINCIPAL_HEADER);
+  if ('problem' in caller) return caller;
+  const via = named(headers, VIA_HEADER, VIA_GROUPS_HEADER);
+  if (via !== undefined && 'problem' in via) return via;
+  return { identity: via === undefined ? caller.identity : { ...caller.identity, via: via.identity } };
+}
+
+/** The identity in a principal header and its groups header; undefined when the principal header is absent. */
+function named(
+  headers: Record<string, string | string[] | undefined>,
+  principalHeader: string,
+  groupsHeader: string,
+): IdentityResult | undefined {
+  const rawPrincipal = single(headers[principalHeader]);
+  if (rawPrincipal === undefined || rawPrincipal === '') return undefined;
+  if (Array.isArray(headers[principalHeader])) return { problem: `${principalHeader} appears more than once` };
+  const principal = decode(rawPrincipal, principalHeader);
   if (typeof principal !== 'string') return principal;
-  if (principal.length > MAX_PRINCIPAL) return { problem: `${PRINCIPAL_HEADER} is longer than ${MAX_PRINCIPAL}` };
+  if (principal.length > MAX_PRINCIPAL) return { problem: `${principalHeader} is longer than ${MAX_PRINCIPAL}` };
   const groups: string[] = [];
-  const rawGroups = single(headers[GROUPS_HEADER]);
+  const rawGroups = single(headers[groupsHeader]);
   if (rawGroups !== undefined && rawGroups !== '') {
     const items = rawGroups.split(',');
-    if (items.length > MAX_GROUPS) return { problem: `${GROUPS_HEADER} lists more than ${MAX_GROUPS} groups` };
+    if (items.length > MAX_GROUPS) return { problem: `${groupsHeader} lists more than ${MAX_GROUPS} groups` };
     for (const item of items) {
-      const g = decode(item.trim(), GROUPS_HEADER);
+      const g = decode(item.trim(), groupsHeader);
       if (typeof g !== 'string') return g;
       if (g !== '') groups.push(g);
     }
@@ -55,7 +72,8 @@ export function identityFromHeaders(headers: Record<string, string | string[] | 
   return { identity: { principal, groups, scopes: [] } };
 }
 
-/** A stable key for caching per-identity views: principal and groups, order-insensitive for groups. */
+/** A stable key for caching per-identity views: principal and groups (order-insensitive), and a delegate key's. */
 export function identityKey(id: Identity): string {
-  return JSON.stringify([id.principal, [...id.groups].sort()]);
+  const via = id.via ? [id.via.principal, [...id.via.groups].sort()] : null;
+  return JSON.stringify([id.principal, [...id.groups].sort(), via]);
 }

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../../shared/canonicalJson.js';
 import type { Catalog, GatewayPolicy } from '../types.js';
-import { authorize, type Identity } from './authorize.js';
+import { type Identity, listable } from './authorize.js';
 import { identityKey } from './identity.js';
 import { pageOf, versionOf } from './listPages.js';
 
@@ -83,8 +83,7 @@ export class OfferingViews {
     const items: Array<Record<string, unknown>> = [];
     const digests: string[] = [];
     for (const item of this.items[kind]) {
-      const d = authorize(this.policy, id, KINDS[kind].call, item.key);
-      if (!d.allowed && d.onDeny !== 'forbidden') continue;
+      if (!listable(this.policy, id, KINDS[kind].call, item.key)) continue;
       items.push(item.wire);
       digests.push(item.digest);
     }

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../../shared/canonicalJson.js';
 import type { Catalog, CatalogTool, GatewayPolicy } from '../types.js';
-import { authorize, type Identity } from './authorize.js';
+import { type Identity, listable } from './authorize.js';
 import { identityKey } from './identity.js';
 import { pageOf, versionOf } from './listPages.js';
 
@@ -97,8 +97,7 @@ export class ToolViews {
     const digests: string[] = [];
     for (let i = 0; i < this.tools.length; i++) {
       const t = this.tools[i]!;
-      const d = authorize(this.policy, id, 'tools/call', t.name);
-      if (!d.allowed && d.onDeny !== 'forbidden') continue;
+      if (!listable(this.policy, id, 'tools/call', t.name)) continue;
       tools.push(t);
       digests.push(this.digests[i]!);
     }

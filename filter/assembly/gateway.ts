@@ -270,17 +270,26 @@ function offeringTarget(s: Stream, p: usize): Service | null {
   return null;
 }
 
+/** Groups as one header value: each %-encoded where needed (and a `,` inside one), comma-separated. */
+function safeGroups(groups: string[]): string {
+  const safe = new Array<string>(groups.length);
+  for (let i = 0; i < groups.length; i++) safe[i] = headerSafe(groups[i], true);
+  return safe.join(',');
+}
+
 function setRouting(s: Stream): void {
   setHeader(REQUEST_HEADERS, 'x-meshmcp-service', s.service);
   if (s.tool.length > 0) setHeader(REQUEST_HEADERS, 'x-meshmcp-tool', headerSafe(s.tool, false));
   setHeader(REQUEST_HEADERS, 'x-meshmcp-principal', headerSafe(s.identity.principal, false));
   const groups = s.identity.groups;
-  if (groups.length > 0) {
-    const safe = new Array<string>(groups.length);
-    for (let i = 0; i < groups.length; i++) safe[i] = headerSafe(groups[i], true);
-    setHeader(REQUEST_HEADERS, 'x-meshmcp-groups', safe.join(','));
-  }
+  if (groups.length > 0) setHeader(REQUEST_HEADERS, 'x-meshmcp-groups', safeGroups(groups));
   setHeader(REQUEST_HEADERS, 'x-meshmcp-request-id', headerSafe(s.requestId, false));
+  // A delegate key's own identity goes along, so the control service lists only what both it and the caller may use.
+  const via = s.via;
+  if (via != null) {
+    setHeader(REQUEST_HEADERS, 'x-meshmcp-via', headerSafe(via.principal, false));
+    if (via.groups.length > 0) setHeader(REQUEST_HEADERS, 'x-meshmcp-via-groups', safeGroups(via.groups));
+  }
   s.decided = true;
 }
 

@@ -56,6 +56,30 @@ describe.each<Era>(['2025-11-25', '2026-07-28'])('tools/list per caller (%s)', (
     expect(await listFor('mallory')).toEqual(['payment-service__refund_payment']);
   });
 
+  it('through a delegate key, lists only what both the key and the caller may call', async () => {
+    control = await startControl({
+      ...POLICY,
+      rules: [{ name: 'pack', effect: 'allow', groups: ['log-readers'], tools: ['*__get_logs'] }, ...POLICY.rules],
+    });
+    control.endpoint.setCatalog(CATALOG);
+    const client = await connectAs(control.url, era, 'bob', ['sre'], undefined, {
+      'x-meshmcp-via': 'logs-pack',
+      'x-meshmcp-via-groups': 'log-readers',
+    });
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual([
+      'payment-service__get_logs',
+      'user-service__get_logs',
+    ]);
+    await client.close();
+    // The same key for a caller who may not read logs: nothing.
+    const readonly = await connectAs(control.url, era, 'ci-bot', ['sre-readonly'], undefined, {
+      'x-meshmcp-via': 'logs-pack',
+      'x-meshmcp-via-groups': 'log-readers',
+    });
+    expect((await readonly.listTools()).tools).toEqual([]);
+    await readonly.close();
+  });
+
   it('decodes %-encoded principals and groups as the filter encodes them', async () => {
     control = await startControl({ default: 'deny', rules: [{ effect: 'allow', groups: ['ops, eu'] }] });
     control.endpoint.setCatalog(CATALOG);

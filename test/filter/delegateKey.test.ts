@@ -75,11 +75,14 @@ describe('a delegate key', () => {
     });
   });
 
-  it('lists the tools as the caller: tools/list goes to the control service naming the caller', async () => {
+  it('lists the tools for the caller and the key: tools/list goes to the control service naming both', async () => {
     const p = await gateway(withDelegate());
     const r = post(p, rpc('tools/list', {}), asPackFor('sam@example.com', 'sre'));
     expect(header(r, 'x-meshmcp-service')).toBe('meshmcp-control');
     expect(forwardedHeaders(r, 'x-meshmcp-principal')).toEqual(['sam@example.com']);
+    // The key's own identity too, so the control service lists only what both may use.
+    expect(forwardedHeaders(r, 'x-meshmcp-via')).toEqual(['logs-pack']);
+    expect(forwardedHeaders(r, 'x-meshmcp-via-groups')).toEqual(['log-readers']);
     expect(auditLines(p).at(-1)).toMatchObject({ client: 'sam@example.com', via: 'logs-pack', method: 'tools/list' });
   });
 

@@ -43,8 +43,9 @@ export async function connectAs(
   principal: string | undefined,
   groups: string[] = [],
   onToolsChanged?: () => void,
+  extraHeaders: Record<string, string> = {},
 ): Promise<Client> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...extraHeaders };
   if (principal !== undefined) headers['x-meshmcp-principal'] = principal;
   if (groups.length > 0) headers['x-meshmcp-groups'] = groups.join(',');
   const client = new Client(
