@@ -28,7 +28,7 @@ const WARMUP_CALLS = 300;
 const LOAD_CALLS = 10_000;
 const CONCURRENCY = 32;
 const START_WAIT_MS = 120_000;
-const ADMIN_KEY = 'bench-admin-key-0001';
+export const ADMIN_KEY = 'bench-admin-key-0001';
 const RATE_LIMIT = 250_000;
 const TOOL = 'payment-service__get_health';
 
@@ -38,6 +38,8 @@ export interface Mesh {
   gateway: number;
   /** The gateway's Envoy-like admin port (/stats/prometheus). */
   admin: number;
+  /** The control service (/metrics). */
+  control: number;
   sidecar: number;
   proxy: number;
   dir: string;
@@ -99,7 +101,7 @@ export async function startMesh(root: string): Promise<Mesh> {
     await sleep(50);
   }
   const pids = JSON.parse(readFileSync(join(dir, 'pids.json'), 'utf8')) as Record<string, number>;
-  return { gateway: base, admin: base + 1, sidecar: base + 6, proxy: base + 9, dir, pids, stop };
+  return { gateway: base, admin: base + 1, control: base + 2, sidecar: base + 6, proxy: base + 9, dir, pids, stop };
 }
 
 const body = (id: number) => toolCallBody(TOOL, id);

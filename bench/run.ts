@@ -7,6 +7,7 @@ import { benchControl } from './control.js';
 import { benchE2e } from './e2e.js';
 import { benchFilter } from './filter.js';
 import { benchKubePackCgroup, KUBE_PACK_SUITE } from './kubePackCgroup.js';
+import { benchProtocol } from './protocol.js';
 import { updateReadme } from './readme.js';
 import { type Figures, printTable, type Results, thisMachine, today, writeResults } from './results.js';
 import { benchSidecar, benchSidecarHeavy } from './sidecar.js';
@@ -23,6 +24,7 @@ const suites: Record<string, (root: string) => Promise<Figures>> = {
   [KUBE_PACK_SUITE]: benchKubePackCgroup,
   control: benchControl,
   e2e: benchE2e,
+  protocol: benchProtocol,
   soak: benchSoak,
 };
 
