@@ -11,13 +11,12 @@
 //   deleted. Each case starts with WARMUP_STREAMS opened and closed, and each reading waits for the processes' RSS to
 //   hold still (settledRss): V8 shrinks an idle heap only seconds after a busy step, and a reading before that would
 //   count garbage. The figures stay approximate (a GC can still move a process by megabytes).
-// - The conformance server sends a GET stream's response headers only with its first bytes, the SSE keepalive
-//   comment 15 s later (Node's writeHead without flushHeaders in demo/conformanceServer.ts), so a client waiting for
-//   them waits 15 s. The streams are therefore all requested first (OPEN_CONCURRENCY connections being set up at
-//   once), and counted open when every one has its headers.
+// - The streams are all requested first (OPEN_CONCURRENCY connections being set up at once), and counted open when
+//   every one has its headers: a server may send an event stream's headers only with its first bytes.
 // - Lists: tools/list, prompts/list and resources/list on the aggregated /mcp (answered by the control service from
-//   the catalog, per caller; the gateway routes by body) and on /mcp/conformance (the server answers them itself, in
-//   a 2025-11-25 session opened once). Raw keep-alive node:http POSTs in the 2025-11-25 form, one at a time, the six
+//   the catalog, per caller; the gateway routes by body) and on /mcp/conformance (the gateway sends a server's own
+//   endpoint's lists to the control service too: that server's part of the catalog, in its own terms; the calls are
+//   made in a 2025-11-25 session opened with the server once). Raw keep-alive node:http POSTs in the 2025-11-25 form, one at a time, the six
 //   interleaved so that they see the same machine: WARMUP_CALLS, then LIST_CALLS timed requests each. The clock
 //   stops when the whole answer has been read; any non-200 answer or an answer without a result (a JSON-RPC error)
 //   fails the run. They run last: their garbage would otherwise be in the memory readings.
@@ -440,7 +439,7 @@ async function upstreamSessions(
     await deleteSessions(agent, mesh.gateway, auth, ids);
   };
   try {
-    progress(`warm-up: ${WARMUP_STREAMS} sessions (the server sends a GET stream's headers with its first bytes)...`);
+    progress(`warm-up: ${WARMUP_STREAMS} sessions...`);
     await open(WARMUP_STREAMS);
     await close();
     progress('waiting for the processes to settle...');

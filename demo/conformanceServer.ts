@@ -220,6 +220,8 @@ async function sendResponse(res: http.ServerResponse, response: Response): Promi
     res.end();
     return;
   }
+  // An event stream may say nothing for a while: its headers go out now, not with its first event.
+  res.flushHeaders();
   const reader = response.body.getReader();
   const cancel = () => {
     reader.cancel().catch(() => {});
