@@ -20,6 +20,7 @@ describe('bench/results.json and the README', () => {
       'kubernetes pack, 64Mi cgroup',
       'control',
       'e2e',
+      'protocol',
       'soak',
     ]);
     for (const run of Object.values(results)) {
