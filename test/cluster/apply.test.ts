@@ -227,6 +227,25 @@ describe('render + apply against a real kube-apiserver with Istio CRDs, as the m
     expect([...(await managedInCluster()).keys()].sort()).toEqual(ids(back));
   });
 
+  it('an MCP server of its own: its session DestinationRule lands in the gateway namespace, and leaves with it', async () => {
+    const catalog = await catalogOf(['production/payment-service']);
+    const asServer: Catalog = {
+      services: catalog.services.map((s) =>
+        s.route === 'payment-service' ? { ...s, upstream: { path: '/mcp', protocols: ['2025-11-25'] } } : s,
+      ),
+    };
+    const withRule = render(asServer);
+    const rule = withRule.find((r) => r.kind === 'DestinationRule');
+    expect(rule?.metadata).toMatchObject({ name: 'meshmcp-session-payment-service', namespace: 'istio-system' });
+    const report = await applier().apply(withRule);
+    expect(report.applied).toContain('DestinationRule istio-system/meshmcp-session-payment-service');
+    expect([...(await managedInCluster()).keys()].sort()).toEqual(ids(withRule));
+    const back = render(catalog);
+    const again = await applier().apply(back);
+    expect(again.pruned).toContain('DestinationRule istio-system/meshmcp-session-payment-service');
+    expect([...(await managedInCluster()).keys()].sort()).toEqual(ids(back));
+  });
+
   it('the CRD validation is real: an AuthorizationPolicy with an unknown action is refused (422)', async () => {
     const resources = render(await catalogOf(['production/payment-service']));
     const policy = structuredClone(resources.find((r) => r.kind === 'AuthorizationPolicy')!);
