@@ -29,7 +29,7 @@ import { authorize, Decision, Identity } from './policy';
 import { take, takeEvictions } from './rateLimit';
 import { BODY_READY, checkMessage, collectBody, declaredTooLarge, readMethod } from './message';
 import { auditParams, Stream } from './stream';
-import { splitToolName, ToolNameError, ToolSplit } from './toolName';
+import { splitName, ToolSplit } from './toolName';
 import { memberString } from './jsonMember';
 import { JsonKind, JsonRange, ScanResult } from './jsonScanner';
 import { decodeString } from './jsonString';
@@ -253,10 +253,9 @@ function offeringTarget(s: Stream, p: usize): Service | null {
   const raw = offerIsUri ? decodeString(p, offerRange, MAX_URI_BYTES) : decodeString(p, offerRange, 256);
   let service = '';
   if (raw != null && !offerIsUri) {
-    const name = String.UTF8.encode(raw);
-    if (splitToolName(changetype<usize>(name), name.byteLength, split) === ToolNameError.Ok) {
-      service = raw.substring(split.serviceStart, split.serviceStart + split.serviceLen);
-      s.tool = raw.substring(split.toolStart, split.toolStart + split.toolLen);
+    if (splitName(raw, split)) {
+      service = split.service;
+      s.tool = split.tool;
     }
   } else if (raw != null && raw.startsWith(RESOURCE_SCHEME)) {
     const slash = raw.indexOf('/', RESOURCE_SCHEME.length);
@@ -443,12 +442,9 @@ function judge(s: Stream, p: usize, n: i32): void {
     if (direct != null) {
       service = direct.name;
       tool = raw;
-    } else {
-      const name = String.UTF8.encode(raw);
-      if (splitToolName(changetype<usize>(name), name.byteLength, split) === ToolNameError.Ok) {
-        service = raw.substring(split.serviceStart, split.serviceStart + split.serviceLen);
-        tool = raw.substring(split.toolStart, split.toolStart + split.toolLen);
-      }
+    } else if (splitName(raw, split)) {
+      service = split.service;
+      tool = split.tool;
     }
     // On /mcp/<service> the server itself decides what exists (its tools may differ per session, e.g. with the
     // client's capabilities); policy still judges the name. The metric label stays bounded: listed tools only.

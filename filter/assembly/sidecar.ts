@@ -21,7 +21,7 @@ import { BODY_READY, checkMessage, collectBody, declaredTooLarge, readMethod } f
 import { methodLabel } from './metering';
 import { readRequestHeaders } from './requestHeaders';
 import { auditParams, Stream } from './stream';
-import { splitToolName, ToolNameError, ToolSplit } from './toolName';
+import { splitName, ToolSplit } from './toolName';
 import { validTraceparent } from './traceContext';
 
 const body = new HostBytes();
@@ -111,11 +111,9 @@ function label(s: Stream, p: usize): void {
   if (raw == null) return;
   let tool = raw;
   if (!s.rt.hasTool(s.service, raw)) {
-    const name = String.UTF8.encode(raw);
-    if (splitToolName(changetype<usize>(name), name.byteLength, split) !== ToolNameError.Ok) return;
-    const service = raw.substring(split.serviceStart, split.serviceStart + split.serviceLen);
-    tool = raw.substring(split.toolStart, split.toolStart + split.toolLen);
-    if (service !== s.service || !s.rt.hasTool(service, tool)) return;
+    if (!splitName(raw, split)) return;
+    tool = split.tool;
+    if (split.service !== s.service || !s.rt.hasTool(split.service, tool)) return;
   }
   s.tool = tool;
   s.toolLabel = tool;

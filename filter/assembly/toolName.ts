@@ -27,6 +27,9 @@ export class ToolSplit {
   toolLen: i32 = 0;
   /** The name used the dotted alias; callers may want to report the canonical spelling. */
   dotted: bool = false;
+  /** The parts as strings, filled by splitName only. */
+  service: string = '';
+  tool: string = '';
 
   reset(): void {
     this.serviceStart = 0;
@@ -116,4 +119,16 @@ export function splitToolName(ptr: usize, len: i32, out: ToolSplit): ToolNameErr
   out.toolStart = toolStart;
   out.toolLen = len - toolStart;
   return ToolNameError.Ok;
+}
+
+/**
+ * Splits a decoded name: true, with out.service and out.tool set, when it is `<service>__<tool>` (or the dotted
+ * alias). The parts are cut from the string at the byte offsets: a name that splits is ASCII.
+ */
+export function splitName(raw: string, out: ToolSplit): bool {
+  const name = String.UTF8.encode(raw);
+  if (splitToolName(changetype<usize>(name), name.byteLength, out) !== ToolNameError.Ok) return false;
+  out.service = raw.substring(out.serviceStart, out.serviceStart + out.serviceLen);
+  out.tool = raw.substring(out.toolStart, out.toolStart + out.toolLen);
+  return true;
 }
