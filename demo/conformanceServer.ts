@@ -15,6 +15,7 @@ import {
   WebStandardStreamableHTTPServerTransport,
 } from '@modelcontextprotocol/server';
 import { readBody } from '../shared/readBody.js';
+import { pipeWebBody } from '../shared/webBody.js';
 import { registerPrompts, registerResources } from './conformance/catalog.js';
 import type { RoundState, ToolHooks } from './conformance/inputRequired.js';
 import { registerTools } from './conformance/tools.js';
@@ -216,27 +217,7 @@ async function sendResponse(res: http.ServerResponse, response: Response): Promi
     headers[name] = value;
   });
   res.writeHead(response.status, headers);
-  if (!response.body) {
-    res.end();
-    return;
-  }
   // An event stream may say nothing for a while: its headers go out now, not with its first event.
-  res.flushHeaders();
-  const reader = response.body.getReader();
-  const cancel = () => {
-    reader.cancel().catch(() => {});
-  };
-  res.on('close', cancel);
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (!res.write(value)) await new Promise<void>((resolve) => res.once('drain', resolve));
-    }
-  } catch {
-    // The client went away or the stream was aborted: nothing is left to send.
-  } finally {
-    res.off('close', cancel);
-    res.end();
-  }
+  if (response.body) res.flushHeaders();
+  await pipeWebBody(res, response.body);
 }

@@ -2,6 +2,7 @@
 // streamed back as it is produced (SSE included), and a client that goes away cancels the response.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { pipeWebBody } from '../../shared/webBody.js';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection']);
 
@@ -32,26 +33,5 @@ export async function sendWebResponse(reply: FastifyReply, response: Response, a
     headers[k] = v;
   });
   res.writeHead(response.status, headers);
-  if (!response.body) {
-    res.end();
-    return;
-  }
-  const reader = response.body.getReader();
-  const onClose = () => {
-    abort.abort();
-    reader.cancel().catch(() => {});
-  };
-  res.on('close', onClose);
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (!res.write(value)) await new Promise<void>((resolve) => res.once('drain', resolve));
-    }
-  } catch {
-    // The client went away or the handler aborted the stream; nothing is left to send.
-  } finally {
-    res.off('close', onClose);
-    res.end();
-  }
+  await pipeWebBody(res, response.body, () => abort.abort());
 }
