@@ -10,23 +10,27 @@ export interface Target {
 export const toolCallBody = (name: string, id: number, args: Record<string, unknown> = {}): string =>
   JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } });
 
-/** Resolves with the round trip in ms when `accepted(status, text)` holds; rejects with the answer otherwise. */
-export function timedPost(
-  t: Target,
-  payload: string,
-  accepted: (status: number | undefined, text: string) => boolean,
-): Promise<number> {
+/** A whole answer and its round trip in ms (until its last byte has been read). */
+export interface McpAnswer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  text: string;
+  ms: number;
+}
+
+/** One POST of an MCP message to path, resolved with the whole answer. */
+export function postAnswer(t: Target, path: string, payload: string, accept = 'application/json'): Promise<McpAnswer> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const req = t.module.request(
       {
         ...t.options,
         method: 'POST',
-        path: '/mcp',
+        path,
         headers: {
           ...t.options.headers,
           'content-type': 'application/json',
-          accept: 'application/json',
+          accept,
           'content-length': Buffer.byteLength(payload),
         },
       },
@@ -36,13 +40,24 @@ export function timedPost(
         res.on('data', (c: string) => {
           text += c;
         });
-        res.on('end', () => {
-          if (accepted(res.statusCode, text)) resolve(performance.now() - t0);
-          else reject(new Error(`unexpected answer ${res.statusCode}: ${text.slice(0, 300)}`));
-        });
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, ms: performance.now() - t0 }),
+        );
+        res.on('error', reject);
       },
     );
     req.on('error', reject);
     req.end(payload);
   });
+}
+
+/** Resolves with the round trip in ms when `accepted(status, text)` holds; rejects with the answer otherwise. */
+export async function timedPost(
+  t: Target,
+  payload: string,
+  accepted: (status: number | undefined, text: string) => boolean,
+): Promise<number> {
+  const a = await postAnswer(t, '/mcp', payload);
+  if (!accepted(a.status, a.text)) throw new Error(`unexpected answer ${a.status}: ${a.text.slice(0, 300)}`);
+  return a.ms;
 }

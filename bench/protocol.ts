@@ -27,6 +27,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ADMIN_KEY, type Mesh, startMesh } from './e2e.js';
+import { type McpAnswer, postAnswer } from './mcpPost.js';
 import { memoryMiB } from './proc.js';
 import { type Figures, percentile, round } from './results.js';
 
@@ -53,13 +54,6 @@ const CONFORMANCE_PATH = '/mcp/conformance';
 
 const progress = (msg: string) => process.stdout.write(`bench: protocol: ${msg}\n`);
 
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  text: string;
-  ms: number;
-}
-
 interface Rpc {
   id?: unknown;
   result?: unknown;
@@ -73,42 +67,17 @@ function post(
   path: string,
   headers: http.OutgoingHttpHeaders,
   payload: string,
-): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const req = http.request(
-      {
-        host: HOST,
-        port,
-        path,
-        method: 'POST',
-        agent,
-        headers: {
-          ...headers,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          'content-length': Buffer.byteLength(payload),
-        },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => {
-          text += c;
-        });
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, ms: performance.now() - t0 }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
+): Promise<McpAnswer> {
+  return postAnswer(
+    { module: http, options: { host: HOST, port, agent, headers } },
+    path,
+    payload,
+    'application/json, text/event-stream',
+  );
 }
 
 /** The JSON-RPC message answering `id`, from a JSON body or an SSE stream's data lines. */
-function answerTo(a: Answer, id: number): Rpc | undefined {
+function answerTo(a: McpAnswer, id: number): Rpc | undefined {
   const sse = String(a.headers['content-type'] ?? '').includes('text/event-stream');
   const messages = sse
     ? a.text
@@ -120,7 +89,7 @@ function answerTo(a: Answer, id: number): Rpc | undefined {
 }
 
 /** The answer, if it is a 200 carrying a result for request `id`; the run fails otherwise. */
-function accepted(a: Answer, id: number, what: string): Answer {
+function accepted(a: McpAnswer, id: number, what: string): McpAnswer {
   const rpc = a.status === 200 ? answerTo(a, id) : undefined;
   if (rpc === undefined || rpc.error !== undefined || rpc.result === undefined) {
     throw new Error(`${what}: unexpected answer ${a.status}: ${a.text.slice(0, 300)}`);
