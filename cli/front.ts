@@ -5,6 +5,7 @@
 import { readFileSync, watch } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { UPSTREAM_CLUSTER } from '../control/render/envoyFilter.js';
 import { helpText, type OptionSpec, runCommand, UsageError } from '../shared/options.js';
 
 const OPTIONS: OptionSpec[] = [
@@ -168,7 +169,9 @@ export function main(argv: string[]): Promise<number> {
       configuration: configText,
       workers: values['workers'] as number,
       envs,
-      allowOnHeadersStopIteration: true,
+      // As the rendered EnvoyFilters: gateway mode sets allow_on_headers_stop_iteration, sidecar mode does not (so a
+      // headers Stop there is StopAll, as in an Istio sidecar).
+      allowOnHeadersStopIteration: table.mode === 'gateway',
       failStrategy: 'FAIL_CLOSE',
       statsTags,
       logLimit: 1000,
@@ -177,7 +180,8 @@ export function main(argv: string[]): Promise<number> {
       ...(adminPort !== undefined ? { admin: { host: '127.0.0.1', port: adminPort } } : {}),
       ...(table.mode === 'gateway'
         ? { upstreams: routes(table), ...(table.hosts ? { routeHosts: table.hosts } : {}) }
-        : { defaultUpstream: sidecar! }),
+        : // The pod's own server is also the cluster its EnvoyFilter adds, for sessions opened per call.
+          { defaultUpstream: sidecar!, clusters: { [UPSTREAM_CLUSTER]: sidecar! } }),
       ...(tls ? { tls } : {}),
       // Audit lines are JSON already; other filter lines are wrapped.
       onLog: (entry) => {

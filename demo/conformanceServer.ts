@@ -35,6 +35,8 @@ export interface ConformanceServerOptions {
 export interface RunningConformanceServer {
   url: string;
   port: number;
+  /** 2025-11-25 sessions open now (initialized and not yet ended by DELETE or close). */
+  openSessions(): number;
   close(): Promise<void>;
 }
 
@@ -190,6 +192,7 @@ export async function startConformanceServer(options: ConformanceServerOptions):
   return {
     url: `http://${urlHost}:${port}/mcp`,
     port,
+    openSessions: () => sessions.size,
     async close() {
       await Promise.all([...sessions.values()].map((s) => s.server.close().catch(() => {})));
       sessions.clear();

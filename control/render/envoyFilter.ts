@@ -2,6 +2,7 @@
 // SIDECAR_INBOUND on each MCP-enabled workload's MCP port (sidecar mode). Field names follow Envoy's
 // envoy.extensions.filters.http.wasm.v3.Wasm / envoy.extensions.wasm.v3.PluginConfig and Istio's EnvoyFilter v1alpha3.
 
+import { STATELESS_REVISION } from '../catalogRules.js';
 import { filterName } from '../managedObjects.js';
 import type { CatalogService, RenderSettings, Resource } from '../types.js';
 import { type FilterConfig, filterConfigJson } from './filterConfig.js';
@@ -12,6 +13,12 @@ import { resource } from './resource.js';
  * (comma-separated, each at least 32 bytes; the first signs, all verify): Envoy passes it to the filter's VM.
  */
 export const SESSION_KEYS_ENV = 'MESHMCP_SESSION_KEYS';
+
+/**
+ * The cluster a sidecar-mode filter calls to open a session per call on its pod's own MCP server (contract 2:
+ * filter/assembly/upstreamSession.ts), added to that pod's proxy by its EnvoyFilter.
+ */
+export const UPSTREAM_CLUSTER = 'meshmcp-upstream';
 
 export const WASM_FILTER_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm';
 const ENVOY_FILTER_API = 'networking.istio.io/v1alpha3';
@@ -132,11 +139,54 @@ export function gatewayEnvoyFilter(config: FilterConfig, settings: RenderSetting
 /** Sidecar resources are named after the Service, unique in its namespace. */
 export const sidecarResourceName = (service: CatalogService): string => `meshmcp-sidecar-${service.name}`;
 
+/**
+ * A server of the pod's own that speaks only revisions with sessions is reached by the aggregated /mcp through a
+ * session the pod's filter opens per call, on this cluster: the server on loopback, where istio-proxy's own traffic
+ * is not redirected. Istio's inbound clusters cannot serve: they are ORIGINAL_DST, and an http call has no
+ * downstream connection to take a destination from.
+ */
+function upstreamClusterPatch(service: CatalogService): Record<string, unknown>[] {
+  const upstream = service.upstream;
+  if (!upstream || upstream.protocols.includes(STATELESS_REVISION)) return [];
+  const endpoint = { address: { socket_address: { address: '127.0.0.1', port_value: service.port } } };
+  return [
+    {
+      applyTo: 'CLUSTER',
+      match: { context: 'SIDECAR_INBOUND' },
+      patch: {
+        operation: 'ADD',
+        value: {
+          name: UPSTREAM_CLUSTER,
+          type: 'STATIC',
+          connect_timeout: '2s',
+          load_assignment: { cluster_name: UPSTREAM_CLUSTER, endpoints: [{ lb_endpoints: [{ endpoint }] }] },
+        },
+      },
+    },
+  ];
+}
+
 export function sidecarEnvoyFilter(service: CatalogService, config: FilterConfig, settings: RenderSettings): Resource {
   const owner = { namespace: service.namespace, name: sidecarResourceName(service) };
   return resource(ENVOY_FILTER_API, 'EnvoyFilter', owner.namespace, owner.name, {
     workloadSelector: { labels: { ...service.selector } },
     // For SIDECAR_INBOUND Istio matches the Service port; the sidecar listens on the same number (targetPort = port).
-    configPatches: configPatches('sidecar', owner, { portNumber: service.port }, config, settings),
+    configPatches: [
+      ...configPatches('sidecar', owner, { portNumber: service.port }, config, settings),
+      ...upstreamClusterPatch(service),
+    ],
+  });
+}
+
+/**
+ * WasmPlugin mode delivers the filter without an EnvoyFilter, but a cluster can only come from one: this carries the
+ * upstream cluster alone, under the sidecar resources' name. Undefined when the service needs none.
+ */
+export function sidecarClusterFilter(service: CatalogService): Resource | undefined {
+  const patches = upstreamClusterPatch(service);
+  if (patches.length === 0) return undefined;
+  return resource(ENVOY_FILTER_API, 'EnvoyFilter', service.namespace, sidecarResourceName(service), {
+    workloadSelector: { labels: { ...service.selector } },
+    configPatches: patches,
   });
 }

@@ -4,7 +4,7 @@
 import { cmp } from '../catalogRules.js';
 import type { Catalog, GatewayPolicy, RenderSettings, Resource } from '../types.js';
 import { gatewayHeadersPolicy, sidecarAuthorizationPolicy } from './authorization.js';
-import { gatewayEnvoyFilter, sidecarEnvoyFilter } from './envoyFilter.js';
+import { gatewayEnvoyFilter, sidecarClusterFilter, sidecarEnvoyFilter } from './envoyFilter.js';
 import { RenderError } from './errors.js';
 import { type FilterConfigs, filterConfigs } from './filterConfig.js';
 import { controlVirtualService, serviceVirtualServices, sessionDestinationRules } from './routes.js';
@@ -61,7 +61,13 @@ export function renderResources(
       );
     }
     authorization.push(sidecarAuthorizationPolicy(s, settings));
-    filters.push(options.wasmPlugin ? sidecarWasmPlugin(s, config, settings) : sidecarEnvoyFilter(s, config, settings));
+    if (options.wasmPlugin) {
+      filters.push(sidecarWasmPlugin(s, config, settings));
+      const cluster = sidecarClusterFilter(s);
+      if (cluster) filters.push(cluster);
+    } else {
+      filters.push(sidecarEnvoyFilter(s, config, settings));
+    }
   }
   const gateway = options.wasmPlugin
     ? gatewayWasmPlugin(configs.gateway, settings)

@@ -34,6 +34,14 @@ declare function proxy_increment_metric(id: u32, offset: i64): u32;
 @external("env", "proxy_record_metric")
 declare function proxy_record_metric(id: u32, value: u64): u32;
 // Envoy gives a VM the environment variables its vm_config names (environment_variables), through WASI.
+@external("env", "proxy_http_call")
+declare function proxy_http_call(
+  cp: usize, cs: usize, hp: usize, hs: usize, bp: usize, bs: usize, tp: usize, ts: usize, timeoutMs: u32, tokenPtr: usize,
+): u32;
+@external("env", "proxy_set_effective_context")
+declare function proxy_set_effective_context(id: u32): u32;
+@external("env", "proxy_continue_stream")
+declare function proxy_continue_stream(type: u32): u32;
 @external("wasi_snapshot_preview1", "environ_sizes_get")
 declare function environ_sizes_get(countPtr: usize, sizePtr: usize): u16;
 @external("wasi_snapshot_preview1", "environ_get")
@@ -48,6 +56,9 @@ export const RESPONSE_HEADERS: u32 = 2;
 export const REQUEST_BODY: u32 = 0;
 export const RESPONSE_BODY: u32 = 1;
 export const PLUGIN_CONFIGURATION: u32 = 7;
+export const CALL_RESPONSE_HEADERS: u32 = 6;
+export const CALL_RESPONSE_BODY: u32 = 4;
+const STREAM_REQUEST: u32 = 0;
 
 export const HEADERS_CONTINUE: u32 = 0;
 export const HEADERS_STOP: u32 = 1;
@@ -238,6 +249,39 @@ function serializePairs(names: string[], values: string[]): ArrayBuffer {
     data += vl + 1;
   }
   return out;
+}
+
+/**
+ * proxy_http_call to an Envoy cluster; the answer comes to the root context's proxy_on_http_call_response under the
+ * returned token. 0: the host refused the call (no such cluster, headers missing).
+ */
+export function httpCall(cluster: string, names: string[], values: string[], body: string, timeoutMs: u32): u32 {
+  const c = utf8(cluster);
+  const h = serializePairs(names, values);
+  const b = utf8(body);
+  store<u32>(outCas, 0);
+  const r = proxy_http_call(
+    changetype<usize>(c),
+    c.byteLength,
+    changetype<usize>(h),
+    h.byteLength,
+    changetype<usize>(b),
+    b.byteLength,
+    0,
+    0,
+    timeoutMs,
+    outCas,
+  );
+  return r == RESULT_OK ? load<u32>(outCas) : 0;
+}
+
+/** Makes a stream the context later host calls act on (from a root callback); false when it no longer exists. */
+export function enterStream(id: u32): bool {
+  return proxy_set_effective_context(id) == RESULT_OK;
+}
+
+export function continueRequest(): void {
+  proxy_continue_stream(STREAM_REQUEST);
 }
 
 export function sendLocalResponse(status: u32, details: string, body: string, names: string[], values: string[]): void {

@@ -35,6 +35,7 @@ import { JsonKind, JsonRange, ScanResult } from './jsonScanner';
 import { decodeString } from './jsonString';
 import { metaTraceparent, startTraceparent, validTraceparent } from './traceContext';
 import { openSession, sealSession } from './sessionIds';
+import { SESSION_MARK } from './upstreamSession';
 
 const PRM_PATH = '/.well-known/oauth-protected-resource';
 /** The scheme the catalog wraps servers' resource URIs in: `meshmcp://<service>/<the server's URI>`. */
@@ -514,6 +515,8 @@ function judge(s: Stream, p: usize, n: i32): void {
       named = uri || target.upstream;
       const version = s.headers.mcpVersion;
       bridge = target.stateless && (version == null || version !== MODERN);
+      // A server that keeps sessions gets one opened for this call by its pod's proxy (upstreamSession.ts).
+      if (target.upstream && !target.stateless) setHeader(REQUEST_HEADERS, SESSION_MARK, 'call');
     }
     if (named || bridge || trace) {
       rewriteBody(s, p, n, offering ? offerRange : scan.paramsName, s.tool, named, bridge, trace);

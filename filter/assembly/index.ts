@@ -30,6 +30,7 @@ import { sidecarRequestBody, sidecarRequestHeaders } from './sidecar';
 import { isRouterFailure, unavailableBody, unavailableHeaders } from './unavailable';
 import { MAX_SCAN_BYTES, ResponseScan } from './responseScan';
 import { finishStream, Stream } from './stream';
+import { closeSession, onCallAnswer } from './upstreamSession';
 
 /** Runtime per root context id; null until a configuration was accepted. */
 const roots = new Map<u32, Runtime | null>();
@@ -104,6 +105,7 @@ export function proxy_on_request_headers(id: u32, _headers: u32, endOfStream: u3
   // callback continues untouched (no header removed, no body held, no metric, no audit line).
   if (rt.gateway && !rt.hosts.admitsRequest()) return HEADERS_CONTINUE;
   const s = new Stream(rt);
+  s.id = id;
   streams.set(id, s);
   return s.rt.gateway ? gatewayRequestHeaders(s, endOfStream !== 0) : sidecarRequestHeaders(s, endOfStream !== 0);
 }
@@ -163,7 +165,22 @@ function scanChunk(scan: ResponseScan, size: i32, endOfStream: bool): void {
 
 export function proxy_on_log(id: u32): void {
   resetArena();
-  if (!unconfigured(id)) finishStream(streams.get(id));
+  if (unconfigured(id)) return;
+  const s = streams.get(id);
+  finishStream(s);
+  if (s.upstreamSession.length > 0) closeSession(s, s.rt.config.services[0].path);
+}
+
+/** An http call's answer, on the root context that made it (upstreamSession.ts makes the only calls). */
+export function proxy_on_http_call_response(
+  _root: u32,
+  token: u32,
+  _headers: u32,
+  bodySize: u32,
+  _trailers: u32,
+): void {
+  resetArena();
+  onCallAnswer(token, bodySize, streams);
 }
 
 export function proxy_on_done(_id: u32): u32 {

@@ -5,13 +5,17 @@
 
 import {
   DATA_CONTINUE,
+  DATA_STOP_BUFFER,
   DATA_STOP_NO_BUFFER,
+  getHeader,
   getProperty,
   HEADERS_CONTINUE,
   HEADERS_STOP,
   HostBytes,
   nowNanos,
   release,
+  removeHeader,
+  REQUEST_HEADERS,
 } from './abi';
 import { Outcome } from './errors';
 import { SAN_PATH } from './identity';
@@ -23,6 +27,7 @@ import { readRequestHeaders } from './requestHeaders';
 import { auditParams, Stream } from './stream';
 import { splitName, ToolSplit } from './toolName';
 import { validTraceparent } from './traceContext';
+import { stripEnvelope, openSession, SESSION_MARK, sessionRefusal } from './upstreamSession';
 
 const body = new HostBytes();
 const peer = new HostBytes();
@@ -76,6 +81,16 @@ export function sidecarRequestHeaders(s: Stream, endOfStream: bool): u32 {
     return HEADERS_CONTINUE;
   }
   if (declaredTooLarge(s, h.contentLength)) return HEADERS_STOP;
+  // The aggregated /mcp has no session with this pod's server: the gateway asks for one to be opened for the call.
+  if (h.internal.includes(SESSION_MARK)) {
+    removeHeader(REQUEST_HEADERS, SESSION_MARK);
+    const svc = cfg.services.length > 0 ? cfg.services[0] : null;
+    if (svc != null && svc.upstream && !svc.stateless) {
+      const authority = getHeader(REQUEST_HEADERS, ':authority');
+      openSession(s, svc.path, authority != null ? authority : 'localhost');
+      return HEADERS_STOP;
+    }
+  }
   return HEADERS_CONTINUE;
 }
 
@@ -90,15 +105,18 @@ export function sidecarRequestBody(s: Stream, size: i32, endOfStream: bool): u32
     s.decided = true;
     s.decision = 'allow';
     s.toolLabel = 'response';
-  } else if (checked && readMethod(s, p, scan)) {
+  } else if (checked && readMethod(s, p, scan) && !sessionRefusal(s)) {
     s.decided = true;
     s.decision = 'allow';
     s.params = auditParams(s.rt.config.audit.params, p + <usize>scan.params.start, scan.params.end - scan.params.start);
     s.toolLabel = methodLabel(s.method);
     if (s.method === 'tools/call') label(s, p);
+    stripEnvelope(s, p, body.len, scan.paramsMeta);
   }
   release(body);
-  return s.outcome === Outcome.Forwarded ? DATA_CONTINUE : DATA_STOP_NO_BUFFER;
+  if (s.outcome !== Outcome.Forwarded) return DATA_STOP_NO_BUFFER;
+  // Where headers stop only themselves (allow_on_headers_stop_iteration), the body waits here for the session.
+  return s.holding ? DATA_STOP_BUFFER : DATA_CONTINUE;
 }
 
 /**

@@ -15,6 +15,8 @@ import { traceIdOf } from './traceContext';
 
 export class Stream {
   rt: Runtime;
+  /** The stream's context id (an http call's answer finds it by this). */
+  id: u32 = 0;
   start: u64 = 0;
   /** Set once the request was judged (a reply sent or headers set for the router). */
   decided: bool = false;
@@ -47,6 +49,14 @@ export class Stream {
   rewriteUnavailable: bool = false;
   /** The upstream's JSON or SSE answer as it streams past, to tell success from errors (responseScan.ts). */
   scan: ResponseScan | null = null;
+  /** Sidecar mode: the request waits for a session opened for it on the pod's server (upstreamSession.ts). */
+  holding: bool = false;
+  /** That session's id and protocol revision once open; ended when the stream is over. */
+  upstreamSession: string = '';
+  upstreamVersion: string = '';
+  upstreamAuthority: string = '';
+  /** Why the session could not be opened; the request is refused once its body is read. */
+  sessionError: string = '';
 
   constructor(rt: Runtime) {
     this.rt = rt;

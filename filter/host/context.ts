@@ -45,6 +45,9 @@ export abstract class Context {
   /** Values written by proxy_set_property, readable back by the same path (Envoy keeps them in filter state). */
   readonly setProperties = new Map<string, Uint8Array>();
 
+  /** A stream whose module acted on it outside its own callbacks (e.g. continued it from an http call's answer). */
+  wake: (() => void) | undefined;
+
   constructor(
     readonly id: number,
     readonly rootId: number,

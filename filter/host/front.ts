@@ -4,6 +4,7 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { frontCluster } from './frontCalls.js';
 import { Exchange, type ExchangeSettings, type Upstream } from './frontExchange.js';
 import {
   DEFAULT_MAX_HEADERS_COUNT,
@@ -21,7 +22,7 @@ import type { PropertyMap } from './properties.js';
 export type { Upstream } from './frontExchange.js';
 export type { FrontTls, Pem, UpstreamTls } from './frontTls.js';
 
-export interface FrontOptions extends PluginOptions {
+export interface FrontOptions extends Omit<PluginOptions, 'clusters'> {
   /** The compiled filter and its plugin configuration (JSON text, as Envoy passes it). */
   wasm: Uint8Array;
   configuration: string;
@@ -29,6 +30,11 @@ export interface FrontOptions extends PluginOptions {
   upstreams?: Record<string, Upstream>;
   /** The catch-all route: when the route header is absent or names no upstream. Without it: 404. */
   defaultUpstream?: Upstream;
+  /**
+   * Envoy's clusters the filter may call with proxy_http_call (in the mesh, e.g. the cluster an EnvoyFilter adds for
+   * the pod's own app): each call is a real HTTP request to its upstream.
+   */
+  clusters?: Record<string, Upstream>;
   /** Default x-meshmcp-service, the header the filter sets and the mesh's VirtualService matches. */
   routeHeader?: string;
   /**
@@ -136,11 +142,15 @@ export async function startFront(options: FrontOptions): Promise<Front> {
     ticks,
     maxHeadersCount = DEFAULT_MAX_HEADERS_COUNT,
     maxRequestHeadersKb = DEFAULT_MAX_REQUEST_HEADERS_KB,
+    clusters: clusterTargets = {},
     ...pluginOptions
   } = options;
   const limits: HeaderLimits = { maxHeadersCount, maxRequestHeadersKb };
-  const plugin = await createPlugin(wasm, configuration, { logLimit: 10_000, ...pluginOptions });
   const agents = new UpstreamAgents();
+  const clusters = Object.fromEntries(
+    Object.entries(clusterTargets).map(([name, target]) => [name, frontCluster(target, agents)]),
+  );
+  const plugin = await createPlugin(wasm, configuration, { logLimit: 10_000, ...pluginOptions, clusters });
   const settings: ExchangeSettings = {
     plugin,
     upstreams: { ...upstreams },
@@ -207,7 +217,7 @@ export async function startFront(options: FrontOptions): Promise<Front> {
       settings.upstreams = { ...next };
       settings.defaultUpstream = nextDefault;
       settings.routeHosts = nextHosts === undefined ? undefined : [...nextHosts];
-      agents.retain([...Object.values(next), nextDefault]);
+      agents.retain([...Object.values(next), nextDefault, ...Object.values(clusterTargets)]);
     },
     configure: (next) => plugin.configure(next),
     close() {

@@ -71,6 +71,8 @@ export class Exchange {
       headers: requestPairs(req, settings.scheme),
       properties: given ? mergeProperties(connection, given) : connection,
     });
+    // The filter may continue (or answer) the request later, from an http call's answer.
+    this.stream.onAsync = (dir, step) => (dir === 'request' ? this.onRequest(step) : this.onResponse(step));
   }
 
   start(): void {

@@ -62,6 +62,8 @@ interface DirectionState {
   stopAll: boolean;
   /** end_of_stream went to the next hop (or headers answered ContinueAndEndStream): later data is dropped. */
   complete: boolean;
+  /** end_of_stream arrived while the filter held this direction. */
+  ended: boolean;
   buffered: Uint8Array;
 }
 
@@ -98,6 +100,7 @@ const newDirection = (): DirectionState => ({
   released: false,
   stopAll: false,
   complete: false,
+  ended: false,
   buffered: empty,
 });
 
@@ -113,6 +116,11 @@ export class HttpStream {
   // While a local reply travels through the encoder callbacks, it is not itself an interruption.
   private delivering = false;
   private finished = false;
+  /**
+   * Where steps go that happen outside the caller's own events: the module continued, answered or closed the stream
+   * from another callback (an http call's answer). Without a listener those are not simulated.
+   */
+  onAsync: ((dir: Direction, step: Step) => void) | undefined;
 
   constructor(
     private readonly vm: WorkerVm,
@@ -129,6 +137,7 @@ export class HttpStream {
       return merged;
     });
     vm.contexts.set(id, this.ctx);
+    this.ctx.wake = () => this.resume();
     if (!vm.failure) vm.call(this.ctx, 'proxy_on_context_create', id, rootId);
     this.settle();
   }
@@ -247,6 +256,7 @@ export class HttpStream {
       return { kind: 'forward', headers: map.pairs(), data: empty, endOfStream: d.complete };
     }
     if (status !== FilterHeadersStatus.StopIteration) d.stopAll = true;
+    d.ended = endOfStream;
     return endOfStream ? { kind: 'stalled' } : { kind: 'hold' };
   }
 
@@ -254,7 +264,12 @@ export class HttpStream {
     if (this.ended) return { kind: 'ended' };
     const d = this.state[dir];
     if (d.complete) return { kind: 'hold' };
-    if (d.stopAll && !d.released) return endOfStream ? { kind: 'stalled' } : { kind: 'hold' };
+    if (d.stopAll && !d.released) {
+      // StopAll*: Envoy keeps the body for this filter, which gets it once the stream is continued.
+      d.buffered = concat(d.buffered, chunk);
+      d.ended = endOfStream;
+      return endOfStream ? { kind: 'stalled' } : { kind: 'hold' };
+    }
     const { ctx, opts } = this;
     const data = concat(d.buffered, chunk);
     const buffer = new HostBuffer(data);
@@ -292,7 +307,61 @@ export class HttpStream {
         : { kind: 'forward', data: buffer.data, endOfStream };
     }
     d.buffered = status === FilterDataStatus.StopIterationNoBuffer ? empty : buffer.data;
+    d.ended = endOfStream;
     return endOfStream ? { kind: 'stalled' } : { kind: 'hold' };
+  }
+
+  /** The module acted on this stream from outside its callbacks: what that releases or ends goes to onAsync. */
+  private resume(): void {
+    const emit = this.onAsync;
+    if (!emit || this.ended) return;
+    const { ctx } = this;
+    if (ctx.localReply || ctx.closed) {
+      const dir: Direction = this.state.response.headersStatus === undefined ? 'request' : 'response';
+      const step = this.interruption(dir);
+      if (step) emit(dir, step);
+    } else {
+      for (const dir of ['request', 'response'] as const) {
+        if (!ctx.continueRequested[dir]) continue;
+        ctx.continueRequested[dir] = false;
+        const step = this.continueHeld(dir);
+        if (step) emit(dir, step);
+        if (this.over) break;
+      }
+    }
+    this.settle();
+  }
+
+  /**
+   * continueDecoding/continueEncoding on a held direction: headers go on; a body this filter already saw goes with
+   * them; a body kept back by StopAll* is handed to this filter first (Envoy iterates from the current filter).
+   */
+  private continueHeld(dir: Direction): Step | undefined {
+    const d = this.state[dir];
+    if (d.headersStatus === undefined || d.complete) return undefined;
+    const takeBody = (): Uint8Array => {
+      const data = d.buffered;
+      d.buffered = empty;
+      d.complete = d.ended;
+      return data;
+    };
+    if (d.released) {
+      if (d.buffered.length === 0 && !d.ended) return undefined;
+      return { kind: 'forward', data: takeBody(), endOfStream: d.ended };
+    }
+    const headers = this.headerMap(dir).pairs();
+    d.released = true;
+    this.ctx.live[dir] = false;
+    if (!d.stopAll) return { kind: 'forward', headers, data: takeBody(), endOfStream: d.ended };
+    d.stopAll = false;
+    if (d.buffered.length === 0 && !d.ended) return { kind: 'forward', headers, data: empty, endOfStream: false };
+    const kept = d.buffered;
+    d.buffered = empty;
+    const step = this.data(dir, kept, d.ended);
+    if (step.kind === 'forward') return { ...step, headers };
+    if (step.kind === 'hold' || step.kind === 'stalled')
+      return { kind: 'forward', headers, data: empty, endOfStream: false };
+    return step;
   }
 
   private headerMap(dir: Direction): HeaderMap {

@@ -1,7 +1,9 @@
 // The env.proxy_* host functions of ABI 0.2.1, with cpp-host's argument checks and result codes.
 
-import { BUFFER_TYPE_MAX, type BufferType, LogLevel, MAP_TYPE_MAX, type MapType, WasmResult } from './abi.js';
-import type { Context } from './context.js';
+import { BUFFER_TYPE_MAX, BufferType, LogLevel, MAP_TYPE_MAX, MapType, WasmResult } from './abi.js';
+import type { Context, HostBuffer } from './context.js';
+import type { HeaderMap } from './headerMap.js';
+import type { CallResponseView, HttpCallRequest } from './httpCalls.js';
 import { AbiError, deserializePairs, type ModuleMemory, serializePairs, toBytes } from './memory.js';
 import type { VmMetrics } from './metrics.js';
 import { encodeProperty, splitPath } from './properties.js';
@@ -32,6 +34,10 @@ export interface ImportHost {
   done(): WasmResult;
   /** Envoy posts on_queue_ready to the registering root context's thread; the plugin runs it after this call. */
   queueReady(owner: QueueOwner, token: number): void;
+  /** proxy_http_call, made for the root context of the current (or effective) one. */
+  httpCall(cluster: string, request: HttpCallRequest): { result: WasmResult; token?: number };
+  /** The answer being delivered, during proxy_on_http_call_response only. */
+  readonly callResponse: CallResponseView | undefined;
 }
 
 type HostFunction = (...args: never[]) => unknown;
@@ -43,15 +49,23 @@ export function buildImports(host: ImportHost): WasmImports {
   const u = (n: number) => n >>> 0;
   const text = (ptr: number, len: number) => m().readText(u(ptr), u(len));
   const bytes = (ptr: number, len: number) => m().read(u(ptr), u(len));
-  const mapOf = (type: number): ReturnType<Context['getMap']> & object => {
+  // An http call's answer is the root context's in Envoy, so any context reads it, during its callback only.
+  const anyMap = (type: MapType): HeaderMap | undefined => {
+    if (type === MapType.HttpCallResponseHeaders) return host.callResponse?.headers;
+    if (type === MapType.HttpCallResponseTrailers) return host.callResponse?.trailers;
+    return host.context().getMap(type);
+  };
+  const anyBuffer = (type: BufferType): HostBuffer | undefined =>
+    type === BufferType.HttpCallResponseBody ? host.callResponse?.body : host.context().getBuffer(type);
+  const mapOf = (type: number): HeaderMap => {
     if (u(type) > MAP_TYPE_MAX) throw new AbiError(WasmResult.BadArgument);
-    const map = host.context().getMap(u(type) as MapType);
+    const map = anyMap(u(type) as MapType);
     if (!map) throw new AbiError(WasmResult.BadArgument);
     return map;
   };
   const bufferOf = (type: number) => {
     if (u(type) > BUFFER_TYPE_MAX) throw new AbiError(WasmResult.BadArgument);
-    const buffer = host.context().getBuffer(u(type) as BufferType);
+    const buffer = anyBuffer(u(type) as BufferType);
     if (!buffer) throw new AbiError(WasmResult.NotFound);
     return buffer;
   };
@@ -176,11 +190,7 @@ export function buildImports(host: ImportHost): WasmImports {
     proxy_get_header_map_pairs: (type: number, ptrPtr: number, sizePtr: number) => {
       if (u(type) > MAP_TYPE_MAX) return WasmResult.BadArgument;
       // Envoy answers a map that does not exist in this phase as an empty one here, unlike the other map calls.
-      const pairs =
-        host
-          .context()
-          .getMap(u(type) as MapType)
-          ?.pairs() ?? [];
+      const pairs = anyMap(u(type) as MapType)?.pairs() ?? [];
       // cpp-host hands back an empty string, not a serialized zero count, for an empty map.
       m().copyOut(pairs.length ? serializePairs(pairs) : new Uint8Array(), u(ptrPtr), u(sizePtr));
       return WasmResult.Ok;
@@ -223,8 +233,27 @@ export function buildImports(host: ImportHost): WasmImports {
       if (value !== undefined) m().writeU64(u(resultPtr), value);
       return result;
     },
-    // Outbound calls need the HTTP front's cluster table, which this host does not have.
-    proxy_http_call: unimplemented,
+    proxy_http_call: (
+      clusterPtr: number,
+      clusterSize: number,
+      headersPtr: number,
+      headersSize: number,
+      bodyPtr: number,
+      bodySize: number,
+      trailersPtr: number,
+      trailersSize: number,
+      timeoutMs: number,
+      tokenPtr: number,
+    ) => {
+      const { result, token } = host.httpCall(text(clusterPtr, clusterSize), {
+        headers: deserializePairs(bytes(headersPtr, headersSize)),
+        body: bytes(bodyPtr, bodySize).slice(),
+        trailers: deserializePairs(bytes(trailersPtr, trailersSize)),
+        timeoutMs: u(timeoutMs),
+      });
+      if (token !== undefined) m().writeU32(u(tokenPtr), token);
+      return result;
+    },
     proxy_grpc_call: unimplemented,
     proxy_grpc_stream: unimplemented,
     proxy_grpc_cancel: unimplemented,

@@ -2,6 +2,7 @@
 
 import { BufferType, LogLevel } from './abi.js';
 import { RootContext } from './context.js';
+import type { HttpCallCluster } from './httpCalls.js';
 import { HttpStream, type StreamOpen } from './httpStream.js';
 import { toBytes } from './memory.js';
 import { type MetricSnapshot, MetricStore, type StatsTag } from './metrics.js';
@@ -14,6 +15,7 @@ import { refuseStartSection } from './wasmSections.js';
 
 export { FilterDataStatus, FilterHeadersStatus, LogLevel, MetricType, WasmResult } from './abi.js';
 export type { LocalReply } from './context.js';
+export type { HttpCallCluster, HttpCallRequest, HttpCallResponse } from './httpCalls.js';
 export type { HttpResponse, HttpStream, Step, StreamOpen } from './httpStream.js';
 export { decodeInt64, deserializePairs, encodeBool, encodeInt64, type HeaderPairs, serializePairs } from './memory.js';
 export type { MetricSnapshot, StatsTag } from './metrics.js';
@@ -48,6 +50,11 @@ export interface PluginOptions {
   statsTags?: StatsTag[];
   /** Called with every log line as it is written (e.g. to print audit lines). */
   onLog?: (entry: LogEntry) => void;
+  /**
+   * Envoy's clusters the module may call with proxy_http_call, by name. A call to any other name is BadArgument, as
+   * Envoy answers for a cluster it does not have. Default: none.
+   */
+  clusters?: Record<string, HttpCallCluster>;
   /** Keep the newest lines in `logs` (between logLimit and twice that), so a long-running host does not grow without bound. Default: all. */
   logLimit?: number;
 }
@@ -122,6 +129,8 @@ export async function createPlugin(
     properties: attributes,
     queueReady: (owner, token) => pending.push({ owner, token }),
     tickPeriodChanged: (vm) => arm(vm),
+    clusters: options.clusters ?? {},
+    settle: () => drainQueues(),
   };
   const vmConfiguration = toBytes(options.vmConfiguration ?? '');
   const streamOptions = {

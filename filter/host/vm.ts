@@ -2,6 +2,14 @@
 
 import { ABI_MARKER, LogLevel, OTHER_ABI_MARKERS, WasmResult } from './abi.js';
 import { Context } from './context.js';
+import {
+  type CallResponseView,
+  type HttpCallCluster,
+  type HttpCallRequest,
+  type HttpCallResponse,
+  HttpCalls,
+  responseView,
+} from './httpCalls.js';
 import { buildImports, type ImportHost } from './imports.js';
 import { ModuleMemory } from './memory.js';
 import type { MetricStore } from './metrics.js';
@@ -36,6 +44,10 @@ export interface VmShared {
   queueReady: (owner: QueueOwner, token: number) => void;
   /** A VM asked for a new tick period; the timer driver re-arms it. */
   tickPeriodChanged?: (vm: WorkerVm) => void;
+  /** Envoy's clusters, as proxy_http_call targets: a name not here is BadArgument, as an unknown cluster is. */
+  clusters: Readonly<Record<string, HttpCallCluster>>;
+  /** After a callback the host made on its own (an http call's answer): queued work runs, as after any callback. */
+  settle: () => void;
 }
 
 /** Checks what Envoy checks before linking: the ABI marker, then every import, then memory and an allocator. */
@@ -91,12 +103,18 @@ export class WorkerVm implements ImportHost {
   private effectiveId = 0;
   private stopNext = false;
   private nextContextId = 1;
+  private readonly calls: HttpCalls;
+  /** The answer proxy_on_http_call_response is reading, during that callback only. */
+  callResponse: CallResponseView | undefined;
+  /** Contexts a callback made effective: those it may have continued, replied to or closed. */
+  private readonly touched = new Set<Context>();
 
   constructor(
     readonly index: number,
     private readonly common: VmShared,
   ) {
     this.metrics = new VmMetrics(common.metrics);
+    this.calls = new HttpCalls(common.clusters);
     this.current = new VmContext(common.properties);
     this.contexts.set(0, this.current);
   }
@@ -189,9 +207,45 @@ export class WorkerVm implements ImportHost {
   }
 
   setEffectiveContext(id: number): WasmResult {
-    if (!this.contexts.has(id)) return WasmResult.BadArgument;
+    const context = this.contexts.get(id);
+    if (!context) return WasmResult.BadArgument;
     this.effectiveId = id;
+    this.touched.add(context);
     return WasmResult.Ok;
+  }
+
+  httpCall(cluster: string, request: HttpCallRequest): { result: WasmResult; token?: number } {
+    const context = this.context();
+    return this.calls.dispatch(this, context.isRoot ? context.id : context.rootId, cluster, request);
+  }
+
+  /**
+   * An answer (undefined: a failure) reaches the root context that made the call, if it still exists; streams the
+   * callback made effective then move on (continued, answered locally or closed), as Envoy's would.
+   */
+  deliverHttpCall(rootId: number, token: number, response: HttpCallResponse | undefined): void {
+    const root = this.contexts.get(rootId);
+    if (!root || this.failure) return;
+    const view = responseView(response);
+    this.callResponse = view;
+    this.touched.clear();
+    try {
+      this.call(
+        root,
+        'proxy_on_http_call_response',
+        rootId,
+        token,
+        view?.headers.size ?? 0,
+        view?.body.data.length ?? 0,
+        view?.trailers.size ?? 0,
+      );
+    } finally {
+      this.callResponse = undefined;
+    }
+    const touched = [...this.touched];
+    this.touched.clear();
+    for (const context of touched) context.wake?.();
+    this.common.settle();
   }
 
   log(level: LogLevel, message: string): void {

@@ -2,12 +2,16 @@
 // VirtualService chunking for large namespaces, and the catalog invariants render refuses to break.
 
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { CONTENT_HASH_ANNOTATION, MANAGED_BY_LABEL, toYaml } from '../../control/managedObjects.js';
 import { canonicalJson, parseRenderConfig, RenderError, renderAll } from '../../control/render/index.js';
 import type { Catalog } from '../../control/types.js';
 import { readRenderInput } from './support/golden.js';
+
+const GOLDEN = join(import.meta.dirname, '../golden/render');
 
 const { settings, policy } = parseRenderConfig(
   'gateway: { hosts: [mcp.example.com] }\nidentity: [{ mtls: {} }]\n',
@@ -181,6 +185,35 @@ describe('renderAll', () => {
     const catalog = generated(3, 2);
     spoil(catalog);
     expect(renderError(() => renderAll(catalog, policy, settings))).toMatch(message);
+  });
+
+  it("adds the pod's own server as a cluster for a server that keeps sessions, with a WasmPlugin too", () => {
+    const input = readRenderInput(readFileSync(join(GOLDEN, 'upstream-servers.in.yaml'), 'utf8'));
+    const mesh = parseRenderConfig(input.configText, 'upstream-servers.in.yaml');
+    const clusters = (wasmPlugin: boolean) =>
+      renderAll(input.catalog, mesh.policy, mesh.settings, { wasmPlugin })
+        .filter((r) => r.kind === 'EnvoyFilter')
+        .flatMap((r) =>
+          (r.spec!['configPatches'] as Array<Record<string, any>>)
+            .filter((c) => c['applyTo'] === 'CLUSTER')
+            .map((c) => [
+              r.metadata.name,
+              c['match'].context,
+              c['patch'].value.name,
+              c['patch'].value.load_assignment.endpoints,
+            ]),
+        );
+    const expected = [
+      [
+        'meshmcp-sidecar-everything',
+        'SIDECAR_INBOUND',
+        'meshmcp-upstream',
+        [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: 3001 } } } }] }],
+      ],
+    ];
+    // Only `everything` (2025-11-25): the 2026-07-28 server and the sidecar need no session opened for them.
+    expect(clusters(false)).toEqual(expected);
+    expect(clusters(true)).toEqual(expected);
   });
 
   it('refuses more services than the filter routing table holds', () => {

@@ -106,6 +106,24 @@ describe("an MCP server of the service's own, on the aggregated /mcp", () => {
     expect(header(r, 'content-length')).toBe(forwardedBytes(r));
   });
 
+  it('asks the pod of a server that keeps sessions to open one for the call, and no other', async () => {
+    const p = await gateway(config());
+    const mark = (r: ReturnType<typeof post>) => header(r, 'x-meshmcp-upstream-session');
+    // everything speaks 2025-11-25 only: the aggregated /mcp has no session with it, its pod's proxy opens one.
+    expect(mark(post(p, toolsCall('everything__echo'), at('/mcp')))).toBe('call');
+    // conformance speaks 2026-07-28 (bridged, no session); a sidecar has none; /mcp/<service> brings the client's.
+    expect(mark(post(p, toolsCall('conformance__test_simple_text'), at('/mcp')))).toBeUndefined();
+    expect(mark(post(p, toolsCall('payment-service__get_health'), at('/mcp')))).toBeUndefined();
+    expect(mark(post(p, toolsCall('echo'), at('/mcp/everything')))).toBeUndefined();
+    // A client cannot ask for it itself: the gateway removes x-meshmcp-* headers it was sent.
+    const sent = post(
+      p,
+      toolsCall('payment-service__get_health'),
+      at('/mcp', { 'x-meshmcp-upstream-session': 'call' }),
+    );
+    expect(mark(sent)).toBeUndefined();
+  });
+
   it('still refuses a message without a method on /mcp (answers go to one server only)', async () => {
     const p = await gateway(config());
     const r = post(p, JSON.stringify({ jsonrpc: '2.0', id: 5, result: {} }), at('/mcp'));

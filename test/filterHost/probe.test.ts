@@ -184,9 +184,20 @@ describe('encodings', () => {
     expect(header(r.forwarded?.headers, 'x-probe-value')).toBe('remembered');
   });
 
-  it('answers Unimplemented for outbound calls', async () => {
+  it('answers BadArgument for a call to a cluster it does not have, as Envoy does', async () => {
     const r = (await plugin()).runStream(request('http-call'));
-    expect(Number(header(r.forwarded?.headers, 'x-probe-code'))).toBe(WasmResult.Unimplemented);
+    expect(Number(header(r.forwarded?.headers, 'x-probe-code'))).toBe(WasmResult.BadArgument);
+  });
+
+  it('answers BadArgument for a call without :path, :method and :authority, even to a known cluster', async () => {
+    let called = false;
+    const cluster = async () => {
+      called = true;
+      return { headers: [[':status', '200']] as Array<[string, string]>, body: new Uint8Array(), trailers: [] };
+    };
+    const r = (await plugin({ clusters: { cluster } })).runStream(request('http-call'));
+    expect(Number(header(r.forwarded?.headers, 'x-probe-code'))).toBe(WasmResult.BadArgument);
+    expect(called).toBe(false);
   });
 });
 
