@@ -224,6 +224,21 @@ describe('istiod over the rendered EnvoyFilters', () => {
     );
   });
 
+  it('gives the pod of a server that keeps sessions a cluster to its server on loopback, and no other pod', () => {
+    const upstream = (proxy: string) => out.proxies[proxy]!.clusters.find((c: Json) => c.name === 'meshmcp-upstream');
+    const cluster = upstream('everything');
+    expect(cluster?.type).toBe('STATIC');
+    expect(cluster?.loadAssignment.endpoints[0].lbEndpoints.map((e: Json) => e.endpoint.address.socketAddress)).toEqual(
+      [{ address: '127.0.0.1', portValue: 3001 }],
+    );
+    // Istio's own inbound cluster for that port is ORIGINAL_DST: an http call, with no downstream connection to
+    // take the destination from, could not use it.
+    const inbound = out.proxies['everything']!.clusters.find((c: Json) => c.name === 'inbound|3001||');
+    expect(inbound?.type).toBe('ORIGINAL_DST');
+    expect(upstream('payment')).toBeUndefined();
+    expect(upstream('gateway')).toBeUndefined();
+  });
+
   it('gives the same answers whichever order Istio merges the entry and the rendered VirtualServices in', async () => {
     const older = '2020-01-01T00:00:00Z';
     const newer = '2021-01-01T00:00:00Z';
@@ -368,6 +383,13 @@ describe('istiod over the rendered WasmPlugins', () => {
     const ours = out.patches.filter((p) => p.kind === 'WasmPlugin');
     expect(ours.length).toBeGreaterThanOrEqual(3);
     expect(ours.filter((p) => !p.changes)).toEqual([]);
+  });
+
+  it('still gives the pod of a server that keeps sessions its cluster, from an EnvoyFilter of that cluster alone', () => {
+    const cluster = out.proxies['everything']!.clusters.find((c: Json) => c.name === 'meshmcp-upstream');
+    expect(cluster?.type).toBe('STATIC');
+    const filters = out.patches.filter((p) => p.kind === 'EnvoyFilter' && p.name.startsWith('meshmcp-'));
+    expect(filters.map((p) => [p.name, p.changes])).toEqual([['meshmcp-sidecar-everything', true]]);
   });
 });
 
