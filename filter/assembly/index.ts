@@ -17,6 +17,7 @@ import {
   LOG_INFO,
   PLUGIN_CONFIGURATION,
   release,
+  removeHeader,
   RESPONSE_BODY,
   RESPONSE_HEADERS,
 } from './abi';
@@ -30,7 +31,7 @@ import { sidecarRequestBody, sidecarRequestHeaders } from './sidecar';
 import { isRouterFailure, unavailableBody, unavailableHeaders } from './unavailable';
 import { MAX_SCAN_BYTES, ResponseScan } from './responseScan';
 import { finishStream, Stream } from './stream';
-import { closeSession, onCallAnswer } from './upstreamSession';
+import { closeSession, completeResults, onCallAnswer } from './upstreamSession';
 
 /** Runtime per root context id; null until a configuration was accepted. */
 const roots = new Map<u32, Runtime | null>();
@@ -128,6 +129,7 @@ export function proxy_on_response_headers(id: u32, _headers: u32, endOfStream: u
   if (status != null && status.length > 0 && status.length <= 3) s.upstreamStatus = <u32>I32.parseInt(status);
   if (s.outcome !== Outcome.Forwarded || !s.mcp) return HEADERS_CONTINUE;
   if (s.rt.gateway) sealResponseSession(s);
+  else if (s.bridgedDown) removeHeader(RESPONSE_HEADERS, 'content-length');
   const contentType = getHeader(RESPONSE_HEADERS, 'content-type');
   if (s.rt.gateway && isRouterFailure(s.upstreamStatus, contentType)) {
     return unavailableHeaders(s, s.upstreamStatus, contentType, endOfStream !== 0);
@@ -145,6 +147,7 @@ export function proxy_on_response_body(id: u32, size: u32, endOfStream: u32): u3
   if (unconfigured(id)) return DATA_CONTINUE;
   const s = streams.get(id);
   if (s.rewriteUnavailable) return unavailableBody(s, <i32>size, endOfStream !== 0);
+  if (s.bridgedDown) return completeResults(s, <i32>size, endOfStream !== 0);
   const scan = s.scan;
   if (scan != null && !scan.done) scanChunk(scan, <i32>size, endOfStream !== 0);
   return DATA_CONTINUE;

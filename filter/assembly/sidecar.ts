@@ -27,7 +27,7 @@ import { readRequestHeaders } from './requestHeaders';
 import { auditParams, Stream } from './stream';
 import { splitName, ToolSplit } from './toolName';
 import { validTraceparent } from './traceContext';
-import { stripEnvelope, openSession, SESSION_MARK, sessionRefusal } from './upstreamSession';
+import { openSession, SESSION_MARK, stripEnvelope } from './upstreamSession';
 
 const body = new HostBytes();
 const peer = new HostBytes();
@@ -105,7 +105,7 @@ export function sidecarRequestBody(s: Stream, size: i32, endOfStream: bool): u32
     s.decided = true;
     s.decision = 'allow';
     s.toolLabel = 'response';
-  } else if (checked && readMethod(s, p, scan) && !sessionRefusal(s)) {
+  } else if (checked && readMethod(s, p, scan)) {
     s.decided = true;
     s.decision = 'allow';
     s.params = auditParams(s.rt.config.audit.params, p + <usize>scan.params.start, scan.params.end - scan.params.start);

@@ -55,8 +55,8 @@ export class Stream {
   upstreamSession: string = '';
   upstreamVersion: string = '';
   upstreamAuthority: string = '';
-  /** Why the session could not be opened; the request is refused once its body is read. */
-  sessionError: string = '';
+  /** A 2026-07-28 request sent into such a session in the older revision: its answer gets resultType added. */
+  bridgedDown: bool = false;
 
   constructor(rt: Runtime) {
     this.rt = rt;

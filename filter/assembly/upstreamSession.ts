@@ -9,6 +9,8 @@ import {
   CALL_RESPONSE_BODY,
   CALL_RESPONSE_HEADERS,
   bufferBytes,
+  DATA_CONTINUE,
+  DATA_STOP_BUFFER,
   continueRequest,
   enterStream,
   getHeader,
@@ -18,9 +20,12 @@ import {
   REQUEST_BODY,
   REQUEST_HEADERS,
   replaceBuffer,
+  RESPONSE_BODY,
+  sendLocalResponse,
   setHeader,
 } from './abi';
 import { Outcome } from './errors';
+import { MAX_SCAN_BYTES } from './responseScan';
 import { JsonKind, JsonRange } from './jsonScanner';
 import { Stream } from './stream';
 
@@ -76,8 +81,8 @@ function send(method: string, c: Call, body: string): bool {
 }
 
 /**
- * on_request_headers: starts opening a session for stream `id`; the caller returns Stop (Envoy keeps the body for
- * this filter until the stream is continued). False: the call could not be made, and the request was refused.
+ * on_request_headers: starts opening a session for the stream; the caller returns Stop (Envoy keeps the body for
+ * this filter until the stream is continued). False: the call could not be made, and the request was answered.
  */
 export function openSession(s: Stream, path: string, authority: string): bool {
   s.upstreamAuthority = authority;
@@ -88,7 +93,7 @@ export function openSession(s: Stream, path: string, authority: string): bool {
     ASKED_VERSION +
     '","capabilities":{},"clientInfo":{"name":"meshmcp","version":"1"}}}';
   if (send('POST', c, init)) return true;
-  refuseOpen(s, 'no route to the server (cluster ' + UPSTREAM_CLUSTER + ')');
+  failOpen(s, 'no route to the server (cluster ' + UPSTREAM_CLUSTER + ')');
   return false;
 }
 
@@ -98,25 +103,21 @@ export function closeSession(s: Stream, path: string): void {
   s.upstreamSession = '';
 }
 
-function refuseOpen(s: Stream, why: string): void {
-  s.refuse(Outcome.Unavailable, 'Service Unavailable: ' + s.service + ' did not open a session: ' + why);
-}
-
 /**
- * From an http call's answer: the body (and so the JSON-RPC id the error must carry) is not read yet, so the stream
- * goes on and its body callback gives the refusal (sessionRefusal).
+ * The session could not be opened: a 503 in the router's own form (plain text), so the gateway answers a tools/call
+ * as it answers for a server that is down, with an isError result naming it (unavailable.ts).
  */
 function failOpen(s: Stream, why: string): void {
   s.holding = false;
-  s.sessionError = why;
-  continueRequest();
-}
-
-/** on_request_body, once the message is read: refuses a request whose session did not open. */
-export function sessionRefusal(s: Stream): bool {
-  if (s.sessionError.length === 0) return false;
-  refuseOpen(s, s.sessionError);
-  return true;
+  s.outcome = Outcome.Unavailable;
+  s.decided = true;
+  sendLocalResponse(
+    503,
+    'meshmcp_upstream_session',
+    s.service + ' did not open a session: ' + why,
+    ['content-type'],
+    ['text/plain'],
+  );
 }
 
 /** The protocolVersion initialize's answer (JSON or one SSE event) negotiated; `fallback` when it names none. */
@@ -267,10 +268,48 @@ export function stripEnvelope(s: Stream, p: usize, n: i32, meta: JsonRange): voi
     i = memberEnd;
   }
   if (!cut) return;
+  s.bridgedDown = true;
   memory.copy(q + <usize>to, p + <usize>end, <usize>(n - end));
   to += n - end;
   // The headers went on before this body did (StopAll), Content-Length with them: the body keeps its length, with
   // the JSON whitespace allowed after the message where the members were.
   memory.fill(q + <usize>to, 0x20, <usize>(n - to));
   replaceBuffer(REQUEST_BODY, n, out);
+}
+
+const RESULT_KEY = '"result":{';
+const RESULT_TYPE = '"resultType":"complete"';
+
+/**
+ * on_response_body of a request bridged down (stripEnvelope): a 2026-07-28 client requires `resultType` in a
+ * result (and caching hints in a resources/read result), which an older server does not write, so the answer (JSON,
+ * or the events of an SSE stream) is held to its end and each result gets `"resultType":"complete"` (and
+ * `ttlMs: 0`, `cacheScope: private`: nothing the server said allows more). Response headers dropped Content-Length
+ * for it. The answer is then read by the stream's scan, as usual.
+ */
+export function completeResults(s: Stream, size: i32, endOfStream: bool): u32 {
+  if (!endOfStream) return DATA_STOP_BUFFER;
+  if (size <= 0 || !bufferBytes(RESPONSE_BODY, size, answer)) return DATA_CONTINUE;
+  const text = String.UTF8.decodeUnsafe(answer.ptr, <usize>answer.len);
+  release(answer);
+  // A read's result must also say how long it may be cached: an older server says nothing, so not at all.
+  const members = s.method === 'resources/read' ? RESULT_TYPE + ',"ttlMs":0,"cacheScope":"private"' : RESULT_TYPE;
+  let out = '';
+  let from = 0;
+  let at = text.indexOf(RESULT_KEY);
+  while (at >= 0) {
+    const open = at + RESULT_KEY.length;
+    out += text.substring(from, open) + members + (text.charCodeAt(open) === 0x7d ? '' : ',');
+    from = open;
+    at = text.indexOf(RESULT_KEY, open);
+  }
+  const bytes = String.UTF8.encode(from === 0 ? text : out + text.substring(from));
+  replaceBuffer(RESPONSE_BODY, size, bytes);
+  const scan = s.scan;
+  if (scan != null) {
+    const n = bytes.byteLength < MAX_SCAN_BYTES ? bytes.byteLength : MAX_SCAN_BYTES;
+    scan.feed(changetype<usize>(bytes), n);
+    scan.finish();
+  }
+  return DATA_CONTINUE;
 }

@@ -249,6 +249,44 @@ describe('the aggregated /mcp', () => {
   );
 });
 
+describe('server-everything (2025-11-25, sessions only) through the aggregated /mcp', () => {
+  it.each([
+    ['2025-11-25', 'legacy' as const],
+    ['2026-07-28', { pin: '2026-07-28' }],
+  ])(
+    'answers a %s client: tools, prompts and resources, each in a session its pod opens and ends',
+    async (era, mode) => {
+      const client = new Client({ name: 'meshmcp-e2e', version: '1.0.0' }, { versionNegotiation: { mode } });
+      // One request id for all of this client's requests, to find its audit lines at the pod's proxy.
+      const requestId = `e2e-aggregated-everything-${era}`;
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(mesh.url), {
+          requestInit: { headers: { 'x-api-key': mesh.adminKey, 'x-request-id': requestId } },
+        }),
+      );
+      try {
+        const echo = await client.callTool({ name: 'everything__echo', arguments: { message: 'aggregated' } });
+        expect(text(echo)).toBe('Echo: aggregated');
+        const prompt = await client.getPrompt({ name: 'everything__args-prompt', arguments: { city: 'Lima' } });
+        expect(JSON.stringify(prompt.messages)).toContain('Lima');
+        const listed = (await client.listResources()).resources.filter((r) =>
+          r.uri.startsWith('meshmcp://everything/'),
+        );
+        expect(listed.length).toBeGreaterThan(0);
+        const read = await client.readResource({ uri: listed[0]!.uri });
+        expect(read.contents.length).toBeGreaterThan(0);
+      } finally {
+        await client.close();
+      }
+      // The pod's proxy metered each call by the server's own names.
+      const lines = (await mesh.waitForAudit([requestId], 'everything-proxy')).filter(
+        (l) => l.request_id === requestId,
+      );
+      expect(lines.find((l) => l.method === 'tools/call')).toMatchObject({ tool: 'echo', status: 'success' });
+    },
+  );
+});
+
 describe('input-required results through the aggregated /mcp', () => {
   it('carry their request state to the client and the retry back to the same server, round after round', async () => {
     const client = new Client(

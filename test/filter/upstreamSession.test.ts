@@ -114,6 +114,8 @@ describe('a session per call for a server that keeps sessions, from the aggregat
       const r = await call(gw, v);
       expect(r.status).toBe(200);
       expect(r.text).toContain('This is a simple text response for testing.');
+      // 2026-07-28 wants resultType in every result; the older revision's answer gets it on the way back.
+      if (v === '2026-07-28') expect(r.text).toContain('"resultType":"complete"');
       expect(await sessionsEnded()).toBe(0);
       const podLines = auditLines(pod.plugin).filter((l) => l.method === 'tools/call');
       expect(podLines.at(-1)).toMatchObject({ service: 'conformance', tool: 'test_simple_text', status: 'success' });
@@ -129,25 +131,29 @@ describe('a session per call for a server that keeps sessions, from the aggregat
     expect(await sessionsEnded()).toBe(0);
   });
 
-  it('answers 503 naming the server when it does not open a session', async () => {
+  // The pod answers as Envoy's router does for a server that is down (503, plain text), so the gateway turns it into
+  // the same isError result: one server failing reads as its tools failing.
+  it('answers a call as failed, naming the server and why, when the server does not open a session', async () => {
     const pod = await podProxy({ path: '/elsewhere' });
     const gw = await gatewayTo(pod, '/elsewhere');
     const r = await call(gw, '2025-11-25');
-    expect(r.status).toBe(503);
+    expect(r.status).toBe(200);
     const body = JSON.parse(r.text);
     expect(body.id).toBe(7);
-    expect(body.error.message).toBe(
-      'Service Unavailable: conformance did not open a session: initialize answered HTTP 404 without Mcp-Session-Id',
+    expect(body.result.isError).toBe(true);
+    expect(body.result.content[0].text).toContain(
+      'conformance did not open a session: initialize answered HTTP 404 without Mcp-Session-Id; HTTP 503 at the gateway',
     );
+    const podLine = auditLines(pod.plugin).at(-1);
+    expect(podLine).toMatchObject({ service: 'conformance', status: 'unavailable' });
   });
 
-  it('answers 503 naming the missing cluster when the pod has none', async () => {
+  it('names the missing cluster when the pod has none', async () => {
     const pod = await podProxy({ cluster: false });
     const gw = await gatewayTo(pod);
     const r = await call(gw, '2025-11-25');
-    expect(r.status).toBe(503);
-    expect(JSON.parse(r.text).error.message).toBe(
-      'Service Unavailable: conformance did not open a session: no route to the server (cluster meshmcp-upstream)',
+    expect(JSON.parse(r.text).result.content[0].text).toContain(
+      'conformance did not open a session: no route to the server (cluster meshmcp-upstream)',
     );
   });
 
