@@ -307,7 +307,7 @@ export function completeResults(s: Stream, size: i32, endOfStream: bool): u32 {
   replaceBuffer(RESPONSE_BODY, size, bytes);
   const scan = s.scan;
   if (scan != null) {
-    const n = bytes.byteLength < MAX_SCAN_BYTES ? bytes.byteLength : MAX_SCAN_BYTES;
+    const n = min<i32>(bytes.byteLength, MAX_SCAN_BYTES);
     scan.feed(changetype<usize>(bytes), n);
     scan.finish();
   }

@@ -3,7 +3,7 @@
 // alerts, targets, series, label values and metric metadata. Every parameter travels URL-encoded in the query
 // string, names are checked against Prometheus's own grammar, and every answer is bounded.
 import { ToolError } from '../errors.js';
-import { budgetMs, capText, toolResult } from '../toolSupport.js';
+import { budgetMs, toolResult } from '../toolSupport.js';
 import { parseDuration } from '../toolsConfig/common/fields.js';
 import { prometheusApi, queryPrometheus } from '../toolsConfig/prometheus/execute.js';
 import type { Tool, ToolContext } from '../types.js';

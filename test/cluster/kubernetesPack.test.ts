@@ -22,7 +22,6 @@ import { listeningUrl } from '../support/sidecar.js';
 import { type Cluster, startCluster } from './support/cluster.js';
 import { grantKubernetesPack } from './support/kubePack.js';
 import { applyObjects, type Mesh, prepareMesh } from './support/mesh.js';
-import { requireTool } from './tools/tools.js';
 
 const NS = 'production';
 const SA = 'meshmcp-kubernetes-pack';
