@@ -16,8 +16,10 @@
 // - Lists: tools/list, prompts/list and resources/list on the aggregated /mcp (answered by the control service from
 //   the catalog, per caller; the gateway routes by body) and on /mcp/conformance (the gateway sends a server's own
 //   endpoint's lists to the control service too: that server's part of the catalog, in its own terms; the calls are
-//   made in a 2025-11-25 session opened with the server once). Raw keep-alive node:http POSTs in the 2025-11-25 form, one at a time, the six
-//   interleaved so that they see the same machine: WARMUP_CALLS, then LIST_CALLS timed requests each. The clock
+//   made in a 2025-11-25 session opened with the server once). Beside them, server-everything's echo (a server that
+//   keeps sessions) on /mcp, where its pod's proxy opens and ends a session per call, and on /mcp/everything in a
+//   session held once: what a session per call costs. Raw keep-alive node:http POSTs in the 2025-11-25 form, one at a
+//   time, the eight interleaved so that they see the same machine: WARMUP_CALLS, then LIST_CALLS timed requests each. The clock
 //   stops when the whole answer has been read; any non-200 answer or an answer without a result (a JSON-RPC error)
 //   fails the run. They run last: their garbage would otherwise be in the memory readings.
 // - File descriptors: each held stream takes one descriptor in this process, two in the gateway front (client and
@@ -51,6 +53,7 @@ const REVISION = '2025-11-25';
 const LISTS = ['tools/list', 'prompts/list', 'resources/list'] as const;
 const HOST = '127.0.0.1';
 const CONFORMANCE_PATH = '/mcp/conformance';
+const EVERYTHING_PATH = '/mcp/everything';
 
 const progress = (msg: string) => process.stdout.write(`bench: protocol: ${msg}\n`);
 
@@ -109,12 +112,18 @@ const INITIALIZE = (id: number) =>
 const INITIALIZED = JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' });
 
 /** A 2025-11-25 session on /mcp/conformance through the gateway: its Mcp-Session-Id. */
-async function openSession(agent: http.Agent, port: number, auth: http.OutgoingHttpHeaders, id: number) {
-  const init = accepted(await post(agent, port, CONFORMANCE_PATH, auth, INITIALIZE(id)), id, 'initialize');
+async function openSession(
+  agent: http.Agent,
+  port: number,
+  auth: http.OutgoingHttpHeaders,
+  id: number,
+  path = CONFORMANCE_PATH,
+) {
+  const init = accepted(await post(agent, port, path, auth, INITIALIZE(id)), id, 'initialize');
   const session = init.headers['mcp-session-id'];
   if (typeof session !== 'string' || session === '') throw new Error('initialize: no Mcp-Session-Id in the answer');
   const headers = { ...auth, 'mcp-session-id': session };
-  const done = await post(agent, port, CONFORMANCE_PATH, headers, INITIALIZED);
+  const done = await post(agent, port, path, headers, INITIALIZED);
   if (done.status !== 202) throw new Error(`notifications/initialized: unexpected answer ${done.status}: ${done.text}`);
   return session;
 }
@@ -310,21 +319,24 @@ const p = (sorted: number[], q: number) => round(percentile(sorted, q), 3);
 const figureName = (method: string) => method.replace('/', '_');
 
 /** Ends each session with a DELETE, as a client that is done does. */
-async function deleteSessions(agent: http.Agent, port: number, auth: http.OutgoingHttpHeaders, ids: string[]) {
+async function deleteSessions(
+  agent: http.Agent,
+  port: number,
+  auth: http.OutgoingHttpHeaders,
+  ids: string[],
+  path = CONFORMANCE_PATH,
+) {
   await pool(ids.length, OPEN_CONCURRENCY, async (i) => {
     const headers = { ...auth, 'mcp-session-id': ids[i]! };
     await new Promise<void>((resolve, reject) => {
-      const req = http.request(
-        { host: HOST, port, path: CONFORMANCE_PATH, method: 'DELETE', agent, headers },
-        (res) => {
-          res.resume();
-          res.on('end', () =>
-            res.statusCode !== undefined && res.statusCode < 300
-              ? resolve()
-              : reject(new Error(`DELETE ${CONFORMANCE_PATH}: unexpected answer ${res.statusCode}`)),
-          );
-        },
-      );
+      const req = http.request({ host: HOST, port, path, method: 'DELETE', agent, headers }, (res) => {
+        res.resume();
+        res.on('end', () =>
+          res.statusCode !== undefined && res.statusCode < 300
+            ? resolve()
+            : reject(new Error(`DELETE ${path}: unexpected answer ${res.statusCode}`)),
+        );
+      });
       req.on('error', reject);
       req.end();
     });
@@ -444,22 +456,43 @@ async function upstreamSessions(
   }
 }
 
-/** The three lists on the aggregated /mcp and on /mcp/conformance (in one session), interleaved. */
+/**
+ * The three lists on the aggregated /mcp and on /mcp/conformance (in one session), interleaved; and server-everything's
+ * echo, a server that keeps sessions, on /mcp (its pod's proxy opens and ends a session for each call) beside the
+ * same call on /mcp/everything in a session the client holds.
+ */
 async function lists(mesh: Mesh, agent: http.Agent, auth: http.OutgoingHttpHeaders, figures: Figures): Promise<void> {
   const session = await openSession(agent, mesh.gateway, auth, 1);
   const direct = { ...auth, 'mcp-session-id': session };
+  const everything = await openSession(agent, mesh.gateway, auth, 1, EVERYTHING_PATH);
+  const held = { ...auth, 'mcp-session-id': everything };
+  const echo = (name: string) => ({ name, arguments: { message: 'bench' } });
   const targets = [
-    ...LISTS.map((m) => ({ name: `${figureName(m)}_ms`, method: m, path: '/mcp', headers: auth })),
-    ...LISTS.map((m) => ({ name: `direct_${figureName(m)}_ms`, method: m, path: CONFORMANCE_PATH, headers: direct })),
+    ...LISTS.map((m) => ({ name: `${figureName(m)}_ms`, method: m, path: '/mcp', headers: auth, params: {} })),
+    ...LISTS.map((m) => ({
+      name: `direct_${figureName(m)}_ms`,
+      method: m,
+      path: CONFORMANCE_PATH,
+      headers: direct,
+      params: {},
+    })),
+    {
+      name: 'call_session_per_call_ms',
+      method: 'tools/call',
+      path: '/mcp',
+      headers: auth,
+      params: echo('everything__echo'),
+    },
+    { name: 'call_held_session_ms', method: 'tools/call', path: EVERYTHING_PATH, headers: held, params: echo('echo') },
   ];
   const times = new Map<string, number[]>(targets.map((t) => [t.name, []]));
   const bytes = new Map<string, number>();
-  progress(`${WARMUP_CALLS} warm-up and ${LIST_CALLS} timed requests of each list on /mcp and ${CONFORMANCE_PATH}...`);
+  progress(`${WARMUP_CALLS} warm-up and ${LIST_CALLS} timed requests of each list and call...`);
   for (let i = 0; i < WARMUP_CALLS + LIST_CALLS; i++) {
     for (const t of targets) {
       const id = i + 2;
       const a = accepted(
-        await post(agent, mesh.gateway, t.path, t.headers, request(id, t.method)),
+        await post(agent, mesh.gateway, t.path, t.headers, request(id, t.method, t.params)),
         id,
         `${t.method} on ${t.path}`,
       );
@@ -468,6 +501,7 @@ async function lists(mesh: Mesh, agent: http.Agent, auth: http.OutgoingHttpHeade
     }
   }
   await deleteSessions(agent, mesh.gateway, auth, [session]);
+  await deleteSessions(agent, mesh.gateway, auth, [everything], EVERYTHING_PATH);
   for (const t of targets) {
     const sorted = times.get(t.name)!.sort((a, b) => a - b);
     figures[`${t.name}_p50`] = { value: p(sorted, 50), unit: 'ms' };

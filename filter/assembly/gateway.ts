@@ -36,6 +36,7 @@ import { decodeString } from './jsonString';
 import { metaTraceparent, startTraceparent, validTraceparent } from './traceContext';
 import { openSession, sealSession } from './sessionIds';
 import { SESSION_MARK } from './upstreamSession';
+import { UriWrap } from './resultUris';
 
 const PRM_PATH = '/.well-known/oauth-protected-resource';
 /** The scheme the catalog wraps servers' resource URIs in: `meshmcp://<service>/<the server's URI>`. */
@@ -517,6 +518,8 @@ function judge(s: Stream, p: usize, n: i32): void {
       bridge = target.stateless && (version == null || version !== MODERN);
       // A server that keeps sessions gets one opened for this call by its pod's proxy (upstreamSession.ts).
       if (target.upstream && !target.stateless) setHeader(REQUEST_HEADERS, SESSION_MARK, 'call');
+      // The contents come back under the URIs the client asked for (resultUris.ts).
+      if (s.method === 'resources/read') s.uriWrap = new UriWrap(RESOURCE_SCHEME + target.name + '/');
     }
     if (named || bridge || trace) {
       rewriteBody(s, p, n, offering ? offerRange : scan.paramsName, s.tool, named, bridge, trace);

@@ -9,6 +9,7 @@ import { meterDenial, meterRequest } from './metering';
 import { Identity } from './policy';
 import { RequestHeaders } from './requestHeaders';
 import { ResponseScan, Verdict } from './responseScan';
+import { UriWrap } from './resultUris';
 import { Runtime } from './runtime';
 import { sha256Hex } from './sha256';
 import { traceIdOf } from './traceContext';
@@ -55,6 +56,8 @@ export class Stream {
   upstreamSession: string = '';
   upstreamVersion: string = '';
   upstreamAuthority: string = '';
+  /** Gateway mode, a resources/read from the aggregated /mcp: the answer's URIs get their wrapping back. */
+  uriWrap: UriWrap | null = null;
   /** A 2026-07-28 request sent into such a session in the older revision: its answer gets resultType added. */
   bridgedDown: bool = false;
 

@@ -227,7 +227,7 @@ describe('render + apply against a real kube-apiserver with Istio CRDs, as the m
     expect([...(await managedInCluster()).keys()].sort()).toEqual(ids(back));
   });
 
-  it('an MCP server of its own: its session DestinationRule lands in the gateway namespace, and leaves with it', async () => {
+  it('an MCP server of its own: its session DestinationRule lands in the gateway namespace and its cluster in its pod filter, and leave with it', async () => {
     const catalog = await catalogOf(['production/payment-service']);
     const asServer: Catalog = {
       services: catalog.services.map((s) =>
@@ -237,8 +237,12 @@ describe('render + apply against a real kube-apiserver with Istio CRDs, as the m
     const withRule = render(asServer);
     const rule = withRule.find((r) => r.kind === 'DestinationRule');
     expect(rule?.metadata).toMatchObject({ name: 'meshmcp-session-payment-service', namespace: 'istio-system' });
+    // Its pod's EnvoyFilter also adds the cluster its proxy opens sessions on; the real CRD schema takes the patch.
+    const podFilter = withRule.find((r) => r.kind === 'EnvoyFilter' && r.metadata.namespace === 'production');
+    expect(JSON.stringify(podFilter?.spec)).toContain('"applyTo":"CLUSTER"');
     const report = await applier().apply(withRule);
     expect(report.applied).toContain('DestinationRule istio-system/meshmcp-session-payment-service');
+    expect(report.applied).toContain('EnvoyFilter production/meshmcp-sidecar-payment-service');
     expect([...(await managedInCluster()).keys()].sort()).toEqual(ids(withRule));
     const back = render(catalog);
     const again = await applier().apply(back);

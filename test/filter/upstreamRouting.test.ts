@@ -2,6 +2,7 @@
 // the `<service>__` prefix comes off for an upstream, every request of /mcp/<service> goes to that server under its
 // own names with the gateway's policy, and a client's answers to a server's requests reach that server.
 
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createPlugin } from '../../filter/host/index.js';
 import {
@@ -291,6 +292,66 @@ describe('prompts and resources on the aggregated /mcp', () => {
     const sent = forwardedBody(r);
     expect(JSON.parse(sent).params.uri).toBe(uri);
     expect(header(r, 'content-length')).toBe(forwardedBytes(r));
+  });
+
+  it("gives the answer's URIs their wrapping back, wherever the answer's chunks split them", async () => {
+    const contents = [
+      { uri: 'test://static-text', mimeType: 'text/plain', text: 'says "uri":"x" inside a string' },
+      { uri: 'test://b', blob: 'AAAA' },
+    ];
+    const message = JSON.stringify({ jsonrpc: '2.0', id: 1, result: { contents } });
+    const sse = `event: message\ndata: ${message}\n\n`;
+    const want = contents.map((c) => ({ ...c, uri: `meshmcp://conformance/${c.uri}` }));
+    for (let cut = 1; cut < sse.length; cut += 3) {
+      // A plugin per answer: the example's rate limit would otherwise stop the loop.
+      const p = await gateway(config());
+      const r = post(p, rpc('resources/read', { uri: 'meshmcp://conformance/test://static-text' }), {
+        ...at('/mcp'),
+        upstream: () => ({
+          headers: { ':status': '200', 'content-type': 'text/event-stream', 'content-length': String(sse.length) },
+          body: [sse.slice(0, cut), sse.slice(cut)],
+        }),
+      });
+      const text = Buffer.from(r.response!.body).toString();
+      expect(text, `split at ${cut}`).toContain('data: ');
+      const data = JSON.parse(
+        text
+          .split('\n')
+          .find((l) => l.startsWith('data: '))!
+          .slice(6),
+      );
+      expect(data.result.contents, `split at ${cut}`).toEqual(want);
+      // The answer grew, so its old length cannot stand.
+      expect(r.response!.headers.find(([k]) => k === 'content-length')).toBeUndefined();
+    }
+    // On /mcp/<service> the server's own URIs are what the client asked for: left alone.
+    const direct = post(await gateway(config()), rpc('resources/read', { uri: 'test://static-text' }), {
+      ...at('/mcp/conformance'),
+      upstream: () => ({ headers: { ':status': '200', 'content-type': 'application/json' }, body: message }),
+    });
+    expect(Buffer.from(direct.response!.body).toString()).toBe(message);
+  });
+
+  it('wraps every uri member of any answer, in any number of chunks (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ uri: fc.string({ minLength: 1 }), text: fc.string() }), { minLength: 1, maxLength: 4 }),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        async (contents, cuts) => {
+          const message = JSON.stringify({ jsonrpc: '2.0', id: 1, result: { contents } });
+          const at2 = [...new Set(cuts.map((c) => c % message.length))].sort((a, b) => a - b);
+          const chunks = [0, ...at2].map((from, i) => message.slice(from, [...at2, message.length][i]));
+          // A plugin per run: the example's rate limit would otherwise refuse some.
+          const r = post(await gateway(config()), rpc('resources/read', { uri: 'meshmcp://conformance/x' }), {
+            ...at('/mcp'),
+            upstream: () => ({ headers: { ':status': '200', 'content-type': 'application/json' }, body: chunks }),
+          });
+          const got = JSON.parse(Buffer.from(r.response!.body).toString()).result.contents;
+          expect(got).toEqual(contents.map((c) => ({ ...c, uri: `meshmcp://conformance/${c.uri}` })));
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 
   it('writes the server URI back as JSON, escapes and all', async () => {
