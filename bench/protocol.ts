@@ -85,7 +85,8 @@ function answerTo(a: McpAnswer, id: number): Rpc | undefined {
   const messages = sse
     ? a.text
         .split('\n')
-        .filter((l) => l.startsWith('data:'))
+        // A server may prime a stream with an event whose data is empty (an id to resume from).
+        .filter((l) => l.startsWith('data:') && l.slice(5).trim() !== '')
         .map((l) => JSON.parse(l.slice(5)) as Rpc)
     : [JSON.parse(a.text) as Rpc];
   return messages.find((m) => m.id === id);

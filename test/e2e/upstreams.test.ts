@@ -64,6 +64,19 @@ async function open(path: string, key: string): Promise<Session> {
   return s;
 }
 
+type Mode = 'legacy' | { pin: string };
+
+/** The real SDK client on the aggregated /mcp, with the admin key (and any other headers). */
+async function aggregated(mode: Mode, headers: Record<string, string> = {}): Promise<Client> {
+  const client = new Client({ name: 'meshmcp-e2e', version: '1.0.0' }, { versionNegotiation: { mode } });
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(mesh.url), {
+      requestInit: { headers: { 'x-api-key': mesh.adminKey, ...headers } },
+    }),
+  );
+  return client;
+}
+
 const text = (r: unknown): string =>
   ((r as { content: Array<{ type: string; text?: string }> }).content ?? []).map((c) => c.text ?? '').join('\n');
 
@@ -226,12 +239,7 @@ describe('the aggregated /mcp', () => {
   ])(
     'reaches the conformance server for prompts/get, resources/read and completion/complete as a %s client',
     async (_era, mode) => {
-      const client = new Client({ name: 'meshmcp-e2e', version: '1.0.0' }, { versionNegotiation: { mode } });
-      await client.connect(
-        new StreamableHTTPClientTransport(new URL(mesh.url), {
-          requestInit: { headers: { 'x-api-key': mesh.adminKey } },
-        }),
-      );
+      const client = await aggregated(mode);
       try {
         const prompt = await client.getPrompt({ name: 'conformance__test_simple_prompt' });
         expect(JSON.stringify(prompt.messages)).toContain('simple prompt');
@@ -257,14 +265,9 @@ describe('server-everything (2025-11-25, sessions only) through the aggregated /
   ])(
     'answers a %s client: tools, prompts and resources, each in a session its pod opens and ends',
     async (era, mode) => {
-      const client = new Client({ name: 'meshmcp-e2e', version: '1.0.0' }, { versionNegotiation: { mode } });
       // One request id for all of this client's requests, to find its audit lines at the pod's proxy.
       const requestId = `e2e-aggregated-everything-${era}`;
-      await client.connect(
-        new StreamableHTTPClientTransport(new URL(mesh.url), {
-          requestInit: { headers: { 'x-api-key': mesh.adminKey, 'x-request-id': requestId } },
-        }),
-      );
+      const client = await aggregated(mode, { 'x-request-id': requestId });
       try {
         const echo = await client.callTool({ name: 'everything__echo', arguments: { message: 'aggregated' } });
         expect(text(echo)).toBe('Echo: aggregated');
@@ -368,12 +371,7 @@ describe('a control service restart', () => {
 
 describe('one server going away', () => {
   it('breaks neither the other servers nor the aggregated session: its calls read as its own failure', async () => {
-    const client = new Client({ name: 'meshmcp-e2e', version: '1.0.0' }, { versionNegotiation: { mode: 'legacy' } });
-    await client.connect(
-      new StreamableHTTPClientTransport(new URL(mesh.url), {
-        requestInit: { headers: { 'x-api-key': mesh.adminKey } },
-      }),
-    );
+    const client = await aggregated('legacy');
     try {
       await mesh.kill('everything');
       const down = await client.callTool({ name: 'everything__echo', arguments: { message: 'x' } });
