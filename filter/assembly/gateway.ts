@@ -169,9 +169,13 @@ function rewriteBody(
   const cut = named ? r.end - r.start : 0;
   const add = String.UTF8.encode(insert);
   const size = n - cut + k + add.byteLength;
-  const out = new ArrayBuffer(size);
+  // Only the body up to the last edit is rebuilt: set_buffer_bytes at 0 drains that much and prepends the new
+  // prefix, so the rest (the arguments, usually most of the body) is never copied.
+  let end = named ? r.end : 0;
+  if (insertAt > end) end = insertAt;
+  const out = new ArrayBuffer(end - cut + k + add.byteLength);
   const q = changetype<usize>(out);
-  // Copy the body, replacing [r.start, r.end) and inserting at insertAt (never inside r: params and _meta start
+  // Copy the prefix, replacing [r.start, r.end) and inserting at insertAt (never inside r: params and _meta start
   // before, or lie apart from, the name and uri strings).
   let from = 0;
   let to = 0;
@@ -196,8 +200,8 @@ function rewriteBody(
     to += add.byteLength;
     from = insertAt;
   }
-  memory.copy(q + <usize>to, p + <usize>from, <usize>(n - from));
-  replaceBuffer(REQUEST_BODY, n, out);
+  memory.copy(q + <usize>to, p + <usize>from, <usize>(end - from));
+  replaceBuffer(REQUEST_BODY, end, out);
   setHeader(REQUEST_HEADERS, 'content-length', size.toString());
   if (bridge) {
     setHeader(REQUEST_HEADERS, 'mcp-protocol-version', MODERN);
