@@ -122,6 +122,48 @@ const MODERN = '2026-07-28';
 const META_MEMBERS =
   '"io.modelcontextprotocol/protocolVersion":"' + MODERN + '","io.modelcontextprotocol/clientCapabilities":{}';
 
+const NOTHING = new ArrayBuffer(0);
+const META_BYTES = String.UTF8.encode(META_MEMBERS);
+const META_OPEN = String.UTF8.encode('"_meta":{');
+const TRACE_KEY = String.UTF8.encode('"traceparent":"');
+
+function byte(q: usize, at: i32, c: u8): i32 {
+  store<u8>(q + <usize>at, c);
+  return at + 1;
+}
+
+function put(q: usize, at: i32, b: ArrayBuffer): i32 {
+  memory.copy(q + <usize>at, changetype<usize>(b), <usize>b.byteLength);
+  return at + b.byteLength;
+}
+
+/**
+ * The `_meta` members to insert, as bytes built in one piece: the bridge's members, the traceparent (ASCII, checked
+ * or made by the filter; empty: none), wrapped in a new `"_meta":{…}` when params has none, and a comma when
+ * members follow.
+ */
+function metaMembers(bridge: bool, traceparent: string, wrap: bool, comma: bool): ArrayBuffer {
+  const t = traceparent.length;
+  let size = bridge ? META_BYTES.byteLength : 0;
+  if (t > 0) size += (bridge ? 1 : 0) + TRACE_KEY.byteLength + t + 1;
+  if (wrap) size += META_OPEN.byteLength + 1;
+  if (comma) size += 1;
+  const out = new ArrayBuffer(size);
+  const q = changetype<usize>(out);
+  let at = wrap ? put(q, 0, META_OPEN) : 0;
+  if (bridge) at = put(q, at, META_BYTES);
+  if (t > 0) {
+    if (bridge) at = byte(q, at, 0x2c);
+    at = put(q, at, TRACE_KEY);
+    for (let i = 0; i < t; i++) store<u8>(q + <usize>(at + i), <u8>traceparent.charCodeAt(i));
+    at += t;
+    at = byte(q, at, 0x22);
+  }
+  if (wrap) at = byte(q, at, 0x7d);
+  if (comma) store<u8>(q + <usize>at, 0x2c);
+  return out;
+}
+
 /** Whether the JSON object at r has no members. */
 function emptyObject(p: usize, r: JsonRange): bool {
   let i = r.start + 1;
@@ -150,24 +192,21 @@ function rewriteBody(
   trace: bool,
 ): void {
   let insertAt = -1;
-  let insert = '';
-  let members = bridge ? META_MEMBERS : '';
-  if (trace) members += (members.length > 0 ? ',' : '') + '"traceparent":"' + s.traceparent + '"';
-  if (members.length > 0) {
+  let add = NOTHING;
+  if (bridge || trace) {
     const meta = scan.paramsMeta;
     const params = scan.params;
     if (meta.kind === JsonKind.Object) {
       insertAt = meta.start + 1;
-      insert = members + (emptyObject(p, meta) ? '' : ',');
+      add = metaMembers(bridge, trace ? s.traceparent : '', false, !emptyObject(p, meta));
     } else if (!meta.present && params.kind === JsonKind.Object) {
       insertAt = params.start + 1;
-      insert = '"_meta":{' + members + '}' + (emptyObject(p, params) ? '' : ',');
+      add = metaMembers(bridge, trace ? s.traceparent : '', true, !emptyObject(p, params));
     }
   }
-  const token = named ? String.UTF8.encode(jsonString(value)) : new ArrayBuffer(0);
+  const token = named ? String.UTF8.encode(jsonString(value)) : NOTHING;
   const k = token.byteLength;
   const cut = named ? r.end - r.start : 0;
-  const add = String.UTF8.encode(insert);
   const size = n - cut + k + add.byteLength;
   // Only the body up to the last edit is rebuilt: set_buffer_bytes at 0 drains that much and prepends the new
   // prefix, so the rest (the arguments, usually most of the body) is never copied.
