@@ -116,6 +116,9 @@ export interface CatalogResourceTemplate extends ResourceTemplateDescriptor {
   template: string;
 }
 
+/** The lists a server offers and the aggregated endpoint answers, by their catalog member. */
+export type ListKind = 'tools' | 'prompts' | 'resources' | 'resourceTemplates';
+
 export interface ServiceHealth {
   healthy: boolean;
   /** ISO time of the last successful tools/list. */

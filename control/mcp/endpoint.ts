@@ -2,11 +2,10 @@
 // both eras, and the 2025-11-25 GET streams; setCatalog() is the one way a new catalog reaches callers.
 import type { Catalog, GatewayPolicy } from '../types.js';
 import { GetStreams } from './getStreams.js';
-import { OfferingViews } from './offeringViews.js';
+import { ListViews, type ListViewsOptions } from './listViews.js';
 import { type CatalogServer, createCatalogServer } from './server.js';
-import { ToolViews, type ToolViewsOptions } from './toolViews.js';
 
-export interface McpEndpointOptions extends ToolViewsOptions {
+export interface McpEndpointOptions extends ListViewsOptions {
   policy: GatewayPolicy['policy'];
   version: string;
   /** Largest POST body (413 above it). Default 1 MiB. */
@@ -17,20 +16,17 @@ export interface McpEndpointOptions extends ToolViewsOptions {
 }
 
 export class McpEndpoint {
-  readonly views: ToolViews;
-  readonly offerings: OfferingViews;
+  readonly views: ListViews;
   readonly server: CatalogServer;
   readonly getStreams: GetStreams;
   readonly maxBodyBytes: number;
   private catalog: Catalog | undefined;
 
   constructor(opts: McpEndpointOptions) {
-    this.views = new ToolViews(opts.policy, opts);
-    this.offerings = new OfferingViews(opts.policy, opts.pageSize, opts.cacheSize);
+    this.views = new ListViews(opts.policy, opts);
     this.maxBodyBytes = opts.maxBodyBytes ?? 1024 * 1024;
     this.server = createCatalogServer({
       views: this.views,
-      offerings: this.offerings,
       version: opts.version,
       maxBodyBytes: this.maxBodyBytes,
       ...(opts.onError ? { onError: opts.onError } : {}),
@@ -54,16 +50,16 @@ export class McpEndpoint {
   setCatalog(catalog: Catalog): boolean {
     this.catalog = catalog;
     const changed = this.views.setCatalog(catalog);
-    if (changed) {
+    if (changed.includes('tools')) {
       this.server.toolsChanged();
       this.getStreams.toolsChanged();
     }
-    const kinds = new Set(this.offerings.setCatalog(catalog).map((k) => (k === 'prompts' ? 'prompts' : 'resources')));
+    const kinds = new Set(changed.filter((k) => k !== 'tools').map((k) => (k === 'prompts' ? 'prompts' : 'resources')));
     for (const kind of kinds) {
       this.server.offeringsChanged(kind);
       this.getStreams.offeringsChanged(kind);
     }
-    return changed;
+    return changed.includes('tools');
   }
 
   /** Open list_changed streams of both eras. */
