@@ -5,6 +5,7 @@ import type { PriorDiscovery } from '@modelcontextprotocol/client';
 import type { Catalog, DiscoveredService, ServerOfferings, ServiceHealth } from '../types.js';
 import { buildCatalog, type CatalogInput, sameCatalog, type ToolDescriptor } from './catalog.js';
 import { type Collected, type CollectLimits, collectTools, DEFAULT_LIMITS } from './collector.js';
+import type { ListHints } from './listHints.js';
 import { ListWatch } from './listWatch.js';
 import { serviceKey } from './naming.js';
 
@@ -49,6 +50,8 @@ interface Entry {
   service: DiscoveredService;
   tools?: ToolDescriptor[];
   offerings?: ServerOfferings;
+  /** The caching hints of its lists at the last success (a 2026-07-28 server). */
+  cacheHints?: ListHints;
   health: ServiceHealth;
   /** When the current run of failures began; undefined while healthy. */
   failingSince?: number;
@@ -233,6 +236,7 @@ export class CatalogRunner {
         this.log.info({ service: key }, 'sidecar recovered');
       entry.tools = result.tools;
       entry.offerings = result.offerings;
+      entry.cacheHints = result.cacheHints;
       entry.prior = result.prior;
       entry.failingSince = undefined;
       entry.health = { healthy: true, lastSuccess: new Date(now).toISOString(), consecutiveFailures: 0 };
@@ -254,6 +258,7 @@ export class CatalogRunner {
       );
       entry.tools = undefined;
       entry.offerings = undefined;
+      entry.cacheHints = undefined;
     } else if (health.consecutiveFailures === 1) {
       this.log.warn({ service: key, error: result.message }, 'sidecar unhealthy: keeping its last known tools');
     }
@@ -264,6 +269,7 @@ export class CatalogRunner {
       service: e.service,
       tools: e.tools,
       ...(e.offerings ? { offerings: e.offerings } : {}),
+      ...(e.cacheHints ? { cacheHints: e.cacheHints } : {}),
       health: e.health,
     }));
     const { catalog, warnings } = buildCatalog(inputs, { reserved: this.opts.reserved });
