@@ -80,6 +80,8 @@ export class CatalogRunner {
   private latest: Catalog | undefined;
   private lastWarnings = '';
   private timer: NodeJS.Timeout | undefined;
+  /** When the CACHE_TTL timer fires next (clock time); undefined before it starts and once stopped. */
+  private nextRound: number | undefined;
   private readonly abort = new AbortController();
   private readonly limits: CollectLimits;
   private readonly ttl: number;
@@ -152,6 +154,14 @@ export class CatalogRunner {
     return this.schedule([...this.entries.keys()]);
   }
 
+  /**
+   * When the next scheduled round (the CACHE_TTL timer) is due, in clock time: the catalog may change sooner only by
+   * an event (discovery, a server's list_changed). Undefined before the first update() and once stopped.
+   */
+  nextRoundAt(): number | undefined {
+    return this.nextRound;
+  }
+
   /** The latest catalog (health included), or undefined before the first round. */
   current(): Catalog | undefined {
     return this.latest;
@@ -165,6 +175,7 @@ export class CatalogRunner {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    this.nextRound = undefined;
     this.abort.abort();
     const watches = [...this.watches.values()];
     this.watches.clear();
@@ -175,7 +186,9 @@ export class CatalogRunner {
 
   private startTimer(): void {
     if (this.timer || this.abort.signal.aborted) return;
+    this.nextRound = this.clock() + this.ttl;
     this.timer = setInterval(() => {
+      this.nextRound = this.clock() + this.ttl;
       this.refreshNow().catch((err) => this.log.warn({ err }, 'catalog refresh failed'));
     }, this.ttl);
     this.timer.unref();

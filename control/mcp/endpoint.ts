@@ -1,9 +1,12 @@
-// The aggregated MCP endpoint's state: the current catalog as per-caller tool views, the SDK handler that serves
-// both eras, and the 2025-11-25 GET streams; setCatalog() is the one way a new catalog reaches callers.
+// The aggregated MCP endpoint's state: the current catalog as per-caller list views and their caching hints, the SDK
+// handler that serves both eras, and the 2025-11-25 GET streams; setCatalog() is the one way a new catalog reaches
+// callers, collected() how each collection round's timing reaches the hints.
 import type { Catalog, GatewayPolicy } from '../types.js';
 import { GetStreams } from './getStreams.js';
+import { ListFreshness } from './listFreshness.js';
 import { ListViews, type ListViewsOptions } from './listViews.js';
 import { type CatalogServer, createCatalogServer } from './server.js';
+import type { ViewCacheStats } from './viewCache.js';
 
 export interface McpEndpointOptions extends ListViewsOptions {
   policy: GatewayPolicy['policy'];
@@ -13,10 +16,13 @@ export interface McpEndpointOptions extends ListViewsOptions {
   maxStreams?: number;
   keepAliveMs?: number;
   onError?: (err: Error) => void;
+  /** Time source of the caching hints, in ms since the epoch (the catalog runner's clock). Default Date.now. */
+  clock?: () => number;
 }
 
 export class McpEndpoint {
   readonly views: ListViews;
+  readonly freshness: ListFreshness;
   readonly server: CatalogServer;
   readonly getStreams: GetStreams;
   readonly maxBodyBytes: number;
@@ -24,9 +30,11 @@ export class McpEndpoint {
 
   constructor(opts: McpEndpointOptions) {
     this.views = new ListViews(opts.policy, opts);
+    this.freshness = new ListFreshness(opts.clock);
     this.maxBodyBytes = opts.maxBodyBytes ?? 1024 * 1024;
     this.server = createCatalogServer({
       views: this.views,
+      freshness: this.freshness,
       version: opts.version,
       maxBodyBytes: this.maxBodyBytes,
       ...(opts.onError ? { onError: opts.onError } : {}),
@@ -50,6 +58,7 @@ export class McpEndpoint {
   setCatalog(catalog: Catalog): boolean {
     this.catalog = catalog;
     const changed = this.views.setCatalog(catalog);
+    this.freshness.update(catalog);
     if (changed.includes('tools')) {
       this.server.toolsChanged();
       this.getStreams.toolsChanged();
@@ -60,6 +69,19 @@ export class McpEndpoint {
       this.getStreams.offeringsChanged(kind);
     }
     return changed.includes('tools');
+  }
+
+  /**
+   * A collection round ended (whether or not the catalog changed): the catalog with each service's latest collection
+   * time, and when the next scheduled round is due, for the lists' caching hints.
+   */
+  collected(catalog: Catalog, nextRoundAt: number | undefined): void {
+    this.freshness.update(catalog, nextRoundAt);
+  }
+
+  /** The per-caller view cache: views held, hits and misses. */
+  cacheStats(): ViewCacheStats {
+    return this.views.cacheStats();
   }
 
   /** Open list_changed streams of both eras. */

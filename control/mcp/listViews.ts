@@ -1,13 +1,15 @@
 // What each caller sees of the catalog's four lists (tools, prompts, resources, resource templates): filtered per
 // identity with the same authorize() the gateway filter applies to the calls they name, versioned by content, kept
 // per authorization context in a ViewCache until the catalog changes, and paged with stateless cursors any replica
-// can check. Pure (no I/O).
+// can check. Each view also keeps what decides its caching hints (listFreshness.ts). Pure (no I/O).
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../../shared/canonicalJson.js';
 import type { Catalog, GatewayPolicy, ListKind } from '../types.js';
 import { type Identity, listable } from './authorize.js';
+import type { HintBasis } from './listFreshness.js';
 import { KINDS, LIST_KINDS } from './listKinds.js';
 import { pageOf, versionOf } from './listPages.js';
+import { askedAlike, listedAlike, mayList } from './policyReach.js';
 import { ViewCache, type ViewCacheStats } from './viewCache.js';
 
 export { CursorError } from './listPages.js';
@@ -23,14 +25,25 @@ interface Item {
   digest: string;
 }
 
-/** One caller's list; `version` changes exactly when what this caller sees of it changes. */
-export interface ListView {
+/**
+ * One caller's list; `version` changes exactly when what this caller sees of it changes. `routes` are the servers
+ * with an item in it, each once, in catalog order.
+ */
+export interface ListView extends HintBasis {
   version: string;
   items: ReadonlyArray<Record<string, unknown>>;
-  /** The servers (routes) with an item in this view, each once, in catalog order. */
-  routes: readonly string[];
   /** The catalog items behind `items`, in the same order. */
   picked: readonly Item[];
+}
+
+/** What a catalog says about each list beyond its items, for the views' hint bases. */
+interface ListFacts {
+  /** Servers that gave caching hints for the list. */
+  hinted: string[];
+  /** Servers with an item that not every caller is shown alike. */
+  varies: Set<string>;
+  /** Whether the gateway decides the list request itself alike for every caller. */
+  asked: boolean;
 }
 
 export interface ListPage {
@@ -59,16 +72,22 @@ function itemOf(kind: ListKind, route: string, entry: Record<string, unknown>): 
   };
 }
 
-function viewOf(picked: Item[], version: string, wire: (i: Item) => Record<string, unknown>): ListView {
+function viewOf(
+  picked: Item[],
+  version: string,
+  wire: (i: Item) => Record<string, unknown>,
+  hints: Omit<HintBasis, 'routes'>,
+): ListView {
   const routes: string[] = [];
   for (const i of picked) if (routes[routes.length - 1] !== i.route) routes.push(i.route);
-  return { version, items: picked.map(wire), routes, picked };
+  return { version, items: picked.map(wire), routes, picked, ...hints };
 }
 
 const emptyItems = (): Record<ListKind, Item[]> => ({ tools: [], prompts: [], resources: [], resourceTemplates: [] });
 
 export class ListViews {
   private items = emptyItems();
+  private readonly facts = {} as Record<ListKind, ListFacts>;
   /** Each list's content version; an empty catalog's to begin with, so the first catalog tells only what it has. */
   private versions = Object.fromEntries(LIST_KINDS.map((k) => [k, versionOf([])])) as Record<ListKind, string>;
   private readonly cache: ViewCache<ListView>;
@@ -80,6 +99,7 @@ export class ListViews {
   ) {
     this.pageSize = Math.max(1, Math.floor(opts.pageSize ?? 200));
     this.cache = new ViewCache(opts.cacheSize ?? 4096);
+    this.setCatalog({ services: [] });
   }
 
   /** Takes a new catalog, and every cached view goes; returns the lists whose content changed. */
@@ -98,6 +118,14 @@ export class ListViews {
       this.versions[kind] = version;
     }
     this.items = next;
+    for (const kind of LIST_KINDS) {
+      const { list, call } = KINDS[kind];
+      this.facts[kind] = {
+        hinted: catalog.services.filter((s) => s.cacheHints?.[kind] !== undefined).map((s) => s.route),
+        varies: new Set(next[kind].filter((i) => !listedAlike(this.policy, call, i.key)).map((i) => i.route)),
+        asked: askedAlike(this.policy, list),
+      };
+    }
     this.cache.clear();
     return changed;
   }
@@ -110,7 +138,11 @@ export class ListViews {
   view(kind: ListKind, id: Identity): ListView {
     return this.cache.get(kind, undefined, id, () => {
       const picked = this.items[kind].filter((i) => listable(this.policy, id, KINDS[kind].call, i.key));
-      return viewOf(picked, versionOf(picked.map((i) => i.digest)), (i) => i.wire);
+      const { hinted, varies, asked } = this.facts[kind];
+      return viewOf(picked, versionOf(picked.map((i) => i.digest)), (i) => i.wire, {
+        reach: hinted.filter((route) => this.mayList(kind, id, route)),
+        shared: asked && varies.size === 0,
+      });
     });
   }
 
@@ -119,11 +151,22 @@ export class ListViews {
     return this.cache.get(kind, service, id, () => {
       const picked = this.view(kind, id).picked.filter((i) => i.route === service);
       const member = KINDS[kind].member;
-      return viewOf(picked, versionOf([service, ...picked.map((i) => i.digest)]), (i) => ({
-        ...i.wire,
-        [member]: i.own,
-      }));
+      const { hinted, varies, asked } = this.facts[kind];
+      return viewOf(
+        picked,
+        versionOf([service, ...picked.map((i) => i.digest)]),
+        (i) => ({ ...i.wire, [member]: i.own }),
+        {
+          reach: hinted.includes(service) && this.mayList(kind, id, service) ? [service] : [],
+          shared: asked && !varies.has(service),
+        },
+      );
     });
+  }
+
+  /** Whether this caller could ever be listed an item of this server's (so the server's own ttlMs counts). */
+  private mayList(kind: ListKind, id: Identity, route: string): boolean {
+    return mayList(this.policy, id, KINDS[kind].call, KINDS[kind].prefix(route));
   }
 
   /**

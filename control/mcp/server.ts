@@ -11,6 +11,7 @@ import {
   type ServerEventBus,
 } from '@modelcontextprotocol/server';
 import type { Identity } from './authorize.js';
+import type { ListFreshness } from './listFreshness.js';
 import { KINDS, LIST_KINDS } from './listKinds.js';
 import { CursorError, type ListViews } from './listViews.js';
 
@@ -18,6 +19,7 @@ export const SERVER_NAME = 'meshmcp';
 
 export interface CatalogServerOptions {
   views: ListViews;
+  freshness: ListFreshness;
   version: string;
   /** Largest POST body the handler reads (413 above it). */
   maxBodyBytes: number;
@@ -99,7 +101,12 @@ function listed<T>(page: () => T): T {
   }
 }
 
-function buildServer(views: ListViews, id: Identity, version: string, service: string | undefined): Server {
+function buildServer(
+  { views, freshness }: Pick<CatalogServerOptions, 'views' | 'freshness'>,
+  id: Identity,
+  version: string,
+  service: string | undefined,
+): Server {
   const server = new Server(
     { name: SERVER_NAME, version },
     {
@@ -116,10 +123,14 @@ function buildServer(views: ListViews, id: Identity, version: string, service: s
     },
   );
   // The four lists from the caller's views (tools come from servers through the collector, which checked each
-  // inputSchema is an object schema).
+  // inputSchema is an object schema). A 2026-07-28 request (it carries the `_meta` envelope) gets the list's caching
+  // hints; a 2025-11-25 answer has no such members.
   for (const kind of LIST_KINDS) {
-    server.setRequestHandler(KINDS[kind].list as 'tools/list', (request) =>
-      listed(() => views.page(kind, id, request.params?.cursor, service).result as never),
+    server.setRequestHandler(KINDS[kind].list as 'tools/list', (request, ctx) =>
+      listed(() => {
+        const { result, view } = views.page(kind, id, request.params?.cursor, service);
+        return (ctx.mcpReq.envelope === undefined ? result : { ...result, ...freshness.hint(kind, view) }) as never;
+      }),
     );
   }
   // Accepted for the aggregated session; a call's own log messages come from its server on the call's stream.
@@ -150,7 +161,7 @@ export function createCatalogServer(opts: CatalogServerOptions): CatalogServer {
       // The SDK builds the server inside fetch() below, where the caller's identity is the AsyncLocalStorage store.
       const id = bus.requestIdentity.getStore();
       if (!id) throw new Error('a catalog server was requested outside fetch(); serve requests through fetch()');
-      return buildServer(opts.views, id, opts.version, bus.requestService.getStore());
+      return buildServer(opts, id, opts.version, bus.requestService.getStore());
     },
     {
       legacy: 'stateless',

@@ -94,6 +94,20 @@ describe('caching hints in the catalog', () => {
     expect(pageHint(null)).toEqual({ ttlMs: 0, cacheScope: 'private' });
   });
 
+  it('says when the next scheduled round is due, and nothing once stopped', async () => {
+    let now = 1_000;
+    const runner = new CatalogRunner({ cacheTtlMs: 5_000, clock: () => now, watchLists: false });
+    expect(runner.nextRoundAt()).toBeUndefined();
+    await runner.update([]);
+    expect(runner.nextRoundAt()).toBe(6_000);
+    now = 2_000;
+    await runner.refreshNow();
+    // A round between ticks (discovery, a list_changed) does not move the schedule.
+    expect(runner.nextRoundAt()).toBe(6_000);
+    await runner.stop();
+    expect(runner.nextRoundAt()).toBeUndefined();
+  });
+
   it('keeps hints only with collected tools, and a changed hint is a changed catalog', () => {
     const service = discovered('svc', 'http://127.0.0.1:3000/mcp');
     const health = { healthy: true, consecutiveFailures: 0 };
