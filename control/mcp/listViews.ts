@@ -31,9 +31,10 @@ interface Item {
  */
 export interface ListView extends HintBasis {
   version: string;
-  items: ReadonlyArray<Record<string, unknown>>;
-  /** The catalog items behind `items`, in the same order. */
+  /** The catalog items the caller sees, in catalog order (the view holds references, not copies). */
   picked: readonly Item[];
+  /** An item's wire form in this list: the catalog's, or on a server's own endpoint under its own name. */
+  wire(item: Item): Record<string, unknown>;
 }
 
 /** What a catalog says about each list beyond its items, for the views' hint bases. */
@@ -56,7 +57,7 @@ export interface ListPage {
 export interface ListViewsOptions {
   /** Items per list page. Default 200. */
   pageSize?: number;
-  /** Per-caller views kept at once, all lists and server endpoints together. Default 4096. */
+  /** Per-caller views kept at once, all lists and server endpoints together. Default 2048. */
   cacheSize?: number;
 }
 
@@ -80,7 +81,7 @@ function viewOf(
 ): ListView {
   const routes: string[] = [];
   for (const i of picked) if (routes[routes.length - 1] !== i.route) routes.push(i.route);
-  return { version, items: picked.map(wire), routes, picked, ...hints };
+  return { version, picked, wire, routes, ...hints };
 }
 
 const emptyItems = (): Record<ListKind, Item[]> => ({ tools: [], prompts: [], resources: [], resourceTemplates: [] });
@@ -98,7 +99,7 @@ export class ListViews {
     opts: ListViewsOptions = {},
   ) {
     this.pageSize = Math.max(1, Math.floor(opts.pageSize ?? 200));
-    this.cache = new ViewCache(opts.cacheSize ?? 4096);
+    this.cache = new ViewCache(opts.cacheSize ?? 2048);
     this.setCatalog({ services: [] });
   }
 
@@ -175,8 +176,9 @@ export class ListViews {
    */
   page(kind: ListKind, id: Identity, cursor: string | undefined, service?: string): ListPage {
     const view = service === undefined ? this.view(kind, id) : this.serviceView(kind, id, service);
-    const { items, nextCursor } = pageOf(view.items, view.version, cursor, this.pageSize, KINDS[kind].list);
-    return { result: nextCursor === undefined ? { [kind]: items } : { [kind]: items, nextCursor }, view };
+    const { items, nextCursor } = pageOf(view.picked, view.version, cursor, this.pageSize, KINDS[kind].list);
+    const wire = items.map(view.wire);
+    return { result: nextCursor === undefined ? { [kind]: wire } : { [kind]: wire, nextCursor }, view };
   }
 
   /** The version of this identity's tools list (for list_changed per listener). */

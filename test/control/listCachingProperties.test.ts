@@ -107,12 +107,12 @@ describe('the caching rules of the lists', () => {
               route === undefined
                 ? own
                 : own.filter((n) => n.startsWith(`${route}__`)).map((n) => n.slice(route.length + 2));
-            expect(view.items.map((t) => t['name'])).toEqual(expected);
+            expect(view.picked.map((i) => view.wire(i)['name'])).toEqual(expected);
             if (view.shared) {
               for (const other of ids) {
                 const theirs =
                   route === undefined ? views.view('tools', other) : views.serviceView('tools', other, route);
-                expect(theirs.items).toEqual(view.items);
+                expect(theirs.picked.map(theirs.wire)).toEqual(view.picked.map(view.wire));
               }
             }
           }
