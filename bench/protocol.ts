@@ -21,7 +21,11 @@
 //   session held once: what a session per call costs. Raw keep-alive node:http POSTs in the 2025-11-25 form, one at a
 //   time, the eight interleaved so that they see the same machine: WARMUP_CALLS, then LIST_CALLS timed requests each. The clock
 //   stops when the whole answer has been read; any non-200 answer or an answer without a result (a JSON-RPC error)
-//   fails the run. They run last: their garbage would otherwise be in the memory readings.
+//   fails the run. They run last: their garbage would otherwise be in the memory readings. The share of those list
+//   requests the control service answered from its per-caller view cache is read from its /metrics.
+// - The view cache: tools/list posted to the control service itself, as the gateway forwards a caller
+//   (x-meshmcp-principal), VIEW_CALLS times as a caller it has not seen (its view is computed: a miss) and as one
+//   caller it has (a hit), interleaved; each answer is checked to hold the caller's tools.
 // - File descriptors: each held stream takes one descriptor in this process, two in the gateway front (client and
 //   upstream side), one in the control service, or two in the conformance pod proxy and one in the server. When a
 //   process's open-file limit cannot hold STREAMS, the suite holds fewer and says so (raise `ulimit -n`).
@@ -34,6 +38,7 @@ import { memoryMiB } from './proc.js';
 import { type Figures, percentile, round } from './results.js';
 
 const LIST_CALLS = 1000;
+const VIEW_CALLS = 300;
 const WARMUP_CALLS = 200;
 const STREAMS = 1000;
 /** Streams or sessions being opened at once. */
@@ -457,6 +462,49 @@ async function upstreamSessions(
   }
 }
 
+/** The control service's per-caller view lookups so far, by result. */
+async function viewLookups(mesh: Mesh): Promise<{ hit: number; miss: number }> {
+  const text = await (await fetch(`http://${HOST}:${mesh.control}/metrics`)).text();
+  const count = (result: string) => {
+    const line = text
+      .split('\n')
+      .find((l) => l.startsWith(`mcp_gateway_control_list_view_lookups_total{result="${result}"} `));
+    if (!line) throw new Error(`the control service counts no ${result} of its view cache`);
+    return Number(line.split(' ')[1]);
+  };
+  return { hit: count('hit'), miss: count('miss') };
+}
+
+/**
+ * tools/list on the control service directly, as callers it has never seen (a view computed: a miss) and as one it
+ * has (a hit), interleaved so that both see the same machine.
+ */
+async function viewCache(mesh: Mesh, agent: http.Agent, figures: Figures): Promise<void> {
+  // The local mesh's admin group, whose callers may list every tool.
+  const as = (principal: string) => ({ 'x-meshmcp-principal': principal, 'x-meshmcp-groups': 'mcp-admin' });
+  const list = async (principal: string, id: number) => {
+    const what = `tools/list on the control service as ${principal}`;
+    const a = accepted(await post(agent, mesh.control, '/mcp', as(principal), request(id, 'tools/list')), id, what);
+    if (!a.text.includes('__get_health')) throw new Error(`${what}: no tool listed: ${a.text.slice(0, 300)}`);
+    return a.ms;
+  };
+  progress(`${VIEW_CALLS} tools/list on the control service as new callers and as a known one...`);
+  await list('bench-known', 0);
+  const miss: number[] = [];
+  const hit: number[] = [];
+  for (let i = 0; i < VIEW_CALLS; i++) {
+    miss.push(await list(`bench-new-${i}`, 2 * i + 1));
+    hit.push(await list('bench-known', 2 * i + 2));
+  }
+  miss.sort((a, b) => a - b);
+  hit.sort((a, b) => a - b);
+  figures['control_tools_list_view_miss_ms_p50'] = { value: p(miss, 50), unit: 'ms' };
+  figures['control_tools_list_view_hit_ms_p50'] = { value: p(hit, 50), unit: 'ms' };
+  progress(
+    `view computed ${figures['control_tools_list_view_miss_ms_p50']!.value} ms, cached ${figures['control_tools_list_view_hit_ms_p50']!.value} ms (p50)`,
+  );
+}
+
 /**
  * The three lists on the aggregated /mcp and on /mcp/conformance (in one session), interleaved; and server-everything's
  * echo, a server that keeps sessions, on /mcp (its pod's proxy opens and ends a session for each call) beside the
@@ -488,6 +536,7 @@ async function lists(mesh: Mesh, agent: http.Agent, auth: http.OutgoingHttpHeade
   ];
   const times = new Map<string, number[]>(targets.map((t) => [t.name, []]));
   const bytes = new Map<string, number>();
+  const before = await viewLookups(mesh);
   progress(`${WARMUP_CALLS} warm-up and ${LIST_CALLS} timed requests of each list and call...`);
   for (let i = 0; i < WARMUP_CALLS + LIST_CALLS; i++) {
     for (const t of targets) {
@@ -503,11 +552,17 @@ async function lists(mesh: Mesh, agent: http.Agent, auth: http.OutgoingHttpHeade
   }
   await deleteSessions(agent, mesh.gateway, auth, [session]);
   await deleteSessions(agent, mesh.gateway, auth, [everything], EVERYTHING_PATH);
+  const after = await viewLookups(mesh);
   for (const t of targets) {
     const sorted = times.get(t.name)!.sort((a, b) => a - b);
     figures[`${t.name}_p50`] = { value: p(sorted, 50), unit: 'ms' };
     figures[`${t.name}_p99`] = { value: p(sorted, 99), unit: 'ms' };
   }
+  const hits = after.hit - before.hit;
+  figures['control_list_view_cache_hit_ratio'] = {
+    value: round((100 * hits) / (hits + after.miss - before.miss), 2),
+    unit: '%',
+  };
   const line = (t: (typeof targets)[number]) =>
     `${t.method} on ${t.path} ${figures[`${t.name}_p50`]!.value} ms (${bytes.get(t.name)} bytes)`;
   progress(`p50: ${targets.map(line).join(', ')}`);
@@ -526,6 +581,7 @@ export async function benchProtocol(root: string): Promise<Figures> {
     await aggregatedStreams(mesh, auth, figures);
     await upstreamSessions(mesh, agent, auth, figures);
     await lists(mesh, agent, auth, figures);
+    await viewCache(mesh, agent, figures);
     // The lists first in the table, as the suite's header describes them.
     const order = (k: string) => (k.includes('_list_') ? 0 : 1);
     return Object.fromEntries(Object.entries(figures).sort(([a], [b]) => order(a) - order(b)));

@@ -39,6 +39,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   app.get('/metrics', async (_req, reply) => {
     metrics.listenStreams.set(endpoint.streams());
+    metrics.observeViewCache(endpoint.cacheStats());
     const text = await metrics.registry.metrics();
     return reply.type(metrics.registry.contentType).send(text);
   });

@@ -1,8 +1,8 @@
 // The catalog's rules, one home for every stage that makes, reads or checks a catalog: the Kubernetes name patterns
-// of contract 1, the bounds of filter/config.schema.json, the canonical order, and validateCatalog(), which render
-// applies before a catalog reaches Envoy. Pure.
+// of contract 1, the bounds of filter/config.schema.json, the canonical order, validateCatalog(), which render
+// applies before a catalog reaches Envoy, and how caching hints merge. Pure.
 import { MAX_TOOL_NAME, TOOL_NAME } from '../shared/toolName.js';
-import type { Catalog, CatalogService, CatalogTool } from './types.js';
+import type { CacheHint, Catalog, CatalogService, CatalogTool } from './types.js';
 
 /** A Kubernetes DNS label: Service names, namespaces, and the routes (`<service>` of tool names) made of them. */
 export const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -137,4 +137,15 @@ export function validateCatalog(catalog: Catalog, opts: ValidateOptions = {}): s
     }
   }
   return problems;
+}
+
+/**
+ * The caching hints of a result made of parts (a list's pages, the servers in an aggregated list): the shortest
+ * ttlMs and the most private cacheScope win, so the whole is never kept longer, nor shared wider, than a part allows.
+ */
+export function mergeHints(a: CacheHint, b: CacheHint): CacheHint {
+  return {
+    ttlMs: Math.min(a.ttlMs, b.ttlMs),
+    cacheScope: a.cacheScope === 'public' && b.cacheScope === 'public' ? 'public' : 'private',
+  };
 }

@@ -54,6 +54,8 @@ export function startPipeline(opts: PipelineOptions): Pipeline {
     onRefresh: (r: RefreshReport) => {
       if (r.seconds > 0) metrics.catalogBuild.observe(r.seconds);
       metrics.observeCatalog(r.catalog);
+      // Every round, changed or not: the collection times and the next round bound the lists' caching hints.
+      endpoint.collected(r.catalog, runner.nextRoundAt());
     },
   });
 

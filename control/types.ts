@@ -116,6 +116,18 @@ export interface CatalogResourceTemplate extends ResourceTemplateDescriptor {
   template: string;
 }
 
+/** The lists a server offers and the aggregated endpoint answers, by their catalog member. */
+export type ListKind = 'tools' | 'prompts' | 'resources' | 'resourceTemplates';
+
+/**
+ * The caching hints of a 2026-07-28 list result (SEP-2549 `CacheableResult`): how long, in ms, the result may be
+ * considered fresh, and who may reuse it (`private`: only within the authorization context that asked).
+ */
+export interface CacheHint {
+  ttlMs: number;
+  cacheScope: 'public' | 'private';
+}
+
 export interface ServiceHealth {
   healthy: boolean;
   /** ISO time of the last successful tools/list. */
@@ -145,6 +157,11 @@ export interface CatalogService {
   prompts?: CatalogPrompt[];
   resources?: CatalogResource[];
   resourceTemplates?: CatalogResourceTemplate[];
+  /**
+   * The caching hints each list carried when it was collected (`health.lastSuccess`), merged over its pages;
+   * present only for a server that answered in 2026-07-28 (older revisions give none).
+   */
+  cacheHints?: Partial<Record<ListKind, CacheHint>>;
 }
 
 /** The one structure every stage shares: canonical (services sorted by route, tools by name), so equal = no-op. */

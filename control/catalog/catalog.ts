@@ -1,10 +1,12 @@
 // The catalog, the one structure the pipeline's stages share: built from discovered services and their tools in the
 // canonical order (control/catalogRules.ts), and compared, so a no-op update is skipped. Pure: no I/O.
 import type {
+  CacheHint,
   Catalog,
   CatalogService,
   CatalogTool,
   DiscoveredService,
+  ListKind,
   ServerOfferings,
   ServiceHealth,
   ToolDescriptor,
@@ -22,6 +24,8 @@ export interface CatalogInput {
   tools: readonly ToolDescriptor[] | undefined;
   /** Its prompts, resources and templates, when collected with the tools. */
   offerings?: ServerOfferings;
+  /** The caching hints its lists carried (a 2026-07-28 server), when collected with the tools. */
+  cacheHints?: Partial<Record<ListKind, CacheHint>>;
   health: ServiceHealth;
 }
 
@@ -68,7 +72,7 @@ export function buildCatalog(
     opts.reserved,
   );
   const services: CatalogService[] = [];
-  for (const [key, { service, tools, offerings, health }] of unique) {
+  for (const [key, { service, tools, offerings, cacheHints, health }] of unique) {
     const route = routes.get(key)!;
     const seen = new Set<string>();
     const list: CatalogTool[] = [];
@@ -107,6 +111,9 @@ export function buildCatalog(
       health: { ...health },
       tools: list,
       ...catalogOfferings(route, key, tools === undefined ? undefined : offerings, warnings),
+      ...(tools !== undefined && cacheHints && Object.keys(cacheHints).length > 0
+        ? { cacheHints: { ...cacheHints } }
+        : {}),
     });
   }
   services.sort(byRoute);

@@ -4,6 +4,7 @@ import { Client, type PriorDiscovery, StreamableHTTPClientTransport } from '@mod
 import { VERSION } from '../../shared/version.js';
 import type { ServerOfferings } from '../types.js';
 import type { ToolDescriptor } from './catalog.js';
+import { type ListHints, watchListHints } from './listHints.js';
 
 export interface CollectLimits {
   /** The whole collection (connect and every page) must finish within this. */
@@ -27,6 +28,8 @@ export interface Collected {
   offerings: ServerOfferings;
   /** The era the sidecar answered in; passed back next time to skip the version probe. */
   prior: PriorDiscovery;
+  /** Each list's caching hints, merged over its pages, when the server answered in 2026-07-28. */
+  cacheHints?: ListHints;
 }
 
 export class CollectError extends Error {
@@ -116,6 +119,7 @@ export async function collectTools(
       capabilities: { sampling: {}, elicitation: {}, roots: {} },
     },
   );
+  const hints = watchListHints(client);
   const transport = new StreamableHTTPClientTransport(new URL(url), {
     fetch: async (input, init) => {
       const res = await fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, abort]) : abort });
@@ -142,8 +146,14 @@ export async function collectTools(
     }
     const offerings = await collectOfferings(client, opts, url, limits.maxTools);
     const discover = client.getDiscoverResult();
+    const cacheHints = hints();
     // 'modern' and 'legacy' are the SDK's names (PriorDiscovery): a server/discover server, or one that uses initialize.
-    return { tools, offerings, prior: discover ? { kind: 'modern', discover } : { kind: 'legacy' } };
+    return {
+      tools,
+      offerings,
+      prior: discover ? { kind: 'modern', discover } : { kind: 'legacy' },
+      ...(cacheHints ? { cacheHints } : {}),
+    };
   } catch (err) {
     if (err instanceof CollectError && !timeout.aborted) throw err;
     throw new CollectError(describe(err, url, timeout.aborted, limits.maxPages));

@@ -5,6 +5,7 @@ import type { PriorDiscovery } from '@modelcontextprotocol/client';
 import type { Catalog, DiscoveredService, ServerOfferings, ServiceHealth } from '../types.js';
 import { buildCatalog, type CatalogInput, sameCatalog, type ToolDescriptor } from './catalog.js';
 import { type Collected, type CollectLimits, collectTools, DEFAULT_LIMITS } from './collector.js';
+import type { ListHints } from './listHints.js';
 import { ListWatch } from './listWatch.js';
 import { serviceKey } from './naming.js';
 
@@ -49,6 +50,8 @@ interface Entry {
   service: DiscoveredService;
   tools?: ToolDescriptor[];
   offerings?: ServerOfferings;
+  /** The caching hints of its lists at the last success (a 2026-07-28 server). */
+  cacheHints?: ListHints;
   health: ServiceHealth;
   /** When the current run of failures began; undefined while healthy. */
   failingSince?: number;
@@ -77,6 +80,8 @@ export class CatalogRunner {
   private latest: Catalog | undefined;
   private lastWarnings = '';
   private timer: NodeJS.Timeout | undefined;
+  /** When the CACHE_TTL timer fires next (clock time); undefined before it starts and once stopped. */
+  private nextRound: number | undefined;
   private readonly abort = new AbortController();
   private readonly limits: CollectLimits;
   private readonly ttl: number;
@@ -149,6 +154,14 @@ export class CatalogRunner {
     return this.schedule([...this.entries.keys()]);
   }
 
+  /**
+   * When the next scheduled round (the CACHE_TTL timer) is due, in clock time: the catalog may change sooner only by
+   * an event (discovery, a server's list_changed). Undefined before the first update() and once stopped.
+   */
+  nextRoundAt(): number | undefined {
+    return this.nextRound;
+  }
+
   /** The latest catalog (health included), or undefined before the first round. */
   current(): Catalog | undefined {
     return this.latest;
@@ -162,6 +175,7 @@ export class CatalogRunner {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    this.nextRound = undefined;
     this.abort.abort();
     const watches = [...this.watches.values()];
     this.watches.clear();
@@ -172,7 +186,9 @@ export class CatalogRunner {
 
   private startTimer(): void {
     if (this.timer || this.abort.signal.aborted) return;
+    this.nextRound = this.clock() + this.ttl;
     this.timer = setInterval(() => {
+      this.nextRound = this.clock() + this.ttl;
       this.refreshNow().catch((err) => this.log.warn({ err }, 'catalog refresh failed'));
     }, this.ttl);
     this.timer.unref();
@@ -233,6 +249,7 @@ export class CatalogRunner {
         this.log.info({ service: key }, 'sidecar recovered');
       entry.tools = result.tools;
       entry.offerings = result.offerings;
+      entry.cacheHints = result.cacheHints;
       entry.prior = result.prior;
       entry.failingSince = undefined;
       entry.health = { healthy: true, lastSuccess: new Date(now).toISOString(), consecutiveFailures: 0 };
@@ -254,6 +271,7 @@ export class CatalogRunner {
       );
       entry.tools = undefined;
       entry.offerings = undefined;
+      entry.cacheHints = undefined;
     } else if (health.consecutiveFailures === 1) {
       this.log.warn({ service: key, error: result.message }, 'sidecar unhealthy: keeping its last known tools');
     }
@@ -264,6 +282,7 @@ export class CatalogRunner {
       service: e.service,
       tools: e.tools,
       ...(e.offerings ? { offerings: e.offerings } : {}),
+      ...(e.cacheHints ? { cacheHints: e.cacheHints } : {}),
       health: e.health,
     }));
     const { catalog, warnings } = buildCatalog(inputs, { reserved: this.opts.reserved });

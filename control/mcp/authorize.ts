@@ -88,15 +88,25 @@ function holdsScope(rule: PolicyRule, scopes: readonly string[]): boolean {
   return true;
 }
 
-/** Whether the rule applies to this request; tool is the full `<service>__<tool>`, '' for other methods. */
-export function ruleMatches(rule: PolicyRule, id: Identity, method: string, tool: string): boolean {
+/** Whether the rule names this tool (the full `<service>__<tool>`; '' for other methods) and method. */
+export function ruleNames(rule: PolicyRule, method: string, tool: string): boolean {
   if (rule.tools && rule.tools.length > 0 && (tool.length === 0 || !anyGlob(rule.tools, tool))) return false;
+  return anyMethod(rule.methods, method);
+}
+
+/** Whether the rule applies to this caller and method, whatever the tool. */
+export function ruleAppliesTo(rule: PolicyRule, id: Identity, method: string): boolean {
   if (!anyMethod(rule.methods, method)) return false;
   if (!anyGlob(rule.principals, id.principal)) return false;
   if (!anyGroup(rule.groups, id.groups)) return false;
   // A deny that asks for a scope steps aside for a caller whose token already carries it.
   if (rule.effect === 'deny' && holdsScope(rule, id.scopes)) return false;
   return true;
+}
+
+/** Whether the rule applies to this request; tool is the full `<service>__<tool>`, '' for other methods. */
+export function ruleMatches(rule: PolicyRule, id: Identity, method: string, tool: string): boolean {
+  return ruleNames(rule, method, tool) && ruleAppliesTo(rule, id, method);
 }
 
 /** First matching rule wins; no match falls to the policy default (deny when absent, as render writes it). */

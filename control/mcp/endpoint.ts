@@ -1,12 +1,14 @@
-// The aggregated MCP endpoint's state: the current catalog as per-caller tool views, the SDK handler that serves
-// both eras, and the 2025-11-25 GET streams; setCatalog() is the one way a new catalog reaches callers.
+// The aggregated MCP endpoint's state: the current catalog as per-caller list views and their caching hints, the SDK
+// handler that serves both eras, and the 2025-11-25 GET streams; setCatalog() is the one way a new catalog reaches
+// callers, collected() how each collection round's timing reaches the hints.
 import type { Catalog, GatewayPolicy } from '../types.js';
 import { GetStreams } from './getStreams.js';
-import { OfferingViews } from './offeringViews.js';
+import { ListFreshness } from './listFreshness.js';
+import { ListViews, type ListViewsOptions } from './listViews.js';
 import { type CatalogServer, createCatalogServer } from './server.js';
-import { ToolViews, type ToolViewsOptions } from './toolViews.js';
+import type { ViewCacheStats } from './viewCache.js';
 
-export interface McpEndpointOptions extends ToolViewsOptions {
+export interface McpEndpointOptions extends ListViewsOptions {
   policy: GatewayPolicy['policy'];
   version: string;
   /** Largest POST body (413 above it). Default 1 MiB. */
@@ -14,23 +16,25 @@ export interface McpEndpointOptions extends ToolViewsOptions {
   maxStreams?: number;
   keepAliveMs?: number;
   onError?: (err: Error) => void;
+  /** Time source of the caching hints, in ms since the epoch (the catalog runner's clock). Default Date.now. */
+  clock?: () => number;
 }
 
 export class McpEndpoint {
-  readonly views: ToolViews;
-  readonly offerings: OfferingViews;
+  readonly views: ListViews;
+  readonly freshness: ListFreshness;
   readonly server: CatalogServer;
   readonly getStreams: GetStreams;
   readonly maxBodyBytes: number;
   private catalog: Catalog | undefined;
 
   constructor(opts: McpEndpointOptions) {
-    this.views = new ToolViews(opts.policy, opts);
-    this.offerings = new OfferingViews(opts.policy, opts.pageSize, opts.cacheSize);
+    this.views = new ListViews(opts.policy, opts);
+    this.freshness = new ListFreshness(opts.clock);
     this.maxBodyBytes = opts.maxBodyBytes ?? 1024 * 1024;
     this.server = createCatalogServer({
       views: this.views,
-      offerings: this.offerings,
+      freshness: this.freshness,
       version: opts.version,
       maxBodyBytes: this.maxBodyBytes,
       ...(opts.onError ? { onError: opts.onError } : {}),
@@ -54,16 +58,30 @@ export class McpEndpoint {
   setCatalog(catalog: Catalog): boolean {
     this.catalog = catalog;
     const changed = this.views.setCatalog(catalog);
-    if (changed) {
+    this.freshness.update(catalog);
+    if (changed.includes('tools')) {
       this.server.toolsChanged();
       this.getStreams.toolsChanged();
     }
-    const kinds = new Set(this.offerings.setCatalog(catalog).map((k) => (k === 'prompts' ? 'prompts' : 'resources')));
+    const kinds = new Set(changed.filter((k) => k !== 'tools').map((k) => (k === 'prompts' ? 'prompts' : 'resources')));
     for (const kind of kinds) {
       this.server.offeringsChanged(kind);
       this.getStreams.offeringsChanged(kind);
     }
-    return changed;
+    return changed.includes('tools');
+  }
+
+  /**
+   * A collection round ended (whether or not the catalog changed): the catalog with each service's latest collection
+   * time, and when the next scheduled round is due, for the lists' caching hints.
+   */
+  collected(catalog: Catalog, nextRoundAt: number | undefined): void {
+    this.freshness.update(catalog, nextRoundAt);
+  }
+
+  /** The per-caller view cache: views held, hits and misses. */
+  cacheStats(): ViewCacheStats {
+    return this.views.cacheStats();
   }
 
   /** Open list_changed streams of both eras. */

@@ -2,7 +2,7 @@
 // view of the tools changes, and prompts/ and resources/list_changed when the catalog's do. Stateless like the rest: any replica serves any stream, and nothing survives it.
 import type { ServerResponse } from 'node:http';
 import type { Identity } from './authorize.js';
-import type { ToolViews } from './toolViews.js';
+import type { ListViews } from './listViews.js';
 
 const listChanged = (kind: 'tools' | 'prompts' | 'resources') =>
   `event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', method: `notifications/${kind}/list_changed` })}\n\n`;
@@ -27,7 +27,7 @@ export class GetStreams {
   private readonly timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly views: ToolViews,
+    private readonly views: ListViews,
     opts: GetStreamOptions = {},
   ) {
     this.max = opts.maxStreams ?? 1024;

@@ -72,8 +72,18 @@ function named(
   return { identity: { principal, groups, scopes: [] } };
 }
 
-/** A stable key for caching per-identity views: principal and groups (order-insensitive), and a delegate key's. */
+/** What authorize() reads of an identity, order-insensitive, with a delegate key's own in the same form. */
+const keyParts = (id: Identity): unknown[] => [
+  id.principal,
+  [...id.groups].sort(),
+  [...id.scopes].sort(),
+  id.via ? keyParts(id.via) : null,
+];
+
+/**
+ * A stable key for caching per-identity views: the whole authorization context (principal, groups, scopes, and a
+ * delegate key's), so two callers that authorize() could judge differently never share a key.
+ */
 export function identityKey(id: Identity): string {
-  const via = id.via ? [id.via.principal, [...id.via.groups].sort()] : null;
-  return JSON.stringify([id.principal, [...id.groups].sort(), via]);
+  return JSON.stringify(keyParts(id));
 }

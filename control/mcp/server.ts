@@ -3,7 +3,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   createMcpHandler,
-  type ListToolsResult,
   type McpHttpHandler,
   ProtocolError,
   ProtocolErrorCode,
@@ -12,14 +11,15 @@ import {
   type ServerEventBus,
 } from '@modelcontextprotocol/server';
 import type { Identity } from './authorize.js';
-import type { OfferingViews } from './offeringViews.js';
-import { CursorError, type ToolViews } from './toolViews.js';
+import type { ListFreshness } from './listFreshness.js';
+import { KINDS, LIST_KINDS } from './listKinds.js';
+import { CursorError, type ListViews } from './listViews.js';
 
 export const SERVER_NAME = 'meshmcp';
 
 export interface CatalogServerOptions {
-  views: ToolViews;
-  offerings: OfferingViews;
+  views: ListViews;
+  freshness: ListFreshness;
   version: string;
   /** Largest POST body the handler reads (413 above it). */
   maxBodyBytes: number;
@@ -43,7 +43,7 @@ class IdentityBus implements ServerEventBus {
   readonly requestService = new AsyncLocalStorage<string | undefined>();
   private readonly listeners = new Set<{ fn: (e: ServerEvent) => void; id?: Identity; seen?: string }>();
 
-  constructor(private readonly views: ToolViews) {}
+  constructor(private readonly views: ListViews) {}
 
   subscribe(fn: (event: ServerEvent) => void): () => void {
     const id = this.requestIdentity.getStore();
@@ -102,8 +102,7 @@ function listed<T>(page: () => T): T {
 }
 
 function buildServer(
-  views: ToolViews,
-  offerings: OfferingViews,
+  { views, freshness }: Pick<CatalogServerOptions, 'views' | 'freshness'>,
   id: Identity,
   version: string,
   service: string | undefined,
@@ -123,20 +122,17 @@ function buildServer(
       instructions: INSTRUCTIONS,
     },
   );
-  // Tools come from sidecars through the collector, which checked each inputSchema is an object schema.
-  server.setRequestHandler(
-    'tools/list',
-    (request) => listed(() => views.page(id, request.params?.cursor, service)) as unknown as ListToolsResult,
-  );
-  server.setRequestHandler('prompts/list', (request) =>
-    listed(() => offerings.page('prompts', id, request.params?.cursor, service) as never),
-  );
-  server.setRequestHandler('resources/list', (request) =>
-    listed(() => offerings.page('resources', id, request.params?.cursor, service) as never),
-  );
-  server.setRequestHandler('resources/templates/list', (request) =>
-    listed(() => offerings.page('resourceTemplates', id, request.params?.cursor, service) as never),
-  );
+  // The four lists from the caller's views (tools come from servers through the collector, which checked each
+  // inputSchema is an object schema). A 2026-07-28 request (it carries the `_meta` envelope) gets the list's caching
+  // hints; a 2025-11-25 answer has no such members.
+  for (const kind of LIST_KINDS) {
+    server.setRequestHandler(KINDS[kind].list as 'tools/list', (request, ctx) =>
+      listed(() => {
+        const { result, view } = views.page(kind, id, request.params?.cursor, service);
+        return (ctx.mcpReq.envelope === undefined ? result : { ...result, ...freshness.hint(kind, view) }) as never;
+      }),
+    );
+  }
   // Accepted for the aggregated session; a call's own log messages come from its server on the call's stream.
   server.setRequestHandler('logging/setLevel', () => ({}));
   // The gateway routes every tools/call, prompts/get and resources/read to its server, so one arriving here names
@@ -165,7 +161,7 @@ export function createCatalogServer(opts: CatalogServerOptions): CatalogServer {
       // The SDK builds the server inside fetch() below, where the caller's identity is the AsyncLocalStorage store.
       const id = bus.requestIdentity.getStore();
       if (!id) throw new Error('a catalog server was requested outside fetch(); serve requests through fetch()');
-      return buildServer(opts.views, opts.offerings, id, opts.version, bus.requestService.getStore());
+      return buildServer(opts, id, opts.version, bus.requestService.getStore());
     },
     {
       legacy: 'stateless',

@@ -6,6 +6,7 @@ import type { GatewayPolicy } from '../../control/types.js';
 import { catalogOf, connectAs, type Era, type RunningControl, service, startControl } from './support/controlApp.js';
 
 const ALLOW_ALL: GatewayPolicy['policy'] = { default: 'allow', rules: [] };
+const ALICE = { principal: 'alice', groups: [], scopes: [] };
 const ERAS: Era[] = ['2025-11-25', '2026-07-28'];
 
 let control: RunningControl | undefined;
@@ -46,8 +47,8 @@ describe.each(ERAS)('control MCP endpoint (%s)', (era) => {
     expect(await posts()).toBe(before + 6);
     expect(tools.map((t) => t.name)).toEqual(names.map((n) => `big__${n}`));
     // One explicit page from a cursor the server issued.
-    const cursor = control.endpoint.views.page({ principal: 'alice', groups: [], scopes: [] }, undefined).nextCursor;
-    const page = await client.listTools({ cursor: cursor! });
+    const cursor = control.endpoint.views.page('tools', ALICE, undefined).result['nextCursor'] as string;
+    const page = await client.listTools({ cursor });
     expect(page.tools.map((t) => t.name)).toEqual(names.slice(7, 14).map((n) => `big__${n}`));
     await expect(client.listTools({ cursor: 'bm90LWEtY3Vyc29y' })).rejects.toThrow(/Invalid cursor/);
     await client.close();
@@ -57,10 +58,10 @@ describe.each(ERAS)('control MCP endpoint (%s)', (era) => {
     control = await startControl(ALLOW_ALL, { pageSize: 2 });
     control.endpoint.setCatalog(catalogOf(service('svc', ['a', 'b', 'c'])));
     const client = await connectAs(control.url, era, 'alice');
-    const first = control.endpoint.views.page({ principal: 'alice', groups: [], scopes: [] }, undefined);
-    expect((await client.listTools({ cursor: first.nextCursor! })).tools.map((t) => t.name)).toEqual(['svc__c']);
+    const first = control.endpoint.views.page('tools', ALICE, undefined).result['nextCursor'] as string;
+    expect((await client.listTools({ cursor: first })).tools.map((t) => t.name)).toEqual(['svc__c']);
     control.endpoint.setCatalog(catalogOf(service('svc', ['a', 'b', 'c', 'd'])));
-    await expect(client.listTools({ cursor: first.nextCursor! })).rejects.toThrow(/Stale cursor/);
+    await expect(client.listTools({ cursor: first })).rejects.toThrow(/Stale cursor/);
     await client.close();
   });
 

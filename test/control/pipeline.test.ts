@@ -97,4 +97,14 @@ describe('startPipeline', () => {
     await eventually(async () => p.renderProblem() === undefined);
     expect(JSON.parse(readFileSync(join(dir, GATEWAY_CONFIG_FILE), 'utf8')).services[0].host).toBe(GOOD_HOST);
   });
+
+  it("hands each round's schedule to the lists' caching hints: at most the time to the next refresh", async () => {
+    const endpoint = new McpEndpoint({ policy: policy.policy, version: 'test' });
+    const { discovery } = discoveryOf([service(GOOD_HOST)]);
+    await pipeline(discovery, { endpoint });
+    const id = { principal: 'alice', groups: [], scopes: [] };
+    const { ttlMs } = endpoint.freshness.hint('tools', endpoint.views.view('tools', id));
+    expect(ttlMs).toBeGreaterThan(0);
+    expect(ttlMs).toBeLessThanOrEqual(3_600_000);
+  });
 });
