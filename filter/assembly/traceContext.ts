@@ -48,7 +48,8 @@ export function startTraceparent(requestId: string, nanos: u64): string {
   store<u8>(started, 0x30, 1);
   store<u8>(started, 0x2d, 2);
   store<u8>(started, 0x2d, 35);
-  for (let i = 0; i < 16; i++) store<u8>(started + <usize>(51 - i), <u8>HEX.charCodeAt(<i32>((nanos >> (<u64>i * 4)) & 15)));
+  for (let i = 0; i < 16; i++)
+    store<u8>(started + <usize>(51 - i), <u8>HEX.charCodeAt(<i32>((nanos >> (<u64>i * 4)) & 15)));
   store<u8>(started, 0x2d, 52);
   store<u8>(started, 0x30, 53);
   store<u8>(started, 0x31, 54);
