@@ -84,6 +84,9 @@ export function startPipeline(opts: PipelineOptions): Pipeline {
     }
   };
   runner.onChange(onCatalog);
+  // Resource subscriptions of 2026-07-28 listeners: held on the servers' watch sessions, their updates relayed.
+  endpoint.onResourceInterest((service, uris) => runner.watchResources(service, uris));
+  runner.onResourceUpdated((service, uri) => endpoint.resourceUpdated(service, uri));
 
   let firstCatalog!: () => void;
   const first = new Promise<void>((resolve) => {

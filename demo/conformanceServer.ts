@@ -37,6 +37,8 @@ export interface RunningConformanceServer {
   port: number;
   /** 2025-11-25 sessions open now (initialized and not yet ended by DELETE or close). */
   openSessions(): number;
+  /** Resource subscriptions those sessions hold. */
+  subscriptions(): number;
   close(): Promise<void>;
 }
 
@@ -48,10 +50,12 @@ type Era = 'legacy' | 'modern';
 interface Session {
   server: McpServer;
   transport: WebStandardStreamableHTTPServerTransport;
+  /** The resources this session subscribed to. */
+  subscribed: Set<string>;
 }
 
 /** One server instance: a 2025-11-25 session's, or a single 2026-07-28 request's. */
-function buildServer(era: Era, hooks: ToolHooks): McpServer {
+function buildServer(era: Era, hooks: ToolHooks, subscribed = new Set<string>()): McpServer {
   const server = new McpServer(SERVER_INFO, {
     capabilities: {
       tools: { listChanged: true },
@@ -67,8 +71,7 @@ function buildServer(era: Era, hooks: ToolHooks): McpServer {
   registerPrompts(server);
   registerResources(server);
   if (era === 'legacy') {
-    // Nothing here ever changes, so a subscription is accepted and never fires.
-    const subscribed = new Set<string>();
+    // A subscription fires only when a client calls test_trigger_resource_update for its URI.
     server.server.setRequestHandler('resources/subscribe', (request) => {
       subscribed.add(request.params.uri);
       return {};
@@ -109,6 +112,12 @@ export async function startConformanceServer(options: ConformanceServerOptions):
       modern.notify.promptsChanged();
       for (const s of sessions.values()) s.server.sendPromptListChanged();
     },
+    resourceUpdated: (uri) => {
+      modern.notify.resourceUpdated(uri);
+      for (const s of sessions.values()) {
+        if (s.subscribed.has(uri)) void s.server.server.sendResourceUpdated({ uri }).catch(() => undefined);
+      }
+    },
   };
   // 2026-07-28: a fresh server per request; the era's validation (per-request _meta, headers) is the SDK's.
   const modern = createMcpHandler(() => buildServer('modern', hooks), { legacy: 'reject' });
@@ -125,11 +134,12 @@ export async function startConformanceServer(options: ConformanceServerOptions):
     if (request.method !== 'POST' || !isInitializeRequest(body)) {
       return rpcError(400, -32000, 'Bad Request: no Mcp-Session-Id; initialize first');
     }
-    const server = buildServer('legacy', hooks);
+    const subscribed = new Set<string>();
+    const server = buildServer('legacy', hooks, subscribed);
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (sid) => {
-        sessions.set(sid, { server, transport });
+        sessions.set(sid, { server, transport, subscribed });
       },
       onsessionclosed: (sid) => {
         sessions.delete(sid);
@@ -193,6 +203,7 @@ export async function startConformanceServer(options: ConformanceServerOptions):
     url: `http://${urlHost}:${port}/mcp`,
     port,
     openSessions: () => sessions.size,
+    subscriptions: () => [...sessions.values()].reduce((n, s) => n + s.subscribed.size, 0),
     async close() {
       await Promise.all([...sessions.values()].map((s) => s.server.close().catch(() => {})));
       sessions.clear();

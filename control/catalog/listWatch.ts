@@ -1,6 +1,8 @@
 // Keeps one MCP session open to an MCP server of a service's own, to hear its notifications/{tools,prompts,resources}
-// /list_changed: the runner then collects that server again at once instead of at the next CACHE_TTL. One client per
-// server, reconnecting with backoff when the session or its stream ends; the session is ended (DELETE) on stop.
+// /list_changed: the runner then collects that server again at once instead of at the next CACHE_TTL. The same
+// session holds the resource subscriptions the aggregated endpoint's listeners ask for (setResources), and hears
+// their notifications/resources/updated. One client per server, reconnecting with backoff when the session or its
+// stream ends (subscribing again); the session is ended (DELETE) on stop.
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { VERSION } from '../../shared/version.js';
 
@@ -24,13 +26,47 @@ export class ListWatch {
   private stopped = false;
   private retryMs = FIRST_RETRY_MS;
   private timer: NodeJS.Timeout | undefined;
+  /** The server's own URIs wanted now, and those its session is subscribed to. */
+  private wanted = new Set<string>();
+  private subscribed = new Set<string>();
 
   constructor(
     private readonly url: string,
     private readonly onChange: (what: string) => void,
     private readonly log: ListWatchLog,
     private readonly timeoutMs: number,
+    private readonly onResourceUpdated: (uri: string) => void = () => {},
   ) {}
+
+  /** The resources (the server's own URIs) to be subscribed to from now on; the rest are unsubscribed. */
+  setResources(uris: ReadonlySet<string>): void {
+    this.wanted = new Set(uris);
+    void this.syncResources();
+  }
+
+  /** Brings the session's subscriptions to what is wanted, one request at a time (the order a server sees them). */
+  private async syncResources(): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    for (const uri of [...this.subscribed]) {
+      if (this.wanted.has(uri)) continue;
+      this.subscribed.delete(uri);
+      await client.unsubscribeResource({ uri }).catch(() => undefined);
+    }
+    for (const uri of [...this.wanted]) {
+      if (this.subscribed.has(uri) || this.client !== client) continue;
+      this.subscribed.add(uri);
+      try {
+        await client.subscribeResource({ uri });
+      } catch (err) {
+        this.subscribed.delete(uri);
+        this.log.info(
+          { url: this.url, uri, error: (err as Error).message },
+          'the server refused a resource subscription',
+        );
+      }
+    }
+  }
 
   start(): void {
     void this.open();
@@ -44,6 +80,7 @@ export class ListWatch {
       { versionNegotiation: { mode: 'legacy' }, capabilities: { sampling: {}, elicitation: {}, roots: {} } },
     );
     for (const method of NOTIFICATIONS) client.setNotificationHandler(method, () => this.onChange(method));
+    client.setNotificationHandler('notifications/resources/updated', (n) => this.onResourceUpdated(n.params.uri));
     const transport = new StreamableHTTPClientTransport(new URL(this.url), {
       reconnectionOptions: {
         maxRetries: 2,
@@ -68,6 +105,9 @@ export class ListWatch {
     this.transport = transport;
     this.retryMs = FIRST_RETRY_MS;
     this.log.info({ url: this.url }, 'watching the server for list changes');
+    // A new session holds no subscriptions: take up every wanted one.
+    this.subscribed = new Set();
+    void this.syncResources();
   }
 
   /** After a failure or a closed session: try again later, with backoff. */

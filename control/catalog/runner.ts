@@ -74,6 +74,9 @@ export class CatalogRunner {
   private readonly entries = new Map<string, Entry>();
   private readonly watches = new Map<string, { url: string; watch: ListWatch }>();
   private readonly listeners = new Set<(c: Catalog) => void>();
+  /** Resources (the server's own URIs) listeners want, by service key, and who hears their updates. */
+  private readonly resources = new Map<string, ReadonlySet<string>>();
+  private readonly updateListeners = new Set<(key: string, uri: string) => void>();
   private readonly pending = new Set<string>();
   private running: Promise<void> | undefined;
   private published: Catalog | undefined;
@@ -143,10 +146,31 @@ export class CatalogRunner {
         },
         this.log,
         this.limits.timeoutMs,
+        (uri) => {
+          for (const l of this.updateListeners) l(key, uri);
+        },
       );
+      const wanted = this.resources.get(key);
+      if (wanted) watch.setResources(wanted);
       this.watches.set(key, { url: s.url, watch });
       watch.start();
     }
+  }
+
+  /**
+   * The resources of one server of its own (`namespace/name`, its own URIs) to hold subscriptions to, on the session
+   * that watches its lists (so only with watchLists); an empty set ends them.
+   */
+  watchResources(key: string, uris: ReadonlySet<string>): void {
+    if (uris.size === 0) this.resources.delete(key);
+    else this.resources.set(key, uris);
+    this.watches.get(key)?.watch.setResources(uris);
+  }
+
+  /** Hears notifications/resources/updated from the servers of their own; returns the unsubscribe. */
+  onResourceUpdated(cb: (key: string, uri: string) => void): () => void {
+    this.updateListeners.add(cb);
+    return () => this.updateListeners.delete(cb);
   }
 
   /** Collects every service now (the CACHE_TTL timer calls this). */

@@ -2,9 +2,11 @@
 // handler that serves both eras, and the 2025-11-25 GET streams; setCatalog() is the one way a new catalog reaches
 // callers, collected() how each collection round's timing reaches the hints.
 import type { Catalog, GatewayPolicy } from '../types.js';
+import { authorize, type Identity } from './authorize.js';
 import { GetStreams } from './getStreams.js';
 import { ListFreshness } from './listFreshness.js';
 import { ListViews, type ListViewsOptions } from './listViews.js';
+import { RESOURCE_SCHEME, ResourceInterest, unwrapUri } from './resourceInterest.js';
 import { type CatalogServer, createCatalogServer } from './server.js';
 import type { ViewCacheStats } from './viewCache.js';
 
@@ -26,17 +28,25 @@ export class McpEndpoint {
   readonly server: CatalogServer;
   readonly getStreams: GetStreams;
   readonly maxBodyBytes: number;
+  /** The resources 2026-07-28 listen streams asked to hear about, while they are open. */
+  readonly interest: ResourceInterest;
   private catalog: Catalog | undefined;
+  private resourceSink: ((service: string, uris: ReadonlySet<string>) => void) | undefined;
 
-  constructor(opts: McpEndpointOptions) {
+  constructor(private readonly opts: McpEndpointOptions) {
     this.views = new ListViews(opts.policy, opts);
     this.freshness = new ListFreshness(opts.clock);
     this.maxBodyBytes = opts.maxBodyBytes ?? 1024 * 1024;
+    this.interest = new ResourceInterest((route, uris) => {
+      const key = this.serviceKeyOf(route);
+      if (key) this.resourceSink?.(key, uris);
+    });
     this.server = createCatalogServer({
       views: this.views,
       freshness: this.freshness,
       version: opts.version,
       maxBodyBytes: this.maxBodyBytes,
+      resources: { interest: this.interest, mayHear: (id, uri) => this.mayHear(id, uri) },
       ...(opts.onError ? { onError: opts.onError } : {}),
     });
     const streamOpts = {
@@ -77,6 +87,33 @@ export class McpEndpoint {
    */
   collected(catalog: Catalog, nextRoundAt: number | undefined): void {
     this.freshness.update(catalog, nextRoundAt);
+  }
+
+  /**
+   * Where the resources to subscribe to go, per server of its own (`namespace/name`, the server's own URIs): the
+   * catalog runner holds them on its watch sessions.
+   */
+  onResourceInterest(sink: (service: string, uris: ReadonlySet<string>) => void): void {
+    this.resourceSink = sink;
+  }
+
+  /** A server of its own (`namespace/name`) said one of its resources changed: listeners that asked hear it. */
+  resourceUpdated(service: string, uri: string): void {
+    const route = this.catalog?.services.find((s) => `${s.namespace}/${s.name}` === service)?.route;
+    if (route !== undefined) this.server.resourceUpdated(`${RESOURCE_SCHEME}${route}/${uri}`);
+  }
+
+  /** A resource of a server of its own that this caller may read, as the gateway would judge resources/read. */
+  private mayHear(id: Identity, uri: string): boolean {
+    const parts = unwrapUri(uri);
+    if (!parts || !this.serviceKeyOf(parts.route)) return false;
+    if (id.via !== undefined && !authorize(this.opts.policy, id.via, 'resources/read', uri).allowed) return false;
+    return authorize(this.opts.policy, id, 'resources/read', uri).allowed;
+  }
+
+  private serviceKeyOf(route: string): string | undefined {
+    const s = this.catalog?.services.find((c) => c.route === route && c.upstream !== undefined);
+    return s ? `${s.namespace}/${s.name}` : undefined;
   }
 
   /** The per-caller view cache: views held, hits and misses. */

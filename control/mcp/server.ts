@@ -14,6 +14,7 @@ import type { Identity } from './authorize.js';
 import type { ListFreshness } from './listFreshness.js';
 import { KINDS, LIST_KINDS } from './listKinds.js';
 import { CursorError, type ListViews } from './listViews.js';
+import type { ResourceInterest } from './resourceInterest.js';
 
 export const SERVER_NAME = 'meshmcp';
 
@@ -25,6 +26,12 @@ export interface CatalogServerOptions {
   maxBodyBytes: number;
   /** Reporting only: errors the SDK hands to onerror. */
   onError?: (err: Error) => void;
+  /**
+   * Resource subscriptions on 2026-07-28 listen streams: the URIs asked for that this caller may hear about (a
+   * server of its own's resource the policy lets it read) are counted in `interest` while the stream is open; the
+   * others are taken out of the request, so the acknowledgement names only what will be delivered.
+   */
+  resources?: { interest: ResourceInterest; mayHear: (id: Identity, uri: string) => boolean };
 }
 
 const INSTRUCTIONS =
@@ -86,6 +93,8 @@ export interface CatalogServer {
   toolsChanged(): void;
   /** Tell open 2026-07-28 listen streams that the catalog's prompts or resources changed. */
   offeringsChanged(kind: 'prompts' | 'resources'): void;
+  /** Tell open 2026-07-28 listen streams that asked for this (wrapped) resource URI that it changed. */
+  resourceUpdated(uri: string): void;
   /** Open subscriptions/listen streams. */
   listeners(): number;
   close(): Promise<void>;
@@ -102,19 +111,21 @@ function listed<T>(page: () => T): T {
 }
 
 function buildServer(
-  { views, freshness }: Pick<CatalogServerOptions, 'views' | 'freshness'>,
+  { views, freshness, resources }: Pick<CatalogServerOptions, 'views' | 'freshness' | 'resources'>,
   id: Identity,
   version: string,
   service: string | undefined,
+  era: 'modern' | 'legacy',
 ): Server {
   const server = new Server(
     { name: SERVER_NAME, version },
     {
-      // Subscriptions belong to one server's session: /mcp/<service> offers them, the aggregated endpoint does not.
       capabilities: {
         tools: { listChanged: true },
         prompts: { listChanged: true },
-        resources: { listChanged: true },
+        // 2026-07-28 listen streams may ask for resource updates, which the control service relays from the servers'
+        // own subscriptions; a 2025-11-25 subscription belongs to one server's session (/mcp/<service>).
+        resources: { listChanged: true, ...(era === 'modern' && resources && !service ? { subscribe: true } : {}) },
         logging: {},
         // The gateway routes each completion/complete to the server of the prompt or template it names.
         completions: {},
@@ -157,11 +168,11 @@ function buildServer(
 export function createCatalogServer(opts: CatalogServerOptions): CatalogServer {
   const bus = new IdentityBus(opts.views);
   const handler = createMcpHandler(
-    () => {
+    (ctx) => {
       // The SDK builds the server inside fetch() below, where the caller's identity is the AsyncLocalStorage store.
       const id = bus.requestIdentity.getStore();
       if (!id) throw new Error('a catalog server was requested outside fetch(); serve requests through fetch()');
-      return buildServer(opts, id, opts.version, bus.requestService.getStore());
+      return buildServer(opts, id, opts.version, bus.requestService.getStore(), ctx.era);
     },
     {
       legacy: 'stateless',
@@ -172,8 +183,30 @@ export function createCatalogServer(opts: CatalogServerOptions): CatalogServer {
   );
   return {
     handler,
-    fetch(request, id, service) {
-      return bus.requestService.run(service, () => bus.requestIdentity.run(id, () => handler.fetch(request)));
+    async fetch(request, id, service) {
+      const serve = (r: Request) =>
+        bus.requestService.run(service, () => bus.requestIdentity.run(id, () => handler.fetch(r)));
+      const resources = opts.resources;
+      // 2026-07-28 names the method in a header; only a listen stream may ask for resource updates.
+      if (
+        !resources ||
+        service ||
+        request.method !== 'POST' ||
+        request.headers.get('mcp-method') !== 'subscriptions/listen'
+      )
+        return serve(request);
+      const listen = await listenWithResources(request, (uri) => resources.mayHear(id, uri));
+      if (!listen) return serve(request);
+      const release = resources.interest.add(listen.uris);
+      try {
+        return releaseOnEnd(await serve(listen.request), release);
+      } catch (err) {
+        release();
+        throw err;
+      }
+    },
+    resourceUpdated(uri) {
+      handler.notify.resourceUpdated(uri);
     },
     toolsChanged() {
       handler.notify.toolsChanged();
@@ -189,6 +222,61 @@ export function createCatalogServer(opts: CatalogServerOptions): CatalogServer {
       return handler.close();
     },
   };
+}
+
+/**
+ * A listen request that asks for resource updates: the URIs this caller may hear about, and the request to serve
+ * (the same, or with the others taken out). Undefined when it asks for none (or its body is not one the SDK will
+ * accept, which the SDK then answers).
+ */
+async function listenWithResources(
+  request: Request,
+  mayHear: (uri: string) => boolean,
+): Promise<{ uris: string[]; request: Request } | undefined> {
+  let body: { params?: { notifications?: { resourceSubscriptions?: unknown } } };
+  try {
+    body = (await request.clone().json()) as typeof body;
+  } catch {
+    return undefined;
+  }
+  const asked = body?.params?.notifications?.resourceSubscriptions;
+  if (!Array.isArray(asked) || asked.length === 0) return undefined;
+  const uris = asked.filter((u): u is string => typeof u === 'string' && mayHear(u));
+  if (uris.length === asked.length) return { uris, request };
+  body.params!.notifications!.resourceSubscriptions = uris;
+  const headers = new Headers(request.headers);
+  headers.delete('content-length');
+  return { uris, request: new Request(request.url, { method: 'POST', headers, body: JSON.stringify(body) }) };
+}
+
+/** The response, with `release` called once its body has ended or been cancelled (the listen stream closed). */
+function releaseOnEnd(response: Response, release: () => void): Response {
+  if (!response.body) {
+    release();
+    return response;
+  }
+  const reader = response.body.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          release();
+          controller.close();
+        } else {
+          controller.enqueue(value);
+        }
+      } catch (err) {
+        release();
+        controller.error(err);
+      }
+    },
+    cancel(reason) {
+      release();
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
 }
 
 /** 403 with a JSON-RPC error body, as the gateway filter answers a refused method (-32003). */

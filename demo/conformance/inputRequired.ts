@@ -18,6 +18,8 @@ export interface ToolHooks {
   /** Tell open 2026-07-28 listen streams that the tool or prompt list changed. */
   toolsChanged(): void;
   promptsChanged(): void;
+  /** Tell every client subscribed to this resource (a 2025-11-25 session, a 2026-07-28 listen stream) it changed. */
+  resourceUpdated(uri: string): void;
 }
 
 export interface RoundState {

@@ -245,4 +245,15 @@ export function registerTools(server: McpServer, hooks: ToolHooks): void {
     hooks.promptsChanged();
     return text('prompts/list_changed published');
   });
+  server.registerTool(
+    'test_trigger_resource_update',
+    {
+      description: 'Tells the clients subscribed to a resource that it changed',
+      inputSchema: oneString('uri', 'The resource URI'),
+    },
+    ({ uri }: Record<string, string>) => {
+      hooks.resourceUpdated(uri ?? '');
+      return text(`notifications/resources/updated published for ${uri}`);
+    },
+  );
 }

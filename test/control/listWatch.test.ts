@@ -37,15 +37,17 @@ async function until(what: string, probe: () => boolean): Promise<void> {
   }
 }
 
-/** Another client of the server calls its hook, which announces a tools list change to every session. */
-async function announce(url: string): Promise<void> {
+/** Another client of the server calls one of its hooks (a tools list change, a resource update). */
+async function trigger(url: string, tool: string, args: Record<string, string> = {}): Promise<void> {
   const client = new Client({ name: 'trigger', version: '1' }, { versionNegotiation: { mode: 'legacy' } });
   const transport = new StreamableHTTPClientTransport(new URL(url));
   await client.connect(transport);
-  await client.callTool({ name: 'test_trigger_tool_change', arguments: {} });
+  await client.callTool({ name: tool, arguments: args });
   await transport.terminateSession();
   await client.close();
 }
+
+const announce = (url: string) => trigger(url, 'test_trigger_tool_change');
 
 describe('list watching', () => {
   it('collects a server of its own again as soon as it announces a list change', async () => {
@@ -65,6 +67,27 @@ describe('list watching', () => {
     await announce(server.url);
     await until('a collection after the announcement', () => rounds.length > before);
     expect(logs).toContain('list changed: collecting the server again');
+  });
+
+  it('holds the resource subscriptions it is given on that session, hears their updates, and ends them', async () => {
+    server = await startConformanceServer({ port: 0 });
+    const logs: string[] = [];
+    runner = new CatalogRunner({
+      cacheTtlMs: 3_600_000,
+      limits: { timeoutMs: 5_000 },
+      log: { info: (_o, m) => logs.push(m), warn: (_o, m) => logs.push(m) },
+    });
+    const heard: Array<[string, string]> = [];
+    runner.onResourceUpdated((key, uri) => heard.push([key, uri]));
+    // Asked for before the session exists: taken up once it opens.
+    runner.watchResources('tools/conformance', new Set(['test://watched-resource']));
+    await runner.update([upstream(server.url)]);
+    await until('the subscription on the watch session', () => server!.subscriptions() === 1);
+    await trigger(server.url, 'test_trigger_resource_update', { uri: 'test://watched-resource' });
+    await until('the update', () => heard.length > 0);
+    expect(heard).toEqual([['tools/conformance', 'test://watched-resource']]);
+    runner.watchResources('tools/conformance', new Set());
+    await until('the subscription ended', () => server!.subscriptions() === 0);
   });
 
   it('watches no sidecar, and nothing when told not to', async () => {

@@ -80,10 +80,11 @@ async function aggregated(mode: Mode, headers: Record<string, string> = {}): Pro
 const text = (r: unknown): string =>
   ((r as { content: Array<{ type: string; text?: string }> }).content ?? []).map((c) => c.text ?? '').join('\n');
 
-async function until(what: string, probe: () => boolean): Promise<void> {
+async function until(what: string, probe: () => boolean, step?: () => Promise<void>): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (!probe()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await step?.();
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -289,6 +290,43 @@ describe('server-everything (2025-11-25, sessions only) through the aggregated /
       expect(lines.find((l) => l.method === 'tools/call')).toMatchObject({ tool: 'echo', status: 'success' });
     },
   );
+});
+
+describe('resource subscriptions on the aggregated /mcp (2026-07-28 subscriptions/listen)', () => {
+  it("relays a server's resource update to the listeners that asked for it, under its wrapped URI", async () => {
+    const watched = 'meshmcp://conformance/test://watched-resource';
+    const listener = await aggregated({ pin: '2026-07-28' });
+    const updated: string[] = [];
+    listener.setNotificationHandler('notifications/resources/updated', (n) => {
+      updated.push(n.params.uri);
+    });
+    // A resource of no server of its own, and one of a server that is not in the catalog, are not honoured.
+    const sub = await listener.listen({
+      resourceSubscriptions: [watched, 'meshmcp://payment-service/x', 'meshmcp://nowhere/y'],
+    });
+    expect(sub.honoredFilter.resourceSubscriptions).toEqual([watched]);
+    // Another client tells the server the resource changed (its own hook, on its own endpoint).
+    const trigger = await aggregated('legacy');
+    try {
+      // The control service subscribes on its watch session as the listen stream opens: poll the hook until the
+      // update arrives, as the subscription may land just after the acknowledgement.
+      await until(
+        'the update on the listen stream',
+        () => updated.length > 0,
+        async () => {
+          await trigger.callTool({
+            name: 'conformance__test_trigger_resource_update',
+            arguments: { uri: 'test://watched-resource' },
+          });
+        },
+      );
+      expect(updated[0]).toBe(watched);
+    } finally {
+      await sub.close();
+      await trigger.close();
+      await listener.close();
+    }
+  });
 });
 
 describe('input-required results through the aggregated /mcp', () => {
