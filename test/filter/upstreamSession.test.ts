@@ -4,6 +4,8 @@
 // with proxy_http_call, sends the call in it and ends the session (DELETE) when the stream is over. The server is
 // the conformance test server of demo/ (the real SDK v2 server), which keeps 2025-11-25 sessions.
 
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningConformanceServer, startConformanceServer } from '../../demo/conformanceServer.js';
 import { type Front, startFront } from '../../filter/host/front.js';
@@ -164,4 +166,85 @@ describe('a session per call for a server that keeps sessions, from the aggregat
     expect(r.text).toContain('initialize first');
     expect(server.openSessions()).toBe(0);
   });
+});
+
+/**
+ * A slow MCP server (a mock, named as one: it answers only what opening and ending a session needs): it records each
+ * request and holds back its answer to `slow` (initialize or notifications/initialized) until `release()`.
+ */
+async function slowServer(slow: 'initialize' | 'notifications/initialized') {
+  const seen: Array<{ method: string; rpc?: string; session?: string }> = [];
+  let release!: () => void;
+  const released = new Promise<void>((r) => {
+    release = r;
+  });
+  const server: Server = createServer((req: IncomingMessage, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      const rpc = chunks.length
+        ? (JSON.parse(Buffer.concat(chunks).toString()) as { method?: string }).method
+        : undefined;
+      const session = req.headers['mcp-session-id'] as string | undefined;
+      seen.push({ method: req.method ?? '', ...(rpc ? { rpc } : {}), ...(session ? { session } : {}) });
+      if (rpc === slow) await released;
+      if (rpc === 'initialize') {
+        res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 's-1' });
+        res.end(
+          '{"jsonrpc":"2.0","id":0,"result":{"protocolVersion":"2025-11-25","capabilities":{},"serverInfo":{"name":"slow","version":"1"}}}',
+        );
+      } else if (rpc === 'notifications/initialized') {
+        res.writeHead(202).end();
+      } else {
+        res.writeHead(200).end();
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return { port, seen, release, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+describe('a stream that ends while its session is being opened', () => {
+  it.each(['initialize', 'notifications/initialized'] as const)(
+    'ends the session it got (the client left during %s), and sends the call nowhere',
+    async (slow) => {
+      const mock = await slowServer(slow);
+      const config = example('sidecar');
+      config.services = [upstreamEntry(mock.port)];
+      const target = { host: '127.0.0.1', port: mock.port };
+      const pod = await startFront({
+        wasm: filterWasm(),
+        configuration: JSON.stringify(config),
+        defaultUpstream: target,
+        clusters: { 'meshmcp-upstream': target },
+        streamProperties: () => ({ connection: { uri_san_peer_certificate: GATEWAY_SAN } }),
+      });
+      try {
+        const abort = new AbortController();
+        const sent = fetch(`${pod.url}/mcp`, {
+          method: 'POST',
+          signal: abort.signal,
+          headers: {
+            'content-type': 'application/json',
+            'x-meshmcp-upstream-session': 'call',
+            'x-meshmcp-principal': 'sam',
+          },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'test_simple_text' } }),
+        }).catch(() => undefined);
+        // The client goes away while the server still holds its answer.
+        while (!mock.seen.some((r) => r.rpc === slow)) await new Promise((r) => setTimeout(r, 5));
+        abort.abort();
+        await sent;
+        await new Promise((r) => setTimeout(r, 50));
+        mock.release();
+        while (!mock.seen.some((r) => r.method === 'DELETE')) await new Promise((r) => setTimeout(r, 5));
+        expect(mock.seen.find((r) => r.method === 'DELETE')).toEqual({ method: 'DELETE', session: 's-1' });
+        expect(mock.seen.some((r) => r.rpc === 'tools/call')).toBe(false);
+      } finally {
+        await pod.close();
+        await mock.close();
+      }
+    },
+  );
 });
