@@ -264,7 +264,7 @@ describe('server-everything (2025-11-25, sessions only) through the aggregated /
     ['2025-11-25', 'legacy' as const],
     ['2026-07-28', { pin: '2026-07-28' }],
   ])(
-    'answers a %s client: tools, prompts and resources, each in a session its pod opens and ends',
+    'answers a %s client: tools, prompts, resources and completions, each in a session its pod opens and ends',
     async (era, mode) => {
       // One request id for all of this client's requests, to find its audit lines at the pod's proxy.
       const requestId = `e2e-aggregated-everything-${era}`;
@@ -280,6 +280,11 @@ describe('server-everything (2025-11-25, sessions only) through the aggregated /
         expect(listed.length).toBeGreaterThan(0);
         const read = await client.readResource({ uri: listed[0]!.uri });
         expect(read.contents[0]?.uri).toBe(listed[0]!.uri);
+        const done = await client.complete({
+          ref: { type: 'ref/prompt', name: 'everything__completable-prompt' },
+          argument: { name: 'department', value: 'S' },
+        });
+        expect(done.completion.values).toEqual(['Sales', 'Support']);
       } finally {
         await client.close();
       }
