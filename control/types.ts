@@ -45,6 +45,11 @@ export interface ToolDescriptor {
   inputSchema?: Record<string, unknown>;
   outputSchema?: Record<string, unknown>;
   annotations?: Record<string, unknown>;
+  /**
+   * Listed by a server that keeps sessions only to a client that can answer its requests (sampling, elicitation,
+   * roots): the collector's second listing, as a client offering none, did not show it (collector.ts).
+   */
+  sessionOnly?: true;
 }
 
 /** One tool in the aggregated catalog, named per DESIGN.md contract 1. */
@@ -58,6 +63,12 @@ export interface CatalogTool {
   inputSchema: Record<string, unknown>;
   outputSchema?: Record<string, unknown>;
   annotations?: Record<string, unknown>;
+  /**
+   * Its server (one that keeps sessions) lists it only to a client that can answer the server's requests. The
+   * aggregated /mcp reaches such a server through a session its pod opens per call, offering none, so the tool is
+   * listed only on the server's own endpoint, `/mcp/<service>`.
+   */
+  sessionOnly?: true;
 }
 
 /** A prompt as a server lists it (prompts/list). */

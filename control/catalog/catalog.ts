@@ -49,6 +49,7 @@ function toCatalogTool(name: string, t: ToolDescriptor): CatalogTool {
   if (typeof t.description === 'string') out.description = t.description;
   if (isObject(t.outputSchema)) out.outputSchema = t.outputSchema;
   if (isObject(t.annotations)) out.annotations = t.annotations;
+  if (t.sessionOnly === true) out.sessionOnly = true;
   return out;
 }
 

@@ -98,6 +98,46 @@ async function collectOfferings(
 }
 
 /**
+ * A server that keeps sessions is reached from the aggregated /mcp through a session its pod opens per call, offering
+ * the server no client capabilities. A tool it lists only to a client offering them (sampling, elicitation, roots) is
+ * marked sessionOnly: one more listing, as such a client, tells which.
+ */
+async function markSessionOnly(
+  url: string,
+  tools: ToolDescriptor[],
+  limits: CollectLimits,
+  abort: AbortSignal,
+): Promise<void> {
+  const client = new Client(
+    { name: 'meshmcp-control', version: VERSION },
+    { versionNegotiation: { mode: 'legacy' }, listMaxPages: limits.maxPages },
+  );
+  const transport = new StreamableHTTPClientTransport(new URL(url), {
+    fetch: async (input, init) => {
+      const res = await fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, abort]) : abort });
+      return bounded(res, limits.maxResponseBytes);
+    },
+    reconnectionOptions: {
+      maxRetries: 0,
+      initialReconnectionDelay: 1000,
+      maxReconnectionDelay: 1000,
+      reconnectionDelayGrowFactor: 1,
+    },
+  });
+  const opts = { signal: abort, timeout: limits.timeoutMs };
+  try {
+    await client.connect(transport, opts);
+    const plain = new Set(
+      (await client.listTools(undefined, { ...opts, cacheMode: 'bypass' })).tools.map((t) => t.name),
+    );
+    for (const t of tools) if (!plain.has(t.name)) t.sessionOnly = true;
+  } finally {
+    if (transport.sessionId !== undefined) await transport.terminateSession().catch(() => undefined);
+    await client.close().catch(() => undefined);
+  }
+}
+
+/**
  * Lists every tool of the MCP endpoint at url. Node's fetch keeps connections alive between calls, so periodic
  * refreshes reuse them. Throws CollectError with a message that names the URL and what went wrong.
  */
@@ -106,6 +146,7 @@ export async function collectTools(
   limits: CollectLimits = DEFAULT_LIMITS,
   prior?: PriorDiscovery,
   signal?: AbortSignal,
+  sessions = false,
 ): Promise<Collected> {
   const timeout = AbortSignal.timeout(limits.timeoutMs);
   const abort = signal ? AbortSignal.any([timeout, signal]) : timeout;
@@ -146,6 +187,7 @@ export async function collectTools(
     }
     const offerings = await collectOfferings(client, opts, url, limits.maxTools);
     const discover = client.getDiscoverResult();
+    if (sessions && !discover) await markSessionOnly(url, tools, limits, abort);
     const cacheHints = hints();
     // 'modern' and 'legacy' are the SDK's names (PriorDiscovery): a server/discover server, or one that uses initialize.
     return {

@@ -2,6 +2,7 @@
 // TTL, with bounded concurrency), tracks health, keeps a failing sidecar's last tools through a grace period, and
 // publishes a new Catalog only when it differs from the last one.
 import type { PriorDiscovery } from '@modelcontextprotocol/client';
+import { STATELESS_REVISION } from '../catalogRules.js';
 import type { Catalog, DiscoveredService, ServerOfferings, ServiceHealth } from '../types.js';
 import { buildCatalog, type CatalogInput, sameCatalog, type ToolDescriptor } from './catalog.js';
 import { type Collected, type CollectLimits, collectTools, DEFAULT_LIMITS } from './collector.js';
@@ -263,7 +264,11 @@ export class CatalogRunner {
     if (!service.ready) {
       result = new Error(`no ready endpoint for ${service.host}:${service.port}`);
     } else {
-      result = await collectTools(service.url, this.limits, entry.prior, this.abort.signal).catch((e: Error) => e);
+      // A server that keeps sessions (no 2026-07-28) is also listed as the per-call sessions its pod opens see it.
+      const sessions = service.upstream !== undefined && !service.upstream.protocols.includes(STATELESS_REVISION);
+      result = await collectTools(service.url, this.limits, entry.prior, this.abort.signal, sessions).catch(
+        (e: Error) => e,
+      );
     }
     // Discovery may have removed or changed the service while we waited; its answer no longer applies.
     if (this.entries.get(key) !== entry || entry.service !== service || this.abort.signal.aborted) return;

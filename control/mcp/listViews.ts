@@ -23,6 +23,8 @@ interface Item {
   /** The wire form: the catalog entry without the server's own name. */
   wire: Record<string, unknown>;
   digest: string;
+  /** Listed on the aggregated /mcp (a sessionOnly tool is listed only on its server's own endpoint). */
+  aggregated: boolean;
 }
 
 /**
@@ -62,14 +64,18 @@ export interface ListViewsOptions {
 }
 
 function itemOf(kind: ListKind, route: string, entry: Record<string, unknown>): Item {
-  const { [KINDS[kind].own]: own, ...wire } = entry;
+  const { [KINDS[kind].own]: own, sessionOnly, ...wire } = entry;
   return {
     key: String(wire[KINDS[kind].member]),
     own: String(own),
     route,
     wire,
     // Canonical JSON, so equal content hashes equal whatever order a server sent the keys in.
-    digest: createHash('sha256').update(canonicalJson(wire)).digest('hex').slice(0, 32),
+    digest: createHash('sha256')
+      .update(canonicalJson(wire) + (sessionOnly === true ? '\nsession-only' : ''))
+      .digest('hex')
+      .slice(0, 32),
+    aggregated: sessionOnly !== true,
   };
 }
 
@@ -138,7 +144,7 @@ export class ListViews {
    */
   view(kind: ListKind, id: Identity): ListView {
     return this.cache.get(kind, undefined, id, () => {
-      const picked = this.items[kind].filter((i) => listable(this.policy, id, KINDS[kind].call, i.key));
+      const picked = this.items[kind].filter((i) => i.aggregated && listable(this.policy, id, KINDS[kind].call, i.key));
       const { hinted, varies, asked } = this.facts[kind];
       return viewOf(picked, versionOf(picked.map((i) => i.digest)), (i) => i.wire, {
         reach: hinted.filter((route) => this.mayList(kind, id, route)),
@@ -150,7 +156,9 @@ export class ListViews {
   /** The caller's view of one server's items under the server's own names and URIs (its `/mcp/<service>`). */
   serviceView(kind: ListKind, id: Identity, service: string): ListView {
     return this.cache.get(kind, service, id, () => {
-      const picked = this.view(kind, id).picked.filter((i) => i.route === service);
+      // Its own endpoint lists what the aggregated one leaves out for it (sessionOnly tools) too.
+      const call = KINDS[kind].call;
+      const picked = this.items[kind].filter((i) => i.route === service && listable(this.policy, id, call, i.key));
       const member = KINDS[kind].member;
       const { hinted, varies, asked } = this.facts[kind];
       return viewOf(

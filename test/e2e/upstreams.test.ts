@@ -228,6 +228,10 @@ describe('the aggregated /mcp', () => {
       const mine = (await readonly.client.listTools()).tools.map((t) => t.name);
       expect(mine).toContain('everything__echo');
       expect(mine).not.toContain('everything__get-env');
+      // server-everything lists its sampling and elicitation tools only to a client that can answer those requests;
+      // the sessions its pod opens for the aggregated /mcp offer none, so they are listed on /mcp/everything only.
+      expect(all).not.toContain('everything__trigger-sampling-request');
+      expect(all).not.toContain('everything__trigger-elicitation-request');
     } finally {
       await admin.client.close();
       await readonly.client.close();
