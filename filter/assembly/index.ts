@@ -31,7 +31,8 @@ import { sidecarRequestBody, sidecarRequestHeaders } from './sidecar';
 import { isRouterFailure, unavailableBody, unavailableHeaders } from './unavailable';
 import { MAX_SCAN_BYTES, ResponseScan } from './responseScan';
 import { finishStream, Stream } from './stream';
-import { closeSession, completeResults, onCallAnswer } from './upstreamSession';
+import { closeSession, onCallAnswer } from './upstreamSession';
+import { completeResults } from './bridgeDown';
 import { wrapChunk } from './resultUris';
 
 /** Runtime per root context id; null until a configuration was accepted. */

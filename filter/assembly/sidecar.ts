@@ -27,7 +27,8 @@ import { readRequestHeaders } from './requestHeaders';
 import { auditParams, Stream } from './stream';
 import { splitName, ToolSplit } from './toolName';
 import { validTraceparent } from './traceContext';
-import { openSession, SESSION_MARK, stripEnvelope } from './upstreamSession';
+import { openSession, SESSION_MARK } from './upstreamSession';
+import { stripEnvelope } from './bridgeDown';
 
 const body = new HostBytes();
 const peer = new HostBytes();
