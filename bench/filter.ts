@@ -105,6 +105,16 @@ const direct = input(toolsCallBody('get_health'), { ':path': '/mcp/everything' }
 
 /** The API key caller ci-bot (sre-readonly) may not see user-service__query_users: an unknown tool, locally. */
 const denied = input(toolsCallBody('user-service__query_users'), { 'x-api-key': 'test' });
+/** No credential at all: 401 with the protected resource metadata challenge, locally. */
+const unauthenticated = input(toolsCallBody('payment-service__get_health'), {});
+
+/** A tools/call of BIG_REQUEST_BYTES (its arguments padded): what scanning a large request body costs. */
+const BIG_REQUEST_BYTES = 512 * 1024;
+const allowedBigRequest = input(
+  toolsCallBody('payment-service__get_health', BIG_REQUEST_BYTES),
+  {},
+  jwt({ sub: 'sam', groups: ['sre'] }),
+);
 
 /**
  * A clock that moves one second per read, so the per-principal token bucket (60, 1/s in the example) refills
@@ -149,6 +159,33 @@ const rewrittenFor =
     if (r.forwarded?.body.length === BODY_BYTES) return 'the body was not rewritten';
     return undefined;
   };
+
+const unauthorized: Check = (r) =>
+  r.vmFailed || r.localReply?.status !== 401 ? `not a 401 (${r.localReply?.status ?? 'forwarded'})` : undefined;
+
+/** Whether the big request went to payment-service (its body grew by the trace the gateway adds). */
+const bigForwarded: Check = (r) => {
+  if (r.vmFailed || r.localReply || r.stalled || r.reset) return `not forwarded (${r.localReply?.status ?? '-'})`;
+  const n = r.forwarded?.body.length ?? 0;
+  return n === BIG_REQUEST_BYTES || n === BIG_REQUEST_BYTES + TRACE_BYTES ? undefined : `forwarded ${n} body bytes`;
+};
+
+/** Host function calls per stream, by name, over `runs` streams (the module's own requests of Envoy). */
+async function hostCallsPer(wasm: Uint8Array, config: string, stream: StreamInput, runs = 100) {
+  const counts = new Map<string, number>();
+  const p = await createPlugin(wasm, config, {
+    allowOnHeadersStopIteration: true,
+    now: steppingClock(),
+    logLimit: 1000,
+    hostCalls: counts,
+  });
+  p.runStream(stream);
+  counts.clear();
+  for (let i = 0; i < runs; i++) p.runStream(stream);
+  p.close();
+  const per = [...counts].map(([name, n]) => [name, n / runs] as const).sort((a, b) => b[1] - a[1]);
+  return { total: per.reduce((n, [, c]) => n + c, 0), per };
+}
 
 const refused: Check = (r) => {
   if (r.vmFailed || !r.localReply) return 'not answered locally';
@@ -221,6 +258,7 @@ export async function benchFilter(root: string): Promise<Figures> {
   const host = await plugin(passthroughModule(), config);
   const hostUs = usPerStream(host, 'pass-through', allowed, forwardedTo(undefined));
   const hostBigUs = usPerStream(host, 'pass-through, 256 KiB answer', allowedBig, forwardedTo(undefined));
+  const hostBigRequestUs = usPerStream(host, 'pass-through, 512 KiB request', allowedBigRequest, bigForwarded);
   host.close();
 
   const filter = await plugin(wasm, config);
@@ -229,6 +267,10 @@ export async function benchFilter(root: string): Promise<Figures> {
   // What reading the larger answer costs the filter beyond the host's own cost of passing it.
   const scanUs = allowedBigUs - allowedUs - (hostBigUs - hostUs);
   const deniedUs = usPerStream(filter, 'denied tools/call', denied, refused);
+  const unauthenticatedUs = usPerStream(filter, 'unauthenticated tools/call', unauthenticated, unauthorized);
+  const allowedBigRequestUs = usPerStream(filter, 'allowed, 512 KiB request', allowedBigRequest, bigForwarded);
+  // What reading the larger request costs the filter beyond the host's own cost of passing it.
+  const requestScanUs = allowedBigRequestUs - allowedUs - (hostBigRequestUs - hostUs);
   const configureMs = msToConfigure(filter, largestConfig(config));
   filter.close();
 
@@ -242,6 +284,17 @@ export async function benchFilter(root: string): Promise<Figures> {
   const bridgedUs = usPerStream(upstreams, 'bridged tools/call', bridged, rewrittenFor('weather'));
   const directUs = usPerStream(upstreams, 'tools/call on /mcp/<service>', direct, forwardedTo('everything'));
   upstreams.close();
+
+  // What the module asks of the host per request, by host function: the calls Envoy would answer.
+  const calls = {
+    allowed: await hostCallsPer(wasm, config, allowed),
+    denied: await hostCallsPer(wasm, config, denied),
+    unauthenticated: await hostCallsPer(wasm, config, unauthenticated),
+  };
+  for (const [what, c] of Object.entries(calls)) {
+    const list = c.per.map(([name, n]) => `${name.replace(/^proxy_/, '')} ${n}`).join(', ');
+    process.stdout.write(`bench: filter: host calls per ${what} call: ${c.total} (${list})\n`);
+  }
 
   // The module from before this work, timed now, beside the current one: same host, same machine state.
   const before = baselineWasm(root, BEFORE_UPSTREAMS);
@@ -262,6 +315,15 @@ export async function benchFilter(root: string): Promise<Figures> {
     filter_wasm_bytes: { value: statSync(wasmPath).size, unit: 'bytes', goal: '<= 65536' },
     filter_us_per_tools_call: { value: round(allowedUs), unit: 'µs', goal: '<= 10' },
     filter_us_per_denied_call: { value: round(deniedUs), unit: 'µs', goal: '<= 10' },
+    filter_us_per_unauthenticated_call: { value: round(unauthenticatedUs), unit: 'µs' },
+    filter_host_calls_per_tools_call: { value: calls.allowed.total, unit: 'calls' },
+    filter_host_calls_per_denied_call: { value: calls.denied.total, unit: 'calls' },
+    filter_host_calls_per_unauthenticated_call: { value: calls.unauthenticated.total, unit: 'calls' },
+    filter_request_scan_mb_per_s: {
+      value: round((BIG_REQUEST_BYTES - BODY_BYTES) / requestScanUs, 0),
+      unit: 'MB/s',
+      goal: '>= 500',
+    },
     host_overhead_us: { value: round(hostUs), unit: 'µs' },
     filter_us_per_tools_call_net: { value: round(allowedUs - hostUs), unit: 'µs' },
     filter_us_per_tools_call_256k_answer: { value: round(allowedBigUs), unit: 'µs' },

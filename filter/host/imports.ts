@@ -38,6 +38,8 @@ export interface ImportHost {
   httpCall(cluster: string, request: HttpCallRequest): { result: WasmResult; token?: number };
   /** The answer being delivered, during proxy_on_http_call_response only. */
   readonly callResponse: CallResponseView | undefined;
+  /** When set, every host function call is counted here by name (a profile of what the module asks of Envoy). */
+  readonly hostCalls: Map<string, number> | undefined;
 }
 
 type HostFunction = (...args: never[]) => unknown;
@@ -270,12 +272,22 @@ export function buildImports(host: ImportHost): WasmImports {
   };
 
   const env: Record<string, HostFunction> = {};
-  for (const [name, fn] of Object.entries(proxy)) env[name] = guarded(fn);
+  for (const [name, fn] of Object.entries(proxy)) env[name] = counted(host.hostCalls, name, guarded(fn));
   env['pthread_equal'] = (a: number, b: number) => (a === b ? 1 : 0);
   env['emscripten_notify_memory_growth'] = () => undefined;
 
-  const wasi = wasiFunctions(host);
+  const wasi = Object.fromEntries(
+    Object.entries(wasiFunctions(host)).map(([name, fn]) => [name, counted(host.hostCalls, name, fn as HostFunction)]),
+  );
   return { env, wasi_snapshot_preview1: wasi, wasi_unstable: wasi };
+}
+
+function counted(counts: Map<string, number> | undefined, name: string, fn: HostFunction): HostFunction {
+  if (!counts) return fn;
+  return (...args: never[]) => {
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+    return fn(...args);
+  };
 }
 
 /** AbiError becomes its result code; anything else is a host bug and propagates, failing the VM. */

@@ -55,6 +55,8 @@ export interface PluginOptions {
    * Envoy answers for a cluster it does not have. Default: none.
    */
   clusters?: Record<string, HttpCallCluster>;
+  /** Count every host function the module calls, by name, into this map (for profiles; costs a little per call). */
+  hostCalls?: Map<string, number>;
   /** Keep the newest lines in `logs` (between logLimit and twice that), so a long-running host does not grow without bound. Default: all. */
   logLimit?: number;
 }
@@ -131,6 +133,7 @@ export async function createPlugin(
     tickPeriodChanged: (vm) => arm(vm),
     clusters: options.clusters ?? {},
     settle: () => drainQueues(),
+    ...(options.hostCalls ? { hostCalls: options.hostCalls } : {}),
   };
   const vmConfiguration = toBytes(options.vmConfiguration ?? '');
   const streamOptions = {

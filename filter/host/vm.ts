@@ -48,6 +48,8 @@ export interface VmShared {
   clusters: Readonly<Record<string, HttpCallCluster>>;
   /** After a callback the host made on its own (an http call's answer): queued work runs, as after any callback. */
   settle: () => void;
+  /** Counts each host function call by name, when given (PluginOptions.hostCalls). */
+  hostCalls?: Map<string, number>;
 }
 
 /** Checks what Envoy checks before linking: the ABI marker, then every import, then memory and an allocator. */
@@ -133,6 +135,9 @@ export class WorkerVm implements ImportHost {
   }
   get queues(): SharedQueues {
     return this.common.queues;
+  }
+  get hostCalls(): Map<string, number> | undefined {
+    return this.common.hostCalls;
   }
 
   /**

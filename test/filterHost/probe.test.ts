@@ -214,6 +214,18 @@ describe('header edits, log level, clock and queues', () => {
     expect(header(h, 'x-probe-value')).toBe(`${size},${LogLevel.Warn},1700000000000000000`);
   });
 
+  it('counts the host functions a module calls, by name, when asked to', async () => {
+    const hostCalls = new Map<string, number>();
+    const p = await plugin({ hostCalls });
+    hostCalls.clear();
+    p.runStream(request('edit-headers'));
+    expect(hostCalls.get('proxy_add_header_map_value')).toBe(1);
+    expect(hostCalls.get('proxy_remove_header_map_value')).toBe(1);
+    expect(hostCalls.get('proxy_increment_metric')).toBe(1);
+    // Without the map nothing is counted, and nothing else changes.
+    expect((await plugin()).runStream(request('edit-headers')).forwarded).toBeDefined();
+  });
+
   it('delivers enqueued items to the registering root context through proxy_on_queue_ready', async () => {
     const p = await plugin({ workers: 2 });
     const r = p.runStream(request('enqueue', { 'x-probe-value': 'hello' }), 0);
