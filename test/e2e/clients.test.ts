@@ -73,9 +73,12 @@ async function sidecarToolNames(): Promise<string[]> {
   if (mesh.prometheus) servers.push(['prometheus', mesh.ports.pack]);
   servers.push(['everything', mesh.ports.upstream], ['conformance', mesh.ports.upstream + 1]);
   for (const [s, port] of servers) {
+    // server-everything keeps sessions: the aggregated /mcp reaches it in sessions offering no client capabilities,
+    // so it lists the server's tools as such a client sees them (those gated on sampling or elicitation are not).
+    const capabilities = s === 'everything' ? {} : { sampling: {}, elicitation: {}, roots: {} };
     const client = new Client(
       { name: 'meshmcp-e2e', version: '1.0.0' },
-      { versionNegotiation: { mode: 'auto' }, capabilities: { sampling: {}, elicitation: {}, roots: {} } },
+      { versionNegotiation: { mode: 'auto' }, capabilities },
     );
     const transport = new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`));
     await client.connect(transport);
