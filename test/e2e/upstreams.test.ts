@@ -198,6 +198,83 @@ describe('server-everything on /mcp/everything', () => {
   });
 });
 
+/** One JSON-RPC exchange with the gateway as raw HTTP: the status, the Mcp-Session-Id and the message (JSON or SSE). */
+async function rpcAt(
+  path: string,
+  key: string,
+  session: string | undefined,
+  message: Record<string, unknown>,
+): Promise<{ status: number; session: string | null; body: Record<string, any> | undefined }> {
+  const res = await fetch(`${mesh.url.replace(/\/mcp$/, '')}${path}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2025-11-25',
+      'x-api-key': key,
+      ...(session ? { 'mcp-session-id': session } : {}),
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', ...message }),
+  });
+  const text = await res.text();
+  const data = text.includes('data: ')
+    ? text
+        .split('\n')
+        .filter((l) => l.startsWith('data: ') && l.length > 6)
+        .map((l) => JSON.parse(l.slice(6)))
+        .find((m) => m.id !== undefined)
+    : text
+      ? JSON.parse(text)
+      : undefined;
+  return { status: res.status, session: res.headers.get('mcp-session-id'), body: data };
+}
+
+describe("tasks on /mcp/everything (2025-11-25, in the caller's session)", () => {
+  it("creates a task, polls it to completion and reads its result; the session and so the task are the caller's only", async () => {
+    const init = await rpcAt('/mcp/everything', mesh.adminKey, undefined, {
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'e2e-tasks', version: '1' } },
+    });
+    const session = init.session!;
+    expect(session).toMatch(/^m1\./);
+    await rpcAt('/mcp/everything', mesh.adminKey, session, { method: 'notifications/initialized' });
+    const created = await rpcAt('/mcp/everything', mesh.adminKey, session, {
+      id: 2,
+      method: 'tools/call',
+      params: { name: 'simulate-research-query', arguments: { topic: 'service meshes' }, task: { ttl: 60_000 } },
+    });
+    const taskId = created.body?.result?.task?.taskId as string;
+    expect(taskId, JSON.stringify(created.body)).toBeTruthy();
+    let status = '';
+    await until(
+      'the task to complete',
+      () => status === 'completed',
+      async () => {
+        const got = await rpcAt('/mcp/everything', mesh.adminKey, session, {
+          id: 3,
+          method: 'tasks/get',
+          params: { taskId },
+        });
+        status = got.body?.result?.status ?? '';
+      },
+    );
+    const result = await rpcAt('/mcp/everything', mesh.adminKey, session, {
+      id: 4,
+      method: 'tasks/result',
+      params: { taskId },
+    });
+    expect(JSON.stringify(result.body?.result?.content)).toContain('service meshes');
+    // Another caller holding the same session id reaches neither the session nor its task.
+    const stolen = await rpcAt('/mcp/everything', mesh.readonlyKey, session, {
+      id: 5,
+      method: 'tasks/get',
+      params: { taskId },
+    });
+    expect(stolen.status).toBe(404);
+  });
+});
+
 describe('trace context through the mesh', () => {
   it("carries the client's traceparent to the server and writes its trace id at the gateway and the pod proxy", async () => {
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
