@@ -39,11 +39,48 @@ export function methodLabel(method: string): string {
   return 'other';
 }
 
+/** The stat ids of one (prefix, service, tool): its duration histogram and its request counter per status. */
+class ToolMeters {
+  duration: u32;
+  byStatus: Map<string, u32> = new Map<string, u32>();
+
+  constructor(
+    public prefix: string,
+    public labels: string,
+  ) {
+    this.duration = metric(METRIC_HISTOGRAM, prefix + '_request_duration_milliseconds' + labels);
+  }
+
+  requests(status: string): u32 {
+    if (this.byStatus.has(status)) return this.byStatus.get(status);
+    const id = metric(METRIC_COUNTER, this.prefix + '_requests_total' + this.labels + '.status.' + status);
+    this.byStatus.set(status, id);
+    return id;
+  }
+}
+
+/**
+ * By prefix, service and tool: a request's stats are found by three short lookups, with no name built (the label
+ * values are bounded, see above, so these maps are too).
+ */
+const meters = new Map<string, Map<string, Map<string, ToolMeters>>>();
+
+function toolMeters(prefix: string, service: string, tool: string): ToolMeters {
+  if (!meters.has(prefix)) meters.set(prefix, new Map<string, Map<string, ToolMeters>>());
+  const byService = meters.get(prefix);
+  if (!byService.has(service)) byService.set(service, new Map<string, ToolMeters>());
+  const byTool = byService.get(service);
+  if (byTool.has(tool)) return byTool.get(tool);
+  const m = new ToolMeters(prefix, '.service.' + service + '.tool.' + tool);
+  byTool.set(tool, m);
+  return m;
+}
+
 /** One metered request: the prefix is mcp_gateway (gateway mode) or mcp_inbound (sidecar mode). */
 export function meterRequest(prefix: string, service: string, tool: string, status: string, durationMs: u64): void {
-  const labels = '.service.' + service + '.tool.' + tool;
-  incrementMetric(metric(METRIC_COUNTER, prefix + '_requests_total' + labels + '.status.' + status));
-  recordMetric(metric(METRIC_HISTOGRAM, prefix + '_request_duration_milliseconds' + labels), durationMs);
+  const m = toolMeters(prefix, service, tool);
+  incrementMetric(m.requests(status));
+  recordMetric(m.duration, durationMs);
 }
 
 /** A request the filter refused; reason is the outcome label (unauthenticated, denied, invalid, ...). */
