@@ -11,7 +11,8 @@
 //   machine's cores with this process, and it runs without the sidecar's interpreter-only flags (a real sidecar
 //   answers slower per request but in parallel with the others). Each round is cold: a fresh runner (no known era,
 //   so each sidecar gets the server/discover probe then tools/list) after every connection was closed.
-// - render: renderAll + toYaml over the data catalog, with a representative render configuration.
+// - render: renderAll + toYaml over the data catalog, with a representative render configuration; and the largest
+//   such catalog that still renders (bisection), with the size of the largest object rendered for it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -543,10 +544,50 @@ function benchRender(
   }
 }
 
+/**
+ * The largest catalog (services of this bench's five or six tools) that still renders, found by bisection, and the
+ * largest object rendered for it: where the Kubernetes object size limit (and the routing table's) starts to bind.
+ */
+function benchRenderLimit(
+  settings: ReturnType<typeof parseRenderConfig>['settings'],
+  policy: GatewayPolicy,
+  figures: Figures,
+): void {
+  let refusal = '';
+  const fits = (n: number): boolean => {
+    try {
+      renderAll(dataCatalog(n), policy, settings);
+      return true;
+    } catch (err) {
+      if (!(err instanceof RenderError)) throw err;
+      refusal = err.message;
+      return false;
+    }
+  };
+  let lo = 1;
+  let hi = 1024;
+  while (hi <= 65_536 && fits(hi)) {
+    lo = hi;
+    hi *= 2;
+  }
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (fits(mid)) lo = mid;
+    else hi = mid;
+  }
+  const largest = Math.max(
+    ...renderAll(dataCatalog(lo), policy, settings).map((r) => Buffer.byteLength(JSON.stringify(r))),
+  );
+  progress(`render: the largest catalog that renders has ${lo} services; one more is refused: ${refusal}`);
+  figures['control_render_max_services'] = { value: lo, unit: 'services' };
+  figures['control_render_largest_object_bytes_at_max'] = { value: largest, unit: 'bytes', goal: '< 1572864' };
+}
+
 export async function benchControl(_root: string): Promise<Figures> {
   const { settings, policy } = parseRenderConfig(RENDER_CONFIG, 'bench/control.ts');
   const figures: Figures = {};
   benchRender(settings, policy, figures);
+  benchRenderLimit(settings, policy, figures);
   await benchToolsList(policy.policy, figures);
   await benchCatalogBuild(figures);
   return figures;
