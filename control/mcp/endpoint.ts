@@ -1,12 +1,15 @@
 // The aggregated MCP endpoint's state: the current catalog as per-caller list views and their caching hints, the SDK
 // handler that serves both eras, and the 2025-11-25 GET streams; setCatalog() is the one way a new catalog reaches
 // callers, collected() how each collection round's timing reaches the hints.
+
+import { serviceKey } from '../catalog/naming.js';
+import { RESOURCE_SCHEME } from '../catalogRules.js';
 import type { Catalog, GatewayPolicy } from '../types.js';
 import { authorize, type Identity } from './authorize.js';
 import { GetStreams } from './getStreams.js';
 import { ListFreshness } from './listFreshness.js';
 import { ListViews, type ListViewsOptions } from './listViews.js';
-import { RESOURCE_SCHEME, ResourceInterest, unwrapUri } from './resourceInterest.js';
+import { ResourceInterest, unwrapUri } from './resourceInterest.js';
 import { type CatalogServer, createCatalogServer } from './server.js';
 import type { ViewCacheStats } from './viewCache.js';
 
@@ -99,7 +102,7 @@ export class McpEndpoint {
 
   /** A server of its own (`namespace/name`) said one of its resources changed: listeners that asked hear it. */
   resourceUpdated(service: string, uri: string): void {
-    const route = this.catalog?.services.find((s) => `${s.namespace}/${s.name}` === service)?.route;
+    const route = this.catalog?.services.find((s) => serviceKey(s) === service)?.route;
     if (route !== undefined) this.server.resourceUpdated(`${RESOURCE_SCHEME}${route}/${uri}`);
   }
 
@@ -113,7 +116,7 @@ export class McpEndpoint {
 
   private serviceKeyOf(route: string): string | undefined {
     const s = this.catalog?.services.find((c) => c.route === route && c.upstream !== undefined);
-    return s ? `${s.namespace}/${s.name}` : undefined;
+    return s ? serviceKey(s) : undefined;
   }
 
   /** The per-caller view cache: views held, hits and misses. */

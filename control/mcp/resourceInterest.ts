@@ -3,7 +3,7 @@
 // its own must be subscribed to follows from it: the control service holds those subscriptions on the session that
 // watches the server's lists, and relays each notifications/resources/updated to the streams that asked.
 
-export const RESOURCE_SCHEME = 'meshmcp://';
+import { RESOURCE_SCHEME } from '../catalogRules.js';
 
 /** `meshmcp://<route>/<the server's URI>` → its parts; undefined for any other URI. */
 export function unwrapUri(uri: string): { route: string; uri: string } | undefined {
