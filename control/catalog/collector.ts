@@ -97,6 +97,29 @@ async function collectOfferings(
   return out as ServerOfferings;
 }
 
+/** The transport of one collection: every request bounded in bytes and by the collection's deadline. */
+function collectionTransport(url: string, limits: CollectLimits, abort: AbortSignal): StreamableHTTPClientTransport {
+  return new StreamableHTTPClientTransport(new URL(url), {
+    fetch: async (input, init) => {
+      const res = await fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, abort]) : abort });
+      return bounded(res, limits.maxResponseBytes);
+    },
+    // A refresh that fails is retried on the next round, not by the transport.
+    reconnectionOptions: {
+      maxRetries: 0,
+      initialReconnectionDelay: 1000,
+      maxReconnectionDelay: 1000,
+      reconnectionDelayGrowFactor: 1,
+    },
+  });
+}
+
+/** A server that opened a session for a collection keeps it until told (DELETE); every refresh opens one. */
+async function endCollection(client: Client, transport: StreamableHTTPClientTransport): Promise<void> {
+  if (transport.sessionId !== undefined) await transport.terminateSession().catch(() => undefined);
+  await client.close().catch(() => undefined);
+}
+
 /**
  * A server that keeps sessions is reached from the aggregated /mcp through a session its pod opens per call, offering
  * the server no client capabilities. A tool it lists only to a client offering them (sampling, elicitation, roots) is
@@ -112,18 +135,7 @@ async function markSessionOnly(
     { name: 'meshmcp-control', version: VERSION },
     { versionNegotiation: { mode: 'legacy' }, listMaxPages: limits.maxPages },
   );
-  const transport = new StreamableHTTPClientTransport(new URL(url), {
-    fetch: async (input, init) => {
-      const res = await fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, abort]) : abort });
-      return bounded(res, limits.maxResponseBytes);
-    },
-    reconnectionOptions: {
-      maxRetries: 0,
-      initialReconnectionDelay: 1000,
-      maxReconnectionDelay: 1000,
-      reconnectionDelayGrowFactor: 1,
-    },
-  });
+  const transport = collectionTransport(url, limits, abort);
   const opts = { signal: abort, timeout: limits.timeoutMs };
   try {
     await client.connect(transport, opts);
@@ -132,8 +144,7 @@ async function markSessionOnly(
     );
     for (const t of tools) if (!plain.has(t.name)) t.sessionOnly = true;
   } finally {
-    if (transport.sessionId !== undefined) await transport.terminateSession().catch(() => undefined);
-    await client.close().catch(() => undefined);
+    await endCollection(client, transport);
   }
 }
 
@@ -161,19 +172,7 @@ export async function collectTools(
     },
   );
   const hints = watchListHints(client);
-  const transport = new StreamableHTTPClientTransport(new URL(url), {
-    fetch: async (input, init) => {
-      const res = await fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, abort]) : abort });
-      return bounded(res, limits.maxResponseBytes);
-    },
-    // A refresh that fails is retried on the next round, not by the transport.
-    reconnectionOptions: {
-      maxRetries: 0,
-      initialReconnectionDelay: 1000,
-      maxReconnectionDelay: 1000,
-      reconnectionDelayGrowFactor: 1,
-    },
-  });
+  const transport = collectionTransport(url, limits, abort);
   const opts = { signal: abort, timeout: limits.timeoutMs };
   try {
     await client.connect(transport, prior ? { ...opts, prior } : opts);
@@ -200,8 +199,6 @@ export async function collectTools(
     if (err instanceof CollectError && !timeout.aborted) throw err;
     throw new CollectError(describe(err, url, timeout.aborted, limits.maxPages));
   } finally {
-    // A server that opened a session for this collection keeps it until told (DELETE); every refresh opens one.
-    if (transport.sessionId !== undefined) await transport.terminateSession().catch(() => undefined);
-    await client.close().catch(() => undefined);
+    await endCollection(client, transport);
   }
 }
