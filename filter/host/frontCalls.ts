@@ -2,11 +2,10 @@
 // Envoy's async client answers: the router's own 503 or 504 arrive as responses, an answer past the buffer limit
 // or a reset after the response started as a failure.
 
-import { type IncomingMessage, request } from 'node:http';
-import { request as tlsRequest } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import type { LocalReply } from './context.js';
-import { header, responsePairs, upstreamReset, upstreamTimeout, wirePairs } from './frontHeaders.js';
-import type { Upstream, UpstreamAgents } from './frontTls.js';
+import { responsePairs, upstreamReset, upstreamTimeout } from './frontHeaders.js';
+import { type Upstream, type UpstreamAgents, upstreamRequest } from './frontTls.js';
 import type { HttpCallCluster, HttpCallResponse } from './httpCalls.js';
 import { replyMessage } from './localReply.js';
 
@@ -21,7 +20,6 @@ const asResponse = (reply: LocalReply): HttpCallResponse => {
 export function frontCluster(target: Upstream, agents: UpstreamAgents): HttpCallCluster {
   return (call) =>
     new Promise<HttpCallResponse>((resolve, reject) => {
-      const authority = header(call.headers, ':authority') ?? `${target.host}:${target.port}`;
       let settled = false;
       const finish = (outcome: () => void) => {
         if (settled) return;
@@ -29,15 +27,7 @@ export function frontCluster(target: Upstream, agents: UpstreamAgents): HttpCall
         if (timer !== undefined) clearTimeout(timer);
         outcome();
       };
-      const req = (target.tls ? tlsRequest : request)({
-        host: target.host,
-        port: target.port,
-        method: header(call.headers, ':method'),
-        path: header(call.headers, ':path'),
-        headers: ['host', authority, ...wirePairs(call.headers)],
-        setHost: false,
-        agent: agents.agentFor(target),
-      });
+      const req = upstreamRequest(target, agents, call.headers);
       const timer =
         call.timeoutMs > 0
           ? setTimeout(() => {

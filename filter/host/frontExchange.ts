@@ -1,7 +1,6 @@
 // One client request through the front: the phased filter stream, routing, the upstream call and the client reply.
 
-import { type ClientRequest, type IncomingMessage, request, type ServerResponse } from 'node:http';
-import { request as tlsRequest } from 'node:https';
+import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import {
@@ -16,7 +15,7 @@ import {
   upstreamTimeout,
   wirePairs,
 } from './frontHeaders.js';
-import { connectionProperties, type Upstream, type UpstreamAgents } from './frontTls.js';
+import { connectionProperties, type Upstream, type UpstreamAgents, upstreamRequest } from './frontTls.js';
 
 export type { Upstream } from './frontTls.js';
 
@@ -128,15 +127,7 @@ export class Exchange {
       this.onResponse(this.stream.localReply(routeNotFound()));
       return false;
     }
-    const upstream = (target.tls ? tlsRequest : request)({
-      host: target.host,
-      port: target.port,
-      method: header(headers, ':method') ?? 'GET',
-      path: header(headers, ':path') ?? '/',
-      headers: ['host', header(headers, ':authority') ?? `${target.host}:${target.port}`, ...wirePairs(headers)],
-      setHost: false,
-      agent: agents.agentFor(target),
-    });
+    const upstream = upstreamRequest(target, agents, headers);
     if (target.tls) {
       upstream.once('socket', (socket: Socket) => {
         // A pooled connection was verified when it was made; a new one is not usable until its handshake is done.

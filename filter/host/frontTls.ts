@@ -2,10 +2,12 @@
 // handshake, and keep-alive agents that originate mTLS to upstreams with Istio's ISTIO_MUTUAL server-identity check.
 
 import { createHash } from 'node:crypto';
-import { Agent } from 'node:http';
-import { type Server as HttpsServer, type ServerOptions, Agent as TlsAgent } from 'node:https';
+import { Agent, type ClientRequest, request } from 'node:http';
+import { type Server as HttpsServer, type ServerOptions, Agent as TlsAgent, request as tlsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import { checkServerIdentity, type PeerCertificate, TLSSocket } from 'node:tls';
+import { header, wirePairs } from './frontHeaders.js';
+import type { HeaderPairs } from './memory.js';
 import type { PropertyMap } from './properties.js';
 
 export type Pem = string | Buffer;
@@ -248,4 +250,20 @@ export class UpstreamAgents {
     this.tls.clear();
     this.retired.clear();
   }
+}
+
+/**
+ * A request to an upstream from pseudo-headed pairs: :method and :path become the request line, :authority the Host
+ * (the upstream's address when absent), the rest go as they are, over the agent the upstream's TLS settings pick.
+ */
+export function upstreamRequest(target: Upstream, agents: UpstreamAgents, headers: HeaderPairs): ClientRequest {
+  return (target.tls ? tlsRequest : request)({
+    host: target.host,
+    port: target.port,
+    method: header(headers, ':method') ?? 'GET',
+    path: header(headers, ':path') ?? '/',
+    headers: ['host', header(headers, ':authority') ?? `${target.host}:${target.port}`, ...wirePairs(headers)],
+    setHost: false,
+    agent: agents.agentFor(target),
+  });
 }
