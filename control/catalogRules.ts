@@ -19,6 +19,10 @@ export const MAX_OFFERINGS_PER_SERVICE = 1024;
 export const RESOURCE_SCHEME = 'meshmcp://';
 /** Longest wrapped URI served; the gateway filter reads params.uri up to this. */
 export const MAX_URI_LENGTH = 2048;
+/** The 2026-07-28 tasks extension: the gateway routes its task ids (`t1.<route>.<mac>.<id>`) to the server. */
+export const TASKS_EXTENSION = 'io.modelcontextprotocol/tasks';
+/** Protocol extensions of a server that the gateway carries, and the aggregated endpoint advertises when any has. */
+export const CARRIED_EXTENSIONS: readonly string[] = [TASKS_EXTENSION];
 
 /** An upstream MCP server's path (filter/config.schema.json `$defs/service` path): absolute, no query, no `..`. */
 export const UPSTREAM_PATH = /^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]{0,255}$/;

@@ -108,6 +108,11 @@ export interface ServerOfferings {
   prompts?: PromptDescriptor[];
   resources?: ResourceDescriptor[];
   resourceTemplates?: ResourceTemplateDescriptor[];
+  /**
+   * The protocol extensions the server advertised (`capabilities.extensions`) that the gateway carries to it: the
+   * tasks extension (`io.modelcontextprotocol/tasks`), whose task ids the gateway routes.
+   */
+  extensions?: string[];
 }
 
 /** A prompt in the aggregated catalog: `<route>__<prompt>`, as tools are named (contract 1). */
@@ -168,6 +173,8 @@ export interface CatalogService {
   prompts?: CatalogPrompt[];
   resources?: CatalogResource[];
   resourceTemplates?: CatalogResourceTemplate[];
+  /** ServerOfferings.extensions, when the server advertised any the gateway carries. */
+  extensions?: string[];
   /**
    * The caching hints each list carried when it was collected (`health.lastSuccess`), merged over its pages;
    * present only for a server that answered in 2026-07-28 (older revisions give none).

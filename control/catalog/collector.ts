@@ -2,6 +2,7 @@
 // tools and response bytes. The only network I/O of the catalog stage.
 import { Client, type PriorDiscovery, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { VERSION } from '../../shared/version.js';
+import { CARRIED_EXTENSIONS } from '../catalogRules.js';
 import type { ServerOfferings } from '../types.js';
 import type { ToolDescriptor } from './catalog.js';
 import { type ListHints, watchListHints } from './listHints.js';
@@ -88,6 +89,8 @@ async function collectOfferings(
     if (list.length > max) throw new CollectError(`${what} from ${url} lists ${list.length} items, above ${max}`);
     return list;
   };
+  const extensions = Object.keys(caps.extensions ?? {}).filter((e) => CARRIED_EXTENSIONS.includes(e));
+  if (extensions.length > 0) out.extensions = extensions;
   if (caps.prompts) out.prompts = bounded('prompts/list', (await client.listPrompts(undefined, opts)).prompts);
   if (caps.resources) {
     out.resources = bounded('resources/list', (await client.listResources(undefined, opts)).resources);

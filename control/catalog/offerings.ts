@@ -1,7 +1,13 @@
 // A server's prompts, resources and resource templates in the aggregated catalog: prompts named `<route>__<prompt>`
 // as tools are, and URIs wrapped as `meshmcp://<route>/<the server's URI>` so the gateway can tell which server a
 // resources/read is for and hand it back its own URI (contract 1). Pure; what does not fit is dropped with a warning.
-import { cmp, MAX_OFFERINGS_PER_SERVICE, MAX_URI_LENGTH, RESOURCE_SCHEME } from '../catalogRules.js';
+import {
+  CARRIED_EXTENSIONS,
+  cmp,
+  MAX_OFFERINGS_PER_SERVICE,
+  MAX_URI_LENGTH,
+  RESOURCE_SCHEME,
+} from '../catalogRules.js';
 import type {
   CatalogPrompt,
   CatalogResource,
@@ -99,8 +105,8 @@ export function catalogOfferings(
   key: string,
   given: ServerOfferings | undefined,
   warnings: string[],
-): Pick<CatalogService, 'prompts' | 'resources' | 'resourceTemplates'> {
-  const out: Pick<CatalogService, 'prompts' | 'resources' | 'resourceTemplates'> = {};
+): Pick<CatalogService, 'prompts' | 'resources' | 'resourceTemplates' | 'extensions'> {
+  const out: Pick<CatalogService, 'prompts' | 'resources' | 'resourceTemplates' | 'extensions'> = {};
   if (!given) return out;
   const p = prompts(route, key, given.prompts ?? [], warnings);
   const r = wrapped<CatalogResource>(route, key, given.resources ?? [], warnings, 'uri', 'resource');
@@ -115,5 +121,7 @@ export function catalogOfferings(
   if (p.length > 0) out.prompts = p;
   if (r.length > 0) out.resources = r;
   if (t.length > 0) out.resourceTemplates = t;
+  const carried = (given.extensions ?? []).filter((e) => CARRIED_EXTENSIONS.includes(e)).sort();
+  if (carried.length > 0) out.extensions = carried;
   return out;
 }

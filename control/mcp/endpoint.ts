@@ -50,6 +50,7 @@ export class McpEndpoint {
       version: opts.version,
       maxBodyBytes: this.maxBodyBytes,
       resources: { interest: this.interest, mayHear: (id, uri) => this.mayHear(id, uri) },
+      extensions: () => [...new Set(this.catalog?.services.flatMap((s) => s.extensions ?? []) ?? [])].sort(),
       ...(opts.onError ? { onError: opts.onError } : {}),
     });
     const streamOpts = {

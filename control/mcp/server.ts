@@ -32,6 +32,11 @@ export interface CatalogServerOptions {
    * others are taken out of the request, so the acknowledgement names only what will be delivered.
    */
   resources?: { interest: ResourceInterest; mayHear: (id: Identity, uri: string) => boolean };
+  /**
+   * The protocol extensions of the catalog's servers that the gateway carries (the tasks extension): the aggregated
+   * endpoint advertises them in 2026-07-28, since the gateway routes their requests to the server concerned.
+   */
+  extensions?: () => readonly string[];
 }
 
 const INSTRUCTIONS =
@@ -110,8 +115,18 @@ function listed<T>(page: () => T): T {
   }
 }
 
+/** `capabilities.extensions` for these extension ids; nothing when there are none. */
+function advertised(ids: readonly string[]): { extensions?: Record<string, Record<string, never>> } {
+  return ids.length > 0 ? { extensions: Object.fromEntries(ids.map((e) => [e, {}])) } : {};
+}
+
 function buildServer(
-  { views, freshness, resources }: Pick<CatalogServerOptions, 'views' | 'freshness' | 'resources'>,
+  {
+    views,
+    freshness,
+    resources,
+    extensions,
+  }: Pick<CatalogServerOptions, 'views' | 'freshness' | 'resources' | 'extensions'>,
   id: Identity,
   version: string,
   service: string | undefined,
@@ -129,6 +144,7 @@ function buildServer(
         logging: {},
         // The gateway routes each completion/complete to the server of the prompt or template it names.
         completions: {},
+        ...(era === 'modern' && !service ? advertised(extensions?.() ?? []) : {}),
       },
       instructions: INSTRUCTIONS,
     },

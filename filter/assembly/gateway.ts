@@ -23,7 +23,7 @@ import { globMatch } from './glob';
 import { jsonString, Outcome, Reply } from './errors';
 import { percentDecoded, resolveIdentity, takeSkippedClaims } from './identity';
 import { KEY_TOO_LONG, MAX_API_KEY_BYTES, readRequestHeaders, RequestHeaders } from './requestHeaders';
-import { headersDisagree, HeaderMismatch } from './mcpHeaders';
+import { headersDisagree, HeaderMismatch, TASK_METHODS, taskIdRange } from './mcpHeaders';
 import { methodLabel, meterRateLimitEvictions, meterSkippedClaims } from './metering';
 import { authorize, Decision, Identity } from './policy';
 import { take, takeEvictions } from './rateLimit';
@@ -37,6 +37,8 @@ import { metaTraceparent, startTraceparent, validTraceparent } from './traceCont
 import { openSession, sealSession } from './sessionIds';
 import { SESSION_MARK } from './upstreamSession';
 import { UriWrap } from './resultUris';
+import { MAX_TASK_ID, openTaskId, TaskTarget } from './taskIds';
+import { TaskWrap } from './taskWrap';
 
 const PRM_PATH = '/.well-known/oauth-protected-resource';
 /** The scheme the catalog wraps servers' resource URIs in: `meshmcp://<service>/<the server's URI>`. */
@@ -314,6 +316,37 @@ function offeringTarget(s: Stream, p: usize): Service | null {
   return null;
 }
 
+const task = new TaskTarget();
+/** The tasks extension's id in a client's `_meta` client capabilities (a per-request opt-in to task creation). */
+const TASKS_EXTENSION = String.UTF8.encode('"io.modelcontextprotocol/tasks"');
+
+/**
+ * tasks/get, tasks/update or tasks/cancel (2026-07-28): the service of the task id the gateway handed this caller
+ * (taskIds.ts), its server's own id in task.id; null (refused as an unknown task, -32602) for any other id, and on
+ * /mcp/<service> for another server's. params.taskId was found by headersDisagree.
+ */
+function taskTarget(s: Stream, p: usize, direct: Service | null): Service | null {
+  const sealed = taskIdRange.present ? decodeString(p, taskIdRange, MAX_TASK_ID + 128) : null;
+  if (sealed != null && openTaskId(s.rt.sessionKeys, s.identity.principal, sealed, task)) {
+    const service = task.service;
+    if (direct == null ? s.rt.services.has(service) : service === direct.name) return s.rt.services.get(service);
+  }
+  s.refuse(Outcome.UnknownTool, 'Unknown task: ' + (sealed != null ? sealed : '(not a string)'));
+  return null;
+}
+
+/** Whether a tools/call's `_meta` declares the tasks extension, so its server may answer with a task. */
+function declaresTasks(p: usize): bool {
+  const meta = scan.paramsMeta;
+  if (meta.kind !== JsonKind.Object) return false;
+  const k = TASKS_EXTENSION.byteLength;
+  const q = changetype<usize>(TASKS_EXTENSION);
+  for (let i = meta.start; i + k <= meta.end; i++) {
+    if (memory.compare(p + <usize>i, q, <usize>k) === 0) return true;
+  }
+  return false;
+}
+
 /** Groups as one header value: each %-encoded where needed (and a `,` inside one), comma-separated. */
 function safeGroups(groups: string[]): string {
   const safe = new Array<string>(groups.length);
@@ -475,7 +508,16 @@ function judge(s: Stream, p: usize, n: i32): void {
   s.params = auditParams(cfg.audit.params, p + <usize>scan.params.start, scan.params.end - scan.params.start);
   let fullTool = '';
   let target: Service | null = direct;
-  if (s.method === 'tools/call') {
+  const version = s.headers.mcpVersion;
+  const modern = version != null && version === MODERN;
+  const isTask = modern && TASK_METHODS.includes(s.method);
+  if (isTask) {
+    // Policy judged the tools/call that created the task; the task id is bound to that caller.
+    s.toolLabel = methodLabel(s.method);
+    target = taskTarget(s, p, direct);
+    if (target == null) return;
+    s.service = target.name;
+  } else if (s.method === 'tools/call') {
     s.toolLabel = 'unknown';
     const raw = decodeString(p, scan.paramsName, 256);
     if (raw == null) {
@@ -550,22 +592,26 @@ function judge(s: Stream, p: usize, n: i32): void {
   } else {
     // The trace reaches the server in both places: the header, and params._meta.traceparent.
     const trace = traceHeader(s, p);
-    let named = false;
+    let named = isTask;
     let bridge = false;
-    const offering = direct == null && s.method !== 'tools/call';
+    const offering = direct == null && !isTask && s.method !== 'tools/call';
     const uri = offering && offerIsUri;
-    if (direct == null) {
+    if (direct == null && !isTask) {
       // Tools and prompts keep their prefix for a meshmcp sidecar; resources always go back to the server's URI.
       named = uri || target.upstream;
-      const version = s.headers.mcpVersion;
-      bridge = target.stateless && (version == null || version !== MODERN);
+      bridge = target.stateless && !modern;
       // A server that keeps sessions gets one opened for this call by its pod's proxy (upstreamSession.ts).
       if (target.upstream && !target.stateless) setHeader(REQUEST_HEADERS, SESSION_MARK, 'call');
       // The contents come back under the URIs the client asked for (resultUris.ts).
       if (s.method === 'resources/read') s.uriWrap = new UriWrap(RESOURCE_SCHEME + target.name + '/');
     }
+    // Task ids go out bound to the caller (taskWrap.ts), and come back as the server's own.
+    if (isTask || (modern && s.method === 'tools/call' && declaresTasks(p))) {
+      s.taskWrap = new TaskWrap(s.rt.sessionKeys, s.identity.principal, target.name);
+    }
     if (named || bridge || trace) {
-      rewriteBody(s, p, n, offering ? offerRange : scan.paramsName, s.tool, named, bridge, trace);
+      const range = isTask ? taskIdRange : offering ? offerRange : scan.paramsName;
+      rewriteBody(s, p, n, range, isTask ? task.id : s.tool, named, bridge, trace);
     }
     routeTo(s, target);
   }

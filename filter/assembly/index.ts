@@ -34,6 +34,7 @@ import { finishStream, Stream } from './stream';
 import { closeSession, onCallAnswer } from './upstreamSession';
 import { completeResults } from './bridgeDown';
 import { wrapChunk } from './resultUris';
+import { wrapTaskIds } from './taskWrap';
 
 /** Runtime per root context id; null until a configuration was accepted. */
 const roots = new Map<u32, Runtime | null>();
@@ -136,7 +137,7 @@ export function proxy_on_response_headers(id: u32, _headers: u32, endOfStream: u
   if (s.rt.gateway && isRouterFailure(s.upstreamStatus, contentType)) {
     return unavailableHeaders(s, s.upstreamStatus, contentType, endOfStream !== 0);
   }
-  if (s.uriWrap != null) removeHeader(RESPONSE_HEADERS, 'content-length');
+  if (s.uriWrap != null || s.taskWrap != null) removeHeader(RESPONSE_HEADERS, 'content-length');
   // An MCP server's answer: read as it passes, to meter and audit what it said.
   if (contentType != null && !endOfStream) {
     if (contentType.startsWith('application/json')) s.scan = new ResponseScan(false);
@@ -155,6 +156,8 @@ export function proxy_on_response_body(id: u32, size: u32, endOfStream: u32): u3
   if (scan != null && !scan.done) scanChunk(scan, <i32>size, endOfStream !== 0);
   const wrap = s.uriWrap;
   if (wrap != null) wrapChunk(wrap, <i32>size, endOfStream !== 0);
+  const tasks = s.taskWrap;
+  if (tasks != null) wrapTaskIds(tasks, <i32>size, endOfStream !== 0);
   return DATA_CONTINUE;
 }
 

@@ -1,6 +1,7 @@
 // MCP header/body cross-checks (DESIGN.md contract 4): Mcp-Method and Mcp-Name must agree with the body, and a
 // 2026-07-28 request must carry them. The filter never routes or meters on a header alone.
 
+import { memberString } from './jsonMember';
 import { decodeString } from './jsonString';
 import { JsonRange, ScanResult } from './jsonScanner';
 
@@ -16,11 +17,25 @@ export class HeaderMismatch {
   body: string = '';
 }
 
+/** The tasks extension's methods that name a task (Mcp-Name mirrors params.taskId). */
+export const TASK_METHODS: StaticArray<string> = ['tasks/get', 'tasks/update', 'tasks/cancel'];
+/** params.taskId of the request being checked (found only for the task methods). */
+export const taskIdRange = new JsonRange();
+
 /** The params member a Mcp-Name header mirrors for this method, or null. */
-function nameRange(method: string, scan: ScanResult): JsonRange | null {
+function nameRange(method: string, scan: ScanResult, base: usize): JsonRange | null {
   if (method === 'tools/call' || method === 'prompts/get') return scan.paramsName;
   if (method === 'resources/read') return scan.paramsUri;
-  return null;
+  if (!TASK_METHODS.includes(method)) return null;
+  taskIdRange.reset();
+  memberString(base, scan.params, 'taskId', taskIdRange);
+  return taskIdRange;
+}
+
+/** The params member named in a mismatch sentence. */
+function fieldOf(method: string): string {
+  if (method === 'resources/read') return 'uri';
+  return method.startsWith('tasks/') ? 'taskId' : 'name';
 }
 
 /** `=?base64?`, the sentinel's case-insensitive opening (ASCII only: no Unicode case tables in the module). */
@@ -88,8 +103,8 @@ export function headersDisagree(
     out.body = 'the body names method ' + method + ' but the Mcp-Method header names ' + hMethod;
     return true;
   }
-  const range = nameRange(method, scan);
-  const field = method === 'resources/read' ? 'uri' : 'name';
+  const range = nameRange(method, scan, base);
+  const field = fieldOf(method);
   if (hName != null && range != null && range.present) {
     const decoded = decodeHeaderValue(hName);
     const bodyName = decodeString(base, range, MAX_NAME_BYTES);

@@ -18,13 +18,13 @@ export class UriWrap {
   }
 }
 
-/** How many bytes at the end of [p, p+n) are a proper prefix of KEY (a match the next chunk may finish). */
-function partialAtEnd(p: usize, n: i32): i32 {
-  const most = n < KEY.length - 1 ? n : KEY.length - 1;
+/** How many bytes at the end of [p, p+n) are a proper prefix of key (a match the next chunk may finish). */
+export function partialAtEnd(p: usize, n: i32, key: string): i32 {
+  const most = n < key.length - 1 ? n : key.length - 1;
   for (let k = most; k > 0; k--) {
     let same = true;
     for (let i = 0; i < k; i++) {
-      if (<i32>load<u8>(p + <usize>(n - k + i)) !== KEY.charCodeAt(i)) {
+      if (<i32>load<u8>(p + <usize>(n - k + i)) !== key.charCodeAt(i)) {
         same = false;
         break;
       }
@@ -34,8 +34,9 @@ function partialAtEnd(p: usize, n: i32): i32 {
   return 0;
 }
 
-function matchesAt(p: usize, i: i32): bool {
-  for (let k = 0; k < KEY.length; k++) if (<i32>load<u8>(p + <usize>(i + k)) !== KEY.charCodeAt(k)) return false;
+/** Whether the ASCII key is at p + i (the caller knows key.length bytes are there). */
+export function matchesAt(p: usize, i: i32, key: string): bool {
+  for (let k = 0; k < key.length; k++) if (<i32>load<u8>(p + <usize>(i + k)) !== key.charCodeAt(k)) return false;
   return true;
 }
 
@@ -53,12 +54,12 @@ export function wrapChunk(w: UriWrap, size: i32, endOfStream: bool): void {
   // Where each KEY ends, matched left to right without overlap; after the last one, what may start the next waits.
   const ends = new Array<i32>();
   for (let i = 0; i + KEY.length <= n; i++) {
-    if (!matchesAt(d, i)) continue;
+    if (!matchesAt(d, i, KEY)) continue;
     ends.push(i + KEY.length);
     i += KEY.length - 1;
   }
   const last = ends.length > 0 ? ends[ends.length - 1] : 0;
-  const end = endOfStream ? n : n - partialAtEnd(d + <usize>last, n - last);
+  const end = endOfStream ? n : n - partialAtEnd(d + <usize>last, n - last, KEY);
   const extra = w.prefix.byteLength;
   const out = new ArrayBuffer(end + ends.length * extra);
   const o = changetype<usize>(out);

@@ -10,6 +10,7 @@ import { Identity } from './policy';
 import { RequestHeaders } from './requestHeaders';
 import { ResponseScan, Verdict } from './responseScan';
 import { UriWrap } from './resultUris';
+import { TaskWrap } from './taskWrap';
 import { Runtime } from './runtime';
 import { sha256Hex } from './sha256';
 import { traceIdOf } from './traceContext';
@@ -58,6 +59,8 @@ export class Stream {
   upstreamAuthority: string = '';
   /** Gateway mode, a resources/read from the aggregated /mcp: the answer's URIs get their wrapping back. */
   uriWrap: UriWrap | null = null;
+  /** Gateway mode, an answer that may carry 2026-07-28 task ids: each is handed out bound to the caller. */
+  taskWrap: TaskWrap | null = null;
   /** A 2026-07-28 request sent into such a session in the older revision: its answer gets resultType added. */
   bridgedDown: bool = false;
 

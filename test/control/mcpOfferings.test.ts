@@ -138,3 +138,32 @@ describe.each(ERAS)('aggregated prompts and resources (%s)', (era) => {
     await alice.close();
   });
 });
+
+describe('protocol extensions the gateway carries', () => {
+  it('advertises the tasks extension in 2026-07-28 while a server of the catalog has it, and only the ones carried', async () => {
+    control = await startControl(POLICY);
+    const healthy = { healthy: true, consecutiveFailures: 0 };
+    const withTasks = buildCatalog([
+      {
+        service: discovered('conformance'),
+        tools: [{ name: 'slow_compute' }],
+        health: healthy,
+        offerings: { extensions: ['io.modelcontextprotocol/tasks', 'com.example/unknown'] },
+      },
+    ]).catalog;
+    expect(withTasks.services[0]?.extensions).toEqual(['io.modelcontextprotocol/tasks']);
+    control.endpoint.setCatalog(withTasks);
+    const modern = await connectAs(control.url, '2026-07-28', 'alice');
+    expect(modern.getServerCapabilities()?.extensions).toEqual({ 'io.modelcontextprotocol/tasks': {} });
+    await modern.close();
+    // A 2025-11-25 client has tasks of that revision's own kind, per session: nothing is advertised to it.
+    const legacy = await connectAs(control.url, '2025-11-25', 'alice');
+    expect(legacy.getServerCapabilities()?.extensions).toBeUndefined();
+    await legacy.close();
+    // Once no server has it, it is no longer advertised.
+    control.endpoint.setCatalog(catalog());
+    const after = await connectAs(control.url, '2026-07-28', 'alice');
+    expect(after.getServerCapabilities()?.extensions).toBeUndefined();
+    await after.close();
+  });
+});
