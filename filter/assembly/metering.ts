@@ -29,6 +29,9 @@ const KNOWN_METHODS: StaticArray<string> = [
   'completion/complete',
   'logging/setLevel',
   'subscriptions/listen',
+  'tasks/get',
+  'tasks/update',
+  'tasks/cancel',
 ];
 
 /** The tool label of a request that is not a tools/call. */

@@ -117,6 +117,11 @@ describe('task ids of the tasks extension', () => {
         expect(JSON.parse(responseText(r)).result.taskId).toBe(id);
       }
     }
+    // Metered under the task's service and the method's own label.
+    const m = p.metrics();
+    for (const method of ['tasks/get', 'tasks/update', 'tasks/cancel']) {
+      expect(m[`wasmcustom.mcp_gateway_requests_total.service.conformance.tool.${method}.status.success`]?.value).toBe(2);
+    }
   });
 
   it("refuses another caller's, a forged, a bare and another server's task id as unknown, forwarding nothing", async () => {
