@@ -18,6 +18,9 @@ import { readBody } from '../shared/readBody.js';
 import { pipeWebBody } from '../shared/webBody.js';
 import { registerPrompts, registerResources } from './conformance/catalog.js';
 import type { RoundState, ToolHooks } from './conformance/inputRequired.js';
+import { TaskStore } from './conformance/taskStore.js';
+import { registerTaskMethods, TASKS_EXTENSION, taskOnlyRejection } from './conformance/tasks.js';
+import { registerTaskTools, TASK_ONLY_TOOLS } from './conformance/taskTools.js';
 import { registerTools } from './conformance/tools.js';
 
 export interface ConformanceServerOptions {
@@ -39,6 +42,8 @@ export interface RunningConformanceServer {
   openSessions(): number;
   /** Resource subscriptions those sessions hold. */
   subscriptions(): number;
+  /** Tasks of the 2026-07-28 tasks extension held now: running, waiting for input, or finished within their TTL. */
+  tasks(): number;
   close(): Promise<void>;
 }
 
@@ -64,12 +69,18 @@ function buildServer(era: Era, hooks: ToolHooks, subscribed = new Set<string>())
       resources: { listChanged: true, ...(era === 'legacy' ? { subscribe: true } : {}) },
       logging: {},
       completions: {},
+      // The tasks extension (SEP-2663) is defined for 2026-07-28 only.
+      ...(era === 'modern' ? { extensions: { [TASKS_EXTENSION]: {} } } : {}),
     },
     requestState: { verify: (state, ctx) => hooks.state.verify(state, ctx) },
   });
   registerTools(server, hooks);
   registerPrompts(server);
   registerResources(server);
+  if (era === 'modern') {
+    registerTaskTools(server, hooks.tasks);
+    registerTaskMethods(server, hooks.tasks);
+  }
   if (era === 'legacy') {
     // A subscription fires only when a client calls test_trigger_resource_update for its URI.
     server.server.setRequestHandler('resources/subscribe', (request) => {
@@ -103,6 +114,8 @@ export async function startConformanceServer(options: ConformanceServerOptions):
   const hooks: ToolHooks = {
     // One process serves every round of a flow, so a per-process key is enough.
     state: createRequestStateCodec<RoundState>({ key: randomBytes(32) }),
+    // Outlives the per-request servers: a task started by one request is read, fed and cancelled by later ones.
+    tasks: new TaskStore(),
     // Every client hears it: 2026-07-28 listen streams, and each 2025-11-25 session on its GET stream.
     toolsChanged: () => {
       modern.notify.toolsChanged();
@@ -162,7 +175,10 @@ export async function startConformanceServer(options: ConformanceServerOptions):
       }
     }
     if (await isLegacyRequest(request, body)) return legacy(request, body);
-    return modern.fetch(request, body === undefined ? {} : { parsedBody: body });
+    return (
+      taskOnlyRejection(request, body, TASK_ONLY_TOOLS) ??
+      modern.fetch(request, body === undefined ? {} : { parsedBody: body })
+    );
   }
 
   const httpServer = http.createServer(async (req, res) => {
@@ -204,7 +220,9 @@ export async function startConformanceServer(options: ConformanceServerOptions):
     port,
     openSessions: () => sessions.size,
     subscriptions: () => [...sessions.values()].reduce((n, s) => n + s.subscribed.size, 0),
+    tasks: () => hooks.tasks.size,
     async close() {
+      hooks.tasks.close();
       await Promise.all([...sessions.values()].map((s) => s.server.close().catch(() => {})));
       sessions.clear();
       await modern.close();

@@ -10,11 +10,14 @@ import {
   type RequestStateCodec,
   type ServerContext,
 } from '@modelcontextprotocol/server';
+import type { TaskStore } from './taskStore.js';
 
 /** What the tools need from the server around them. */
 export interface ToolHooks {
   /** Seals multi-round state; the server verifies it before a handler sees it again. */
   state: RequestStateCodec<RoundState>;
+  /** The tasks (2026-07-28 tasks extension) that tool calls started, shared by every per-request server. */
+  tasks: TaskStore;
   /** Tell open 2026-07-28 listen streams that the tool or prompt list changed. */
   toolsChanged(): void;
   promptsChanged(): void;
@@ -70,7 +73,7 @@ export function oneInput(key: string, ask: () => InputRequest, done: (view: Inpu
 }
 
 /** The client capabilities a 2026-07-28 request declared in its _meta envelope ({} when none). */
-function declaredCapabilities(ctx: ServerContext): Record<string, unknown> {
+export function declaredCapabilities(ctx: ServerContext): Record<string, unknown> {
   const envelope = (ctx.mcpReq.envelope ?? {}) as Record<string, unknown>;
   const caps = envelope['io.modelcontextprotocol/clientCapabilities'];
   return caps && typeof caps === 'object' ? (caps as Record<string, unknown>) : {};

@@ -28,6 +28,8 @@ export enum Outcome {
   Unavailable = 10,
   /** /mcp/<name> for a name the routing table does not have: 404, -32600. */
   NotFound = 11,
+  /** A request for what needs a client capability it did not declare (the tasks extension's methods): 400, -32021. */
+  MissingCapability = 12,
 }
 
 export const CODE_PARSE_ERROR: i32 = -32700;
@@ -38,12 +40,14 @@ export const CODE_HEADER_MISMATCH: i32 = -32020;
 export const CODE_UNAUTHENTICATED: i32 = -32001;
 export const CODE_FORBIDDEN: i32 = -32003;
 export const CODE_RATE_LIMITED: i32 = -32029;
+export const CODE_MISSING_CAPABILITY: i32 = -32021;
 
 export function httpStatus(o: Outcome): u32 {
   switch (o) {
     case Outcome.ParseError:
     case Outcome.InvalidRequest:
     case Outcome.HeaderMismatch:
+    case Outcome.MissingCapability:
       return 400;
     case Outcome.TooLarge:
       return 413;
@@ -79,6 +83,8 @@ export function rpcCode(o: Outcome): i32 {
       return CODE_RATE_LIMITED;
     case Outcome.Unavailable:
       return CODE_INTERNAL;
+    case Outcome.MissingCapability:
+      return CODE_MISSING_CAPABILITY;
     default:
       return CODE_INVALID_REQUEST;
   }
@@ -108,6 +114,8 @@ export function outcomeLabel(o: Outcome, upstreamStatus: u32): string {
       return 'rate_limited';
     case Outcome.NotFound:
       return 'not_found';
+    case Outcome.MissingCapability:
+      return 'missing_capability';
     default:
       return 'unavailable';
   }

@@ -514,6 +514,18 @@ function judge(s: Stream, p: usize, n: i32): void {
   if (isTask) {
     // Policy judged the tools/call that created the task; the task id is bound to that caller.
     s.toolLabel = methodLabel(s.method);
+    if (!declaresTasks(p)) {
+      // As a server must answer, whatever the id: and no id the gateway did not hand out goes anywhere.
+      const reply = new Reply();
+      reply.data = '{"requiredCapabilities":{"extensions":{"io.modelcontextprotocol/tasks":{}}}}';
+      s.refuse(
+        Outcome.MissingCapability,
+        s.method + ' needs the io.modelcontextprotocol/tasks extension: declare it in ' +
+          '_meta["io.modelcontextprotocol/clientCapabilities"].extensions',
+        reply,
+      );
+      return;
+    }
     target = taskTarget(s, p, direct);
     if (target == null) return;
     s.service = target.name;

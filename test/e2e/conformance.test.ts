@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { failed, failures, required, results, runSuite } from '../support/conformanceSuite.js';
 import { type Forwarder, startCredentialForwarder } from '../support/credentialForwarder.js';
+import { TASKS_SCENARIOS } from '../support/tasksScenarios.js';
 import { type Mesh, startMesh } from './support/mesh.js';
 
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 240_000 });
@@ -80,6 +81,33 @@ describe('the conformance suite through the gateway', () => {
     },
   );
 
+  it('/mcp/conformance passes every tasks-extension scenario the server passes directly', async () => {
+    // The extension is in no revision's requirement set: one --scenario per run, directly and through the gateway.
+    const direct = `http://127.0.0.1:${mesh.ports.upstream + 1}/mcp`;
+    const directOut = outDir('tasks-direct');
+    const gatewayOut = outDir('tasks-gateway');
+    const outputs: string[] = [];
+    for (const scenario of TASKS_SCENARIOS) {
+      const [a, b] = await Promise.all([
+        runSuite(['server', '--url', direct, '--scenario', scenario, '-o', directOut]),
+        runSuite(['server', '--url', `${forwarder.url}/mcp/conformance`, '--scenario', scenario, '-o', gatewayOut]),
+      ]);
+      outputs.push(a.output.slice(-1500), b.output.slice(-1500));
+    }
+    const straight = results(directOut, [...TASKS_SCENARIOS]);
+    const through = results(gatewayOut, [...TASKS_SCENARIOS]);
+    expect(
+      TASKS_SCENARIOS.filter((s) => !straight.has(s) || !through.has(s)),
+      outputs.join('\n'),
+    ).toEqual([]);
+    const passDirect = TASKS_SCENARIOS.filter((s) => !failed(straight.get(s)!));
+    expect(passDirect).toEqual([...TASKS_SCENARIOS]);
+    const lost = passDirect.filter((s) => failed(through.get(s)!));
+    expect(lost, JSON.stringify(failures(through, lost), null, 2)).toEqual([]);
+    // The gateway routed the suite's task methods to the server (audited).
+    expect(mesh.audit().some((l) => l.service === 'conformance' && l.method === 'tasks/get')).toBe(true);
+  });
+
   it("the aggregated /mcp passes the scenarios that do not depend on the test server's own names", async () => {
     const wrong: string[] = [];
     for (const [scenario, revision] of AGGREGATED) {
@@ -95,5 +123,93 @@ describe('the conformance suite through the gateway', () => {
       }
     }
     expect(wrong).toEqual([]);
+  });
+});
+
+/** One 2026-07-28 JSON-RPC exchange with the gateway as raw HTTP: the status and the answer (JSON or SSE). */
+async function modernRpc(
+  path: string,
+  key: string,
+  method: string,
+  params: Record<string, unknown>,
+  name?: string,
+): Promise<{ status: number; body: Record<string, any> | undefined }> {
+  const meta = {
+    'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+    'io.modelcontextprotocol/clientInfo': { name: 'e2e-tasks', version: '1' },
+    'io.modelcontextprotocol/clientCapabilities': { extensions: { 'io.modelcontextprotocol/tasks': {} } },
+  };
+  const res = await fetch(`${mesh.url.replace(/\/mcp$/, '')}${path}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2026-07-28',
+      'mcp-method': method,
+      ...(name === undefined ? {} : { 'mcp-name': name }),
+      'x-api-key': key,
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: { ...params, _meta: meta } }),
+  });
+  const text = await res.text();
+  const body = text.includes('data: ')
+    ? text
+        .split('\n')
+        .filter((l) => l.startsWith('data: ') && l.length > 6)
+        .map((l) => JSON.parse(l.slice(6)))
+        .find((m) => m.id !== undefined)
+    : text
+      ? JSON.parse(text)
+      : undefined;
+  return { status: res.status, body };
+}
+
+describe('tasks of the 2026-07-28 tasks extension on the aggregated /mcp', () => {
+  it('advertises the extension, hands out a task id bound to the caller, and routes tasks/get and tasks/cancel by it', async () => {
+    const discover = await modernRpc('/mcp', mesh.adminKey, 'server/discover', {});
+    expect(discover.body?.result?.capabilities?.extensions).toEqual({ 'io.modelcontextprotocol/tasks': {} });
+
+    const call = await modernRpc(
+      '/mcp',
+      mesh.adminKey,
+      'tools/call',
+      { name: 'conformance__slow_compute', arguments: { seconds: 1, label: 'e2e' } },
+      'conformance__slow_compute',
+    );
+    expect(call.body?.result?.resultType, JSON.stringify(call.body)).toBe('task');
+    const taskId: string = call.body!.result.taskId;
+    expect(taskId).toMatch(/^t1\.conformance\.[0-9a-f]{32}\./);
+
+    let task: Record<string, any> | undefined;
+    for (let i = 0; i < 50; i++) {
+      task = (await modernRpc('/mcp', mesh.adminKey, 'tasks/get', { taskId }, taskId)).body?.result;
+      if (task?.status !== 'working') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(task?.taskId).toBe(taskId);
+    expect(task?.status, JSON.stringify(task)).toBe('completed');
+    expect(task?.result?.content?.[0]?.type).toBe('text');
+
+    // Another caller holding the id: an unknown task, never forwarded (the audit shows the refusal at the gateway).
+    const stolen = await modernRpc('/mcp', mesh.readonlyKey, 'tasks/get', { taskId }, taskId);
+    expect(stolen.body?.error?.code).toBe(-32602);
+    expect(stolen.body?.error?.message).toBe(`Unknown task: ${taskId}`);
+
+    // A running task is cancelled through the same routing.
+    const slow = await modernRpc(
+      '/mcp',
+      mesh.adminKey,
+      'tools/call',
+      { name: 'conformance__slow_compute', arguments: { seconds: 30, label: 'e2e-cancel' } },
+      'conformance__slow_compute',
+    );
+    const slowId: string = slow.body!.result.taskId;
+    const cancel = await modernRpc('/mcp', mesh.adminKey, 'tasks/cancel', { taskId: slowId }, slowId);
+    expect(cancel.body?.result?.resultType, JSON.stringify(cancel.body)).toBe('complete');
+    expect(cancel.body?.result?.taskId).toBeUndefined();
+    const after = await modernRpc('/mcp', mesh.adminKey, 'tasks/get', { taskId: slowId }, slowId);
+    expect(after.body?.result?.status).toBe('cancelled');
+    // The pod's proxy audited the task methods as the server saw them.
+    expect(mesh.audit().some((l) => l.service === 'conformance' && l.method === 'tasks/get')).toBe(true);
   });
 });

@@ -146,6 +146,27 @@ describe('task ids of the tasks extension', () => {
     }
   });
 
+  it('answers -32021 to a task method that does not declare the extension, whatever the id, forwarding nothing', async () => {
+    const p = await gateway(config(), { envs: { MESHMCP_SESSION_KEYS: KEY_A } });
+    const id = handedOut(KEY_A, 'ada', 'conformance', 'task-1');
+    for (const [path, taskId] of [
+      ['/mcp', id],
+      ['/mcp/conformance', id],
+      ['/mcp/conformance', 'a-probe-id'],
+    ] as const) {
+      const r = post(p, rpc('tasks/get', { taskId }), { headers: modern(ADA, path, 'tasks/get', taskId) });
+      expect(r.forwarded).toBeUndefined();
+      expect(r.response?.status).toBe(400);
+      const reply = replyJson(r);
+      expect(reply.error.code).toBe(-32021);
+      expect(reply.error.data).toEqual({ requiredCapabilities: { extensions: { 'io.modelcontextprotocol/tasks': {} } } });
+    }
+    expect(
+      p.metrics()['wasmcustom.mcp_gateway_requests_total.service.unknown.tool.tasks/get.status.missing_capability']
+        ?.value,
+    ).toBe(3);
+  });
+
   it('checks Mcp-Name against params.taskId, as a 2026-07-28 server must', async () => {
     const p = await gateway(config(), { envs: { MESHMCP_SESSION_KEYS: KEY_A } });
     const id = handedOut(KEY_A, 'ada', 'conformance', 'task-1');
