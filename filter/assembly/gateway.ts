@@ -632,7 +632,8 @@ function judge(s: Stream, p: usize, n: i32): void {
 function withinRateLimits(s: Stream, fullTool: string): bool {
   const limits = s.rt.config.rateLimits;
   if (limits == null) return true;
-  const now = nowNanos();
+  // The request's arrival (its headers) times its tokens: one clock read per request fewer.
+  const now = s.start;
   const principal = s.identity.principal;
   let wait = 0;
   const perPrincipal = limits.perPrincipal;
