@@ -40,17 +40,24 @@ export function matchesAt(p: usize, i: i32, key: string): bool {
   return true;
 }
 
-/** on_response_body: this chunk (after what was carried), with the prefix after every KEY. */
-export function wrapChunk(w: UriWrap, size: i32, endOfStream: bool): void {
-  const carried = w.carry.byteLength;
-  const n = carried + size;
-  const data = new ArrayBuffer(n);
+/** What was carried from the last chunk followed by this callback's response bytes, in one buffer. */
+export function withCarry(carry: ArrayBuffer, size: i32): ArrayBuffer {
+  const carried = carry.byteLength;
+  const data = new ArrayBuffer(carried + size);
   const d = changetype<usize>(data);
-  memory.copy(d, changetype<usize>(w.carry), <usize>carried);
+  memory.copy(d, changetype<usize>(carry), <usize>carried);
   if (size > 0 && bufferBytes(RESPONSE_BODY, size, chunk)) {
     memory.copy(d + <usize>carried, chunk.ptr, <usize>chunk.len);
     release(chunk);
   }
+  return data;
+}
+
+/** on_response_body: this chunk (after what was carried), with the prefix after every KEY. */
+export function wrapChunk(w: UriWrap, size: i32, endOfStream: bool): void {
+  const data = withCarry(w.carry, size);
+  const n = data.byteLength;
+  const d = changetype<usize>(data);
   // Where each KEY ends, matched left to right without overlap; after the last one, what may start the next waits.
   const ends = new Array<i32>();
   for (let i = 0; i + KEY.length <= n; i++) {

@@ -4,12 +4,11 @@
 // at a chunk's end is held (at most MAX_TASK_ID bytes) until the next; a value with an escape, or longer than that,
 // passes as the server wrote it. A raw `"taskId":"` never occurs inside a JSON string, where every quote is escaped.
 
-import { bufferBytes, HostBytes, release, replaceBuffer, RESPONSE_BODY } from './abi';
-import { matchesAt, partialAtEnd } from './resultUris';
+import { replaceBuffer, RESPONSE_BODY } from './abi';
+import { matchesAt, partialAtEnd, withCarry } from './resultUris';
 import { MAX_TASK_ID, taskIdPrefix } from './taskIds';
 
 const KEY = '"taskId":"';
-const chunk = new HostBytes();
 
 export class TaskWrap {
   /** Bytes from the end of the last chunk: a value not yet closed, or what may be the start of KEY. */
@@ -35,15 +34,9 @@ function valueEnd(p: usize, v: i32, n: i32): i32 {
 
 /** on_response_body: this chunk (after what was carried), with each task id the server wrote handed out anew. */
 export function wrapTaskIds(w: TaskWrap, size: i32, endOfStream: bool): void {
-  const carried = w.carry.byteLength;
-  const n = carried + size;
-  const data = new ArrayBuffer(n);
+  const data = withCarry(w.carry, size);
+  const n = data.byteLength;
   const d = changetype<usize>(data);
-  memory.copy(d, changetype<usize>(w.carry), <usize>carried);
-  if (size > 0 && bufferBytes(RESPONSE_BODY, size, chunk)) {
-    memory.copy(d + <usize>carried, chunk.ptr, <usize>chunk.len);
-    release(chunk);
-  }
   const at = new Array<i32>();
   const prefixes = new Array<ArrayBuffer>();
   let extra = 0;

@@ -12,6 +12,7 @@ import { failed, failures, required, results, runSuite } from '../support/confor
 import { type Forwarder, startCredentialForwarder } from '../support/credentialForwarder.js';
 import { TASKS_SCENARIOS } from '../support/tasksScenarios.js';
 import { type Mesh, startMesh } from './support/mesh.js';
+import { rpcAnswer } from './support/rpcAnswer.js';
 
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 240_000 });
 
@@ -151,17 +152,7 @@ async function modernRpc(
     },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: { ...params, _meta: meta } }),
   });
-  const text = await res.text();
-  const body = text.includes('data: ')
-    ? text
-        .split('\n')
-        .filter((l) => l.startsWith('data: ') && l.length > 6)
-        .map((l) => JSON.parse(l.slice(6)))
-        .find((m) => m.id !== undefined)
-    : text
-      ? JSON.parse(text)
-      : undefined;
-  return { status: res.status, body };
+  return { status: res.status, body: rpcAnswer(await res.text()) };
 }
 
 describe('tasks of the 2026-07-28 tasks extension on the aggregated /mcp', () => {

@@ -9,6 +9,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ROOT } from '../support/cli.js';
 import { type AuditLine, type Mesh, startMesh } from './support/mesh.js';
+import { rpcAnswer } from './support/rpcAnswer.js';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 240_000 });
 
@@ -216,17 +217,7 @@ async function rpcAt(
     },
     body: JSON.stringify({ jsonrpc: '2.0', ...message }),
   });
-  const text = await res.text();
-  const data = text.includes('data: ')
-    ? text
-        .split('\n')
-        .filter((l) => l.startsWith('data: ') && l.length > 6)
-        .map((l) => JSON.parse(l.slice(6)))
-        .find((m) => m.id !== undefined)
-    : text
-      ? JSON.parse(text)
-      : undefined;
-  return { status: res.status, session: res.headers.get('mcp-session-id'), body: data };
+  return { status: res.status, session: res.headers.get('mcp-session-id'), body: rpcAnswer(await res.text()) };
 }
 
 describe("tasks on /mcp/everything (2025-11-25, in the caller's session)", () => {
