@@ -520,7 +520,8 @@ function judge(s: Stream, p: usize, n: i32): void {
       reply.data = '{"requiredCapabilities":{"extensions":{"io.modelcontextprotocol/tasks":{}}}}';
       s.refuse(
         Outcome.MissingCapability,
-        s.method + ' needs the io.modelcontextprotocol/tasks extension: declare it in ' +
+        s.method +
+          ' needs the io.modelcontextprotocol/tasks extension: declare it in ' +
           '_meta["io.modelcontextprotocol/clientCapabilities"].extensions',
         reply,
       );

@@ -120,7 +120,9 @@ describe('task ids of the tasks extension', () => {
     // Metered under the task's service and the method's own label.
     const m = p.metrics();
     for (const method of ['tasks/get', 'tasks/update', 'tasks/cancel']) {
-      expect(m[`wasmcustom.mcp_gateway_requests_total.service.conformance.tool.${method}.status.success`]?.value).toBe(2);
+      expect(m[`wasmcustom.mcp_gateway_requests_total.service.conformance.tool.${method}.status.success`]?.value).toBe(
+        2,
+      );
     }
   });
 
@@ -159,7 +161,9 @@ describe('task ids of the tasks extension', () => {
       expect(r.response?.status).toBe(400);
       const reply = replyJson(r);
       expect(reply.error.code).toBe(-32021);
-      expect(reply.error.data).toEqual({ requiredCapabilities: { extensions: { 'io.modelcontextprotocol/tasks': {} } } });
+      expect(reply.error.data).toEqual({
+        requiredCapabilities: { extensions: { 'io.modelcontextprotocol/tasks': {} } },
+      });
     }
     expect(
       p.metrics()['wasmcustom.mcp_gateway_requests_total.service.unknown.tool.tasks/get.status.missing_capability']
