@@ -11,8 +11,12 @@
 //   machine's cores with this process, and it runs without the sidecar's interpreter-only flags (a real sidecar
 //   answers slower per request but in parallel with the others). Each round is cold: a fresh runner (no known era,
 //   so each sidecar gets the server/discover probe then tools/list) after every connection was closed.
-// - render: renderAll + toYaml over the data catalog, with a representative render configuration; and the largest
-//   such catalog that still renders (bisection), with the size of the largest object rendered for it.
+// - render: renderAll over the data catalog (bench/dataCatalog.ts), with a representative render configuration: what
+//   the control service does per catalog change (apply sends the objects as JSON); apart from it, toYaml of those
+//   objects, which only `meshmcp render` pays. The largest such catalog that still renders (bisection), with the size
+//   of the largest object rendered for it. And 10,000 services as three shards by namespace (SHARDS), each rendered
+//   by its own control service: render time, objects and JSON bytes per shard, the largest object; the same 10,000
+//   unsharded are refused. Applying them needs an API server: test/cluster/shards.test.ts prints that time.
 import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,14 +24,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../control/app.js';
-import { buildCatalog, type ToolDescriptor } from '../control/catalog/catalog.js';
 import { CatalogRunner } from '../control/catalog/runner.js';
 import { toYaml } from '../control/managedObjects.js';
 import { McpEndpoint } from '../control/mcp/endpoint.js';
 import { ControlMetrics } from '../control/metrics.js';
 import { parseRenderConfig, RenderError, renderAll } from '../control/render/index.js';
 import type { Catalog, DiscoveredService, GatewayPolicy } from '../control/types.js';
-import { getHealth, getLogs, getMetrics, queryEnvoy } from '../sidecar/tools/index.js';
+import { dataCatalog, discovered, SHARDS } from './dataCatalog.js';
 import { cpuSeconds, memoryMiB } from './proc.js';
 import { type Figures, percentile, round } from './results.js';
 
@@ -38,6 +41,9 @@ const WARMUP_WALKS: Record<number, number> = { 36: 50, 2000: 10 };
 const FIRST_PAGE_CALLS = 300;
 const CATALOG_ROUNDS = 3;
 const RENDER_RUNS: Record<number, number> = { 36: 20, 500: 7, 2000: 5 };
+/** The mesh rendered as three shards, and the runs per shard. */
+const SHARDED_SERVICES = 10_000;
+const SHARD_RENDER_RUNS = 5;
 
 const progress = (msg: string) => process.stdout.write(`bench: control: ${msg}\n`);
 
@@ -65,114 +71,6 @@ policy:
 rateLimits: { perPrincipal: { capacity: 60, refillPerSecond: 1 } }
 audit: { params: redact, logLevel: info }
 `;
-
-// --- the catalog as data ---------------------------------------------------------------------------------------
-
-const BASES = ['payment', 'user', 'orders', 'inventory', 'checkout', 'shipping', 'search', 'notify'];
-const NAMESPACES = ['production', 'payments', 'storefront', 'fulfilment', 'platform', 'identity'];
-
-/** Service i: unique names spread over a few namespaces. */
-function discovered(i: number, url?: string): DiscoveredService {
-  const name = `${BASES[i % BASES.length]}-${String(i).padStart(4, '0')}`;
-  const namespace = NAMESPACES[i % NAMESPACES.length]!;
-  const host = `${name}-mcp.${namespace}.svc.cluster.local`;
-  return {
-    name,
-    namespace,
-    host,
-    port: 3000,
-    url: url ?? `http://${host}:3000/mcp`,
-    ready: true,
-    selector: { app: name },
-  };
-}
-
-const asDescriptor = (t: ToolDescriptor & { annotations?: object }): ToolDescriptor => ({
-  name: t.name,
-  ...(t.title ? { title: t.title } : {}),
-  ...(t.description ? { description: t.description } : {}),
-  ...(t.inputSchema ? { inputSchema: t.inputSchema } : {}),
-  ...(t.annotations ? { annotations: { ...t.annotations } } : {}),
-});
-
-/** Four of the sidecar's real generic tools, as a sidecar lists them. */
-const GENERIC: ToolDescriptor[] = [getHealth, getMetrics, getLogs, queryEnvoy].map((t) =>
-  asDescriptor(t as unknown as ToolDescriptor),
-);
-
-/** One service-specific tool per service (tools.yaml style); every fourth service has a refund the policy denies. */
-const SPECIFIC: ToolDescriptor[] = [
-  {
-    name: 'refund_payment',
-    title: 'Refund a payment',
-    description:
-      'Refunds a captured payment in full or in part through the payment provider. Use only after confirming the ' +
-      'charge is wrong; the refund cannot be undone. `amount_cents` defaults to the full amount.',
-    inputSchema: {
-      type: 'object',
-      properties: {
-        payment_id: { type: 'string', pattern: '^pay_[A-Za-z0-9]{8,32}$', description: 'the payment to refund' },
-        amount_cents: { type: 'integer', minimum: 1, description: 'amount to refund, in cents' },
-        reason: { type: 'string', enum: ['duplicate', 'fraudulent', 'requested_by_customer'] },
-      },
-      required: ['payment_id', 'reason'],
-      additionalProperties: false,
-    },
-    annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
-  },
-  {
-    name: 'list_recent_orders',
-    title: 'Recent orders',
-    description:
-      "Lists a customer's most recent orders with status, totals and timestamps, newest first. Use it to check " +
-      'whether an order went through or where it is stuck.',
-    inputSchema: {
-      type: 'object',
-      properties: {
-        customer_id: { type: 'string', maxLength: 64, description: 'customer id' },
-        limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
-      },
-      required: ['customer_id'],
-      additionalProperties: false,
-    },
-    annotations: { readOnlyHint: true, openWorldHint: false },
-  },
-  {
-    name: 'check_stock',
-    title: 'Stock level',
-    description: 'Returns the stock level and reservations of one SKU in every warehouse.',
-    inputSchema: {
-      type: 'object',
-      properties: { sku: { type: 'string', pattern: '^[A-Z0-9-]{4,32}$', description: 'the SKU' } },
-      required: ['sku'],
-      additionalProperties: false,
-    },
-    annotations: { readOnlyHint: true, openWorldHint: false },
-  },
-  {
-    name: 'get_queue_depth',
-    title: 'Queue depth',
-    description: 'Returns the depth and oldest message age of the service’s work queues, per queue.',
-    inputSchema: {
-      type: 'object',
-      properties: { queue: { type: 'string', maxLength: 128, description: 'one queue; all queues when absent' } },
-      additionalProperties: false,
-    },
-    annotations: { readOnlyHint: true, openWorldHint: false },
-  },
-];
-
-/** The canonical catalog of n services with five tools each, built by the real buildCatalog. */
-function dataCatalog(n: number): Catalog {
-  const inputs = Array.from({ length: n }, (_, i) => ({
-    service: discovered(i),
-    tools: [...GENERIC, SPECIFIC[i % SPECIFIC.length]!],
-    health: { healthy: true, consecutiveFailures: 0 },
-  }));
-  const { catalog, warnings } = buildCatalog(inputs, { reserved: ['meshmcp-control'] });
-  if (warnings.length > 0) throw new Error(`bench catalog has warnings: ${warnings.join('; ')}`);
-  return catalog;
-}
 
 // --- raw JSON-RPC over keep-alive HTTP ------------------------------------------------------------------------
 
@@ -525,12 +423,16 @@ function benchRender(
     progress(`render: catalog of ${n}...`);
     const catalog = dataCatalog(n);
     const times: number[] = [];
+    const yamlTimes: number[] = [];
     let bytes = 0;
     try {
       for (let i = 0; i < RENDER_RUNS[n]!; i++) {
         const t0 = performance.now();
-        const yaml = toYaml(renderAll(catalog, policy, settings));
-        times.push(performance.now() - t0);
+        const resources = renderAll(catalog, policy, settings);
+        const t1 = performance.now();
+        const yaml = toYaml(resources);
+        yamlTimes.push(performance.now() - t1);
+        times.push(t1 - t0);
         bytes = Buffer.byteLength(yaml);
       }
     } catch (err) {
@@ -539,9 +441,60 @@ function benchRender(
       continue;
     }
     times.sort((a, b) => a - b);
+    yamlTimes.sort((a, b) => a - b);
     figures[`control_render_ms_${n}`] = { value: round(percentile(times, 50), 1), unit: 'ms' };
+    figures[`control_render_yaml_ms_${n}`] = { value: round(percentile(yamlTimes, 50), 1), unit: 'ms' };
     figures[`control_render_bytes_${n}`] = { value: bytes, unit: 'bytes' };
   }
+}
+
+/**
+ * 10,000 services as three shards by namespace: each shard's control service renders only the catalog of its own
+ * namespaces (its discovery's), with its own gateway, so every shard stays under one gateway's routing-table limit
+ * and every object under the Kubernetes object size limit. The unsharded render of the same mesh is refused.
+ */
+function benchShards(configText: string, figures: Figures): void {
+  try {
+    const { settings, policy } = parseRenderConfig(configText, 'bench/control.ts');
+    renderAll(dataCatalog(SHARDED_SERVICES), policy, settings);
+    throw new Error(`${SHARDED_SERVICES} services rendered unsharded; the routing-table limit should refuse them`);
+  } catch (err) {
+    if (!(err instanceof RenderError)) throw err;
+    progress(`shards: ${SHARDED_SERVICES} services unsharded are refused: ${err.message}`);
+  }
+  let largest = 0;
+  for (const { shard, namespaces } of SHARDS) {
+    const config = `shard: ${shard}\n${configText.replace('mcp.example.com', `${shard}.mcp.example.com`)}`;
+    const { settings, policy } = parseRenderConfig(config, `bench/control.ts (shard ${shard})`);
+    const catalog = dataCatalog(SHARDED_SERVICES, namespaces);
+    const times: number[] = [];
+    // One untimed render first: the first shard would otherwise also pay for warming the render code up.
+    let resources = renderAll(catalog, policy, settings);
+    for (let i = 0; i < SHARD_RENDER_RUNS; i++) {
+      const t0 = performance.now();
+      resources = renderAll(catalog, policy, settings);
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    const sizes = resources.map((r) => Buffer.byteLength(JSON.stringify(r)));
+    const bytes = sizes.reduce((a, b) => a + b, 0);
+    largest = Math.max(largest, ...sizes);
+    progress(
+      `shards: ${shard} (${namespaces.join(', ')}): ${catalog.services.length} services, ${resources.length} objects, ` +
+        `${bytes} bytes of JSON, largest object ${Math.max(...sizes)} bytes, render p50 ${round(percentile(times, 50), 1)} ms`,
+    );
+    figures[`control_shard_render_ms_${SHARDED_SERVICES}_${shard}`] = {
+      value: round(percentile(times, 50), 1),
+      unit: 'ms',
+    };
+    figures[`control_shard_objects_${SHARDED_SERVICES}_${shard}`] = { value: resources.length, unit: 'objects' };
+    figures[`control_shard_bytes_${SHARDED_SERVICES}_${shard}`] = { value: bytes, unit: 'bytes' };
+  }
+  figures[`control_shard_largest_object_bytes_${SHARDED_SERVICES}`] = {
+    value: largest,
+    unit: 'bytes',
+    goal: '< 1048576',
+  };
 }
 
 /**
@@ -588,6 +541,7 @@ export async function benchControl(_root: string): Promise<Figures> {
   const figures: Figures = {};
   benchRender(settings, policy, figures);
   benchRenderLimit(settings, policy, figures);
+  benchShards(RENDER_CONFIG, figures);
   await benchToolsList(policy.policy, figures);
   await benchCatalogBuild(figures);
   return figures;

@@ -14,7 +14,13 @@ import { helpText, type OptionSpec, runCommand, UsageError } from '../shared/opt
 const shared = (flag: string): OptionSpec => CONTROL_OPTIONS.find((o) => o.flag === flag)!;
 
 const OPTIONS: OptionSpec[] = [
-  shared('config'),
+  {
+    ...shared('config'),
+    description:
+      'mesh settings and gateway policy (YAML; see control/render/README.md); with `shard: <name>` every object is ' +
+      "labelled meshmcp.io/shard and those in the gateway's namespace named <name>.<shard>, for one shard of the " +
+      'mesh (README.md, Scale)',
+  },
   { ...shared('services-file'), description: 'the services, each with an optional tools snapshot' },
   {
     flag: 'collect',
@@ -34,7 +40,9 @@ const OPTIONS: OptionSpec[] = [
 const HELP = helpText(
   'meshmcp render --config <file> --services-file <file> [options]',
   'Prints the Istio resources (AuthorizationPolicies, EnvoyFilters or WasmPlugins, VirtualServices) that route and\n' +
-    'police MCP traffic for the services in a services file, as multi-document YAML for GitOps.',
+    'police MCP traffic for the services in a services file, as multi-document YAML for GitOps. A gateway routes at\n' +
+    'most 4096 services: shard a larger mesh by namespace, one render configuration (its `shard`) and services\n' +
+    'file per shard.',
   OPTIONS,
 );
 

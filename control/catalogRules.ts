@@ -85,7 +85,8 @@ export function validateCatalog(catalog: Catalog, opts: ValidateOptions = {}): s
   if (catalog.services.length > MAX_SERVICES) {
     problems.push(
       `the catalog has ${catalog.services.length} services, above the filter's routing-table limit of ${MAX_SERVICES}; ` +
-        'narrow discovery (ALLOWED_NAMESPACES) or run one gateway per group of namespaces',
+        'narrow discovery (ALLOWED_NAMESPACES) or shard the mesh by namespace: a control service and gateway per ' +
+        "group of namespaces, each with the render configuration's `shard` (README.md, Scale)",
     );
   }
   const routes = new Map<string, string>();

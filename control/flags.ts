@@ -9,7 +9,9 @@ export const CONTROL_OPTIONS: OptionSpec[] = [
     flag: 'config',
     env: 'MESHMCP_CONFIG',
     type: 'string',
-    description: 'mesh settings and gateway policy (YAML; see control/render/README.md)',
+    description:
+      'mesh settings and gateway policy (YAML; see control/render/README.md); its `shard: <name>` makes this ' +
+      'control service and its gateway one shard of the mesh, serving --allowed-namespaces (README.md, Scale)',
   },
   {
     flag: 'services-file',
@@ -22,7 +24,9 @@ export const CONTROL_OPTIONS: OptionSpec[] = [
     env: 'ALLOWED_NAMESPACES',
     type: 'string',
     default: 'production,staging',
-    description: 'namespaces whose mcp-enabled=true Services are discovered (comma-separated)',
+    description:
+      'namespaces whose mcp-enabled=true Services are discovered (comma-separated); with a shard, its slice of the ' +
+      'mesh: each namespace in one shard only',
   },
   {
     flag: 'discovery-interval',
@@ -76,6 +80,15 @@ export const CONTROL_OPTIONS: OptionSpec[] = [
     description: 'server-side apply the rendered Istio resources (the leader replica only)',
   },
   {
+    flag: 'apply-concurrency',
+    env: 'APPLY_CONCURRENCY',
+    type: 'number',
+    default: 8,
+    description:
+      'requests to the API server in flight at once while applying, within each stage of the safe order ' +
+      '(control/apply/README.md)',
+  },
+  {
     flag: 'dry-run',
     env: 'DRY_RUN',
     type: 'boolean',
@@ -99,8 +112,8 @@ export const CONTROL_OPTIONS: OptionSpec[] = [
     flag: 'lease-name',
     env: 'LEASE_NAME',
     type: 'string',
-    default: 'meshmcp-control',
-    description: 'name of the leader-election Lease',
+    defaultText: 'meshmcp-control, or meshmcp-control-<shard> with a shard',
+    description: 'name of the leader-election Lease (one per shard: the replicas of a shard elect one applier)',
   },
   {
     flag: 'identity',
@@ -159,13 +172,15 @@ export interface ControlSettings {
   gracePeriodMs: number;
   watchLists: boolean;
   apply: boolean;
+  applyConcurrency: number;
   dryRun: boolean;
   wasmPlugin: boolean;
   filterConfigDir?: string;
   /** undefined: https://<each concrete gateway host>. */
   allowedOrigins?: string[];
   kubeconfig?: string;
-  lease: { namespace: string; name: string; identity: string };
+  /** name undefined: the default for the render configuration's shard (leaseName). */
+  lease: { namespace: string; name?: string; identity: string };
   port: number;
   host: string;
   logLevel: LogLevel;
@@ -174,6 +189,10 @@ export interface ControlSettings {
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
 const LEVELS: LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+
+/** The Lease a shard's replicas elect their applier with, unless --lease-name names one: one per shard. */
+export const leaseName = (shard: string | undefined): string =>
+  shard === undefined ? 'meshmcp-control' : `meshmcp-control-${shard}`;
 
 function positive(values: OptionValues, flag: string, max: number): number {
   const v = values[flag] as number;
@@ -221,6 +240,10 @@ export function resolveControlSettings(values: OptionValues, hostname: string): 
   const port = values['port'] as number;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, got ${port}`);
   const concurrency = positive(values, 'collect-concurrency', 256);
+  const applyConcurrency = values['apply-concurrency'] as number;
+  if (!Number.isInteger(applyConcurrency) || applyConcurrency < 1 || applyConcurrency > 64) {
+    throw new UsageError(`--apply-concurrency must be a whole number from 1 to 64, got ${applyConcurrency}`);
+  }
   return {
     configFile,
     servicesFile: values['services-file'] as string | undefined,
@@ -232,6 +255,7 @@ export function resolveControlSettings(values: OptionValues, hostname: string): 
     gracePeriodMs: positive(values, 'grace-period', 86400) * 1000,
     watchLists: values['watch-lists'] !== false,
     apply: values['apply'] === true,
+    applyConcurrency,
     dryRun: values['dry-run'] === true,
     wasmPlugin: values['wasm-plugin'] === true,
     ...(typeof values['filter-config-dir'] === 'string' ? { filterConfigDir: values['filter-config-dir'] } : {}),
@@ -239,7 +263,7 @@ export function resolveControlSettings(values: OptionValues, hostname: string): 
     kubeconfig: values['kubeconfig'] as string | undefined,
     lease: {
       namespace: String(values['lease-namespace']),
-      name: String(values['lease-name']),
+      ...(typeof values['lease-name'] === 'string' ? { name: values['lease-name'] } : {}),
       identity: (values['identity'] as string | undefined) ?? hostname,
     },
     port,

@@ -8,7 +8,8 @@ const HELP = helpText(
   'meshmcp control --config <file> [options]',
   'Runs the control service: discovers MCP-enabled services, collects their tools, renders and applies the Istio\n' +
     'resources that route and police MCP traffic, and serves initialize / tools/list / server/discover for the\n' +
-    'whole catalog behind the gateway.',
+    'whole catalog behind the gateway. A gateway routes at most 4096 services: shard a larger mesh by namespace,\n' +
+    "one control service and gateway per shard (the config file's `shard`, its own --allowed-namespaces).",
   CONTROL_OPTIONS,
 );
 

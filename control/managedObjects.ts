@@ -1,7 +1,7 @@
 // What render and apply agree on about the Istio objects meshmcp manages, so neither stage imports the other: the
-// labels apply prunes by, the content hash it skips unchanged objects by, the filter's name (apply removes the
-// gateway filter first), and the YAML both print them as (Kubernetes' usual top-level and metadata order, every
-// other mapping sorted by key, long strings never folded).
+// labels apply prunes by (the shard's among them), the content hash it skips unchanged objects by, the filter's name
+// (apply removes the gateway filter first), how a shard's objects are named, and the YAML both print them as
+// (Kubernetes' usual top-level and metadata order, every other mapping sorted by key, long strings never folded).
 import { stringify } from 'yaml';
 import { sortKeys } from '../shared/canonicalJson.js';
 import type { Resource } from './types.js';
@@ -10,6 +10,16 @@ export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGER = 'meshmcp-control';
 export const PART_OF_LABEL = 'app.kubernetes.io/part-of';
 export const CONTENT_HASH_ANNOTATION = 'meshmcp.io/content-hash';
+/** The shard whose control service owns an object (README.md, Scale); absent on the objects of an unsharded one. */
+export const SHARD_LABEL = 'meshmcp.io/shard';
+
+/**
+ * A shard's name for an object that lives in a namespace shards share (the gateway's): `<name>.<shard>`. A dot never
+ * occurs in a namespace, a Service or a shard name, and a shard name starts with a letter while the chunks of one
+ * VirtualService are `.2`, `.3`…, so two shards (or a shard and an unsharded control service) never write one object.
+ */
+export const shardedName = (name: string, shard: string | undefined): string =>
+  shard === undefined ? name : `${name}.${shard}`;
 
 /** Envoy's name for the filter instance (also the ECDS resource name for a remote module) and its objects' name. */
 export const filterName = (mode: 'gateway' | 'sidecar'): string => `meshmcp-${mode}`;

@@ -12,7 +12,7 @@ import { LeaderElection } from './apply/leader.js';
 import type { Discovery } from './discovery/discovery.js';
 import { KubernetesDiscovery } from './discovery/kubernetes.js';
 import { StaticDiscovery } from './discovery/static.js';
-import type { ControlSettings } from './flags.js';
+import { type ControlSettings, leaseName } from './flags.js';
 import { type ControlLogger, createControlLogger } from './log.js';
 import { McpEndpoint } from './mcp/endpoint.js';
 import { ControlMetrics } from './metrics.js';
@@ -46,10 +46,18 @@ function startApply(
   s: ControlSettings,
   kc: KubeConfig,
   namespaces: string[],
+  shard: string | undefined,
   metrics: ControlMetrics,
   log: ControlLogger,
 ) {
-  const applier = new Applier({ kubeConfig: kc, log, scope: { namespaces } });
+  const applier = new Applier({
+    kubeConfig: kc,
+    log,
+    scope: { namespaces },
+    concurrency: s.applyConcurrency,
+    ...(shard === undefined ? {} : { shard }),
+  });
+  const lease = { ...s.lease, name: s.lease.name ?? leaseName(shard) };
   let leader: LeaderElection | undefined;
   const loop = new ApplyLoop({
     apply: (resources) => applier.apply(resources, { dryRun: s.dryRun }),
@@ -74,10 +82,10 @@ function startApply(
     },
   });
   if (!s.dryRun) {
-    leader = new LeaderElection({ kubeConfig: kc, ...s.lease, log });
+    leader = new LeaderElection({ kubeConfig: kc, ...lease, log });
     leader.start({
       onStartedLeading: () => {
-        log.info({ lease: `${s.lease.namespace}/${s.lease.name}` }, 'leading: this replica applies');
+        log.info({ lease: `${lease.namespace}/${lease.name}` }, 'leading: this replica applies');
         loop.resync();
       },
       onStoppedLeading: () => log.warn({}, 'no longer leading: another replica applies'),
@@ -123,7 +131,14 @@ export async function runControl(s: ControlSettings): Promise<number> {
   });
   const applying =
     s.apply || s.dryRun
-      ? startApply(s, kc!, [...new Set([...s.allowedNamespaces, settings.gateway.namespace])], metrics, log)
+      ? startApply(
+          s,
+          kc!,
+          [...new Set([...s.allowedNamespaces, settings.gateway.namespace])],
+          settings.shard,
+          metrics,
+          log,
+        )
       : undefined;
   const pipeline = startPipeline({
     discovery,
@@ -148,6 +163,7 @@ export async function runControl(s: ControlSettings): Promise<number> {
     {
       address,
       discovery: s.servicesFile ?? `kubernetes (${s.allowedNamespaces.join(',')})`,
+      ...(settings.shard === undefined ? {} : { shard: settings.shard }),
       apply: s.dryRun ? 'dry-run' : s.apply,
     },
     'control service listening',

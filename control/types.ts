@@ -286,6 +286,11 @@ export interface RenderSettings {
   };
   /** The filter module: a file inside the proxy image, or an https URL with its sha256. */
   module: { file: string } | { url: string; sha256: string };
+  /**
+   * This control service's shard (README.md, Scale): its gateway and its namespaces' slice of the mesh. Every object
+   * then carries the shard label, and those in the gateway's namespace the shard in their name. Absent: unsharded.
+   */
+  shard?: string;
 }
 
 /** A Kubernetes object render produced; plain data, serialisable as YAML. */

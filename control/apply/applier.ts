@@ -1,5 +1,6 @@
 // apply: writes rendered resources with server-side apply, in render's order, skips unchanged ones and prunes the
-// managed objects no longer rendered (README.md). Built from a KubeConfig; plain Kubernetes REST, any API server.
+// managed objects of its shard no longer rendered (README.md). Built from a KubeConfig; plain Kubernetes REST, any
+// API server.
 import { type KubeConfig, type KubernetesObject, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
 import {
   CONTENT_HASH_ANNOTATION,
@@ -7,10 +8,13 @@ import {
   MANAGED_BY_LABEL,
   MANAGER,
   PART_OF_LABEL,
+  SHARD_LABEL,
+  shardedName,
   toYaml,
 } from '../managedObjects.js';
 import type { Resource } from '../types.js';
 import { unifiedDiff } from './diff.js';
+import { runInStages } from './stages.js';
 
 /** The server-side apply field manager: the same name as the managed-by label, so both say who owns an object. */
 export const FIELD_MANAGER = MANAGER;
@@ -29,6 +33,17 @@ export interface ApplierOptions {
   log?: ApplyLog;
   /** Namespaces where stale managed objects are pruned, besides those of the rendered resources. */
   scope: { namespaces: string[] };
+  /**
+   * The shard whose objects this applier writes and prunes (the render configuration's `shard`): it lists and prunes
+   * only objects labelled with it, and without one only objects without the shard label, so shards never touch each
+   * other's objects.
+   */
+  shard?: string;
+  /**
+   * Requests in flight at once within one stage of the write and prune orders (README.md); default 1: one at a
+   * time, strictly in order.
+   */
+  concurrency?: number;
 }
 
 /** Object ids are `<Kind> <namespace>/<name>`. In a dry run, applied and pruned say what would be. */
@@ -76,14 +91,25 @@ export const objectId = (o: { kind: string; metadata: { name: string; namespace:
   `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`;
 
 /**
- * Removal goes the other way of render's creation order: the gateway filter (already rewritten to drop stale
- * routes), then routes, then sidecar filters, and the sidecar lockdown (AuthorizationPolicy) last.
+ * The stages of render's creation order: the sidecar lockdown (AuthorizationPolicies), sidecar filters, routes, the
+ * gateway filter. Removal goes the other way: the gateway filter (already rewritten to drop stale routes), then
+ * routes, then sidecar filters, and the lockdown last. `gatewayFilter` is the gateway filter's name in this shard.
  */
-function pruneRank(o: Live): number {
+function stageRank(o: Live, gatewayFilter: string): number {
   if (o.kind === 'AuthorizationPolicy') return 0;
   if (o.kind === 'VirtualService' || o.kind === 'DestinationRule') return 2;
-  if (o.metadata.name === filterName('gateway')) return 3;
+  if (o.metadata.name === gatewayFilter) return 3;
   return 1;
+}
+
+/** One object's failed request, carried out of runInStages to the ApplyError that names it. */
+class ObjectFailure extends Error {
+  constructor(
+    readonly id: string,
+    readonly failure: unknown,
+  ) {
+    super(id);
+  }
 }
 
 /** What the API server told us: status (undefined for a network error) and its message. */
@@ -134,15 +160,48 @@ export class Applier {
   private readonly fieldManager: string;
   private readonly log: ApplyLog;
   private readonly scope: string[];
+  private readonly shard: string | undefined;
+  private readonly concurrency: number;
+  private readonly gatewayFilter: string;
 
   constructor(opts: ApplierOptions) {
     this.client = KubernetesObjectApi.makeApiClient(opts.kubeConfig);
     this.fieldManager = opts.fieldManager ?? FIELD_MANAGER;
     this.log = opts.log ?? SILENT;
     this.scope = opts.scope.namespaces;
+    this.shard = opts.shard;
+    const concurrency = opts.concurrency ?? 1;
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new RangeError(`apply concurrency must be a whole number from 1, got ${concurrency}`);
+    }
+    this.concurrency = concurrency;
+    this.gatewayFilter = shardedName(filterName('gateway'), opts.shard);
+  }
+
+  /** The label selector of this shard's managed objects (an unsharded applier's: those without a shard label). */
+  private get selector(): string {
+    const shard = this.shard === undefined ? `!${SHARD_LABEL}` : `${SHARD_LABEL}=${this.shard}`;
+    return `${MANAGED_BY_LABEL}=${MANAGER},${shard}`;
+  }
+
+  private ours(o: Live): boolean {
+    return o.metadata.labels?.[MANAGED_BY_LABEL] === MANAGER && o.metadata.labels?.[SHARD_LABEL] === this.shard;
   }
 
   async apply(resources: readonly Resource[], opts: { dryRun?: boolean } = {}): Promise<ApplyReport> {
+    const foreign = resources.find((r) => r.metadata.labels?.[SHARD_LABEL] !== this.shard);
+    if (foreign !== undefined) {
+      const label = foreign.metadata.labels?.[SHARD_LABEL];
+      throw new ApplyError(
+        `${objectId(foreign)} was rendered for ${label === undefined ? 'no shard' : `shard ${label}`} but this ` +
+          `control service applies ${this.shard === undefined ? 'unsharded' : `shard ${this.shard}`}; render and ` +
+          "apply with the same render configuration (its `shard`), so a shard never writes another's objects",
+        objectId(foreign),
+        undefined,
+        'shard mismatch',
+        { applied: [], unchanged: [], pruned: [] },
+      );
+    }
     const live = await this.readLive(resources);
     const rendered = new Set(resources.map(objectId));
     const report: ApplyReport = { applied: [], unchanged: [], pruned: [] };
@@ -157,9 +216,10 @@ export class Applier {
         writes.push(r);
       }
     }
+    const stage = (o: Live) => stageRank(o, this.gatewayFilter);
     const stale = [...live.values()]
-      .filter((o) => !rendered.has(objectId(o)) && o.metadata.labels?.[MANAGED_BY_LABEL] === MANAGER)
-      .sort((a, b) => pruneRank(b) - pruneRank(a) || (objectId(a) < objectId(b) ? -1 : 1));
+      .filter((o) => !rendered.has(objectId(o)) && this.ours(o))
+      .sort((a, b) => stage(b) - stage(a) || (objectId(a) < objectId(b) ? -1 : 1));
 
     if (opts.dryRun) {
       report.applied = writes.map(objectId);
@@ -168,62 +228,78 @@ export class Applier {
       return report;
     }
 
-    for (const r of writes) {
-      const id = objectId(r);
-      try {
-        await this.client.patch(
-          structuredClone(r) as KubernetesObject,
-          undefined,
-          undefined,
-          this.fieldManager,
-          true,
-          PatchStrategy.ServerSideApply,
-        );
-      } catch (err) {
-        const { status, message } = httpFailure(err);
-        throw new ApplyError(
-          `server-side apply of ${id} failed (${status ?? 'no response'}): ${message}; ` +
-            `${writes.length - report.applied.length - 1} later object(s) ` +
-            'were not written and nothing was pruned, so the gateway filter still points only at existing routes; ' +
-            'fix what the API server reports and apply again',
-          id,
-          status,
-          message,
-          report,
-        );
-      }
-      report.applied.push(id);
-      this.log.info({ object: id }, 'applied');
-    }
-
-    for (const o of stale) {
-      const id = objectId(o);
-      try {
-        await this.client.delete({
-          apiVersion: o.apiVersion,
-          kind: o.kind,
-          metadata: { name: o.metadata.name, namespace: o.metadata.namespace },
-        });
-      } catch (err) {
-        const { status, message } = httpFailure(err);
-        if (status !== 404) {
-          throw new ApplyError(
-            `pruning ${id} failed (${status ?? 'no response'}): ${message}; every rendered object was written, ` +
-              'the stale ones left are harmless until the next apply prunes them',
-            id,
-            status,
-            message,
-            report,
+    // Reported in the order of writes and stale, whatever order requests in flight together finish in.
+    const applied = new Set<string>();
+    const inOrder = (objects: readonly Live[], done: Set<string>) => objects.map(objectId).filter((id) => done.has(id));
+    try {
+      await runInStages(writes, stage, this.concurrency, async (r) => {
+        const id = objectId(r);
+        try {
+          await this.client.patch(
+            structuredClone(r) as KubernetesObject,
+            undefined,
+            undefined,
+            this.fieldManager,
+            true,
+            PatchStrategy.ServerSideApply,
           );
+        } catch (err) {
+          throw new ObjectFailure(id, err);
         }
-      }
-      report.pruned.push(id);
-      this.log.info({ object: id }, 'pruned');
+        applied.add(id);
+        this.log.info({ object: id }, 'applied');
+      });
+    } catch (err) {
+      if (!(err instanceof ObjectFailure)) throw err;
+      report.applied = inOrder(writes, applied);
+      const { status, message } = httpFailure(err.failure);
+      throw new ApplyError(
+        `server-side apply of ${err.id} failed (${status ?? 'no response'}): ${message}; ` +
+          `${writes.length - report.applied.length - 1} other object(s) ` +
+          'were not written and nothing was pruned, so the gateway filter still points only at existing routes; ' +
+          'fix what the API server reports and apply again',
+        err.id,
+        status,
+        message,
+        report,
+      );
     }
+    report.applied = inOrder(writes, applied);
+
+    const pruned = new Set<string>();
+    try {
+      await runInStages(stale, stage, this.concurrency, async (o) => {
+        const id = objectId(o);
+        try {
+          await this.client.delete({
+            apiVersion: o.apiVersion,
+            kind: o.kind,
+            metadata: { name: o.metadata.name, namespace: o.metadata.namespace },
+          });
+        } catch (err) {
+          if (httpFailure(err).status !== 404) throw new ObjectFailure(id, err);
+        }
+        pruned.add(id);
+        this.log.info({ object: id }, 'pruned');
+      });
+    } catch (err) {
+      if (!(err instanceof ObjectFailure)) throw err;
+      report.pruned = inOrder(stale, pruned);
+      const { status, message } = httpFailure(err.failure);
+      throw new ApplyError(
+        `pruning ${err.id} failed (${status ?? 'no response'}): ${message}; every rendered object was written, ` +
+          'the stale ones left are harmless until the next apply prunes them',
+        err.id,
+        status,
+        message,
+        report,
+      );
+    }
+    report.pruned = inOrder(stale, pruned);
     return report;
   }
 
-  /** Live managed objects of every kind we may write, in every namespace in scope, by object id. */
+  /** Live managed objects of this shard, of every kind we may write, in every namespace in scope, by object id. */
   private async readLive(resources: readonly Resource[]): Promise<Map<string, Live>> {
     const kinds = new Map<string, Kind>(MANAGED_KINDS.map((k) => [k.kind, k]));
     for (const r of resources) if (!kinds.has(r.kind)) kinds.set(r.kind, { apiVersion: r.apiVersion, kind: r.kind });
@@ -242,7 +318,7 @@ export class Applier {
             undefined,
             undefined,
             undefined,
-            `${MANAGED_BY_LABEL}=${MANAGER}`,
+            this.selector,
           );
           items = list.items;
         } catch (err) {

@@ -2,6 +2,7 @@
 // identities get through. A DENY of everyone else (not an ALLOW of the two) so the app's other ports and any
 // ALLOW policies the owner has are left exactly as they were.
 
+import { shardedName } from '../managedObjects.js';
 import type { CatalogService, RenderSettings, Resource } from '../types.js';
 import { sidecarResourceName } from './envoyFilter.js';
 import { resource } from './resource.js';
@@ -18,18 +19,25 @@ export function sidecarAuthorizationPolicy(service: CatalogService, settings: Re
       istioPrincipal(td, control.namespace, control.serviceAccount),
     ]),
   ];
-  return resource('security.istio.io/v1', 'AuthorizationPolicy', service.namespace, sidecarResourceName(service), {
-    selector: { matchLabels: { ...service.selector } },
-    action: 'DENY',
-    rules: [
-      {
-        // A plaintext request has no principal and so matches notPrincipals: the MCP port is mTLS-only too.
-        from: [{ source: { notPrincipals: principals } }],
-        // The workload's port as the connection sees it: render assumes the Service's targetPort equals its port.
-        to: [{ operation: { ports: [String(service.port)] } }],
-      },
-    ],
-  });
+  return resource(
+    'security.istio.io/v1',
+    'AuthorizationPolicy',
+    service.namespace,
+    sidecarResourceName(service),
+    {
+      selector: { matchLabels: { ...service.selector } },
+      action: 'DENY',
+      rules: [
+        {
+          // A plaintext request has no principal and so matches notPrincipals: the MCP port is mTLS-only too.
+          from: [{ source: { notPrincipals: principals } }],
+          // The workload's port as the connection sees it: render assumes the Service's targetPort equals its port.
+          to: [{ operation: { ports: [String(service.port)] } }],
+        },
+      ],
+    },
+    settings.shard,
+  );
 }
 
 /** The internal headers of contract 3; only the gateway filter may set them, after Istio's RBAC filter has run. */
@@ -51,10 +59,17 @@ export const GATEWAY_HEADERS_POLICY = 'meshmcp-gateway-headers';
  * before the router), so it sees only what the client sent, never the headers the filter sets.
  */
 export function gatewayHeadersPolicy(settings: RenderSettings): Resource {
-  return resource('security.istio.io/v1', 'AuthorizationPolicy', settings.gateway.namespace, GATEWAY_HEADERS_POLICY, {
-    selector: { matchLabels: { ...settings.gateway.selector } },
-    action: 'DENY',
-    // One rule per header: rules are OR-ed, the conditions of one rule AND-ed. `*` is Istio's presence match.
-    rules: INTERNAL_HEADERS.map((h) => ({ when: [{ key: `request.headers[${h}]`, values: ['*'] }] })),
-  });
+  return resource(
+    'security.istio.io/v1',
+    'AuthorizationPolicy',
+    settings.gateway.namespace,
+    shardedName(GATEWAY_HEADERS_POLICY, settings.shard),
+    {
+      selector: { matchLabels: { ...settings.gateway.selector } },
+      action: 'DENY',
+      // One rule per header: rules are OR-ed, the conditions of one rule AND-ed. `*` is Istio's presence match.
+      rules: INTERNAL_HEADERS.map((h) => ({ when: [{ key: `request.headers[${h}]`, values: ['*'] }] })),
+    },
+    settings.shard,
+  );
 }

@@ -3,7 +3,7 @@
 // envoy.extensions.filters.http.wasm.v3.Wasm / envoy.extensions.wasm.v3.PluginConfig and Istio's EnvoyFilter v1alpha3.
 
 import { STATELESS_REVISION } from '../catalogRules.js';
-import { filterName } from '../managedObjects.js';
+import { filterName, shardedName } from '../managedObjects.js';
 import type { CatalogService, RenderSettings, Resource } from '../types.js';
 import { type FilterConfig, filterConfigJson } from './filterConfig.js';
 import { resource } from './resource.js';
@@ -129,11 +129,18 @@ export function gatewayScope(settings: RenderSettings): { portNumber: number; sn
 }
 
 export function gatewayEnvoyFilter(config: FilterConfig, settings: RenderSettings): Resource {
-  const owner = { namespace: settings.gateway.namespace, name: filterName('gateway') };
-  return resource(ENVOY_FILTER_API, 'EnvoyFilter', owner.namespace, owner.name, {
-    workloadSelector: { labels: { ...settings.gateway.selector } },
-    configPatches: configPatches('gateway', owner, gatewayScope(settings), config, settings),
-  });
+  const owner = { namespace: settings.gateway.namespace, name: shardedName(filterName('gateway'), settings.shard) };
+  return resource(
+    ENVOY_FILTER_API,
+    'EnvoyFilter',
+    owner.namespace,
+    owner.name,
+    {
+      workloadSelector: { labels: { ...settings.gateway.selector } },
+      configPatches: configPatches('gateway', owner, gatewayScope(settings), config, settings),
+    },
+    settings.shard,
+  );
 }
 
 /** Sidecar resources are named after the Service, unique in its namespace. */
@@ -168,25 +175,36 @@ function upstreamClusterPatch(service: CatalogService): Record<string, unknown>[
 
 export function sidecarEnvoyFilter(service: CatalogService, config: FilterConfig, settings: RenderSettings): Resource {
   const owner = { namespace: service.namespace, name: sidecarResourceName(service) };
-  return resource(ENVOY_FILTER_API, 'EnvoyFilter', owner.namespace, owner.name, {
-    workloadSelector: { labels: { ...service.selector } },
-    // For SIDECAR_INBOUND Istio matches the Service port; the sidecar listens on the same number (targetPort = port).
-    configPatches: [
-      ...configPatches('sidecar', owner, { portNumber: service.port }, config, settings),
-      ...upstreamClusterPatch(service),
-    ],
-  });
+  return resource(
+    ENVOY_FILTER_API,
+    'EnvoyFilter',
+    owner.namespace,
+    owner.name,
+    {
+      workloadSelector: { labels: { ...service.selector } },
+      // For SIDECAR_INBOUND Istio matches the Service port; the sidecar listens on the same number (targetPort = port).
+      configPatches: [
+        ...configPatches('sidecar', owner, { portNumber: service.port }, config, settings),
+        ...upstreamClusterPatch(service),
+      ],
+    },
+    settings.shard,
+  );
 }
 
 /**
  * WasmPlugin mode delivers the filter without an EnvoyFilter, but a cluster can only come from one: this carries the
  * upstream cluster alone, under the sidecar resources' name. Undefined when the service needs none.
  */
-export function sidecarClusterFilter(service: CatalogService): Resource | undefined {
+export function sidecarClusterFilter(service: CatalogService, settings: RenderSettings): Resource | undefined {
   const patches = upstreamClusterPatch(service);
   if (patches.length === 0) return undefined;
-  return resource(ENVOY_FILTER_API, 'EnvoyFilter', service.namespace, sidecarResourceName(service), {
-    workloadSelector: { labels: { ...service.selector } },
-    configPatches: patches,
-  });
+  return resource(
+    ENVOY_FILTER_API,
+    'EnvoyFilter',
+    service.namespace,
+    sidecarResourceName(service),
+    { workloadSelector: { labels: { ...service.selector } }, configPatches: patches },
+    settings.shard,
+  );
 }

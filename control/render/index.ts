@@ -63,7 +63,7 @@ export function renderResources(
     authorization.push(sidecarAuthorizationPolicy(s, settings));
     if (options.wasmPlugin) {
       filters.push(sidecarWasmPlugin(s, config, settings));
-      const cluster = sidecarClusterFilter(s);
+      const cluster = sidecarClusterFilter(s, settings);
       if (cluster) filters.push(cluster);
     } else {
       filters.push(sidecarEnvoyFilter(s, config, settings));

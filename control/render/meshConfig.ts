@@ -41,6 +41,12 @@ const bucketFields = {
 } satisfies Record<string, Shape>;
 const word = text(256, PRINTABLE, 'printable characters without spaces');
 
+/**
+ * A shard name: a DNS label that starts with a letter, so `<name>.<shard>` never reads as a VirtualService chunk
+ * (`.2`) and fits every object name and label value.
+ */
+const SHARD = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
 const RENDER_CONFIG: Shape = {
   kind: 'object',
   required: ['identity'],
@@ -223,6 +229,12 @@ const RENDER_CONFIG: Shape = {
         resourceDocumentation: text(2048, /^https?:\/\/[!#-~]+$/, 'an http(s) URL of documentation'),
       },
     },
+    shard: text(
+      63,
+      SHARD,
+      'a shard name (lower-case letters, digits and -, starting with a letter, e.g. east); ' +
+        'leave shard out for one unsharded control service',
+    ),
   },
 };
 
@@ -297,6 +309,7 @@ function toSettings(raw: Raw): RenderSettings {
       serviceAccount: c['serviceAccount'] ?? d.control.serviceAccount,
     },
     module: toModule(m),
+    ...(raw['shard'] === undefined ? {} : { shard: raw['shard'] }),
   };
 }
 

@@ -2,6 +2,7 @@
 // for the control service and one per workload namespace, so a change touches one object and none grows large.
 
 import { holdsSessions } from '../catalogRules.js';
+import { shardedName } from '../managedObjects.js';
 import type { CatalogService, RenderSettings, Resource } from '../types.js';
 import { resource } from './resource.js';
 
@@ -10,12 +11,16 @@ export const SERVICE_HEADER = 'x-meshmcp-service';
 export const MAX_ROUTES_PER_VIRTUAL_SERVICE = 1000;
 export const CONTROL_ROUTES_NAME = 'meshmcp-routes';
 
+/** Every VirtualService lives in the gateway's namespace, which shards share: its name carries the shard. */
 function virtualService(settings: RenderSettings, name: string, http: Record<string, unknown>[]): Resource {
-  return resource('networking.istio.io/v1', 'VirtualService', settings.gateway.namespace, name, {
-    hosts: [...settings.gateway.hosts],
-    gateways: [settings.gateway.gatewayRef],
-    http,
-  });
+  return resource(
+    'networking.istio.io/v1',
+    'VirtualService',
+    settings.gateway.namespace,
+    shardedName(name, settings.shard),
+    { hosts: [...settings.gateway.hosts], gateways: [settings.gateway.gatewayRef], http },
+    settings.shard,
+  );
 }
 
 /**
@@ -78,20 +83,28 @@ export const SESSION_HEADER = 'mcp-session-id';
 /**
  * One DestinationRule per MCP server of a service's own that may hold sessions: in the gateway's namespace (so it
  * applies to the gateway's proxies only, not to the service's other clients), a consistent hash on Mcp-Session-Id
- * keeps each session on the pod that opened it. TLS is left out, so Istio's auto mTLS still applies.
+ * keeps each session on the pod that opened it. TLS is left out, so Istio's auto mTLS still applies. Routes are
+ * unique within one catalog only, so the name carries the shard.
  */
 export function sessionDestinationRules(services: CatalogService[], settings: RenderSettings): Resource[] {
   return services
     .filter((s) => s.upstream !== undefined && holdsSessions(s.upstream.protocols))
     .map((s) =>
-      resource('networking.istio.io/v1', 'DestinationRule', settings.gateway.namespace, `meshmcp-session-${s.route}`, {
-        host: s.host,
-        exportTo: ['.'],
-        trafficPolicy: {
-          portLevelSettings: [
-            { port: { number: s.port }, loadBalancer: { consistentHash: { httpHeaderName: SESSION_HEADER } } },
-          ],
+      resource(
+        'networking.istio.io/v1',
+        'DestinationRule',
+        settings.gateway.namespace,
+        shardedName(`meshmcp-session-${s.route}`, settings.shard),
+        {
+          host: s.host,
+          exportTo: ['.'],
+          trafficPolicy: {
+            portLevelSettings: [
+              { port: { number: s.port }, loadBalancer: { consistentHash: { httpHeaderName: SESSION_HEADER } } },
+            ],
+          },
         },
-      }),
+        settings.shard,
+      ),
     );
 }

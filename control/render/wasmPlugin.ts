@@ -2,7 +2,7 @@
 // WasmPlugin cannot set allow_on_headers_stop_iteration: gateway mode needs an Envoy where that is on by default;
 // sidecar mode never holds headers and is safe anywhere (README.md).
 
-import { filterName } from '../managedObjects.js';
+import { filterName, shardedName } from '../managedObjects.js';
 import type { CatalogService, RenderSettings, Resource } from '../types.js';
 import { SESSION_KEYS_ENV, sidecarResourceName } from './envoyFilter.js';
 import type { FilterConfig } from './filterConfig.js';
@@ -36,20 +36,34 @@ function spec(
 }
 
 export function gatewayWasmPlugin(config: FilterConfig, settings: RenderSettings): Resource {
-  return resource(WASM_PLUGIN_API, 'WasmPlugin', settings.gateway.namespace, filterName('gateway'), {
-    ...spec(settings.gateway.selector, config, settings),
-    // The session keys come from the gateway's environment (a Secret), never from this object.
-    vmConfig: { env: [{ name: SESSION_KEYS_ENV, valueFrom: 'HOST' }] },
-    // The MCP hosts' listener only. A WasmPlugin cannot name a filter chain (SNI), so on a port shared with other
-    // sites the filter's own host check is what leaves their requests alone.
-    match: [{ ports: [{ number: settings.gateway.port }] }],
-  });
+  return resource(
+    WASM_PLUGIN_API,
+    'WasmPlugin',
+    settings.gateway.namespace,
+    shardedName(filterName('gateway'), settings.shard),
+    {
+      ...spec(settings.gateway.selector, config, settings),
+      // The session keys come from the gateway's environment (a Secret), never from this object.
+      vmConfig: { env: [{ name: SESSION_KEYS_ENV, valueFrom: 'HOST' }] },
+      // The MCP hosts' listener only. A WasmPlugin cannot name a filter chain (SNI), so on a port shared with other
+      // sites the filter's own host check is what leaves their requests alone.
+      match: [{ ports: [{ number: settings.gateway.port }] }],
+    },
+    settings.shard,
+  );
 }
 
 export function sidecarWasmPlugin(service: CatalogService, config: FilterConfig, settings: RenderSettings): Resource {
-  return resource(WASM_PLUGIN_API, 'WasmPlugin', service.namespace, sidecarResourceName(service), {
-    ...spec(service.selector, config, settings),
-    // Inbound traffic on the MCP port only; the app's own ports are left alone.
-    match: [{ mode: 'SERVER', ports: [{ number: service.port }] }],
-  });
+  return resource(
+    WASM_PLUGIN_API,
+    'WasmPlugin',
+    service.namespace,
+    sidecarResourceName(service),
+    {
+      ...spec(service.selector, config, settings),
+      // Inbound traffic on the MCP port only; the app's own ports are left alone.
+      match: [{ mode: 'SERVER', ports: [{ number: service.port }] }],
+    },
+    settings.shard,
+  );
 }

@@ -1,6 +1,7 @@
 // `meshmcp control` end to end, as a process: a services file naming real sidecars on loopback, the aggregated
 // endpoint through the real SDK client, probes and metrics, the file edited under it, apply against a MOCK
-// kube-apiserver (leader election, server-side apply, dry run), and a clean SIGTERM drain.
+// kube-apiserver (leader election, server-side apply, a shard's own Lease and objects, dry run), and a clean SIGTERM
+// drain.
 import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,6 +136,41 @@ describe('meshmcp control', () => {
     expect(await p.stop()).toBe(0);
     const released = api.get('Lease', 'meshmcp-system', 'meshmcp-control') as { spec?: { holderIdentity?: string } };
     expect(released?.spec?.holderIdentity ?? '').toBe('');
+  });
+
+  it("a shard's control service leads through a Lease of its own and applies only its shard's objects", async () => {
+    const dir = workdir();
+    writeFileSync(join(dir, 'config.yaml'), `shard: east\n${CONFIG}`);
+    const a = await sidecar();
+    writeFile(join(dir, 'services.yaml'), servicesYaml([{ name: 'payment-service', s: a }]));
+    const api = await new ApiMock().start();
+    cleanups.push(() => api.close());
+    // Another shard's gateway filter in the shared gateway namespace: never read, written or pruned by east.
+    api.put({
+      apiVersion: 'networking.istio.io/v1alpha3',
+      kind: 'EnvoyFilter',
+      metadata: {
+        name: 'meshmcp-gateway.west',
+        namespace: 'istio-system',
+        labels: { 'app.kubernetes.io/managed-by': 'meshmcp-control', 'meshmcp.io/shard': 'west' },
+      },
+      spec: {},
+    });
+    writeFileSync(join(dir, 'kubeconfig'), api.kubeConfig().exportConfig());
+    const p = await control([
+      ...['--config', join(dir, 'config.yaml'), '--services-file', join(dir, 'services.yaml')],
+      ...['--apply', '--kubeconfig', join(dir, 'kubeconfig'), '--identity', 'replica-a'],
+    ]);
+    await p.waitForLog((l) => l['message'] === 'Istio resources applied');
+    const lease = api.get('Lease', 'meshmcp-system', 'meshmcp-control-east') as { spec?: { holderIdentity?: string } };
+    expect(lease?.spec?.holderIdentity).toBe('replica-a');
+    expect(api.get('Lease', 'meshmcp-system', 'meshmcp-control')).toBeUndefined();
+    expect(api.get('EnvoyFilter', 'istio-system', 'meshmcp-gateway.east')?.metadata.labels?.['meshmcp.io/shard']).toBe(
+      'east',
+    );
+    expect(api.ids('EnvoyFilter')).toContain('EnvoyFilter istio-system/meshmcp-gateway.west');
+    expect(api.writes().some((w) => w.includes('.west'))).toBe(false);
+    expect(await p.stop()).toBe(0);
   });
 
   it('prints the diff in a dry run and writes nothing', async () => {

@@ -44,6 +44,31 @@ describe('parseRenderConfig', () => {
     expect(settings.control.host).toBe('cat.ops.svc.cluster.local');
   });
 
+  it('takes a shard name, and leaves shard out of the settings when the file has none', () => {
+    expect(parseRenderConfig(`${MINIMAL}shard: east-2\n`, 'mesh.yaml').settings.shard).toBe('east-2');
+    expect('shard' in parseRenderConfig(MINIMAL, 'mesh.yaml').settings).toBe(false);
+  });
+
+  it.each([
+    ['upper case', 'East', /^mesh\.yaml: shard: "East" is not a shard name \(lower-case letters, digits and -/],
+    ['a leading digit', "'1east'", /shard: "1east" is not a shard name .*starting with a letter/],
+    ['a dot', 'east.west', /shard: "east\.west" is not a shard name/],
+    ['a trailing dash', 'east-', /shard: "east-" is not a shard name/],
+    ['64 characters', 'a'.repeat(64), /shard: must be 1-63 characters long \(a shard name/],
+    ['empty', "''", /shard: must be 1-63 characters long/],
+    ['a number', '7', /shard: must be a string \(a shard name/],
+  ])('refuses a shard name with %s, naming the form and how to go unsharded', (_what, value, message) => {
+    let error: unknown;
+    try {
+      parseRenderConfig(`${MINIMAL}shard: ${value}\n`, 'mesh.yaml');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(RenderError);
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).toContain('leave shard out for one unsharded control service');
+  });
+
   it('takes a remote module with its sha256', () => {
     const { settings } = parseRenderConfig(
       `${MINIMAL}module: { url: 'https://example.com/m.wasm', sha256: '${'a'.repeat(64)}' }\n`,

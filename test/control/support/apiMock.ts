@@ -1,7 +1,7 @@
 // A MOCK kube-apiserver for apply and leader-election tests, on loopback HTTP: API discovery, list (label
-// selectors k=v and k), get, server-side apply PATCH, DELETE for the four Istio kinds, and POST/PUT for Leases with
-// resourceVersion conflicts (409). Switches make one object's PATCH fail, remove a kind (CRD absent: 404) or take the
-// server down (503). It is not Kubernetes: no auth, no real field ownership (an apply keeps other labels and
+// selectors k=v, k and !k), get, server-side apply PATCH, DELETE for the five Istio kinds, and POST/PUT for Leases with
+// resourceVersion conflicts (409). Switches make one object's PATCH fail, remove a kind (CRD absent: 404), take the
+// server down (503) or hold each write's answer for a while (so tests see how many are in flight at once). It is not Kubernetes: no auth, no real field ownership (an apply keeps other labels and
 // annotations and replaces spec); tests against a real kube-apiserver live in test/cluster.
 import type http from 'node:http';
 import { parse } from 'yaml';
@@ -42,6 +42,7 @@ const KINDS: KindInfo[] = [
   { group: 'security.istio.io', version: 'v1', kind: 'AuthorizationPolicy', plural: 'authorizationpolicies' },
   { group: 'networking.istio.io', version: 'v1alpha3', kind: 'EnvoyFilter', plural: 'envoyfilters' },
   { group: 'networking.istio.io', version: 'v1', kind: 'VirtualService', plural: 'virtualservices' },
+  { group: 'networking.istio.io', version: 'v1', kind: 'DestinationRule', plural: 'destinationrules' },
   { group: 'extensions.istio.io', version: 'v1alpha1', kind: 'WasmPlugin', plural: 'wasmplugins' },
   { group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases' },
 ];
@@ -52,6 +53,7 @@ const DISCOVERY_PATH = /^\/apis\/([a-z0-9.-]+)\/([a-z0-9]+)$/;
 function matches(obj: MockObject, selector: string | undefined): boolean {
   if (!selector) return true;
   return selector.split(',').every((term) => {
+    if (term.startsWith('!')) return obj.metadata.labels?.[term.slice(1)] === undefined;
     const [k, v] = term.split('=');
     const have = obj.metadata.labels?.[k!];
     return v === undefined ? have !== undefined : have === v;
@@ -67,10 +69,32 @@ export class ApiMock extends LoopbackApiServer {
   private readonly absent = new Set<string>();
   private readonly failures = new Map<string, { status: number; message: string }>();
   private readonly objects = new Map<string, MockObject>();
+  private writeDelayMs = 0;
+  private writesInFlight = 0;
+  /** The most PATCH/DELETE requests that were in flight at once. */
+  maxWritesInFlight = 0;
+
   protected onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => this.handle(req, Buffer.concat(chunks).toString('utf8'), res));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      if (this.writeDelayMs === 0 || (req.method !== 'PATCH' && req.method !== 'DELETE')) {
+        this.handle(req, body, res);
+        return;
+      }
+      this.writesInFlight++;
+      this.maxWritesInFlight = Math.max(this.maxWritesInFlight, this.writesInFlight);
+      setTimeout(() => {
+        this.writesInFlight--;
+        this.handle(req, body, res);
+      }, this.writeDelayMs);
+    });
+  }
+
+  /** Holds every PATCH and DELETE this long before handling (and logging) it, in the order they arrived. */
+  delayWrites(ms: number): void {
+    this.writeDelayMs = ms;
   }
 
   /** Stores an object as if someone else had created it. */
