@@ -60,6 +60,58 @@ function simpleEscape(e: u32): u32 {
   return 0;
 }
 
+// Long string content is skipped eight bytes at a time (SWAR: one u64 load, a few subtractions and masks per word):
+// the opening run of every string (all of a base64 blob) and each line after a \n escape (text, code), where most of
+// a large body's bytes are. A byte loop stays for what follows other escapes and multi-byte characters: there runs
+// are short, and a word test costs more than the few bytes it would skip. The tests flag a byte in its high bit:
+// x - 0x01 borrows where x == 0, b - 0x20 where b < 0x20. A borrow can carry a false flag into the bytes above a
+// true one, never below, so the lowest flag is exact and a word has a flag iff a byte in it matches. Fewer than 8
+// bytes before end are read one by one: nothing past end is loaded.
+const ONES: u64 = u64.MAX_VALUE / 0xff; // 0x01 in every byte: ONES * c repeats byte c
+const HIGH: u64 = ONES * 0x80;
+
+/** Per byte of v, where it equals c (c < 0x80), in the high bit, before masking with HIGH. */
+// @ts-ignore: decorator
+@inline
+function equalBytes(v: u64, c: u64): u64 {
+  return (v ^ (ONES * c)) - ONES;
+}
+
+/** Whether none of the 8 bytes in v needs a look of its own: no `"`, `\`, byte < 0x20 or byte >= 0x80. */
+// @ts-ignore: decorator
+@inline
+function plainWord(v: u64): bool {
+  return ((equalBytes(v, QUOTE) | equalBytes(v, BACKSLASH) | (v - ONES * 0x20) | v) & HIGH) == 0;
+}
+
+/**
+ * Past the whole words of plain bytes at p. Not inlined (it has callers in two places and a loop), so the byte loop in
+ * scanString, which is most of the cost where runs are short, keeps its registers.
+ */
+function plainWords(p: usize, end: usize): usize {
+  while (p + 8 <= end && plainWord(load<u64>(p))) p += 8;
+  return p;
+}
+
+/**
+ * For a reader that follows string boundaries without validating the content (the response scan): the first `"` or
+ * `\` in the whole words from p, with lines also the first CR or LF (an SSE line end); else where fewer than 8 bytes
+ * are left, for the reader's own byte loop.
+ */
+// @ts-ignore: decorator
+@inline
+export function quoteRun(p: usize, end: usize, lines: bool): usize {
+  while (p + 8 <= end) {
+    const v = load<u64>(p);
+    let hit = equalBytes(v, QUOTE) | equalBytes(v, BACKSLASH);
+    if (lines) hit |= equalBytes(v, 0x0d) | equalBytes(v, 0x0a);
+    hit &= ~v & HIGH; // a byte >= 0x80 is no match (nor does it borrow)
+    if (hit != 0) return p + (<usize>ctz(hit) >> 3);
+    p += 8;
+  }
+  return p;
+}
+
 /**
  * Validates the string token whose opening quote is at p and returns the offset after its closing quote, or 0 on
  * failure (stringBadUtf8 tells which failure). Lone \uD800-style escapes are accepted: RFC 8259's grammar allows
@@ -69,7 +121,8 @@ function simpleEscape(e: u32): u32 {
 export function scanString(p: usize, end: usize): usize {
   stringEscaped = false;
   stringBadUtf8 = false;
-  p++;
+  // The opening run (all of a base64 blob or of plain text up to its first escape) goes a word at a time.
+  p = plainWords(p + 1, end);
   while (p < end) {
     const b = <u32>load<u8>(p);
     if (b == QUOTE) return p + 1;
@@ -82,6 +135,9 @@ export function scanString(p: usize, end: usize): usize {
         if ((hexValue(load<u8>(p + 2)) | hexValue(load<u8>(p + 3)) | hexValue(load<u8>(p + 4)) | hexValue(load<u8>(p + 5))) < 0)
           return 0;
         p += 6;
+      } else if (e == 0x6e) {
+        // \n: a line of text or code follows, often long enough to go a word at a time.
+        p = plainWords(p + 2, end);
       } else {
         if (simpleEscape(e) == 0) return 0;
         p += 2;
@@ -93,28 +149,34 @@ export function scanString(p: usize, end: usize): usize {
       p++;
       continue;
     }
-    // UTF-8 per RFC 3629 table 1: rejects overlongs, UTF-16 surrogates and code points above U+10FFFF.
+    // UTF-8 per RFC 3629 table 1: rejects overlongs, UTF-16 surrogates and code points above U+10FFFF. Characters
+    // that follow one another (non-Latin text) are read here one after the other.
     stringBadUtf8 = true;
-    if (b < 0xc2 || b > 0xf4) return 0;
-    if (b < 0xe0) {
-      if (p + 2 > end || (<u32>load<u8>(p + 1) & 0xc0) != 0x80) return 0;
-      p += 2;
-    } else if (b < 0xf0) {
-      if (p + 3 > end) return 0;
-      const b1 = <u32>load<u8>(p + 1);
-      const lo: u32 = b == 0xe0 ? 0xa0 : 0x80;
-      const hi: u32 = b == 0xed ? 0x9f : 0xbf;
-      if (b1 < lo || b1 > hi || (<u32>load<u8>(p + 2) & 0xc0) != 0x80) return 0;
-      p += 3;
-    } else {
-      if (p + 4 > end) return 0;
-      const b1 = <u32>load<u8>(p + 1);
-      const lo: u32 = b == 0xf0 ? 0x90 : 0x80;
-      const hi: u32 = b == 0xf4 ? 0x8f : 0xbf;
-      if (b1 < lo || b1 > hi || (<u32>load<u8>(p + 2) & 0xc0) != 0x80 || (<u32>load<u8>(p + 3) & 0xc0) != 0x80)
-        return 0;
-      p += 4;
-    }
+    let c = b;
+    do {
+      if (c < 0xc2 || c > 0xf4) return 0;
+      if (c < 0xe0) {
+        if (p + 2 > end || (<u32>load<u8>(p + 1) & 0xc0) != 0x80) return 0;
+        p += 2;
+      } else if (c < 0xf0) {
+        if (p + 3 > end) return 0;
+        const b1 = <u32>load<u8>(p + 1);
+        const lo: u32 = c == 0xe0 ? 0xa0 : 0x80;
+        const hi: u32 = c == 0xed ? 0x9f : 0xbf;
+        if (b1 < lo || b1 > hi || (<u32>load<u8>(p + 2) & 0xc0) != 0x80) return 0;
+        p += 3;
+      } else {
+        if (p + 4 > end) return 0;
+        const b1 = <u32>load<u8>(p + 1);
+        const lo: u32 = c == 0xf0 ? 0x90 : 0x80;
+        const hi: u32 = c == 0xf4 ? 0x8f : 0xbf;
+        if (b1 < lo || b1 > hi || (<u32>load<u8>(p + 2) & 0xc0) != 0x80 || (<u32>load<u8>(p + 3) & 0xc0) != 0x80)
+          return 0;
+        p += 4;
+      }
+      if (p >= end) break;
+      c = <u32>load<u8>(p);
+    } while (c >= 0x80);
     stringBadUtf8 = false;
   }
   return 0; // unterminated

@@ -7,6 +7,8 @@
 // Only the members that decide are followed: the top level's `result` and `error`, `result.isError` and
 // `error.code`. Keys are compared byte for byte, so an escaped spelling (`"is\u0045rror"`) is another key.
 
+import { quoteRun } from './jsonString';
+
 export const MAX_SCAN_BYTES: i32 = 1048576;
 
 export enum Verdict {
@@ -93,12 +95,42 @@ export class ResponseScan {
     const room = MAX_SCAN_BYTES - this.scanned;
     const len = n < room ? n : room;
     this.scanned += len;
-    for (let i = 0; i < len && !this.done; i++) {
-      const b = <u32>load<u8>(p + <usize>i);
+    const end = p + <usize>len;
+    while (p < end && !this.done) {
+      if (this.plainString()) {
+        // Inside a string only its closing quote (and in SSE a line end) changes the state. An escape does not: a
+        // backslash and the byte after it leave the state as it was, unless that byte ends an SSE line. So the scan
+        // steps over the string a word at a time, escapes included, and leaves the rest to the byte loop.
+        const sse = this.sse;
+        let q = p;
+        while (true) {
+          q = quoteRun(q, end, sse);
+          if (q + 1 >= end || <u32>load<u8>(q) !== 0x5c) break;
+          const e = <u32>load<u8>(q + 1);
+          if (sse && (e === 0x0a || e === 0x0d)) break;
+          q += 2;
+        }
+        if (q !== p) {
+          this.lastCR = false; // the bytes skipped hold no CR
+          p = q;
+          continue;
+        }
+      }
+      const b = <u32>load<u8>(p);
+      p++;
       if (this.sse) this.sseByte(b);
       else this.jsonByte(b);
     }
     if (this.scanned >= MAX_SCAN_BYTES) this.done = true;
+  }
+
+  /**
+   * Whether the next byte is string content the byte loop would step over: not an escaped byte, not a key it keeps,
+   * and in SSE inside a data line's JSON.
+   */
+  private plainString(): bool {
+    if (!this.inString || this.escape || this.capturingKey) return false;
+    return !this.sse || (this.inData && !this.lineStart && !this.afterColon && !this.skipLine);
   }
 
   /** The end of the body: what was seen decides; nothing decisive is a success. */

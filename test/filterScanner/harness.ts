@@ -1,5 +1,10 @@
 // Compiles test/fixtures/wasm/scannerHarness.ts in memory with the AssemblyScript compiler and wraps its exports, so
-// the scanner tests drive the same compiled code the filter runs.
+// the scanner tests drive the same compiled code the filter runs. compileStringHarness builds a second, smaller
+// module from an entry written here: the string scan and the response scan on their own, for the string properties.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import asc from 'assemblyscript/asc';
 import { compileAsc } from '../support/asc.js';
 
 // tsconfig's lib (ES2023, no DOM) does not declare WebAssembly's classes; type the few parts used here.
@@ -203,4 +208,145 @@ export async function compileHarness(): Promise<Compiled> {
   const module = new Wasm.Module(binary);
   const instance = new Wasm.Instance(module, {});
   return { binary, module, harness: new Harness(instance.exports as Exports) };
+}
+
+/** What jsonString.ts's scanString answered: end is the offset after the closing quote, or -1 on failure. */
+export interface StringScan {
+  end: number;
+  badUtf8: boolean;
+  escaped: boolean;
+}
+
+/** A ResponseScan's state: the verdict (responseScan.ts's Verdict), the error code, and how far it read. */
+export interface ResponseState {
+  verdict: number;
+  code: number;
+  hasCode: boolean;
+  done: boolean;
+  scanned: number;
+}
+
+interface StringExports {
+  memory: { readonly buffer: ArrayBuffer };
+  input(len: number): number;
+  scanStringAt(at: number, end: number): number;
+  badUtf8(): number;
+  escaped(): number;
+  responseStart(sse: number): void;
+  responseFeed(n: number): void;
+  responseFinish(): void;
+  verdict(): number;
+  code(): number;
+  hasCode(): number;
+  done(): number;
+  scanned(): number;
+}
+
+// The entry exists only in memory (test/fixtures/wasm holds the scanner's own harness); imports resolve from the root.
+const STRING_ENTRY = 'stringHarness.ts';
+const STRING_SOURCE = `
+import { scanString, stringBadUtf8, stringEscaped } from './filter/assembly/jsonString';
+import { ResponseScan } from './filter/assembly/responseScan';
+
+let buf: usize = 0;
+let scan = new ResponseScan(false);
+
+// The input lies at the very end of linear memory, above all the allocator handed out: a read past it traps.
+export function input(len: i32): usize {
+  const need = heap.alloc(16) + 16 + <usize>len;
+  const size = <usize>memory.size() << 16;
+  if (need > size) memory.grow(<i32>((need - size + 0xffff) >> 16));
+  buf = (<usize>memory.size() << 16) - <usize>len;
+  return buf;
+}
+
+export function scanStringAt(at: i32, end: i32): i32 {
+  const q = scanString(buf + <usize>at, buf + <usize>end);
+  return q == 0 ? -1 : <i32>(q - buf);
+}
+export function badUtf8(): i32 { return stringBadUtf8 ? 1 : 0; }
+export function escaped(): i32 { return stringEscaped ? 1 : 0; }
+
+export function responseStart(sse: i32): void { scan = new ResponseScan(sse != 0); }
+export function responseFeed(n: i32): void { scan.feed(buf, n); }
+export function responseFinish(): void { scan.finish(); }
+export function verdict(): i32 { return <i32>scan.verdict; }
+export function code(): i32 { return scan.code; }
+export function hasCode(): i32 { return scan.hasCode ? 1 : 0; }
+export function done(): i32 { return scan.done ? 1 : 0; }
+export function scanned(): i32 { return scan.scanned; }
+
+export function harnessAbort(message: usize, fileName: usize, line: u32, column: u32): void {
+  unreachable();
+}
+`;
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+export class StringHarness {
+  constructor(readonly exports: StringExports) {}
+
+  // Writes bytes where linear memory ends, so that reading one byte past them traps.
+  private write(bytes: Uint8Array): void {
+    const ptr = this.exports.input(bytes.length);
+    new Uint8Array(this.exports.memory.buffer, ptr, bytes.length).set(bytes);
+  }
+
+  /** scanString on the string whose opening quote is at `at`, with the buffer ending at bytes.length. */
+  scanString(bytes: Uint8Array, at: number): StringScan {
+    this.write(bytes);
+    const e = this.exports;
+    const end = e.scanStringAt(at, bytes.length);
+    return { end, badUtf8: e.badUtf8() === 1, escaped: e.escaped() === 1 };
+  }
+
+  /** A fresh ResponseScan fed the chunks in turn (each where memory ends), then, if asked, finished. */
+  response(sse: boolean, chunks: Uint8Array[], finish: boolean): ResponseState {
+    const e = this.exports;
+    e.responseStart(sse ? 1 : 0);
+    for (const chunk of chunks) {
+      this.write(chunk);
+      e.responseFeed(chunk.length);
+    }
+    if (finish) e.responseFinish();
+    return {
+      verdict: e.verdict(),
+      code: e.code(),
+      hasCode: e.hasCode() === 1,
+      done: e.done() === 1,
+      scanned: e.scanned(),
+    };
+  }
+}
+
+/** Compiles the string harness (-O3, stub runtime, no imports). */
+export async function compileStringHarness(): Promise<StringHarness> {
+  const outputs = new Map<string, Uint8Array | string>();
+  const log: string[] = [];
+  const sink = { write: (chunk: string | Uint8Array) => log.push(String(chunk)) };
+  const { error } = await asc.main(
+    [STRING_ENTRY, '--outFile', 'out.wasm', '-O3', '--runtime', 'stub', '--use', 'abort=stringHarness/harnessAbort'],
+    {
+      readFile: (name, baseDir) => {
+        if (name === STRING_ENTRY) return STRING_SOURCE;
+        if (!name.endsWith('.ts')) return null;
+        try {
+          return readFileSync(join(root, baseDir, name), 'utf8');
+        } catch {
+          return null;
+        }
+      },
+      writeFile: (name, contents) => {
+        outputs.set(name, contents);
+      },
+      listFiles: () => [],
+      stdout: sink as never,
+      stderr: sink as never,
+    },
+  );
+  if (error) throw new Error(`asc failed: ${error.message}\n${log.join('')}`);
+  const binary = outputs.get('out.wasm');
+  if (!(binary instanceof Uint8Array)) throw new Error('asc wrote no binary');
+  const instance = new Wasm.Instance(new Wasm.Module(binary), {});
+  return new StringHarness(instance.exports as StringExports);
 }
