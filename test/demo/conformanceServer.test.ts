@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningConformanceServer, startConformanceServer } from '../../demo/conformanceServer.js';
 import { baseline as baselineOf, failed, failures, required, results, runSuite } from '../support/conformanceSuite.js';
+import { modernRequest } from '../support/rawRpc.js';
 import { TASKS_SCENARIOS } from '../support/tasksScenarios.js';
 
 const BASELINE = path.resolve('test/demo/conformance-baseline.yaml');
@@ -82,7 +83,7 @@ describe('conformance server under the official MCP conformance suite', () => {
 
 const TASKS = 'io.modelcontextprotocol/tasks';
 
-/** One 2026-07-28 tools/call, tasks/get or tasks/cancel as raw HTTP: the status and the JSON-RPC answer. */
+/** One 2026-07-28 tools/call, tasks/get or tasks/cancel as raw HTTP, declaring the tasks extension unless told. */
 async function modern(
   url: string,
   method: string,
@@ -90,30 +91,11 @@ async function modern(
   opts: { name?: string; tasks?: boolean; capabilities?: Record<string, unknown> } = {},
 ): Promise<{ status: number; body: Record<string, any> }> {
   const capabilities = opts.capabilities ?? (opts.tasks === false ? {} : { extensions: { [TASKS]: {} } });
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': '2026-07-28',
-      'mcp-method': method,
-      ...(opts.name === undefined ? {} : { 'mcp-name': opts.name }),
-    },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method,
-      params: {
-        ...params,
-        _meta: {
-          'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-          'io.modelcontextprotocol/clientInfo': { name: 'tasks-edge-test', version: '1' },
-          'io.modelcontextprotocol/clientCapabilities': capabilities,
-        },
-      },
-    }),
+  const r = await modernRequest(url, method, params, {
+    ...(opts.name === undefined ? {} : { name: opts.name }),
+    capabilities,
   });
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
+  return { status: r.status, body: r.body ?? {} };
 }
 
 describe('the tasks extension at the edge of the conformance server', () => {

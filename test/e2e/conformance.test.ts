@@ -10,9 +10,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { failed, failures, required, results, runSuite } from '../support/conformanceSuite.js';
 import { type Forwarder, startCredentialForwarder } from '../support/credentialForwarder.js';
+import { modernRequest } from '../support/rawRpc.js';
 import { TASKS_SCENARIOS } from '../support/tasksScenarios.js';
 import { type Mesh, startMesh } from './support/mesh.js';
-import { rpcAnswer } from './support/rpcAnswer.js';
 
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 240_000 });
 
@@ -127,32 +127,13 @@ describe('the conformance suite through the gateway', () => {
   });
 });
 
-/** One 2026-07-28 JSON-RPC exchange with the gateway as raw HTTP: the status and the answer (JSON or SSE). */
-async function modernRpc(
-  path: string,
-  key: string,
-  method: string,
-  params: Record<string, unknown>,
-  name?: string,
-): Promise<{ status: number; body: Record<string, any> | undefined }> {
-  const meta = {
-    'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-    'io.modelcontextprotocol/clientInfo': { name: 'e2e-tasks', version: '1' },
-    'io.modelcontextprotocol/clientCapabilities': { extensions: { 'io.modelcontextprotocol/tasks': {} } },
-  };
-  const res = await fetch(`${mesh.url.replace(/\/mcp$/, '')}${path}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': '2026-07-28',
-      'mcp-method': method,
-      ...(name === undefined ? {} : { 'mcp-name': name }),
-      'x-api-key': key,
-    },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: { ...params, _meta: meta } }),
+/** One 2026-07-28 request to the gateway that declares the tasks extension, as a caller's key. */
+function modernRpc(path: string, key: string, method: string, params: Record<string, unknown>, name?: string) {
+  return modernRequest(`${mesh.url.replace(/\/mcp$/, '')}${path}`, method, params, {
+    ...(name === undefined ? {} : { name }),
+    capabilities: { extensions: { 'io.modelcontextprotocol/tasks': {} } },
+    headers: { 'x-api-key': key },
   });
-  return { status: res.status, body: rpcAnswer(await res.text()) };
 }
 
 describe('tasks of the 2026-07-28 tasks extension on the aggregated /mcp', () => {

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ROOT } from '../support/cli.js';
+import { rpcAnswer } from '../support/rawRpc.js';
 import { type AuditLine, type Mesh, startMesh } from './support/mesh.js';
-import { rpcAnswer } from './support/rpcAnswer.js';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 240_000 });
 

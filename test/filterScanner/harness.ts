@@ -1,10 +1,6 @@
 // Compiles test/fixtures/wasm/scannerHarness.ts in memory with the AssemblyScript compiler and wraps its exports, so
 // the scanner tests drive the same compiled code the filter runs. compileStringHarness builds a second, smaller
 // module from an entry written here: the string scan and the response scan on their own, for the string properties.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import asc from 'assemblyscript/asc';
 import { compileAsc } from '../support/asc.js';
 
 // tsconfig's lib (ES2023, no DOM) does not declare WebAssembly's classes; type the few parts used here.
@@ -281,8 +277,6 @@ export function harnessAbort(message: usize, fileName: usize, line: u32, column:
 }
 `;
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-
 export class StringHarness {
   constructor(readonly exports: StringExports) {}
 
@@ -321,32 +315,7 @@ export class StringHarness {
 
 /** Compiles the string harness (-O3, stub runtime, no imports). */
 export async function compileStringHarness(): Promise<StringHarness> {
-  const outputs = new Map<string, Uint8Array | string>();
-  const log: string[] = [];
-  const sink = { write: (chunk: string | Uint8Array) => log.push(String(chunk)) };
-  const { error } = await asc.main(
-    [STRING_ENTRY, '--outFile', 'out.wasm', '-O3', '--runtime', 'stub', '--use', 'abort=stringHarness/harnessAbort'],
-    {
-      readFile: (name, baseDir) => {
-        if (name === STRING_ENTRY) return STRING_SOURCE;
-        if (!name.endsWith('.ts')) return null;
-        try {
-          return readFileSync(join(root, baseDir, name), 'utf8');
-        } catch {
-          return null;
-        }
-      },
-      writeFile: (name, contents) => {
-        outputs.set(name, contents);
-      },
-      listFiles: () => [],
-      stdout: sink as never,
-      stderr: sink as never,
-    },
-  );
-  if (error) throw new Error(`asc failed: ${error.message}\n${log.join('')}`);
-  const binary = outputs.get('out.wasm');
-  if (!(binary instanceof Uint8Array)) throw new Error('asc wrote no binary');
+  const binary = await compileAsc({ entry: STRING_ENTRY, source: STRING_SOURCE, abort: 'stringHarness/harnessAbort' });
   const instance = new Wasm.Instance(new Wasm.Module(binary), {});
   return new StringHarness(instance.exports as StringExports);
 }

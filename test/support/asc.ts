@@ -17,6 +17,8 @@ export interface AscOptions {
   optimize?: string[];
   /** Export the start function under this name instead of a start section (`_initialize` for a proxy-wasm host). */
   exportStart?: string;
+  /** The entry's text, when it is written in the test rather than read from `entry` (which then only names it). */
+  source?: string;
 }
 
 /** The compiled binary, with asc's diagnostics in the error when compilation fails. */
@@ -39,6 +41,7 @@ export async function compileAsc(options: AscOptions): Promise<Uint8Array> {
     {
       // Sources only: returning null for asconfig.json keeps the filter's release settings out of this build.
       readFile: (name, baseDir) => {
+        if (options.source !== undefined && name === options.entry) return options.source;
         if (!name.endsWith('.ts')) return null;
         try {
           return readFileSync(join(root, baseDir, name), 'utf8');
