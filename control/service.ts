@@ -69,8 +69,16 @@ function startApply(
       metrics.appliedObjects.inc({ action: 'pruned' }, report.pruned.length);
       if (report.diff) process.stdout.write(report.diff);
       if (report.applied.length + report.pruned.length > 0 || s.dryRun) {
+        // One line per apply, bounded: a shard's first apply writes thousands of objects (each also logged alone).
         log.info(
-          { applied: report.applied, pruned: report.pruned, unchanged: report.unchanged.length, dryRun: s.dryRun },
+          {
+            applied: firstIds(report.applied),
+            appliedCount: report.applied.length,
+            pruned: firstIds(report.pruned),
+            prunedCount: report.pruned.length,
+            unchanged: report.unchanged.length,
+            dryRun: s.dryRun,
+          },
           s.dryRun ? 'dry run: these changes would be applied' : 'Istio resources applied',
         );
       }
@@ -98,6 +106,15 @@ function startApply(
       await leader?.stop();
     },
   };
+}
+
+/** Object ids kept in the apply summary line; the counts say how many there were in all. */
+const SUMMARY_IDS = 50;
+
+/** The first ids of a list, and `… and N more` when it is longer. */
+export function firstIds(ids: readonly string[]): string[] {
+  if (ids.length <= SUMMARY_IDS) return [...ids];
+  return [...ids.slice(0, SUMMARY_IDS), `… and ${ids.length - SUMMARY_IDS} more`];
 }
 
 export async function runControl(s: ControlSettings): Promise<number> {
