@@ -19,7 +19,7 @@ import { ROOT } from '../support/cli.js';
 import { startTestSidecar, type TestSidecar } from '../support/sidecar.js';
 import { echoTool } from '../support/testTools.js';
 import { type Cluster, startCluster } from './support/cluster.js';
-import { MESH_NAMESPACES, type Mesh, prepareMesh, waitUntil } from './support/mesh.js';
+import { listedObjects, MESH_NAMESPACES, type Mesh, prepareMesh, waitUntil } from './support/mesh.js';
 import { endpointSlice, mcpService, objects } from './support/objects.js';
 
 const meshConfig = parseRenderConfig(readFileSync(join(ROOT, 'istio/base/mesh.yaml'), 'utf8'), 'istio/base/mesh.yaml');
@@ -109,27 +109,8 @@ const applier = (kc: KubeConfig = mesh.control) =>
   new Applier({ kubeConfig: kc, scope: { namespaces: ['production', 'staging'] } });
 
 /** Every object labelled as ours, by id, with its resourceVersion: what the admin sees in the cluster. */
-async function managedInCluster(): Promise<Map<string, string>> {
-  const client = KubernetesObjectApi.makeApiClient(mesh.admin);
-  const out = new Map<string, string>();
-  for (const k of MANAGED_KINDS) {
-    for (const ns of MESH_NAMESPACES) {
-      const list = await client.list(
-        k.apiVersion,
-        k.kind,
-        ns,
-        undefined,
-        undefined,
-        undefined,
-        undefined,
-        'app.kubernetes.io/managed-by=meshmcp-control',
-      );
-      for (const o of list.items as KubernetesObject[]) {
-        out.set(`${k.kind} ${o.metadata?.namespace}/${o.metadata?.name}`, String(o.metadata?.resourceVersion));
-      }
-    }
-  }
-  return out;
+function managedInCluster(): Promise<Map<string, string>> {
+  return listedObjects(mesh.admin, MANAGED_KINDS, MESH_NAMESPACES, 'app.kubernetes.io/managed-by=meshmcp-control');
 }
 
 const ids = (resources: readonly Resource[]) =>

@@ -7,7 +7,6 @@
 // its own objects, the other shards' stay as they were. Prints how long each apply took (no timing is asserted).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataCatalog, NAMESPACES, SHARDS } from '../../bench/dataCatalog.js';
 import { Applier, MANAGED_KINDS } from '../../control/apply/applier.js';
@@ -16,7 +15,14 @@ import { parseRenderConfig, RenderError, renderAll } from '../../control/render/
 import type { Resource } from '../../control/types.js';
 import { ROOT } from '../support/cli.js';
 import { type Cluster, startCluster } from './support/cluster.js';
-import { applyObjects, CONTROL_NAMESPACE, CONTROL_SERVICE_ACCOUNT, type Mesh, prepareMesh } from './support/mesh.js';
+import {
+  applyObjects,
+  CONTROL_NAMESPACE,
+  CONTROL_SERVICE_ACCOUNT,
+  listedObjects,
+  type Mesh,
+  prepareMesh,
+} from './support/mesh.js';
 
 const SERVICES = 10_000;
 const GATEWAY_NAMESPACE = 'istio-system';
@@ -87,27 +93,13 @@ function applier(shard: string) {
 }
 
 /** A shard's objects as the admin sees them, by id, with their resourceVersions. */
-async function liveOf(shard: string): Promise<Map<string, string>> {
-  const client = KubernetesObjectApi.makeApiClient(mesh.admin);
-  const out = new Map<string, string>();
-  for (const k of MANAGED_KINDS) {
-    for (const ns of [GATEWAY_NAMESPACE, ...shardNamespaces(shard)]) {
-      const list = await client.list(
-        k.apiVersion,
-        k.kind,
-        ns,
-        undefined,
-        undefined,
-        undefined,
-        undefined,
-        `app.kubernetes.io/managed-by=meshmcp-control,meshmcp.io/shard=${shard}`,
-      );
-      for (const o of list.items as KubernetesObject[]) {
-        out.set(`${k.kind} ${o.metadata?.namespace}/${o.metadata?.name}`, String(o.metadata?.resourceVersion));
-      }
-    }
-  }
-  return out;
+function liveOf(shard: string): Promise<Map<string, string>> {
+  return listedObjects(
+    mesh.admin,
+    MANAGED_KINDS,
+    [GATEWAY_NAMESPACE, ...shardNamespaces(shard)],
+    `app.kubernetes.io/managed-by=meshmcp-control,meshmcp.io/shard=${shard}`,
+  );
 }
 
 async function timed<T>(what: string, run: () => Promise<T>): Promise<T> {

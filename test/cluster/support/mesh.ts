@@ -106,6 +106,38 @@ export async function applyObjects(kc: KubeConfig, objects: readonly Obj[]): Pro
   }
 }
 
+/**
+ * The objects of the given kinds in the given namespaces that match a label selector, as the identity sees them: by
+ * id (`<Kind> <namespace>/<name>`), with their resourceVersions.
+ */
+export async function listedObjects(
+  kc: KubeConfig,
+  kinds: ReadonlyArray<{ apiVersion: string; kind: string }>,
+  namespaces: readonly string[],
+  labelSelector: string,
+): Promise<Map<string, string>> {
+  const client = KubernetesObjectApi.makeApiClient(kc);
+  const out = new Map<string, string>();
+  for (const k of kinds) {
+    for (const ns of namespaces) {
+      const list = await client.list(
+        k.apiVersion,
+        k.kind,
+        ns,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        labelSelector,
+      );
+      for (const o of list.items as KubernetesObject[]) {
+        out.set(`${k.kind} ${o.metadata?.namespace}/${o.metadata?.name}`, String(o.metadata?.resourceVersion));
+      }
+    }
+  }
+  return out;
+}
+
 /** Polls until fn() is truthy, or fails with `what` after limitMs. */
 export async function waitUntil<T>(
   what: string,
