@@ -4,25 +4,14 @@
 // test/cluster.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Applier, ApplyError } from '../../control/apply/applier.js';
 import { CONTENT_HASH_ANNOTATION } from '../../control/managedObjects.js';
 import { parseRenderConfig, renderAll } from '../../control/render/index.js';
 import type { Catalog, Resource } from '../../control/types.js';
 import { ROOT } from '../support/cli.js';
-import { ApiMock, type MockObject } from './support/apiMock.js';
+import { type ApiMock, type MockObject, testApiMock as mock } from './support/apiMock.js';
 import { readRenderInput } from './support/golden.js';
-
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-async function mock(): Promise<ApiMock> {
-  const m = await new ApiMock().start();
-  cleanups.push(() => m.close());
-  return m;
-}
 
 const input = readRenderInput(readFileSync(join(ROOT, 'test/golden/render/basic-three-services.in.yaml'), 'utf8'));
 const { settings, policy } = parseRenderConfig(input.configText, 'basic-three-services.in.yaml');

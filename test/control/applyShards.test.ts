@@ -5,24 +5,13 @@
 // real API server in test/cluster/shards.test.ts.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Applier, ApplyError } from '../../control/apply/applier.js';
 import { parseRenderConfig, renderAll } from '../../control/render/index.js';
 import type { Catalog, Resource } from '../../control/types.js';
 import { ROOT } from '../support/cli.js';
-import { ApiMock } from './support/apiMock.js';
+import { type ApiMock, testApiMock as mock } from './support/apiMock.js';
 import { readRenderInput } from './support/golden.js';
-
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-async function mock(): Promise<ApiMock> {
-  const m = await new ApiMock().start();
-  cleanups.push(() => m.close());
-  return m;
-}
 
 const golden = (name: string) => readFileSync(join(ROOT, `test/golden/render/${name}.in.yaml`), 'utf8');
 const east = readRenderInput(golden('sharded'));

@@ -4,6 +4,7 @@
 // server down (503) or hold each write's answer for a while (so tests see how many are in flight at once). It is not Kubernetes: no auth, no real field ownership (an apply keeps other labels and
 // annotations and replaces spec); tests against a real kube-apiserver live in test/cluster.
 import type http from 'node:http';
+import { onTestFinished } from 'vitest';
 import { parse } from 'yaml';
 import { LoopbackApiServer } from './loopbackApiServer.js';
 
@@ -260,4 +261,11 @@ export class ApiMock extends LoopbackApiServer {
     }
     return fail(405, 'MethodNotAllowed', `the mock does not implement ${method} here`);
   }
+}
+
+/** A started ApiMock that is closed once the calling test has finished. */
+export async function testApiMock(): Promise<ApiMock> {
+  const m = await new ApiMock().start();
+  onTestFinished(() => m.close());
+  return m;
 }
