@@ -1,6 +1,7 @@
 // Drives the release build of meshmcp.wasm (filter/build/meshmcp.wasm, made by `npm run build:filter`) through the
 // Envoy-faithful host: configurations from filter/examples, MCP requests, and readers for replies and audit lines.
 
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -28,6 +29,30 @@ export function example(mode: 'gateway' | 'sidecar'): Json {
 
 /** The API key whose SHA-256 the gateway example lists (principal ci-bot, group sre-readonly). */
 export const EXAMPLE_KEY = 'test';
+
+/** Two callers of the same group (sre) by API key, for what the gateway binds to its caller: ada and bob. */
+export const ADA_KEY = 'key-admin-000001';
+export const BOB_KEY = 'key-other-000002';
+/** Session keys of MESHMCP_SESSION_KEYS (at least 32 bytes each). */
+export const SESSION_KEY_A = 'a'.repeat(40);
+export const SESSION_KEY_B = 'b'.repeat(48);
+
+/** The configuration with ada and bob (ADA_KEY, BOB_KEY in x-api-key) as its only identity source. */
+export function adaAndBob(c: Json): Json {
+  const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+  c.identity = [
+    {
+      apiKey: {
+        header: 'x-api-key',
+        keys: [
+          { sha256: sha(ADA_KEY), principal: 'ada', groups: ['sre'] },
+          { sha256: sha(BOB_KEY), principal: 'bob', groups: ['sre'] },
+        ],
+      },
+    },
+  ];
+  return c;
+}
 
 /** A fake clock the filter reads through proxy_get_current_time_nanoseconds; tests move it explicitly. */
 export class Clock {

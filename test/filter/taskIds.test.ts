@@ -2,17 +2,25 @@
 // `t1.<service>.<mac>.<id>` (mac: an HMAC of the caller, the service and the id under a MESHMCP_SESSION_KEYS key),
 // tasks/get|update|cancel are routed by it (on /mcp as on /mcp/<service>) and reach the server with its own id in
 // params.taskId and Mcp-Name; anyone else's, a forged or a bare id is an unknown task (-32602), never forwarded.
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { example, gateway, header, type Json, post, replyJson, rpc } from './harness.js';
+import {
+  ADA_KEY,
+  adaAndBob,
+  BOB_KEY,
+  example,
+  gateway,
+  header,
+  type Json,
+  post,
+  replyJson,
+  rpc,
+  SESSION_KEY_A,
+  SESSION_KEY_B,
+} from './harness.js';
 
-const KEY_A = 'a'.repeat(40);
-const KEY_B = 'b'.repeat(48);
-const ADA = 'key-admin-000001';
-const BOB = 'key-other-000002';
 const MODERN = '2026-07-28';
-const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
 function config(): Json {
   const c = example('gateway');
@@ -34,19 +42,8 @@ function config(): Json {
       upstream: { path: '/mcp' },
     },
   );
-  c.identity = [
-    {
-      apiKey: {
-        header: 'x-api-key',
-        keys: [
-          { sha256: sha(ADA), principal: 'ada', groups: ['sre'] },
-          { sha256: sha(BOB), principal: 'bob', groups: ['sre'] },
-        ],
-      },
-    },
-  ];
   c.rateLimits = undefined;
-  return c;
+  return adaAndBob(c);
 }
 
 const handedOut = (key: string | null, principal: string, service: string, id: string) =>
@@ -84,27 +81,27 @@ const responseText = (r: ReturnType<typeof post>) => Buffer.from(r.response!.bod
 
 describe('task ids of the tasks extension', () => {
   it("hands out a created task's id bound to the caller, on the aggregated /mcp", async () => {
-    const p = await gateway(config(), { envs: { MESHMCP_SESSION_KEYS: KEY_A } });
+    const p = await gateway(config(), { envs: { MESHMCP_SESSION_KEYS: SESSION_KEY_A } });
     const r = post(p, rpc('tools/call', { name: 'conformance__slow_compute', arguments: {}, _meta: TASKS_META }), {
-      headers: modern(ADA, '/mcp', 'tools/call', 'conformance__slow_compute'),
+      headers: modern(ADA_KEY, '/mcp', 'tools/call', 'conformance__slow_compute'),
       upstream: answer(created('task-1')),
     });
     expect(r.localReply).toBeUndefined();
     const result = JSON.parse(responseText(r)).result;
-    expect(result.taskId).toBe(handedOut(KEY_A, 'ada', 'conformance', 'task-1'));
+    expect(result.taskId).toBe(handedOut(SESSION_KEY_A, 'ada', 'conformance', 'task-1'));
     expect(result.status).toBe('working');
     // The answer grew, so its old length cannot stand.
     expect(r.response!.headers.find(([k]) => k === 'content-length')).toBeUndefined();
   });
 
   it('routes tasks/get, tasks/update and tasks/cancel by the id to its server, with its own id', async () => {
-    const p = await gateway(config(), { envs: { MESHMCP_SESSION_KEYS: KEY_A } });
-    const id = handedOut(KEY_A, 'ada', 'conformance', 'task-1');
+    const p = await gateway(config(), { envs: { MESHMCP_SESSION_KEYS: SESSION_KEY_A } });
+    const id = handedOut(SESSION_KEY_A, 'ada', 'conformance', 'task-1');
     for (const method of ['tasks/get', 'tasks/update', 'tasks/cancel']) {
       for (const path of ['/mcp', '/mcp/conformance']) {
         const params = { taskId: id, ...(method === 'tasks/update' ? { inputResponses: {} } : {}), _meta: TASKS_META };
         const r = post(p, rpc(method, params), {
-          headers: modern(ADA, path, method, id),
+          headers: modern(ADA_KEY, path, method, id),
           upstream: answer(JSON.stringify({ jsonrpc: '2.0', id: 1, result: { taskId: 'task-1', status: 'working' } })),
         });
         expect(r.localReply, `${method} on ${path}`).toBeUndefined();
@@ -127,15 +124,19 @@ describe('task ids of the tasks extension', () => {
   });
 
   it("refuses another caller's, a forged, a bare and another server's task id as unknown, forwarding nothing", async () => {
-    const p = await gateway(config(), { envs: { MESHMCP_SESSION_KEYS: KEY_A } });
-    const id = handedOut(KEY_A, 'ada', 'conformance', 'task-1');
+    const p = await gateway(config(), { envs: { MESHMCP_SESSION_KEYS: SESSION_KEY_A } });
+    const id = handedOut(SESSION_KEY_A, 'ada', 'conformance', 'task-1');
     const cases: Array<[string, string, string]> = [
-      [BOB, '/mcp', id],
-      [ADA, '/mcp', id.replace(/^t1\.conformance\.[0-9a-f]/, (m) => `${m.slice(0, -1)}${m.endsWith('0') ? '1' : '0'}`)],
-      [ADA, '/mcp', 'task-1'],
-      [ADA, '/mcp', handedOut(null, 'ada', 'conformance', 'task-1')],
-      [ADA, '/mcp/everything', id],
-      [ADA, '/mcp', handedOut(KEY_A, 'ada', 'billing', 'task-1')],
+      [BOB_KEY, '/mcp', id],
+      [
+        ADA_KEY,
+        '/mcp',
+        id.replace(/^t1\.conformance\.[0-9a-f]/, (m) => `${m.slice(0, -1)}${m.endsWith('0') ? '1' : '0'}`),
+      ],
+      [ADA_KEY, '/mcp', 'task-1'],
+      [ADA_KEY, '/mcp', handedOut(null, 'ada', 'conformance', 'task-1')],
+      [ADA_KEY, '/mcp/everything', id],
+      [ADA_KEY, '/mcp', handedOut(SESSION_KEY_A, 'ada', 'billing', 'task-1')],
     ];
     for (const [key, path, taskId] of cases) {
       const r = post(p, rpc('tasks/get', { taskId, _meta: TASKS_META }), {
@@ -149,14 +150,14 @@ describe('task ids of the tasks extension', () => {
   });
 
   it('answers -32021 to a task method that does not declare the extension, whatever the id, forwarding nothing', async () => {
-    const p = await gateway(config(), { envs: { MESHMCP_SESSION_KEYS: KEY_A } });
-    const id = handedOut(KEY_A, 'ada', 'conformance', 'task-1');
+    const p = await gateway(config(), { envs: { MESHMCP_SESSION_KEYS: SESSION_KEY_A } });
+    const id = handedOut(SESSION_KEY_A, 'ada', 'conformance', 'task-1');
     for (const [path, taskId] of [
       ['/mcp', id],
       ['/mcp/conformance', id],
       ['/mcp/conformance', 'a-probe-id'],
     ] as const) {
-      const r = post(p, rpc('tasks/get', { taskId }), { headers: modern(ADA, path, 'tasks/get', taskId) });
+      const r = post(p, rpc('tasks/get', { taskId }), { headers: modern(ADA_KEY, path, 'tasks/get', taskId) });
       expect(r.forwarded).toBeUndefined();
       expect(r.response?.status).toBe(400);
       const reply = replyJson(r);
@@ -172,11 +173,11 @@ describe('task ids of the tasks extension', () => {
   });
 
   it('checks Mcp-Name against params.taskId, as a 2026-07-28 server must', async () => {
-    const p = await gateway(config(), { envs: { MESHMCP_SESSION_KEYS: KEY_A } });
-    const id = handedOut(KEY_A, 'ada', 'conformance', 'task-1');
+    const p = await gateway(config(), { envs: { MESHMCP_SESSION_KEYS: SESSION_KEY_A } });
+    const id = handedOut(SESSION_KEY_A, 'ada', 'conformance', 'task-1');
     for (const name of ['other', undefined]) {
       const r = post(p, rpc('tasks/get', { taskId: id, _meta: TASKS_META }), {
-        headers: modern(ADA, '/mcp/conformance', 'tasks/get', name),
+        headers: modern(ADA_KEY, '/mcp/conformance', 'tasks/get', name),
       });
       expect(r.forwarded).toBeUndefined();
       expect(r.response?.status).toBe(400);
@@ -185,41 +186,41 @@ describe('task ids of the tasks extension', () => {
   });
 
   it('rotates: ids handed out under an older key still open', async () => {
-    const p = await gateway(config(), { envs: { MESHMCP_SESSION_KEYS: `${KEY_B},${KEY_A}` } });
-    const old = handedOut(KEY_A, 'ada', 'conformance', 'task-9');
+    const p = await gateway(config(), { envs: { MESHMCP_SESSION_KEYS: `${SESSION_KEY_B},${SESSION_KEY_A}` } });
+    const old = handedOut(SESSION_KEY_A, 'ada', 'conformance', 'task-9');
     const r = post(p, rpc('tasks/get', { taskId: old, _meta: TASKS_META }), {
-      headers: modern(ADA, '/mcp', 'tasks/get', old),
+      headers: modern(ADA_KEY, '/mcp', 'tasks/get', old),
       upstream: answer(JSON.stringify({ jsonrpc: '2.0', id: 1, result: { taskId: 'task-9' } })),
     });
     expect(header(r, 'mcp-name')).toBe('task-9');
-    expect(JSON.parse(responseText(r)).result.taskId).toBe(handedOut(KEY_B, 'ada', 'conformance', 'task-9'));
+    expect(JSON.parse(responseText(r)).result.taskId).toBe(handedOut(SESSION_KEY_B, 'ada', 'conformance', 'task-9'));
   });
 
   it('without keys the id only routes: t1.<service>..<id>', async () => {
     const p = await gateway(config());
     const r = post(p, rpc('tools/call', { name: 'conformance__slow_compute', arguments: {}, _meta: TASKS_META }), {
-      headers: modern(ADA, '/mcp', 'tools/call', 'conformance__slow_compute'),
+      headers: modern(ADA_KEY, '/mcp', 'tools/call', 'conformance__slow_compute'),
       upstream: answer(created('task-2')),
     });
     const id = JSON.parse(responseText(r)).result.taskId;
     expect(id).toBe('t1.conformance..task-2');
     const get = post(p, rpc('tasks/get', { taskId: id, _meta: TASKS_META }), {
-      headers: modern(BOB, '/mcp', 'tasks/get', id),
+      headers: modern(BOB_KEY, '/mcp', 'tasks/get', id),
     });
     expect(header(get, 'mcp-name')).toBe('task-2');
   });
 
   it('leaves answers alone where no task can be: no extension declared, or an older revision', async () => {
-    const p = await gateway(config(), { envs: { MESHMCP_SESSION_KEYS: KEY_A } });
+    const p = await gateway(config(), { envs: { MESHMCP_SESSION_KEYS: SESSION_KEY_A } });
     const body = created('task-3');
     const plain = post(p, rpc('tools/call', { name: 'slow_compute', arguments: {} }), {
-      headers: modern(ADA, '/mcp/conformance', 'tools/call', 'slow_compute'),
+      headers: modern(ADA_KEY, '/mcp/conformance', 'tools/call', 'slow_compute'),
       upstream: answer(body),
     });
     expect(responseText(plain)).toBe(body);
     // A 2025-11-25 tasks/get belongs to the server's session (already bound to the caller): passed as it is.
     const legacy = post(p, rpc('tasks/get', { taskId: 'task-3' }), {
-      headers: { 'x-api-key': ADA, ':path': '/mcp/everything', 'mcp-protocol-version': '2025-11-25' },
+      headers: { 'x-api-key': ADA_KEY, ':path': '/mcp/everything', 'mcp-protocol-version': '2025-11-25' },
       upstream: answer(body),
     });
     expect(JSON.parse(Buffer.from(legacy.forwarded!.body).toString()).params.taskId).toBe('task-3');
@@ -227,11 +228,11 @@ describe('task ids of the tasks extension', () => {
   });
 
   it('passes a task id it cannot carry (an escape, or longer than 256 bytes) as the server wrote it', async () => {
-    const p = await gateway(config(), { envs: { MESHMCP_SESSION_KEYS: KEY_A } });
+    const p = await gateway(config(), { envs: { MESHMCP_SESSION_KEYS: SESSION_KEY_A } });
     for (const id of ['with "quote"', 'x'.repeat(300)]) {
       const body = created(id);
       const r = post(p, rpc('tools/call', { name: 'slow_compute', arguments: {}, _meta: TASKS_META }), {
-        headers: modern(ADA, '/mcp/conformance', 'tools/call', 'slow_compute'),
+        headers: modern(ADA_KEY, '/mcp/conformance', 'tools/call', 'slow_compute'),
         upstream: answer(body),
       });
       expect(responseText(r)).toBe(body);
@@ -239,7 +240,7 @@ describe('task ids of the tasks extension', () => {
   });
 
   it('hands out every taskId member of an answer, in any number of chunks, JSON or SSE (property)', async () => {
-    const p = await gateway(config(), { envs: { MESHMCP_SESSION_KEYS: KEY_A } });
+    const p = await gateway(config(), { envs: { MESHMCP_SESSION_KEYS: SESSION_KEY_A } });
     const idChars = fc.constantFrom(...'abcdefXYZ0123456789-_:.'.split(''));
     await fc.assert(
       fc.asyncProperty(
@@ -263,9 +264,9 @@ describe('task ids of the tasks extension', () => {
           const chunks = [0, ...at].map((from, i) => text.slice(from, [...at, text.length][i]));
           const r = post(
             p,
-            rpc('tasks/get', { taskId: handedOut(KEY_A, 'ada', 'conformance', 'q'), _meta: TASKS_META }),
+            rpc('tasks/get', { taskId: handedOut(SESSION_KEY_A, 'ada', 'conformance', 'q'), _meta: TASKS_META }),
             {
-              headers: modern(ADA, '/mcp', 'tasks/get', handedOut(KEY_A, 'ada', 'conformance', 'q')),
+              headers: modern(ADA_KEY, '/mcp', 'tasks/get', handedOut(SESSION_KEY_A, 'ada', 'conformance', 'q')),
               upstream: answer(chunks, sse ? 'text/event-stream' : 'application/json'),
             },
           );
@@ -278,10 +279,10 @@ describe('task ids of the tasks extension', () => {
                   .slice(6)
               : out,
           );
-          expect(json.result.taskId).toBe(handedOut(KEY_A, 'ada', 'conformance', ids[0]!));
+          expect(json.result.taskId).toBe(handedOut(SESSION_KEY_A, 'ada', 'conformance', ids[0]!));
           expect(json.result.note).toBe('a "taskId":"x" inside a string');
           expect(json.result.more.map((m: Json) => m.taskId)).toEqual(
-            ids.slice(1).map((id) => handedOut(KEY_A, 'ada', 'conformance', id)),
+            ids.slice(1).map((id) => handedOut(SESSION_KEY_A, 'ada', 'conformance', id)),
           );
         },
       ),
