@@ -34,6 +34,8 @@ export class McpEndpoint {
   /** The resources 2026-07-28 listen streams asked to hear about, while they are open. */
   readonly interest: ResourceInterest;
   private catalog: Catalog | undefined;
+  /** The extensions the catalog's servers have that the gateway carries, worked out once per catalog. */
+  private extensions: readonly string[] = [];
   private resourceSink: ((service: string, uris: ReadonlySet<string>) => void) | undefined;
 
   constructor(private readonly opts: McpEndpointOptions) {
@@ -50,7 +52,7 @@ export class McpEndpoint {
       version: opts.version,
       maxBodyBytes: this.maxBodyBytes,
       resources: { interest: this.interest, mayHear: (id, uri) => this.mayHear(id, uri) },
-      extensions: () => [...new Set(this.catalog?.services.flatMap((s) => s.extensions ?? []) ?? [])].sort(),
+      extensions: () => this.extensions,
       ...(opts.onError ? { onError: opts.onError } : {}),
     });
     const streamOpts = {
@@ -71,6 +73,7 @@ export class McpEndpoint {
    */
   setCatalog(catalog: Catalog): boolean {
     this.catalog = catalog;
+    this.extensions = [...new Set(catalog.services.flatMap((s) => s.extensions ?? []))].sort();
     const changed = this.views.setCatalog(catalog);
     this.freshness.update(catalog);
     if (changed.includes('tools')) {
