@@ -37,7 +37,7 @@ import { metaTraceparent, startTraceparent, validTraceparent } from './traceCont
 import { openSession, sealSession } from './sessionIds';
 import { SESSION_MARK } from './upstreamSession';
 import { UriWrap } from './resultUris';
-import { MAX_TASK_ID, openTaskId, TaskTarget } from './taskIds';
+import { MAX_HANDED_OUT, openTaskId, TaskTarget } from './taskIds';
 import { TaskWrap } from './taskWrap';
 
 const PRM_PATH = '/.well-known/oauth-protected-resource';
@@ -317,8 +317,9 @@ function offeringTarget(s: Stream, p: usize): Service | null {
 }
 
 const task = new TaskTarget();
-/** The tasks extension's id in a client's `_meta` client capabilities (a per-request opt-in to task creation). */
-const TASKS_EXTENSION = String.UTF8.encode('"io.modelcontextprotocol/tasks"');
+/** The tasks extension's id, and as the JSON string a client's `_meta` client capabilities name it by. */
+const TASKS_ID = 'io.modelcontextprotocol/tasks';
+const TASKS_EXTENSION = String.UTF8.encode('"' + TASKS_ID + '"');
 
 /**
  * tasks/get, tasks/update or tasks/cancel (2026-07-28): the service of the task id the gateway handed this caller
@@ -326,7 +327,7 @@ const TASKS_EXTENSION = String.UTF8.encode('"io.modelcontextprotocol/tasks"');
  * /mcp/<service> for another server's. params.taskId was found by headersDisagree.
  */
 function taskTarget(s: Stream, p: usize, direct: Service | null): Service | null {
-  const sealed = taskIdRange.present ? decodeString(p, taskIdRange, MAX_TASK_ID + 128) : null;
+  const sealed = taskIdRange.present ? decodeString(p, taskIdRange, MAX_HANDED_OUT) : null;
   if (sealed != null && openTaskId(s.rt.sessionKeys, s.identity.principal, sealed, task)) {
     const service = task.service;
     if (direct == null ? s.rt.services.has(service) : service === direct.name) return s.rt.services.get(service);
@@ -517,12 +518,13 @@ function judge(s: Stream, p: usize, n: i32): void {
     if (!declaresTasks(p)) {
       // As a server must answer, whatever the id: and no id the gateway did not hand out goes anywhere.
       const reply = new Reply();
-      reply.data = '{"requiredCapabilities":{"extensions":{"io.modelcontextprotocol/tasks":{}}}}';
+      reply.data = '{"requiredCapabilities":{"extensions":{"' + TASKS_ID + '":{}}}}';
       s.refuse(
         Outcome.MissingCapability,
         s.method +
-          ' needs the io.modelcontextprotocol/tasks extension: declare it in ' +
-          '_meta["io.modelcontextprotocol/clientCapabilities"].extensions',
+          ' needs the ' +
+          TASKS_ID +
+          ' extension: declare it in _meta["io.modelcontextprotocol/clientCapabilities"].extensions',
         reply,
       );
       return;

@@ -11,6 +11,8 @@ const PREFIX = 't1.';
 const MAC_HEX: i32 = 32;
 /** Longest server task id wrapped (bytes); a longer one passes as the server wrote it, and cannot be used here. */
 export const MAX_TASK_ID: i32 = 256;
+/** Longest id the gateway hands out: `t1.`, a service name (63), `.`, the mac, `.`, the server's id. */
+export const MAX_HANDED_OUT: i32 = 3 + 63 + 1 + MAC_HEX + 1 + MAX_TASK_ID;
 
 /** Where an opened task id belongs. */
 export class TaskTarget {
