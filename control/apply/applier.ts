@@ -228,48 +228,30 @@ export class Applier {
       return report;
     }
 
-    // Reported in the order of writes and stale, whatever order requests in flight together finish in.
-    const applied = new Set<string>();
-    const inOrder = (objects: readonly Live[], done: Set<string>) => objects.map(objectId).filter((id) => done.has(id));
-    try {
-      await runInStages(writes, stage, this.concurrency, async (r) => {
-        const id = objectId(r);
-        try {
-          await this.client.patch(
-            structuredClone(r) as KubernetesObject,
-            undefined,
-            undefined,
-            this.fieldManager,
-            true,
-            PatchStrategy.ServerSideApply,
-          );
-        } catch (err) {
-          throw new ObjectFailure(id, err);
-        }
-        applied.add(id);
-        this.log.info({ object: id }, 'applied');
-      });
-    } catch (err) {
-      if (!(err instanceof ObjectFailure)) throw err;
-      report.applied = inOrder(writes, applied);
-      const { status, message } = httpFailure(err.failure);
-      throw new ApplyError(
-        `server-side apply of ${err.id} failed (${status ?? 'no response'}): ${message}; ` +
-          `${writes.length - report.applied.length - 1} other object(s) ` +
-          'were not written and nothing was pruned, so the gateway filter still points only at existing routes; ' +
-          'fix what the API server reports and apply again',
-        err.id,
-        status,
-        message,
-        report,
-      );
-    }
-    report.applied = inOrder(writes, applied);
-
-    const pruned = new Set<string>();
-    try {
-      await runInStages(stale, stage, this.concurrency, async (o) => {
-        const id = objectId(o);
+    report.applied = await this.eachObject(
+      writes,
+      stage,
+      'applied',
+      (r) =>
+        this.client.patch(
+          structuredClone(r) as KubernetesObject,
+          undefined,
+          undefined,
+          this.fieldManager,
+          true,
+          PatchStrategy.ServerSideApply,
+        ),
+      (id, done, failure) =>
+        `server-side apply of ${id} failed ${failure}; ${writes.length - done - 1} other object(s) ` +
+        'were not written and nothing was pruned, so the gateway filter still points only at existing routes; ' +
+        'fix what the API server reports and apply again',
+      report,
+    );
+    report.pruned = await this.eachObject(
+      stale,
+      stage,
+      'pruned',
+      async (o) => {
         try {
           await this.client.delete({
             apiVersion: o.apiVersion,
@@ -277,26 +259,58 @@ export class Applier {
             metadata: { name: o.metadata.name, namespace: o.metadata.namespace },
           });
         } catch (err) {
-          if (httpFailure(err).status !== 404) throw new ObjectFailure(id, err);
+          // Already gone is what pruning wanted.
+          if (httpFailure(err).status !== 404) throw err;
         }
-        pruned.add(id);
-        this.log.info({ object: id }, 'pruned');
+      },
+      (id, _done, failure) =>
+        `pruning ${id} failed ${failure}; every rendered object was written, ` +
+        'the stale ones left are harmless until the next apply prunes them',
+      report,
+    );
+    return report;
+  }
+
+  /**
+   * One request per object, in render's stages with this applier's concurrency, each logged as `verb` once done. The
+   * ids done come back in the objects' order, whatever order requests in flight together finish in. The first
+   * failure ends it as an ApplyError carrying the report, its `verb` list set to the ids done so far; `explain` words
+   * it (the failed id, how many were done, `(<status>): <message>`).
+   */
+  private async eachObject<T extends Live>(
+    objects: readonly T[],
+    stage: (o: Live) => number,
+    verb: 'applied' | 'pruned',
+    request: (o: T) => Promise<unknown>,
+    explain: (id: string, done: number, failure: string) => string,
+    report: ApplyReport,
+  ): Promise<string[]> {
+    const done = new Set<string>();
+    const inOrder = () => objects.map(objectId).filter((id) => done.has(id));
+    try {
+      await runInStages(objects, stage, this.concurrency, async (o) => {
+        const id = objectId(o);
+        try {
+          await request(o);
+        } catch (err) {
+          throw new ObjectFailure(id, err);
+        }
+        done.add(id);
+        this.log.info({ object: id }, verb);
       });
     } catch (err) {
       if (!(err instanceof ObjectFailure)) throw err;
-      report.pruned = inOrder(stale, pruned);
+      report[verb] = inOrder();
       const { status, message } = httpFailure(err.failure);
       throw new ApplyError(
-        `pruning ${err.id} failed (${status ?? 'no response'}): ${message}; every rendered object was written, ` +
-          'the stale ones left are harmless until the next apply prunes them',
+        explain(err.id, report[verb].length, `(${status ?? 'no response'}): ${message}`),
         err.id,
         status,
         message,
         report,
       );
     }
-    report.pruned = inOrder(stale, pruned);
-    return report;
+    return inOrder();
   }
 
   /** Live managed objects of this shard, of every kind we may write, in every namespace in scope, by object id. */
