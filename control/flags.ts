@@ -40,7 +40,7 @@ export const CONTROL_OPTIONS: OptionSpec[] = [
     env: 'CACHE_TTL',
     type: 'number',
     default: 300,
-    description: "seconds between refreshes of every sidecar's tools/list",
+    description: "seconds a service's tools/list may go uncollected (each is asked at its own slot within it)",
   },
   {
     flag: 'collect-timeout',

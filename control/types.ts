@@ -19,6 +19,12 @@ export interface DiscoveredService {
   ready: boolean;
   /** The Service's selector: the workload labels EnvoyFilter/AuthorizationPolicy select the sidecars by. */
   selector: Record<string, string>;
+  /**
+   * A fingerprint of the ready pods behind the MCP port (their uids, else addresses), from the EndpointSlices: when it
+   * changes (a rollout, a restarted pod) the catalog collects the service again at once rather than at its CACHE_TTL.
+   * Absent for static services.
+   */
+  pods?: string;
   /** Set when the pods serve MCP themselves (no meshmcp sidecar); absent for the meshmcp sidecar. */
   upstream?: McpUpstream;
 }

@@ -1,6 +1,6 @@
-// The catalog stage's runner: keeps each discovered service's tools fresh (on discovery changes and every cache
-// TTL, with bounded concurrency), tracks health, keeps a failing sidecar's last tools through a grace period, and
-// publishes a new Catalog only when it differs from the last one.
+// The catalog stage's runner: keeps each discovered service's tools fresh (on discovery changes, at once, and when
+// the service's own cache TTL runs out, with bounded concurrency), tracks health, keeps a failing sidecar's last tools
+// through a grace period, and publishes a new Catalog only when it differs from the last one.
 import type { PriorDiscovery } from '@modelcontextprotocol/client';
 import { STATELESS_REVISION } from '../catalogRules.js';
 import type { Catalog, DiscoveredService, ServerOfferings, ServiceHealth } from '../types.js';
@@ -26,7 +26,10 @@ export interface RefreshReport {
 }
 
 export interface CatalogRunnerOptions {
-  /** Seconds between refreshes of every sidecar (CACHE_TTL). Default 300 s. */
+  /**
+   * The longest a service's tools go without being collected again (CACHE_TTL). Default 300 s. Each service has its
+   * own slot within it (nextSlotMs), so each tick of the refresh timer asks only the services whose slot has come.
+   */
   cacheTtlMs?: number;
   /** How long a failing sidecar keeps its last known tools (marked unhealthy). Default 10 min. */
   gracePeriodMs?: number;
@@ -57,6 +60,33 @@ interface Entry {
   /** When the current run of failures began; undefined while healthy. */
   failingSince?: number;
   prior?: PriorDiscovery;
+  /** Its next slot after its last collection (clock time); undefined until it is first collected. */
+  dueAt?: number;
+}
+
+/** The refresh timer ticks 60 times per CACHE_TTL, at most every 5 s. */
+export function refreshTickMs(ttlMs: number): number {
+  return Math.min(5_000, ttlMs / 60);
+}
+
+/** A number in [0, 1) fixed by the key: FNV-1a, then murmur3's finaliser, so keys that differ by a character land apart. */
+function unitHash(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return ((h ^ (h >>> 16)) >>> 0) / 2 ** 32;
+}
+
+/**
+ * When a service collected at `collectedAt` is next due: its slots come every CACHE_TTL less one tick, at a phase
+ * fixed by its key (the same on every replica and restart), so a fleet is asked a slice per tick rather than all at
+ * once, and, collected at the first tick after its slot, no service goes longer than CACHE_TTL uncollected.
+ */
+export function nextSlotMs(ttlMs: number, key: string, collectedAt: number): number {
+  const period = ttlMs - refreshTickMs(ttlMs);
+  const phase = unitHash(key) * period;
+  return phase + (Math.floor((collectedAt - phase) / period) + 1) * period;
 }
 
 const SILENT: RunnerLog = { info() {}, warn() {} };
@@ -67,6 +97,7 @@ function sameService(a: DiscoveredService, b: DiscoveredService): boolean {
     a.host === b.host &&
     a.port === b.port &&
     a.ready === b.ready &&
+    a.pods === b.pods &&
     JSON.stringify(a.selector) === JSON.stringify(b.selector)
   );
 }
@@ -84,11 +115,12 @@ export class CatalogRunner {
   private latest: Catalog | undefined;
   private lastWarnings = '';
   private timer: NodeJS.Timeout | undefined;
-  /** When the CACHE_TTL timer fires next (clock time); undefined before it starts and once stopped. */
-  private nextRound: number | undefined;
+  /** When the refresh timer started (clock time), so its ticks are known; undefined before it starts and once stopped. */
+  private ticksFrom: number | undefined;
   private readonly abort = new AbortController();
   private readonly limits: CollectLimits;
   private readonly ttl: number;
+  private readonly tick: number;
   private readonly grace: number;
   private readonly concurrency: number;
   private readonly log: RunnerLog;
@@ -97,6 +129,7 @@ export class CatalogRunner {
   constructor(private readonly opts: CatalogRunnerOptions = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.ttl = opts.cacheTtlMs ?? 300_000;
+    this.tick = refreshTickMs(this.ttl);
     this.grace = opts.gracePeriodMs ?? 600_000;
     this.concurrency = Math.max(1, Math.floor(opts.concurrency ?? 8));
     this.log = opts.log ?? SILENT;
@@ -174,17 +207,30 @@ export class CatalogRunner {
     return () => this.updateListeners.delete(cb);
   }
 
-  /** Collects every service now (the CACHE_TTL timer calls this). */
+  /** Collects every service now, whatever its slot. */
   refreshNow(): Promise<void> {
     return this.schedule([...this.entries.keys()]);
   }
 
+  /** Collects the services whose slot has come (the refresh timer calls this every tick). */
+  refreshDue(): Promise<void> {
+    const now = this.clock();
+    const due: string[] = [];
+    for (const [key, e] of this.entries) if (e.dueAt !== undefined && e.dueAt <= now) due.push(key);
+    return due.length > 0 ? this.schedule(due) : Promise.resolve();
+  }
+
   /**
-   * When the next scheduled round (the CACHE_TTL timer) is due, in clock time: the catalog may change sooner only by
-   * an event (discovery, a server's list_changed). Undefined before the first update() and once stopped.
+   * When the next scheduled collection may happen, in clock time: the first tick of the refresh timer at or after
+   * some service's slot. The catalog may change sooner only by an event (discovery, a server's
+   * list_changed). Undefined before the first update() and once stopped.
    */
   nextRoundAt(): number | undefined {
-    return this.nextRound;
+    if (this.ticksFrom === undefined) return undefined;
+    let earliest = this.clock() + this.ttl;
+    for (const e of this.entries.values()) if (e.dueAt !== undefined && e.dueAt < earliest) earliest = e.dueAt;
+    const ticks = Math.max(0, Math.ceil((earliest - this.ticksFrom) / this.tick));
+    return this.ticksFrom + ticks * this.tick;
   }
 
   /** The latest catalog (health included), or undefined before the first round. */
@@ -200,7 +246,7 @@ export class CatalogRunner {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    this.nextRound = undefined;
+    this.ticksFrom = undefined;
     this.abort.abort();
     const watches = [...this.watches.values()];
     this.watches.clear();
@@ -211,11 +257,10 @@ export class CatalogRunner {
 
   private startTimer(): void {
     if (this.timer || this.abort.signal.aborted) return;
-    this.nextRound = this.clock() + this.ttl;
+    this.ticksFrom = this.clock();
     this.timer = setInterval(() => {
-      this.nextRound = this.clock() + this.ttl;
-      this.refreshNow().catch((err) => this.log.warn({ err }, 'catalog refresh failed'));
-    }, this.ttl);
+      this.refreshDue().catch((err) => this.log.warn({ err }, 'catalog refresh failed'));
+    }, this.tick);
     this.timer.unref();
   }
 
@@ -273,6 +318,7 @@ export class CatalogRunner {
     // Discovery may have removed or changed the service while we waited; its answer no longer applies.
     if (this.entries.get(key) !== entry || entry.service !== service || this.abort.signal.aborted) return;
     const now = this.clock();
+    entry.dueAt = nextSlotMs(this.ttl, key, now);
     if (!(result instanceof Error)) {
       if (!entry.health.healthy && entry.health.consecutiveFailures > 0)
         this.log.info({ service: key }, 'sidecar recovered');

@@ -28,6 +28,7 @@ export function sortServices(services: readonly DiscoveredService[]): Discovered
       port: s.port,
       url: s.url,
       ready: s.ready,
+      ...(s.pods !== undefined ? { pods: s.pods } : {}),
       selector: Object.fromEntries(Object.entries(s.selector).sort(([a], [b]) => cmp(a, b))),
       ...(s.upstream ? { upstream: { path: s.upstream.path, protocols: [...s.upstream.protocols] } } : {}),
     }))

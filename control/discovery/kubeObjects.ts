@@ -1,5 +1,6 @@
 // Turns Services and EndpointSlices (as the informers cache them) into DiscoveredServices. Pure, so the rules are
 // tested without a cluster.
+import { createHash } from 'node:crypto';
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { DNS_LABEL, protocolsProblem, upstreamPathProblem } from '../catalogRules.js';
 import type { DiscoveredService, McpUpstream } from '../types.js';
@@ -112,13 +113,16 @@ export function toDiscovered(
     const named = svc.spec?.ports?.find((p) => p.name === MCP_PORT_NAME);
     const port = named?.port ?? DEFAULT_MCP_PORT;
     const host = `${serviceName}.${namespace}.svc.${domain}`;
+    const mcpSlices = (slicesBy.get(key) ?? []).filter((s) => carriesMcpPort(s, named !== undefined));
+    const pods = podsFingerprint(mcpSlices);
     out.push({
       name,
       namespace,
       host,
       port,
       url: opts.urlOverrides?.[key] ?? `http://${host}:${port}${upstream?.path ?? '/mcp'}`,
-      ready: (slicesBy.get(key) ?? []).some((s) => sliceReady(s, named !== undefined)),
+      ready: pods !== undefined,
+      ...(pods !== undefined ? { pods } : {}),
       selector: { ...selector },
       ...(upstream ? { upstream } : {}),
     });
@@ -126,10 +130,25 @@ export function toDiscovered(
   return out;
 }
 
-/** A ready endpoint (Kubernetes: an absent `ready` means ready) in a slice that carries the MCP port. */
-function sliceReady(slice: V1EndpointSlice, namedPort: boolean): boolean {
+/** Slice ports carry the Service port's name; without an `mcp` port any slice of the Service will do. */
+function carriesMcpPort(slice: V1EndpointSlice, namedPort: boolean): boolean {
   const ports = slice.ports ?? [];
-  // Slice ports carry the Service port's name; without an `mcp` port any slice of the Service will do.
-  if (namedPort && ports.length > 0 && !ports.some((p) => p.name === MCP_PORT_NAME)) return false;
-  return (slice.endpoints ?? []).some((e) => e.conditions?.ready !== false);
+  return !(namedPort && ports.length > 0 && !ports.some((p) => p.name === MCP_PORT_NAME));
+}
+
+/**
+ * The ready endpoints (Kubernetes: an absent `ready` means ready) of these slices, each by its pod's uid (else its
+ * addresses), as a short digest of the sorted set; undefined when none is ready. Equal sets give equal digests
+ * whatever the order of the slices or their endpoints.
+ */
+export function podsFingerprint(slices: readonly V1EndpointSlice[]): string | undefined {
+  const ready: string[] = [];
+  for (const slice of slices) {
+    for (const e of slice.endpoints ?? []) {
+      if (e.conditions?.ready === false) continue;
+      ready.push(e.targetRef?.uid ?? [...(e.addresses ?? [])].sort().join(','));
+    }
+  }
+  if (ready.length === 0) return undefined;
+  return createHash('sha256').update(ready.sort().join('\n')).digest('hex').slice(0, 16);
 }

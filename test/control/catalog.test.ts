@@ -3,7 +3,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CatalogRunner, type RefreshReport } from '../../control/catalog/runner.js';
+import { CatalogRunner, nextSlotMs, type RefreshReport, refreshTickMs } from '../../control/catalog/runner.js';
 import { sortCatalog, validateCatalog } from '../../control/catalogRules.js';
 import type { Catalog, DiscoveredService } from '../../control/types.js';
 import { DEFAULT_PAGE_SIZE } from '../../sidecar/mcp/dispatch.js';
@@ -200,5 +200,75 @@ describe('CatalogRunner with real sidecars', () => {
       healthy: false,
       error: expect.stringMatching(/no ready endpoint/),
     });
+  });
+});
+
+describe('CatalogRunner refreshes incrementally', () => {
+  const TTL = 300_000;
+  const collectedAt = (r: CatalogRunner) =>
+    new Map(r.current()!.services.map((x) => [`${x.namespace}/${x.name}`, x.health.lastSuccess]));
+
+  it('gives each service its own slot, never more than CACHE_TTL after its last collection', () => {
+    for (const ttl of [1_000, 5_000, 300_000, 86_400_000]) {
+      const tick = refreshTickMs(ttl);
+      const t0 = Date.parse('2026-12-01T00:00:00Z');
+      const slots = Array.from({ length: 200 }, (_, i) => nextSlotMs(ttl, `ns/svc-${i}`, t0));
+      for (const [i, slot] of slots.entries()) {
+        expect(slot).toBeGreaterThan(t0);
+        // Collected at the first tick after its slot, then due again a period later: within CACHE_TTL.
+        expect(slot - t0 + tick).toBeLessThanOrEqual(ttl);
+        const collected = slot + tick * 0.99;
+        expect(nextSlotMs(ttl, `ns/svc-${i}`, collected) + tick - collected).toBeLessThanOrEqual(ttl);
+      }
+      // Spread over the whole TTL, so each tick asks a slice; the same for the same key on every replica and restart.
+      const ticksUsed = new Set(slots.map((slot) => Math.floor((slot - t0) / tick)));
+      expect(ticksUsed.size).toBeGreaterThan(40);
+      expect(nextSlotMs(ttl, 'ns/svc-7', t0)).toBe(slots[7]);
+    }
+  });
+
+  it('collects again only the services whose slot has come', async () => {
+    const s = await sidecar([echoTool]);
+    const t0 = Date.parse('2026-12-01T00:00:00Z');
+    let now = t0;
+    const r = runner({ cacheTtlMs: TTL, clock: () => now });
+    const set = Array.from({ length: 12 }, (_, i) => service(`svc-${i}`, 'production', s.mcpUrl));
+    await r.update(set);
+    const first = collectedAt(r);
+    now += TTL / 2;
+    await r.refreshDue();
+    const again = collectedAt(r);
+    const due = set.map((x) => `production/${x.name}`).filter((k) => nextSlotMs(TTL, k, t0) <= now);
+    // Both kinds are present among twelve keys, so the test tells them apart.
+    expect(due.length).toBeGreaterThan(0);
+    expect(due.length).toBeLessThan(set.length);
+    for (const [key, at] of again) {
+      if (due.includes(key)) expect(at).toBe(new Date(now).toISOString());
+      else expect(at).toBe(first.get(key));
+    }
+    // A whole TTL after the first round, every service has been collected again.
+    now = t0 + TTL;
+    await r.refreshDue();
+    for (const [key, at] of collectedAt(r)) expect(at).not.toBe(first.get(key));
+  });
+
+  it('collects a service again at once when its pods change, and nothing when discovery repeats itself', async () => {
+    const s = await sidecar([echoTool]);
+    let now = Date.parse('2026-12-01T00:00:00Z');
+    const r = runner({ cacheTtlMs: TTL, clock: () => now });
+    const set = ['users', 'orders', 'billing'].map((n) => ({
+      ...service(n, 'production', s.mcpUrl),
+      pods: `${n}-v1`,
+    }));
+    await r.update(set);
+    const first = collectedAt(r);
+    now += 1_000;
+    await r.update(set.map((x) => ({ ...x })));
+    expect(collectedAt(r)).toEqual(first);
+    await r.update(set.map((x) => (x.name === 'orders' ? { ...x, pods: 'orders-v2' } : x)));
+    const after = collectedAt(r);
+    expect(after.get('production/orders')).toBe(new Date(now).toISOString());
+    expect(after.get('production/users')).toBe(first.get('production/users'));
+    expect(after.get('production/billing')).toBe(first.get('production/billing'));
   });
 });

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildCatalog, sameCatalog } from '../../control/catalog/catalog.js';
 import { pageHint } from '../../control/catalog/listHints.js';
-import { CatalogRunner } from '../../control/catalog/runner.js';
+import { CatalogRunner, nextSlotMs, refreshTickMs } from '../../control/catalog/runner.js';
 import type { DiscoveredService } from '../../control/types.js';
 import { startTestSidecar } from '../support/sidecar.js';
 import { TEST_TOOLS } from '../support/testTools.js';
@@ -94,16 +94,21 @@ describe('caching hints in the catalog', () => {
     expect(pageHint(null)).toEqual({ ttlMs: 0, cacheScope: 'private' });
   });
 
-  it('says when the next scheduled round is due, and nothing once stopped', async () => {
+  it('says when the next scheduled collection may happen: the first tick at or after a slot', async () => {
     let now = 1_000;
     const runner = new CatalogRunner({ cacheTtlMs: 5_000, clock: () => now, watchLists: false });
     expect(runner.nextRoundAt()).toBeUndefined();
     await runner.update([]);
+    // Nothing collected yet: nothing can be due before a whole CACHE_TTL.
     expect(runner.nextRoundAt()).toBe(6_000);
     now = 2_000;
-    await runner.refreshNow();
-    // A round between ticks (discovery, a list_changed) does not move the schedule.
-    expect(runner.nextRoundAt()).toBe(6_000);
+    // A service without a ready endpoint is "collected" (it fails) without the network.
+    const service = { ...discovered('svc', 'http://127.0.0.1:9/mcp'), ready: false };
+    await runner.update([service]);
+    const slot = nextSlotMs(5_000, 'tools/svc', 2_000);
+    const tick = refreshTickMs(5_000);
+    expect(runner.nextRoundAt()).toBe(1_000 + Math.ceil((slot - 1_000) / tick) * tick);
+    expect(runner.nextRoundAt()! - 2_000).toBeLessThanOrEqual(5_000);
     await runner.stop();
     expect(runner.nextRoundAt()).toBeUndefined();
   });

@@ -87,8 +87,10 @@ describe('KubernetesDiscovery against a mock kube-apiserver', () => {
       port: 3000,
       url: 'http://payment-service.production.svc.cluster.local:3000/mcp',
       ready: true,
+      pods: expect.stringMatching(/^[0-9a-f]{16}$/),
       selector: { app: 'payment-service' },
     });
+    expect(seen.sets[0]![1]!.pods).toBeUndefined();
     expect(m.requests.some((r) => r.includes('labelSelector=mcp-enabled%3Dtrue') && r.includes('watch=true'))).toBe(
       true,
     );
@@ -108,6 +110,20 @@ describe('KubernetesDiscovery against a mock kube-apiserver', () => {
     expect(brief(last)).toEqual(['staging/user-service:3000:ready']);
     // onChange only on change: every set differs from the one before it
     for (let i = 1; i < seen.sets.length; i++) expect(seen.sets[i]).not.toEqual(seen.sets[i - 1]);
+  });
+
+  it('gives a new pods fingerprint when the pod behind a Service is replaced, and a new set for it', async () => {
+    const m = await mock();
+    m.put('services', mcpService('payment-service', 'production'));
+    m.put('endpointslices', endpointSlice('payment-service', 'production', true, 'uid-old'));
+    const seen = await discover(m);
+    const before = seen.sets[0]![0]!.pods;
+    expect(before).toMatch(/^[0-9a-f]{16}$/);
+    // A rollout: the same address, ready throughout, but another pod.
+    m.put('endpointslices', endpointSlice('payment-service', 'production', true, 'uid-new'));
+    const after = await seen.until((s) => s[0]!.pods !== before);
+    expect(after[0]!.ready).toBe(true);
+    expect(after[0]!.pods).toMatch(/^[0-9a-f]{16}$/);
   });
 
   it('reconnects after an outage and relists when the watch answers 410 Gone', async () => {

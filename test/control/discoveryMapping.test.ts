@@ -2,7 +2,7 @@
 // or its name without `-mcp`, the MCP port, readiness, and the collection URL override.
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { toDiscovered } from '../../control/discovery/kubeObjects.js';
+import { podsFingerprint, toDiscovered } from '../../control/discovery/kubeObjects.js';
 
 function svc(name: string, labels: Record<string, string> = {}, namespace = 'production'): V1Service {
   return {
@@ -33,8 +33,34 @@ describe('toDiscovered', () => {
       port: 3000,
       url: 'http://payment-service-mcp.production.svc.cluster.local:3000/mcp',
       ready: true,
+      pods: podsFingerprint([slice('payment-service-mcp', true)]),
       selector: { app: 'payment-service' },
     });
+    expect(d!.pods).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('fingerprints the ready pods behind the MCP port, whatever the order of slices and endpoints', () => {
+    const ep = (uid: string | undefined, address: string, ready?: boolean) => ({
+      addresses: [address],
+      ...(ready === undefined ? {} : { conditions: { ready } }),
+      ...(uid ? { targetRef: { kind: 'Pod', uid } } : {}),
+    });
+    const of = (...endpoints: ReturnType<typeof ep>[][]) =>
+      podsFingerprint(
+        endpoints.map((e, i) => ({ ...slice('api', true), metadata: { name: `api-${i}` }, endpoints: e })),
+      );
+    const two = of([ep('a', '10.0.0.1'), ep('b', '10.0.0.2')]);
+    expect(of([ep('b', '10.0.0.2')], [ep('a', '10.0.0.1')])).toBe(two);
+    // An endpoint that is not ready does not count; without a targetRef the addresses stand for the pod.
+    expect(of([ep('a', '10.0.0.1'), ep('b', '10.0.0.2'), ep('c', '10.0.0.3', false)])).toBe(two);
+    expect(of([ep('a', '10.0.0.1'), ep('c', '10.0.0.2')])).not.toBe(two);
+    expect(of([ep(undefined, '10.0.0.1')])).not.toBe(of([ep(undefined, '10.0.0.9')]));
+    expect(of([ep('a', '10.0.0.1', false)])).toBeUndefined();
+    expect(of()).toBeUndefined();
+    // A slice that does not carry the mcp port is not looked at when the Service names one.
+    const [d] = toDiscovered([svc('api')], [{ ...slice('api', true), ports: [{ name: 'http', port: 8080 }] }]);
+    expect(d).toMatchObject({ ready: false });
+    expect(d!.pods).toBeUndefined();
   });
 
   it('falls back to the Service name without -mcp, or the name itself', () => {

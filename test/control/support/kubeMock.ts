@@ -175,13 +175,14 @@ export function mcpService(name: string, namespace: string, port = 3000, labels:
   };
 }
 
-export function endpointSlice(service: string, namespace: string, ready: boolean) {
+/** One endpoint, 10.0.0.1, of the pod `pod` (its uid, as the EndpointSlice controller names it in targetRef). */
+export function endpointSlice(service: string, namespace: string, ready: boolean, pod = `${service}-pod-1`) {
   return {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
     metadata: { name: `${service}-abc12`, namespace, labels: { 'kubernetes.io/service-name': service } },
     addressType: 'IPv4',
     ports: [{ name: 'mcp', port: 3000 }],
-    endpoints: [{ addresses: ['10.0.0.1'], conditions: { ready } }],
+    endpoints: [{ addresses: ['10.0.0.1'], conditions: { ready }, targetRef: { kind: 'Pod', namespace, uid: pod } }],
   };
 }
