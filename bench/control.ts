@@ -1,16 +1,18 @@
 // The control service: how long one caller takes to list the whole aggregated catalog over HTTP, how long one full
 // catalog round (tools/list from every sidecar + build) takes against real sidecars, and how long render takes, for
-// catalogs of 36, 500 and 2000 services.
+// catalogs of 36, 500 and 2000 services (catalog builds also for 10,000).
 //
 // - tools/list: the real fastify app (buildApp + McpEndpoint) on loopback, a catalog given as data (built by the real
 //   buildCatalog from four of the sidecar's generic tools and one service-specific tool per service), one caller
 //   (principal bench, group sre) walking every page with raw keep-alive POSTs in the stateless 2025-11-25 form. The
 //   client runs in this process, so it reads only nextCursor from each answer (see listPage).
 // - catalog build: the real CatalogRunner against real sidecars (startSidecar with the generic tools), n of them in
-//   ONE child process (bench/sidecarFleet.ts) on 127.0.0.1. That child has its own event loop but shares the
-//   machine's cores with this process, and it runs without the sidecar's interpreter-only flags (a real sidecar
-//   answers slower per request but in parallel with the others). Each round is cold: a fresh runner (no known era,
-//   so each sidecar gets the server/discover probe then tools/list) after every connection was closed.
+//   child processes of up to FLEET_CHUNK each (bench/sidecarFleet.ts) on 127.0.0.1. A child has its own event loop
+//   but shares the machine's cores with this process, and it runs without the sidecar's interpreter-only flags (a
+//   real sidecar answers slower per request but in parallel with the others). Each round is cold: a fresh runner (no
+//   known era, so each sidecar gets the server/discover probe then tools/list) after every connection was closed.
+//   Then, for 2,000 and 10,000, what keeps the catalog fresh once built (benchWarmRefresh): a tick of the refresh
+//   timer (the services whose slot came), a rollout of one service, and every service at once.
 // - render: renderAll over the data catalog (bench/dataCatalog.ts), with a representative render configuration: what
 //   the control service does per catalog change (apply sends the objects as JSON); apart from it, toYaml of those
 //   objects, which only `meshmcp render` pays. The largest such catalog that still renders (bisection), with the size
@@ -24,7 +26,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../control/app.js';
-import { CatalogRunner } from '../control/catalog/runner.js';
+import { CatalogRunner, refreshTickMs } from '../control/catalog/runner.js';
 import { toYaml } from '../control/managedObjects.js';
 import { McpEndpoint } from '../control/mcp/endpoint.js';
 import { ControlMetrics } from '../control/metrics.js';
@@ -35,11 +37,15 @@ import { cpuSeconds, memoryMiB } from './proc.js';
 import { type Figures, percentile, round } from './results.js';
 
 const SIZES = [36, 500, 2000] as const;
+/** Catalog builds go up to the largest mesh the issue of scale names (sharded for render, whole here). */
+const BUILD_SIZES = [...SIZES, 10_000] as const;
 /** Measured walks of the whole catalog per size (after WARMUP_WALKS). */
 const WALKS: Record<number, number> = { 36: 300, 2000: 100 };
 const WARMUP_WALKS: Record<number, number> = { 36: 50, 2000: 10 };
 const FIRST_PAGE_CALLS = 300;
 const CATALOG_ROUNDS = 3;
+/** Ticks and rollouts timed per warm-refresh figure. */
+const WARM_RUNS = 9;
 const RENDER_RUNS: Record<number, number> = { 36: 20, 500: 7, 2000: 5 };
 /** The mesh rendered as three shards, and the runs per shard. */
 const SHARDED_SERVICES = 10_000;
@@ -276,7 +282,8 @@ async function benchToolsList(policy: GatewayPolicy['policy'], figures: Figures)
 // --- catalog rounds against a fleet of real sidecars ----------------------------------------------------------
 
 interface Fleet {
-  child: ChildProcess;
+  /** The processes the sidecars run in (one per FLEET_CHUNK). */
+  pids: number[];
   ports: number[];
   /** Closes every connection to the fleet's sidecars, so the next round connects cold. */
   drop(): Promise<void>;
@@ -289,9 +296,37 @@ process.once('exit', () => {
   for (const c of fleets) c.kill('SIGKILL');
 });
 
-function startFleet(n: number): Promise<Fleet> {
+/**
+ * Sidecars per fleet process: each holds a listening socket and an accepted connection per sidecar, so a fleet of
+ * 10,000 in one process would pass a 20,000-descriptor limit; chunks keep each process well under it.
+ */
+const FLEET_CHUNK = 4000;
+
+/** n sidecars in ceil(n / FLEET_CHUNK) processes, started one after another. */
+async function startFleet(n: number): Promise<Fleet> {
+  const parts: Fleet[] = [];
+  try {
+    for (let first = 0; first < n; first += FLEET_CHUNK)
+      parts.push(await startFleetProcess(Math.min(FLEET_CHUNK, n - first), first));
+  } catch (err) {
+    await Promise.all(parts.map((p) => p.stop()));
+    throw err;
+  }
+  return {
+    pids: parts.flatMap((p) => p.pids),
+    ports: parts.flatMap((p) => p.ports),
+    drop: async () => {
+      await Promise.all(parts.map((p) => p.drop()));
+    },
+    stop: async () => {
+      await Promise.all(parts.map((p) => p.stop()));
+    },
+  };
+}
+
+function startFleetProcess(n: number, first: number): Promise<Fleet> {
   const script = fileURLToPath(new URL('./sidecarFleet.js', import.meta.url));
-  const child = spawn(process.execPath, [script, String(n)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [script, String(n), String(first)], { stdio: ['pipe', 'pipe', 'inherit'] });
   fleets.add(child);
   const waiters: Array<(line: string) => void> = [];
   let buf = '';
@@ -323,7 +358,7 @@ function startFleet(n: number): Promise<Fleet> {
     nextLine().then((line) => {
       const { ports } = JSON.parse(line) as { ports: number[] };
       resolve({
-        child,
+        pids: [child.pid!],
         ports,
         drop: async () => {
           const done = nextLine();
@@ -353,11 +388,12 @@ async function catalogRounds(fleet: Fleet, services: DiscoveredService[], concur
     await fleet.drop();
     const runner = new CatalogRunner({ cacheTtlMs: 3_600_000, ...(concurrency ? { concurrency } : {}) });
     try {
-      const cpu0 = { fleet: cpuSeconds(fleet.child.pid!), self: selfCpuSeconds() };
+      const fleetCpu = () => fleet.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+      const cpu0 = { fleet: fleetCpu(), self: selfCpuSeconds() };
       const t0 = performance.now();
       await runner.update(services);
       const ms = performance.now() - t0;
-      const cpu = { fleet: cpuSeconds(fleet.child.pid!) - cpu0.fleet, self: selfCpuSeconds() - cpu0.self };
+      const cpu = { fleet: fleetCpu() - cpu0.fleet, self: selfCpuSeconds() - cpu0.self };
       const c = runner.current()!;
       const unhealthy = c.services.filter((s) => !s.health.healthy);
       if (unhealthy.length > 0) {
@@ -371,12 +407,6 @@ async function catalogRounds(fleet: Fleet, services: DiscoveredService[], concur
           `(CPU: control ${round(cpu.self, 2)} s, sidecars ${round(cpu.fleet, 2)} s)`,
       );
       times.push(ms);
-      if (r === CATALOG_ROUNDS - 1) {
-        // A periodic refresh for comparison: warm connections, the era known from the last round.
-        const t1 = performance.now();
-        await runner.refreshNow();
-        progress(`  warm refresh (refreshNow, kept connections and era): ${round(performance.now() - t1, 0)} ms`);
-      }
     } finally {
       await runner.stop();
     }
@@ -384,27 +414,84 @@ async function catalogRounds(fleet: Fleet, services: DiscoveredService[], concur
   return times;
 }
 
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * What keeps a built catalog fresh, once its connections and eras are known (WARM_RUNS each, the median):
+ * - a tick of the refresh timer: the services whose slot has come (about one in sixty per tick), collected again;
+ * - a rollout: one service's pods changed (discovery's fingerprint), so that service alone is collected again;
+ * - for comparison, every service collected again at once (refreshNow).
+ * Each ends with the catalog built and compared, as the pipeline's rounds do.
+ */
+async function benchWarmRefresh(fleet: Fleet, services: DiscoveredService[], figures: Figures): Promise<void> {
+  const n = services.length;
+  const ttl = 300_000;
+  const tick = refreshTickMs(ttl);
+  let now = Date.parse('2026-12-01T00:00:00Z');
+  await fleet.drop();
+  const runner = new CatalogRunner({ cacheTtlMs: ttl, clock: () => now });
+  try {
+    let fleetNow = services.map((s, i) => ({ ...s, pods: `pod-${i}-0` }));
+    await runner.update(fleetNow);
+    const lastSuccess = () => runner.current()!.services.map((s) => s.health.lastSuccess);
+    const ticks: number[] = [];
+    const rollouts: number[] = [];
+    const all: number[] = [];
+    let asked = 0;
+    for (let run = 0; run < WARM_RUNS; run++) {
+      now += tick;
+      const before = lastSuccess();
+      let t = performance.now();
+      await runner.refreshDue();
+      ticks.push(performance.now() - t);
+      asked += lastSuccess().filter((at, i) => at !== before[i]).length;
+      now += 1;
+      const moved = (run * 7919) % n;
+      fleetNow = fleetNow.map((s, i) => (i === moved ? { ...s, pods: `pod-${i}-${run + 1}` } : s));
+      t = performance.now();
+      await runner.update(fleetNow);
+      rollouts.push(performance.now() - t);
+    }
+    for (let run = 0; run < 3; run++) {
+      const t = performance.now();
+      await runner.refreshNow();
+      all.push(performance.now() - t);
+    }
+    progress(
+      `warm refresh ${n}: a tick (${round(asked / WARM_RUNS, 0)} services due) ${round(median(ticks), 1)} ms, ` +
+        `a rollout of one service ${round(median(rollouts), 1)} ms, every service at once ${round(median(all), 0)} ms`,
+    );
+    figures[`control_catalog_tick_ms_${n}`] = { value: round(median(ticks), 1), unit: 'ms', goal: '< 500' };
+    figures[`control_catalog_rollout_refresh_ms_${n}`] = { value: round(median(rollouts), 1), unit: 'ms' };
+    figures[`control_catalog_refresh_all_ms_${n}`] = { value: round(median(all), 0), unit: 'ms' };
+  } finally {
+    await runner.stop();
+  }
+}
+
 async function benchCatalogBuild(figures: Figures): Promise<void> {
-  for (const n of SIZES) {
-    progress(`catalog build: starting a fleet of ${n} sidecars in one child process...`);
+  for (const n of BUILD_SIZES) {
+    progress(`catalog build: starting a fleet of ${n} sidecars in ${Math.ceil(n / FLEET_CHUNK)} child process(es)...`);
     const t0 = performance.now();
     const fleet = await startFleet(n);
     try {
-      const mem = memoryMiB(fleet.child.pid!);
+      const rss = fleet.pids.reduce((sum, pid) => sum + memoryMiB(pid).rss, 0);
       progress(
-        `catalog build: ${n} sidecars up in ${round(performance.now() - t0, 0)} ms, fleet RSS ${round(mem.rss, 0)} MiB`,
+        `catalog build: ${n} sidecars up in ${round(performance.now() - t0, 0)} ms, fleet RSS ${round(rss, 0)} MiB`,
       );
       const services = fleet.ports.map((port, i) => discovered(i, `http://127.0.0.1:${port}/mcp`));
       progress(`catalog build: ${CATALOG_ROUNDS} cold rounds of ${n}, concurrency 8 (the default)...`);
       const times = await catalogRounds(fleet, services);
       // The median of the cold rounds: the first also pays the control process's own warm-up (JIT, module code).
-      const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
-      figures[`control_catalog_build_ms_${n}`] = { value: round(median, 0), unit: 'ms' };
+      figures[`control_catalog_build_ms_${n}`] = { value: round(median(times), 0), unit: 'ms' };
       if (n === 2000) {
         progress(`catalog build: ${CATALOG_ROUNDS} cold rounds of ${n}, concurrency 32...`);
         const c32 = await catalogRounds(fleet, services, 32);
-        const m32 = [...c32].sort((a, b) => a - b)[Math.floor(c32.length / 2)]!;
-        figures.control_catalog_build_ms_2000_c32 = { value: round(m32, 0), unit: 'ms' };
+        figures.control_catalog_build_ms_2000_c32 = { value: round(median(c32), 0), unit: 'ms' };
+      }
+      if (n >= 2000) {
+        progress(`catalog build: warm refresh of ${n} (ticks, rollouts, everything at once)...`);
+        await benchWarmRefresh(fleet, services, figures);
       }
     } finally {
       await fleet.stop();
