@@ -7,10 +7,11 @@ import { RESOURCE_SCHEME } from '../catalogRules.js';
 import type { Catalog, GatewayPolicy } from '../types.js';
 import { authorize, type Identity } from './authorize.js';
 import { GetStreams } from './getStreams.js';
+import { ListAnswers } from './listAnswers.js';
 import { ListFreshness } from './listFreshness.js';
 import { ListViews, type ListViewsOptions } from './listViews.js';
 import { ResourceInterest, unwrapUri } from './resourceInterest.js';
-import { type CatalogServer, createCatalogServer } from './server.js';
+import { type CatalogServer, createCatalogServer, SERVER_NAME } from './server.js';
 import type { ViewCacheStats } from './viewCache.js';
 
 export interface McpEndpointOptions extends ListViewsOptions {
@@ -23,12 +24,19 @@ export interface McpEndpointOptions extends ListViewsOptions {
   onError?: (err: Error) => void;
   /** Time source of the caching hints, in ms since the epoch (the catalog runner's clock). Default Date.now. */
   clock?: () => number;
+  /**
+   * Whether plain list requests are answered from the pages' JSON text (listAnswers.ts) rather than by the SDK.
+   * Default true; false sends every request through the SDK (the tests compare the two answers).
+   */
+  listAnswers?: boolean;
 }
 
 export class McpEndpoint {
   readonly views: ListViews;
   readonly freshness: ListFreshness;
   readonly server: CatalogServer;
+  /** The fast path of the four list methods; undefined when every request goes through the SDK. */
+  readonly lists: ListAnswers | undefined;
   readonly getStreams: GetStreams;
   readonly maxBodyBytes: number;
   /** The resources 2026-07-28 listen streams asked to hear about, while they are open. */
@@ -55,6 +63,10 @@ export class McpEndpoint {
       extensions: () => this.extensions,
       ...(opts.onError ? { onError: opts.onError } : {}),
     });
+    this.lists =
+      opts.listAnswers === false
+        ? undefined
+        : new ListAnswers(this.views, this.freshness, { name: SERVER_NAME, version: opts.version });
     const streamOpts = {
       ...(opts.maxStreams !== undefined ? { maxStreams: opts.maxStreams } : {}),
       ...(opts.keepAliveMs !== undefined ? { keepAliveMs: opts.keepAliveMs } : {}),

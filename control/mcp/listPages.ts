@@ -27,7 +27,7 @@ export function pageOf<T>(
   cursor: string | undefined,
   pageSize: number,
   what: string,
-): { items: T[]; nextCursor?: string } {
+): { items: T[]; offset: number; nextCursor?: string } {
   let offset = 0;
   if (cursor !== undefined) {
     const m = decodeCursor(cursor);
@@ -41,7 +41,7 @@ export function pageOf<T>(
     }
   }
   const end = Math.min(offset + pageSize, items.length);
-  const out: { items: T[]; nextCursor?: string } = { items: items.slice(offset, end) };
+  const out: { items: T[]; offset: number; nextCursor?: string } = { items: items.slice(offset, end), offset };
   if (end < items.length) out.nextCursor = Buffer.from(`v1.${version}.${end}`).toString('base64url');
   return out;
 }

@@ -10,7 +10,7 @@ import type { HintBasis } from './listFreshness.js';
 import { KINDS, LIST_KINDS } from './listKinds.js';
 import { pageOf, versionOf } from './listPages.js';
 import { askedAlike, listedAlike, mayList } from './policyReach.js';
-import { ViewCache, type ViewCacheStats } from './viewCache.js';
+import { TextCache, ViewCache, type ViewCacheStats } from './viewCache.js';
 
 export { CursorError } from './listPages.js';
 
@@ -25,6 +25,8 @@ interface Item {
   digest: string;
   /** Listed on the aggregated /mcp (a sessionOnly tool is listed only on its server's own endpoint). */
   aggregated: boolean;
+  /** Whether the SDK sends the wire form as it is in both revisions (sentAsIs). */
+  asIs: boolean;
 }
 
 /**
@@ -56,11 +58,32 @@ export interface ListPage {
   view: ListView;
 }
 
+/** One page as JSON text: the array of its items' wire forms, as JSON.stringify writes it, and the next cursor. */
+export interface ListPageText {
+  items: Buffer;
+  nextCursor?: string;
+  /** The view the page was cut from. */
+  view: ListView;
+}
+
 export interface ListViewsOptions {
   /** Items per list page. Default 200. */
   pageSize?: number;
   /** Per-caller views kept at once, all lists and server endpoints together. Default 2048. */
   cacheSize?: number;
+  /** Bytes of page text (pageText) kept at once. Default 64 MiB. */
+  pageTextBytes?: number;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Whether the SDK sends this wire form unchanged in both revisions: its codecs rewrite a tool with `execution` (a
+ * member 2026-07-28 deleted) and one whose outputSchema root is not an object (2025-11-25 wraps it in one).
+ */
+function sentAsIs(kind: ListKind, wire: Record<string, unknown>): boolean {
+  if (kind !== 'tools') return true;
+  return !('execution' in wire) && !(isObject(wire['outputSchema']) && wire['outputSchema']['type'] !== 'object');
 }
 
 function itemOf(kind: ListKind, route: string, entry: Record<string, unknown>): Item {
@@ -76,6 +99,7 @@ function itemOf(kind: ListKind, route: string, entry: Record<string, unknown>): 
       .digest('hex')
       .slice(0, 32),
     aggregated: sessionOnly !== true,
+    asIs: sentAsIs(kind, wire),
   };
 }
 
@@ -97,7 +121,14 @@ export class ListViews {
   private readonly facts = {} as Record<ListKind, ListFacts>;
   /** Each list's content version; an empty catalog's to begin with, so the first catalog tells only what it has. */
   private versions = Object.fromEntries(LIST_KINDS.map((k) => [k, versionOf([])])) as Record<ListKind, string>;
+  /** Per list: whether the SDK sends every item of the catalog's as it is, in both revisions. */
+  private asIs = {} as Record<ListKind, boolean>;
   private readonly cache: ViewCache<ListView>;
+  /**
+   * Pages as JSON text, by list, server, view version and offset: the version names exactly which items a view
+   * holds, so every caller whose view has that version is sent the same page.
+   */
+  private readonly texts: TextCache;
   private readonly pageSize: number;
 
   constructor(
@@ -106,6 +137,7 @@ export class ListViews {
   ) {
     this.pageSize = Math.max(1, Math.floor(opts.pageSize ?? 200));
     this.cache = new ViewCache(opts.cacheSize ?? 2048);
+    this.texts = new TextCache(opts.pageTextBytes ?? 64 * 1024 * 1024);
     this.setCatalog({ services: [] });
   }
 
@@ -126,6 +158,7 @@ export class ListViews {
     }
     this.items = next;
     for (const kind of LIST_KINDS) {
+      this.asIs[kind] = next[kind].every((i) => i.asIs);
       const { list, call } = KINDS[kind];
       this.facts[kind] = {
         hinted: catalog.services.filter((s) => s.cacheHints?.[kind] !== undefined).map((s) => s.route),
@@ -134,6 +167,8 @@ export class ListViews {
       };
     }
     this.cache.clear();
+    // A version names the same items in a new catalog, but not their text (a server may send its keys in a new order).
+    this.texts.clear();
     return changed;
   }
 
@@ -183,10 +218,33 @@ export class ListViews {
    * view's version, so a page never mixes two lists.
    */
   page(kind: ListKind, id: Identity, cursor: string | undefined, service?: string): ListPage {
-    const view = service === undefined ? this.view(kind, id) : this.serviceView(kind, id, service);
-    const { items, nextCursor } = pageOf(view.picked, view.version, cursor, this.pageSize, KINDS[kind].list);
+    const { view, items, nextCursor } = this.cut(kind, id, cursor, service);
     const wire = items.map(view.wire);
     return { result: nextCursor === undefined ? { [kind]: wire } : { [kind]: wire, nextCursor }, view };
+  }
+
+  /**
+   * The same page as page(), its items as JSON text: made once per catalog, view version and offset (while it fits
+   * in pageTextBytes), and shared by every caller with that view.
+   */
+  pageText(kind: ListKind, id: Identity, cursor: string | undefined, service?: string): ListPageText {
+    const { view, items, nextCursor, offset } = this.cut(kind, id, cursor, service);
+    const key = JSON.stringify([kind, service ?? null, view.version, offset]);
+    const text = this.texts.get(key, () => Buffer.from(JSON.stringify(items.map(view.wire))));
+    return nextCursor === undefined ? { items: text, view } : { items: text, nextCursor, view };
+  }
+
+  /**
+   * Whether the SDK would send every item of this list as the catalog has it, in both revisions (sentAsIs): only
+   * then may a page be written from pageText.
+   */
+  sameOnBothRevisions(kind: ListKind): boolean {
+    return this.asIs[kind];
+  }
+
+  private cut(kind: ListKind, id: Identity, cursor: string | undefined, service: string | undefined) {
+    const view = service === undefined ? this.view(kind, id) : this.serviceView(kind, id, service);
+    return { view, ...pageOf(view.picked, view.version, cursor, this.pageSize, KINDS[kind].list) };
   }
 
   /** The version of this identity's tools list (for list_changed per listener). */

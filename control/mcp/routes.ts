@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ProtectedResource } from '../types.js';
 import type { McpEndpoint } from './endpoint.js';
 import { identityFromHeaders } from './identity.js';
+import type { ListAnswer } from './listAnswers.js';
 import { metadataDocument, metadataPaths } from './prm.js';
 import { forbidden } from './server.js';
 import { sendWebResponse, toWebRequest } from './webBridge.js';
@@ -20,6 +21,16 @@ export interface McpRoutesOptions {
 
 function jsonRpcError(reply: FastifyReply, status: number, code: number, message: string) {
   return reply.code(status).type('application/json').send({ jsonrpc: '2.0', id: null, error: { code, message } });
+}
+
+/** A whole answer written at once (the reply is hijacked, as sendWebResponse does: fastify sends nothing itself). */
+function sendAnswer(reply: FastifyReply, answer: ListAnswer): void {
+  reply.hijack();
+  reply.raw.writeHead(answer.status, answer.headers);
+  // Node writes the parts in one go (the socket is corked until the end).
+  const last = answer.body.length - 1;
+  for (let i = 0; i < last; i++) reply.raw.write(answer.body[i]);
+  reply.raw.end(answer.body[last]);
 }
 
 /**
@@ -86,12 +97,18 @@ export async function mcpRoutes(app: FastifyInstance, opts: McpRoutesOptions): P
     app.addHook('onResponse', async (req, reply) => count(req.method, reply.statusCode));
   }
 
-  // Every MCP request needs the caller the gateway named; one without is refused before the SDK sees it.
+  // Every MCP request needs the caller the gateway named; one without is refused before the SDK sees it. A plain list
+  // request is answered from the page's JSON text (listAnswers.ts); every other request goes to the SDK.
   const viaSdk = async (req: FastifyRequest, reply: FastifyReply, service?: string) => {
     const found = identityFromHeaders(req.headers);
     if ('problem' in found) return sendWebResponse(reply, forbidden(found.problem), new AbortController());
+    const body = req.body as Buffer | undefined;
+    if (req.method === 'POST' && Buffer.isBuffer(body) && endpoint.lists) {
+      const answer = endpoint.lists.answer(req.headers, body, found.identity, service);
+      if (answer) return sendAnswer(reply, answer);
+    }
     const abort = new AbortController();
-    const request = toWebRequest(req, req.body as Buffer | undefined, abort.signal);
+    const request = toWebRequest(req, body, abort.signal);
     const response = await endpoint.server.fetch(request, found.identity, service);
     await sendWebResponse(reply, response, abort);
   };

@@ -1,6 +1,6 @@
 // The per-caller list views the control service has computed, kept for reuse: a bounded LRU keyed by the list and
 // the caller's whole authorization context (identityKey), cleared when the catalog changes, counting hits and
-// misses for /metrics and the bench. Pure (no I/O).
+// misses for /metrics and the bench; and the pages cut from them as JSON text, bounded by bytes. Pure (no I/O).
 import type { Identity } from './authorize.js';
 import { identityKey } from './identity.js';
 
@@ -54,5 +54,38 @@ export class ViewCache<V> {
 
   stats(): ViewCacheStats {
     return { entries: this.entries.size, hits: this.hits, misses: this.misses };
+  }
+}
+
+/** Texts made once and kept while they fit in a byte budget, least recently used first out; cleared with the views. */
+export class TextCache {
+  private readonly entries = new Map<string, Buffer>();
+  private bytes = 0;
+
+  constructor(private readonly capacity: number) {}
+
+  /** The text under this key, made by make() when it is not held (and kept if it fits). */
+  get(key: string, make: () => Buffer): Buffer {
+    const hit = this.entries.get(key);
+    if (hit !== undefined) {
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+      return hit;
+    }
+    const text = make();
+    if (text.length > this.capacity) return text;
+    this.entries.set(key, text);
+    this.bytes += text.length;
+    for (const [k, v] of this.entries) {
+      if (this.bytes <= this.capacity) break;
+      this.entries.delete(k);
+      this.bytes -= v.length;
+    }
+    return text;
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.bytes = 0;
   }
 }
