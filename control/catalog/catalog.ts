@@ -32,7 +32,29 @@ export interface CatalogInput {
 export interface BuildOptions {
   /** Routes no service may take, e.g. the control service's own route. */
   reserved?: readonly string[];
+  /**
+   * What the last build made of each service, by service key: a service whose inputs are the very same objects and
+   * whose route is unchanged is taken from it as it was (its warnings too), so a change to one service rebuilds only
+   * that service. buildCatalog keeps it up to date; give the same map to every build of one catalog's lifetime.
+   */
+  memo?: BuildMemo;
 }
+
+interface Built {
+  input: CatalogInput;
+  route: string;
+  service: CatalogService;
+  warnings: string[];
+}
+
+export type BuildMemo = Map<string, Built>;
+
+const sameInput = (a: CatalogInput, b: CatalogInput): boolean =>
+  a.service === b.service &&
+  a.tools === b.tools &&
+  a.offerings === b.offerings &&
+  a.cacheHints === b.cacheHints &&
+  a.health === b.health;
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -73,33 +95,59 @@ export function buildCatalog(
     opts.reserved,
   );
   const services: CatalogService[] = [];
-  for (const [key, { service, tools, offerings, cacheHints, health }] of unique) {
+  const memo = opts.memo;
+  if (memo) for (const key of memo.keys()) if (!unique.has(key)) memo.delete(key);
+  for (const [key, input] of unique) {
     const route = routes.get(key)!;
-    const seen = new Set<string>();
-    const list: CatalogTool[] = [];
-    for (const t of tools ?? []) {
-      if (!isObject(t) || typeof t.name !== 'string') {
-        warnings.push(`${key}: a tool without a name was dropped`);
-        continue;
-      }
-      const named = toolName(route, t.name);
-      if ('problem' in named) {
-        warnings.push(`${key}: tool dropped: ${named.problem}`);
-        continue;
-      }
-      if (seen.has(t.name)) {
-        warnings.push(`${key}: tool ${t.name} is listed twice; the first one is used`);
-        continue;
-      }
-      seen.add(t.name);
-      list.push(toCatalogTool(named.name, t));
+    const last = memo?.get(key);
+    if (last && last.route === route && sameInput(last.input, input)) {
+      services.push(last.service);
+      warnings.push(...last.warnings);
+      continue;
     }
-    list.sort(byToolName);
-    if (list.length > MAX_TOOLS_PER_SERVICE) {
-      warnings.push(`${key}: ${list.length} tools, only the first ${MAX_TOOLS_PER_SERVICE} by name are served`);
-      list.length = MAX_TOOLS_PER_SERVICE;
+    const built = buildService(key, route, input);
+    memo?.set(key, { input, route, ...built });
+    services.push(built.service);
+    warnings.push(...built.warnings);
+  }
+  services.sort(byRoute);
+  return { catalog: { services }, warnings };
+}
+
+/** One service of the catalog: its tools named and checked, its offerings wrapped; what was dropped, as warnings. */
+function buildService(
+  key: string,
+  route: string,
+  { service, tools, offerings, cacheHints, health }: CatalogInput,
+): { service: CatalogService; warnings: string[] } {
+  const warnings: string[] = [];
+  const seen = new Set<string>();
+  const list: CatalogTool[] = [];
+  for (const t of tools ?? []) {
+    if (!isObject(t) || typeof t.name !== 'string') {
+      warnings.push(`${key}: a tool without a name was dropped`);
+      continue;
     }
-    services.push({
+    const named = toolName(route, t.name);
+    if ('problem' in named) {
+      warnings.push(`${key}: tool dropped: ${named.problem}`);
+      continue;
+    }
+    if (seen.has(t.name)) {
+      warnings.push(`${key}: tool ${t.name} is listed twice; the first one is used`);
+      continue;
+    }
+    seen.add(t.name);
+    list.push(toCatalogTool(named.name, t));
+  }
+  list.sort(byToolName);
+  if (list.length > MAX_TOOLS_PER_SERVICE) {
+    warnings.push(`${key}: ${list.length} tools, only the first ${MAX_TOOLS_PER_SERVICE} by name are served`);
+    list.length = MAX_TOOLS_PER_SERVICE;
+  }
+  return {
+    warnings,
+    service: {
       route,
       name: service.name,
       namespace: service.namespace,
@@ -115,10 +163,8 @@ export function buildCatalog(
       ...(tools !== undefined && cacheHints && Object.keys(cacheHints).length > 0
         ? { cacheHints: { ...cacheHints } }
         : {}),
-    });
-  }
-  services.sort(byRoute);
-  return { catalog: { services }, warnings };
+    },
+  };
 }
 
 function deepEqual(a: unknown, b: unknown): boolean {
@@ -145,6 +191,8 @@ export function sameCatalog(a: Catalog | undefined, b: Catalog | undefined): boo
   if (a.services.length !== b.services.length) return false;
   return a.services.every((s, i) => {
     const t = b.services[i]!;
+    // A service the build took from its memo is the very object published before.
+    if (s === t) return true;
     const { health: hs, ...rs } = s;
     const { health: ht, ...rt } = t;
     return hs.healthy === ht.healthy && deepEqual(rs, rt);

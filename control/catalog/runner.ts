@@ -4,7 +4,7 @@
 import type { PriorDiscovery } from '@modelcontextprotocol/client';
 import { STATELESS_REVISION } from '../catalogRules.js';
 import type { Catalog, DiscoveredService, ServerOfferings, ServiceHealth } from '../types.js';
-import { buildCatalog, type CatalogInput, sameCatalog, type ToolDescriptor } from './catalog.js';
+import { type BuildMemo, buildCatalog, type CatalogInput, sameCatalog, type ToolDescriptor } from './catalog.js';
 import { type Collected, type CollectLimits, collectTools, DEFAULT_LIMITS } from './collector.js';
 import type { ListHints } from './listHints.js';
 import { ListWatch } from './listWatch.js';
@@ -104,6 +104,8 @@ function sameService(a: DiscoveredService, b: DiscoveredService): boolean {
 
 export class CatalogRunner {
   private readonly entries = new Map<string, Entry>();
+  /** Each service as the last build made it: a round rebuilds only the services it collected or discovery changed. */
+  private readonly built: BuildMemo = new Map();
   private readonly watches = new Map<string, { url: string; watch: ListWatch }>();
   private readonly listeners = new Set<(c: Catalog) => void>();
   /** Resources (the server's own URIs) listeners want, by service key, and who hears their updates. */
@@ -360,7 +362,7 @@ export class CatalogRunner {
       ...(e.cacheHints ? { cacheHints: e.cacheHints } : {}),
       health: e.health,
     }));
-    const { catalog, warnings } = buildCatalog(inputs, { reserved: this.opts.reserved });
+    const { catalog, warnings } = buildCatalog(inputs, { reserved: this.opts.reserved, memo: this.built });
     this.latest = catalog;
     const joined = warnings.join('\n');
     if (joined !== this.lastWarnings) {

@@ -160,3 +160,65 @@ describe('ChangeGate', () => {
     expect(seen.map((s) => s.map((x) => x.name))).toEqual([['a', 'b'], ['a']]);
   });
 });
+
+describe('buildCatalog with a memo (one service changed, one service rebuilt)', () => {
+  const health = { healthy: true, consecutiveFailures: 0 };
+  const svc = (n: string, ns: string): DiscoveredService => ({
+    name: n,
+    namespace: ns,
+    host: `${n}.${ns}.svc.cluster.local`,
+    port: 3000,
+    url: `http://${n}.${ns}.svc.cluster.local:3000/mcp`,
+    ready: true,
+    selector: { app: n },
+  });
+  // A service's inputs, as the runner keeps them: the same objects until it is collected again or rediscovered.
+  const toolsFor = (n: number) => [{ name: 'get_health' }, { name: `tool_${n}` }, { name: 'bad name' }];
+  const step = fc.record({
+    which: fc.nat({ max: 5 }),
+    what: fc.constantFrom('collect', 'rediscover', 'remove', 'add'),
+    ns: fc.constantFrom('production', 'staging'),
+    tools: fc.nat({ max: 3 }),
+  });
+
+  it('gives what a build without it gives, reusing exactly the services whose inputs and route are unchanged', () => {
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 25 }), (steps) => {
+        const memo = new Map();
+        const inputs = new Map<string, CatalogInput>();
+        const names = ['api', 'orders', 'billing', 'api', 'users', 'orders'];
+        for (let i = 0; i < 3; i++) {
+          const service = svc(names[i]!, 'production');
+          inputs.set(serviceKey(service), { service, tools: toolsFor(i), health });
+        }
+        let last = buildCatalog([...inputs.values()], { memo }).catalog;
+        for (const s of steps) {
+          const service = svc(names[s.which]!, s.ns);
+          const key = serviceKey(service);
+          const had = inputs.get(key);
+          const previous = new Map(inputs);
+          if (s.what === 'remove') inputs.delete(key);
+          else if (s.what === 'add' || !had) inputs.set(key, { service, tools: toolsFor(s.tools), health });
+          else if (s.what === 'collect') inputs.set(key, { ...had, tools: toolsFor(s.tools), health: { ...health } });
+          else inputs.set(key, { ...had, service: { ...had.service, pods: String(s.tools) } });
+          const list = [...inputs.values()];
+          const withMemo = buildCatalog(list, { memo });
+          const without = buildCatalog(list);
+          expect(withMemo).toEqual(without);
+          // Whatever kept its inputs and its route is the very object built before; the rest are new.
+          for (const out of withMemo.catalog.services) {
+            const before = last.services.find((b) => b.name === out.name && b.namespace === out.namespace);
+            const key = `${out.namespace}/${out.name}`;
+            const [now, then] = [inputs.get(key)!, previous.get(key)];
+            const same = then !== undefined && then.service === now.service && then.tools === now.tools;
+            if (before !== undefined && before.route === out.route && same) expect(out).toBe(before);
+            else expect(out).not.toBe(before);
+          }
+          expect(memo.size).toBe(inputs.size);
+          expect(sameCatalog(last, withMemo.catalog)).toBe(sameCatalog(last, without.catalog));
+          last = withMemo.catalog;
+        }
+      }),
+    );
+  });
+});
