@@ -115,6 +115,22 @@ describe('KubernetesDiscovery against a real kube-apiserver, as the meshmcp-cont
       await admin.put(endpointSlice('payment-service', 'production', true, '10.0.0.1'));
       await seen.until('payment-service ready again', (s) => s.includes('production/payment-service:3000:ready'));
 
+      // A rollout: another pod behind the same address, ready throughout. The pods fingerprint changes (the catalog
+      // collects the service again at once), as the API server keeps the slice's targetRef.
+      const podsNow = () => seen.sets.at(-1)?.find((x) => x.name === 'payment-service')?.pods;
+      const podsBefore = podsNow();
+      expect(podsBefore).toMatch(/^[0-9a-f]{16}$/);
+      const pod = (name: string) => ({
+        name,
+        uid: `0d2c6a3e-${name.padEnd(4, '0').slice(0, 4)}-4c1b-9f57-1e2d3c4b5a69`,
+      });
+      await admin.put(endpointSlice('payment-service', 'production', true, '10.0.0.1', 3000, pod('pay1')));
+      await seen.until('payment-service with a pod', () => podsNow() !== podsBefore);
+      const podsFirst = podsNow();
+      await admin.put(endpointSlice('payment-service', 'production', true, '10.0.0.1', 3000, pod('pay2')));
+      await seen.until('payment-service with another pod', () => podsNow() !== podsFirst);
+      expect(brief(seen.sets.at(-1)!)).toEqual(['production/payment-service:3000:ready']);
+
       // A second service, in the other allowed namespace.
       await admin.put(mcpService('user-service', 'staging', 3100));
       await admin.put(endpointSlice('user-service', 'staging', true, '10.0.0.2', 3100));

@@ -17,14 +17,28 @@ export function mcpService(name: string, namespace: string, port = 3000, labels:
   };
 }
 
-export function endpointSlice(service: string, namespace: string, ready: boolean, address = '10.0.0.1', port = 3000) {
+/** One endpoint at address; with pod, the pod it belongs to (targetRef, as the EndpointSlice controller writes it). */
+export function endpointSlice(
+  service: string,
+  namespace: string,
+  ready: boolean,
+  address = '10.0.0.1',
+  port = 3000,
+  pod?: { name: string; uid: string },
+) {
   return {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
     metadata: { name: `${service}-x1`, namespace, labels: { 'kubernetes.io/service-name': service } },
     addressType: 'IPv4',
     ports: [{ name: 'mcp', port, protocol: 'TCP' }],
-    endpoints: [{ addresses: [address], conditions: { ready } }],
+    endpoints: [
+      {
+        addresses: [address],
+        conditions: { ready },
+        ...(pod ? { targetRef: { kind: 'Pod', namespace, name: pod.name, uid: pod.uid } } : {}),
+      },
+    ],
   };
 }
 
