@@ -45,6 +45,8 @@ function bounded(res: Response, limit: number): Response {
     void res.body.cancel();
     throw new CollectError(`response of ${declared} bytes is above the ${limit}-byte limit`);
   }
+  // A declared length within the limit bounds the body already: fetch fails a body longer or shorter than it says.
+  if (res.headers.get('content-length') !== null && Number.isFinite(declared)) return res;
   let seen = 0;
   const body = res.body.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
@@ -67,7 +69,9 @@ function describe(err: unknown, url: string, timedOut: boolean, maxPages: number
   const parts: string[] = [];
   // fetch hides the useful part (ECONNREFUSED, ENOTFOUND) in a chain of causes.
   for (let depth = 0; e !== undefined && e !== null && depth < 4; depth++) {
-    if (typeof e.message === 'string' && e.message !== '' && !parts.includes(e.message)) parts.push(e.message);
+    // A cause the SDK already quoted in its own message is not repeated.
+    if (typeof e.message === 'string' && e.message !== '' && !parts.some((p) => p.includes(e!.message!)))
+      parts.push(e.message);
     e = e.cause as typeof e;
   }
   return `tools/list from ${url} failed: ${parts.join(': ').slice(0, 500) || String(err)}`;

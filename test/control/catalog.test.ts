@@ -57,6 +57,43 @@ async function hangingUrl(): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
 }
 
+/**
+ * A server whose every answer is a tools/list result of `bytes` bytes, with its length declared or (chunked) not:
+ * what a misbehaving sidecar could send.
+ */
+async function oversizedUrl(bytes: number, declared: boolean): Promise<string> {
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => {
+      body += c.toString();
+    });
+    req.on('end', () => {
+      const id = (JSON.parse(body) as { id?: unknown }).id ?? null;
+      const head = `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":{"tools":[],"pad":"`;
+      const text = `${head}${'x'.repeat(Math.max(0, bytes - head.length - 4))}"}}`;
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        ...(declared ? { 'content-length': text.length } : {}),
+      });
+      if (declared) res.end(text);
+      else {
+        // Chunked: the length shows only as it streams.
+        for (let i = 0; i < text.length; i += 4096) res.write(text.slice(i, i + 4096));
+        res.end();
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanups.push(
+    () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
+  );
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
+}
+
 function toolNames(c: Catalog | undefined, route: string): string[] {
   return c?.services.find((s) => s.route === route)?.tools.map((t) => t.name) ?? [];
 }
@@ -191,6 +228,30 @@ describe('CatalogRunner with real sidecars', () => {
     await r.update([set[0]!]);
     expect(published).toHaveLength(2);
     expect(published[1]!.services.map((x) => x.route)).toEqual(['users']);
+  });
+
+  it('refuses an answer above maxResponseBytes, declared or chunked, and keeps the other services', async () => {
+    const s = await sidecar([echoTool]);
+    const r = runner({ limits: { timeoutMs: 2_000, maxResponseBytes: 64 * 1024 } });
+    await r.update([
+      service('declared', 'production', await oversizedUrl(200_000, true)),
+      service('chunked', 'production', await oversizedUrl(200_000, false)),
+      service('users', 'production', s.mcpUrl),
+    ]);
+    const health = (route: string) => r.current()!.services.find((x) => x.route === route)!.health;
+    expect(health('declared')).toMatchObject({
+      healthy: false,
+      error: expect.stringMatching(/response of \d+ bytes is above the 65536-byte limit$/),
+    });
+    expect(health('chunked')).toMatchObject({
+      healthy: false,
+      error: expect.stringMatching(/response is above the 65536-byte limit$/),
+    });
+    expect(health('users').healthy).toBe(true);
+    // Within the limit, a declared length is read as it is.
+    const fits = runner({ limits: { timeoutMs: 2_000, maxResponseBytes: 256 * 1024 } });
+    await fits.update([service('declared', 'production', await oversizedUrl(200_000, true))]);
+    expect(fits.current()!.services[0]!.health.error ?? '').not.toMatch(/limit/);
   });
 
   it('does not call a service without a ready endpoint, and reports why', async () => {
