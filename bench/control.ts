@@ -38,8 +38,8 @@ const SIZES = [36, 500, 2000] as const;
 /** Catalog builds go up to the largest mesh the issue of scale names (sharded for render, whole here). */
 const BUILD_SIZES = [...SIZES, 10_000] as const;
 /** Measured walks of the whole catalog per size (after WARMUP_WALKS). */
-const WALKS: Record<number, number> = { 36: 300, 2000: 100 };
-const WARMUP_WALKS: Record<number, number> = { 36: 50, 2000: 10 };
+const WALKS: Record<number, number> = { 36: 300, 2000: 100, 10_000: 20 };
+const WARMUP_WALKS: Record<number, number> = { 36: 50, 2000: 10, 10_000: 3 };
 const FIRST_PAGE_CALLS = 300;
 const CATALOG_ROUNDS = 3;
 /** Ticks and rollouts timed per warm-refresh figure. */
@@ -158,7 +158,8 @@ function runWalker(job: WalkerJob): Promise<WalkerResult> {
 async function benchToolsList(policy: GatewayPolicy['policy'], figures: Figures): Promise<void> {
   const control = await startControlChild(policy);
   try {
-    for (const n of [36, 2000]) {
+    // 10,000: the control service alone (a gateway renders at most 4,096; shards split such a mesh).
+    for (const n of [36, 2000, 10_000]) {
       progress(`tools/list: building catalog of ${n}...`);
       // The service builds its own copy; this process keeps only the count it expects.
       const expected = visibleTools(dataCatalog(n));
@@ -178,7 +179,7 @@ async function benchToolsList(policy: GatewayPolicy['policy'], figures: Figures)
       figures[`control_tools_list_p99_ms_${n}`] = {
         value: round(percentile(times, 99), 2),
         unit: 'ms',
-        goal: n === 36 ? '<= 3 ms' : '<= 60 ms',
+        ...(n === 36 ? { goal: '<= 3 ms' } : n === 2000 ? { goal: '<= 60 ms' } : {}),
       };
       if (n === 2000) {
         first.sort((a, b) => a - b);

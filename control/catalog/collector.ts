@@ -108,7 +108,14 @@ async function collectOfferings(
 function collectionTransport(url: string, limits: CollectLimits, abort: AbortSignal): StreamableHTTPClientTransport {
   return new StreamableHTTPClientTransport(new URL(url), {
     fetch: async (input, init) => {
-      const res = await fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, abort]) : abort });
+      // Each connection is closed once its answer is read. A service is collected again only at its next slot,
+      // minutes later, so a kept-alive connection would only idle (for the server's keep-alive timeout, 65 s for a
+      // sidecar) and a cold round of 10,000 services would hold 20,000 sockets; in the mesh, the control service's
+      // own proxy keeps the pooled connections to the pods anyway.
+      const headers = new Headers(init?.headers);
+      headers.set('connection', 'close');
+      const signal = init?.signal ? AbortSignal.any([init.signal, abort]) : abort;
+      const res = await fetch(input, { ...init, headers, signal });
       return bounded(res, limits.maxResponseBytes);
     },
     // A refresh that fails is retried on the next round, not by the transport.

@@ -254,6 +254,25 @@ describe('CatalogRunner with real sidecars', () => {
     expect(fits.current()!.services[0]!.health.error ?? '').not.toMatch(/limit/);
   });
 
+  it('leaves no connection open to a sidecar once its collection is done', async () => {
+    const s = await sidecar([echoTool]);
+    const open = new Set<unknown>();
+    let opened = 0;
+    s.server.on('connection', (sock) => {
+      opened++;
+      open.add(sock);
+      sock.once('close', () => open.delete(sock));
+    });
+    const r = runner();
+    await r.update([service('users', 'production', s.mcpUrl)]);
+    await r.refreshNow();
+    expect(r.current()!.services[0]!.health.healthy).toBe(true);
+    expect(opened).toBeGreaterThan(0);
+    // The sidecar closes each connection after its answer; wait for the last close to arrive.
+    for (let i = 0; i < 100 && open.size > 0; i++) await new Promise((res) => setTimeout(res, 10));
+    expect(open.size).toBe(0);
+  });
+
   it('does not call a service without a ready endpoint, and reports why', async () => {
     const r = runner();
     await r.update([service('users', 'production', await hangingUrl(), false)]);
