@@ -163,8 +163,8 @@ async function markSessionOnly(
 }
 
 /**
- * Lists every tool of the MCP endpoint at url. Node's fetch keeps connections alive between calls, so periodic
- * refreshes reuse them. Throws CollectError with a message that names the URL and what went wrong.
+ * Lists every tool of the MCP endpoint at url, on connections closed once read (collectionTransport). Throws
+ * CollectError with a message that names the URL and what went wrong.
  */
 export async function collectTools(
   url: string,
