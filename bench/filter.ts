@@ -5,9 +5,12 @@ import { readFileSync, statSync } from 'node:fs';
 import {
   createPlugin,
   type Plugin,
+  Profile,
   type PropertyMap,
+  readingCosts,
   type StreamInput,
   type StreamResult,
+  withoutReadings,
 } from '../filter/host/index.js';
 import { BEFORE_UPSTREAMS, baselineWasm } from './filterBaseline.js';
 import { passthroughModule } from './passthroughModule.js';
@@ -220,6 +223,140 @@ function usPerStream(p: Plugin, what: string, stream: StreamInput, check: Check)
   return best;
 }
 
+/** Rounds of the release and the profile build in turn (more than ROUNDS: each sees the machine's quiet moments). */
+const PROFILE_ROUNDS = 10;
+
+/** Microseconds per stream by bucket (the sections of filter/assembly/profile.ts, `host calls`, `outside`). */
+interface Sections {
+  us: Record<string, number>;
+  /** The release build's µs per stream, measured in the same rounds: what the buckets add up to. */
+  releaseUs: number;
+  /** The profile build's own µs per stream, marks and readings included, and with them taken out. */
+  profiledUs: number;
+  correctedUs: number;
+  /** What one mark and one host-side reading cost, in µs (taken out of `us` per reading, see readingCosts). */
+  markUs: number;
+  readingUs: number;
+  /** The `host calls` bucket by host function, µs per stream. */
+  hostUs: Record<string, number>;
+  /** Sections entered per stream, by name. */
+  entered: Record<string, number>;
+  /** Callbacks per stream that returned with a section still open. */
+  unbalanced: number;
+}
+
+/**
+ * Where one stream's time goes. Two plugins run the stream in turns, each timed like usPerStream (best of
+ * PROFILE_ROUNDS): the release build, and the profile build (filter/build/meshmcp.profile.wasm: the same sources with
+ * section marks compiled in) with every callback, host function and section on one timeline (filter/host/profile.ts).
+ * What a mark and a host-side reading cost is measured on its own (readingCosts) and taken out per reading; each
+ * bucket's share of what is left, times the release build's time, is the bucket's figure (the two builds' best rounds
+ * come from different moments of a busy machine, so their times differ by more than the smallest sections).
+ */
+async function sectionsPerStream(
+  release: Uint8Array,
+  profileBuild: Uint8Array,
+  config: string,
+  what: string,
+  stream: StreamInput,
+  check: Check,
+): Promise<Sections> {
+  const timeline = new Profile();
+  const options = { allowOnHeadersStopIteration: true, logLimit: 1000 };
+  const plugins = [
+    await createPlugin(release, config, { ...options, now: steppingClock() }),
+    await createPlugin(profileBuild, config, { ...options, now: steppingClock(), profile: timeline }),
+  ];
+  const verify = (r: StreamResult) => {
+    const problem = check(r);
+    if (problem) throw new Error(`bench ${what} (profile): ${problem}`);
+  };
+  for (const p of plugins) {
+    verify(p.runStream(stream));
+    for (let i = 0; i < WARMUP; i++) p.runStream(stream);
+  }
+  const perRound = Math.ceil(CALLS / PROFILE_ROUNDS);
+  let releaseUs = Number.POSITIVE_INFINITY;
+  let profiled = { us: Number.POSITIVE_INFINITY, totals: timeline.totals() };
+  for (let round = 0; round < PROFILE_ROUNDS; round++) {
+    releaseUs = Math.min(releaseUs, usPerRound(plugins[0]!, stream, perRound));
+    timeline.reset();
+    const us = usPerRound(plugins[1]!, stream, perRound);
+    if (us < profiled.us) profiled = { us, totals: timeline.totals() };
+  }
+  for (const p of plugins) {
+    verify(p.runStream(stream));
+    if (p.failure(0)) throw new Error(`bench ${what} (profile): VM failed: ${p.failure(0)}`);
+    p.close();
+  }
+  const costs = readingCosts();
+  const t = withoutReadings(profiled.totals, costs.markMs, costs.hostMs);
+  const correctedUs = (Object.values(t.ms).reduce((n, ms) => n + ms, 0) * 1000) / perRound;
+  // Each bucket's share of the profile build's time, readings taken out, of the release build's time.
+  const scale = releaseUs / correctedUs;
+  const perStream = (ms: number) => ((ms * 1000) / perRound) * scale;
+  return {
+    us: Object.fromEntries(Object.entries(t.ms).map(([k, ms]) => [k, perStream(ms)])),
+    releaseUs,
+    profiledUs: profiled.us,
+    correctedUs,
+    markUs: costs.markMs * 1000,
+    readingUs: costs.hostMs * 1000,
+    hostUs: Object.fromEntries(Object.entries(t.hostFunctions).map(([k, f]) => [k, perStream(f.ms)])),
+    entered: Object.fromEntries(Object.entries(t.entered).map(([k, n]) => [k, n / perRound])),
+    unbalanced: t.unbalanced / perRound,
+  };
+}
+
+function usPerRound(p: Plugin, stream: StreamInput, streams: number): number {
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < streams; i++) p.runStream(stream);
+  return Number(process.hrtime.bigint() - t0) / streams / 1000;
+}
+
+/** The wasm sections' figures: each bucket but `other`, which is the measured total less all the rest. */
+const SECTION_FIGURES: Array<[bucket: string, figure: string]> = [
+  ['scan', 'scan'],
+  ['identity', 'identity'],
+  ['policy', 'policy'],
+  ['rate limit', 'rate_limit'],
+  ['headers', 'headers'],
+  ['route', 'route'],
+  ['metrics', 'metrics'],
+  ['audit', 'audit'],
+  ['reply', 'reply'],
+  ['gc', 'gc'],
+  ['host calls', 'host_calls'],
+  ['outside', 'host_stream'],
+];
+
+/** The split of the release build's per-stream time, `other` (the module outside every section) last. */
+function split(sections: Sections): Array<[figure: string, us: number]> {
+  // A section the stream never entered (no reply for an allowed call) has no figure.
+  const named = SECTION_FIGURES.filter(([bucket]) => (sections.entered[bucket] ?? 1) > 0).map(
+    ([bucket, figure]) => [figure, sections.us[bucket] ?? 0] as [string, number],
+  );
+  const other = sections.releaseUs - named.reduce((n, [, us]) => n + us, 0);
+  return [...named, ['other', other]];
+}
+
+function printSplit(what: string, sections: Sections): void {
+  const parts = split(sections)
+    .map(([figure, us]) => `${figure} ${round(us)}`)
+    .join(', ');
+  const host = Object.entries(sections.hostUs)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, us]) => `${name.replace(/^proxy_/, '')} ${round(us)}`)
+    .join(', ');
+  process.stdout.write(
+    `bench: filter: µs per ${what}: ${round(sections.releaseUs)} = ${parts}` +
+      ` (profile build ${round(sections.profiledUs)} µs, ${round(sections.correctedUs)} µs without its readings` +
+      ` at ${round(sections.markUs * 1000, 0)} ns a mark and ${round(sections.readingUs * 1000, 0)} ns a host-side` +
+      ` reading; its shares of the release build's time)\n` +
+      `bench: filter: host calls' µs per ${what}: ${host}\n`,
+  );
+}
+
 /** The largest routing table filter/config.schema.json allows: 4096 services of 20 tools each. */
 const MAX_SERVICES = 4096;
 
@@ -296,6 +433,30 @@ export async function benchFilter(root: string): Promise<Figures> {
     process.stdout.write(`bench: filter: host calls per ${what} call: ${c.total} (${list})\n`);
   }
 
+  // Where the time of each goes, by section of the filter's own work (the profile build), host calls and the rest.
+  const profileWasm = readFileSync(`${root}filter/build/meshmcp.profile.wasm`);
+  const sections = await sectionsPerStream(
+    wasm,
+    profileWasm,
+    config,
+    'allowed',
+    allowed,
+    forwardedTo('payment-service'),
+  );
+  printSplit('allowed tools/call', sections);
+  printSplit('denied tools/call', await sectionsPerStream(wasm, profileWasm, config, 'denied', denied, refused));
+  printSplit(
+    'unauthenticated call',
+    await sectionsPerStream(wasm, profileWasm, config, 'unauthenticated', unauthenticated, unauthorized),
+  );
+  if (sections.unbalanced > 0) throw new Error('bench filter: the profile build left a section open');
+  const sectionFigures: Figures = {
+    filter_section_us_total: { value: round(sections.releaseUs), unit: 'µs' },
+    ...Object.fromEntries(
+      split(sections).map(([figure, us]) => [`filter_section_us_${figure}`, { value: round(us), unit: 'µs' }]),
+    ),
+  };
+
   // The module from before this work, timed now, beside the current one: same host, same machine state.
   const before = baselineWasm(root, BEFORE_UPSTREAMS);
   let beforeUs: number | undefined;
@@ -326,6 +487,7 @@ export async function benchFilter(root: string): Promise<Figures> {
     },
     host_overhead_us: { value: round(hostUs), unit: 'µs' },
     filter_us_per_tools_call_net: { value: round(allowedUs - hostUs), unit: 'µs' },
+    ...sectionFigures,
     filter_us_per_tools_call_256k_answer: { value: round(allowedBigUs), unit: 'µs' },
     host_overhead_us_256k_answer: { value: round(hostBigUs), unit: 'µs' },
     filter_response_scan_mb_per_s: { value: round(big.bytes / scanUs, 0), unit: 'MB/s' },

@@ -1,6 +1,8 @@
 // The filter's own thin proxy-wasm ABI 0.2.1 layer: the host functions it imports (only those it uses, since Envoy
 // refuses a module with an import it does not provide) and small wrappers that copy host memory in and out.
 
+import { enter, HEADERS, leave } from './profile';
+
 @external("env", "proxy_log")
 declare function proxy_log(level: u32, ptr: usize, size: usize): u32;
 @external("env", "proxy_get_current_time_nanoseconds")
@@ -165,36 +167,50 @@ export function replaceBuffer(type: u32, len: i32, data: ArrayBuffer): void {
 }
 
 export function getHeader(map: u32, name: string): string | null {
+  enter(HEADERS);
   const k = nameBytes(name);
   store<usize>(outPtr, 0);
   store<usize>(outSize, 0);
-  if (proxy_get_header_map_value(map, changetype<usize>(k), k.byteLength, outPtr, outSize) != RESULT_OK) return null;
+  if (proxy_get_header_map_value(map, changetype<usize>(k), k.byteLength, outPtr, outSize) != RESULT_OK) {
+    leave();
+    return null;
+  }
   const p = load<usize>(outPtr);
   const n = load<usize>(outSize);
   const s = String.UTF8.decodeUnsafe(p, n);
   freeCopy(p);
+  leave();
   return s;
 }
 
 /** A header's value copied into `into`, undecoded; false when absent. key: the name's UTF-8, encoded once. */
 export function headerValue(map: u32, key: ArrayBuffer, into: HostBytes): bool {
+  enter(HEADERS);
   store<usize>(outPtr, 0);
   store<usize>(outSize, 0);
-  if (proxy_get_header_map_value(map, changetype<usize>(key), key.byteLength, outPtr, outSize) != RESULT_OK) return false;
+  if (proxy_get_header_map_value(map, changetype<usize>(key), key.byteLength, outPtr, outSize) != RESULT_OK) {
+    leave();
+    return false;
+  }
   take(into);
+  leave();
   return true;
 }
 
 export function setHeader(map: u32, name: string, value: string): void {
+  enter(HEADERS);
   const k = nameBytes(name);
   const v = utf8(value);
   proxy_replace_header_map_value(map, changetype<usize>(k), k.byteLength, changetype<usize>(v), v.byteLength);
+  leave();
 }
 
 /** name must come from the code or the configuration (it is cached), not from a request. */
 export function removeHeader(map: u32, name: string): void {
+  enter(HEADERS);
   const k = name.length > 0 && names.has(name) ? names.get(name) : utf8(name);
   proxy_remove_header_map_value(map, changetype<usize>(k), k.byteLength);
+  leave();
 }
 
 /** The serialized pairs of a header map (u32 count, then (u32 key_len, u32 value_len) per entry, then each key and

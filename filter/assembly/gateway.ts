@@ -39,6 +39,7 @@ import { SESSION_MARK } from './upstreamSession';
 import { UriWrap } from './resultUris';
 import { MAX_HANDED_OUT, openTaskId, TaskTarget } from './taskIds';
 import { TaskWrap } from './taskWrap';
+import { AUDIT, enter, HEADERS, IDENTITY, leave, METRICS, POLICY, RATE_LIMIT, ROUTE, SCAN } from './profile';
 
 const PRM_PATH = '/.well-known/oauth-protected-resource';
 /** The scheme the catalog wraps servers' resource URIs in: `meshmcp://<service>/<the server's URI>`. */
@@ -356,6 +357,7 @@ function safeGroups(groups: string[]): string {
 }
 
 function setRouting(s: Stream): void {
+  enter(HEADERS);
   setHeader(REQUEST_HEADERS, 'x-meshmcp-service', s.service);
   if (s.tool.length > 0) setHeader(REQUEST_HEADERS, 'x-meshmcp-tool', headerSafe(s.tool, false));
   setHeader(REQUEST_HEADERS, 'x-meshmcp-principal', headerSafe(s.identity.principal, false));
@@ -369,20 +371,25 @@ function setRouting(s: Stream): void {
     if (via.groups.length > 0) setHeader(REQUEST_HEADERS, 'x-meshmcp-via-groups', safeGroups(via.groups));
   }
   s.decided = true;
+  leave();
 }
 
 /** on_request_headers in gateway mode. */
 export function gatewayRequestHeaders(s: Stream, endOfStream: bool): u32 {
   s.start = nowNanos();
   const h = s.headers;
+  enter(HEADERS);
   readRequestHeaders(s.rt.apiKeyHeader, h, s.rt.apiKeyBearer, s.rt.config.audit.onBehalfOfHeader);
+  leave();
   // Contract 3: nothing a client sends may pose as the filter's own headers, whatever happens next; a delegate
   // key's x-caller-* are read above and go no further either.
   for (let i = 0; i < h.internal.length; i++) removeHeader(REQUEST_HEADERS, h.internal[i]);
   const rid = h.requestId;
   s.requestId = rid != null ? rid : s.start.toString(16);
   const tp = h.traceparent;
+  enter(ROUTE);
   if (tp != null && validTraceparent(tp)) s.traceparent = tp;
+  leave();
   const method = h.method;
   const path = h.path;
   const cfg = s.rt.config;
@@ -394,14 +401,24 @@ export function gatewayRequestHeaders(s: Stream, endOfStream: bool): u32 {
     return HEADERS_CONTINUE;
   }
   s.mcp = true;
+  enter(IDENTITY);
   let known = resolveIdentity(cfg.identity, s.rt.identityPaths, s.rt.apiKeys, h.apiKeyDigest, s.identity);
+  leave();
   const skippedClaims = takeSkippedClaims();
-  if (skippedClaims > 0) meterSkippedClaims(s.rt.metricPrefix, skippedClaims);
+  if (skippedClaims > 0) {
+    enter(METRICS);
+    meterSkippedClaims(s.rt.metricPrefix, skippedClaims);
+    leave();
+  }
   // The key authenticates the caller to the gateway only; upstreams never see it, whichever header carried it.
   if (h.apiKeyDigest != null) {
     removeHeader(REQUEST_HEADERS, h.apiKeyFromAuthorization ? 'authorization' : s.rt.apiKeyHeader);
   }
-  if (known && s.identity.delegate && h.callerPrincipal != null) known = actFor(s, h);
+  if (known && s.identity.delegate && h.callerPrincipal != null) {
+    enter(IDENTITY);
+    known = actFor(s, h);
+    leave();
+  }
   if (!known) {
     const message =
       h.apiKeyDigest === KEY_TOO_LONG
@@ -412,7 +429,9 @@ export function gatewayRequestHeaders(s: Stream, endOfStream: bool): u32 {
     s.refuse(Outcome.Unauthenticated, message, challenge(s));
     return HEADERS_STOP;
   }
+  enter(ROUTE);
   const direct = path != null ? directTarget(s, path) : null;
+  leave();
   if (direct != null && direct.name.length === 0) {
     s.toolLabel = 'unknown';
     s.refuse(Outcome.NotFound, 'Not Found: no MCP server at ' + path! + '; the gateway offers /mcp and /mcp/<service>');
@@ -422,7 +441,9 @@ export function gatewayRequestHeaders(s: Stream, endOfStream: bool): u32 {
   // A session id on a server's own endpoint must be one the gateway sealed for this caller and this server.
   const sessionId = h.sessionId;
   if (direct != null && sessionId != null && s.rt.sessionKeys.length > 0) {
+    enter(ROUTE);
     const opened = openSession(s.rt.sessionKeys, s.identity.principal, direct.name, sessionId);
+    leave();
     if (opened == null) {
       s.service = direct.name;
       s.toolLabel = 'unknown';
@@ -440,12 +461,14 @@ export function gatewayRequestHeaders(s: Stream, endOfStream: bool): u32 {
     s.method = method != null ? method : '';
     s.toolLabel = 'stream';
     s.decision = 'allow';
+    enter(ROUTE);
     traceHeader(s);
     if (direct != null) routeTo(s, direct);
     else {
       s.service = cfg.control;
       setRouting(s);
     }
+    leave();
     return HEADERS_CONTINUE;
   }
   if (declaredTooLarge(s, h.contentLength)) return HEADERS_STOP;
@@ -479,7 +502,9 @@ function actFor(s: Stream, h: RequestHeaders): bool {
 
 /** on_request_body in gateway mode. */
 export function gatewayRequestBody(s: Stream, size: i32, endOfStream: bool): u32 {
+  enter(SCAN);
   const ready = collectBody(s, size, endOfStream, body);
+  leave();
   if (ready !== BODY_READY) return ready;
   judge(s, body.ptr, body.len);
   release(body);
@@ -488,25 +513,36 @@ export function gatewayRequestBody(s: Stream, size: i32, endOfStream: bool): u32
 
 function judge(s: Stream, p: usize, n: i32): void {
   const cfg = s.rt.config;
-  if (!checkMessage(s, p, n, scan)) return;
+  enter(SCAN);
+  const checked = checkMessage(s, p, n, scan);
+  leave();
+  if (!checked) return;
   const direct = s.direct;
   if (direct != null && !scan.method.present && scan.id.present) {
     // A client's answer to its server's request (sampling, elicitation, roots) goes back to that server, whose
     // session decides whether it asked.
     s.toolLabel = 'response';
     s.decision = 'allow';
+    enter(ROUTE);
     traceHeader(s);
     routeTo(s, direct);
+    leave();
     return;
   }
   if (!readMethod(s, p, scan)) return;
+  enter(SCAN);
   if (headersDisagree(p, scan, s.method, s.headers.mcpMethod, s.headers.mcpName, s.headers.mcpVersion, mismatch)) {
     const reply = new Reply();
     reply.data = '{"mismatch":{"header":' + jsonString(mismatch.header) + ',"body":' + jsonString(mismatch.body) + '}}';
     s.refuse(Outcome.HeaderMismatch, 'Bad Request: the request headers and body disagree: ' + mismatch.body, reply);
+    leave();
     return;
   }
+  leave();
+  enter(AUDIT);
   s.params = auditParams(cfg.audit.params, p + <usize>scan.params.start, scan.params.end - scan.params.start);
+  leave();
+  enter(ROUTE);
   let fullTool = '';
   let target: Service | null = direct;
   const version = s.headers.mcpVersion;
@@ -527,16 +563,21 @@ function judge(s: Stream, p: usize, n: i32): void {
           ' extension: declare it in _meta["io.modelcontextprotocol/clientCapabilities"].extensions',
         reply,
       );
+      leave();
       return;
     }
     target = taskTarget(s, p, direct);
-    if (target == null) return;
+    if (target == null) {
+      leave();
+      return;
+    }
     s.service = target.name;
   } else if (s.method === 'tools/call') {
     s.toolLabel = 'unknown';
     const raw = decodeString(p, scan.paramsName, 256);
     if (raw == null) {
       s.refuse(Outcome.UnknownTool, 'Invalid params: params.name must be a tool name string');
+      leave();
       return;
     }
     let service = '';
@@ -553,6 +594,7 @@ function judge(s: Stream, p: usize, n: i32): void {
     const listed = s.rt.hasTool(service, tool);
     if (!listed && (direct == null || tool.length === 0)) {
       s.refuse(Outcome.UnknownTool, 'Unknown tool: ' + raw);
+      leave();
       return;
     }
     target = s.rt.services.get(service);
@@ -563,7 +605,10 @@ function judge(s: Stream, p: usize, n: i32): void {
   } else if (direct == null && OFFERING_METHODS.includes(s.method)) {
     s.toolLabel = methodLabel(s.method);
     target = offeringTarget(s, p);
-    if (target == null) return;
+    if (target == null) {
+      leave();
+      return;
+    }
     s.service = target.name;
     // Policy judges a prompt by its full name, a resource by its URI as the catalog lists it.
     fullTool = offerIsUri ? RESOURCE_SCHEME + target.name + '/' + s.tool : target.name + '__' + s.tool;
@@ -578,9 +623,11 @@ function judge(s: Stream, p: usize, n: i32): void {
     s.service = direct != null ? direct.name : cfg.control;
     s.toolLabel = methodLabel(s.method);
   }
+  leave();
   // Acting for a caller, a delegate key gets at most what both may do. Its own rights are asked first, so an allow
   // and a caller's refusal read exactly as they would for that caller calling directly.
   const via = s.via;
+  enter(POLICY);
   if (via != null) authorize(cfg.policy!, via, s.method, fullTool, decision);
   if (via == null || decision.allowed) authorize(cfg.policy!, s.identity, s.method, fullTool, decision);
   s.rule = decision.ruleName;
@@ -597,10 +644,16 @@ function judge(s: Stream, p: usize, n: i32): void {
     } else {
       s.refuse(Outcome.Forbidden, 'Forbidden: ' + s.method + ' is not allowed for this caller');
     }
+    leave();
     return;
   }
+  leave();
   s.decision = 'allow';
-  if (!withinRateLimits(s, fullTool)) return;
+  enter(RATE_LIMIT);
+  const within = withinRateLimits(s, fullTool);
+  leave();
+  if (!within) return;
+  enter(ROUTE);
   if (target == null) {
     traceHeader(s, p);
     setRouting(s);
@@ -630,6 +683,7 @@ function judge(s: Stream, p: usize, n: i32): void {
     }
     routeTo(s, target);
   }
+  leave();
 }
 
 function withinRateLimits(s: Stream, fullTool: string): bool {

@@ -6,6 +6,7 @@
 
 import { headerValue, HostBytes, release, REQUEST_HEADERS } from './abi';
 import { nameIs } from './requestHeaders';
+import { enter, HEADERS, leave } from './profile';
 
 const AUTHORITY = String.UTF8.encode(':authority');
 const HOST = String.UTF8.encode('host');
@@ -36,8 +37,10 @@ export class HostGate {
     if (this.any) return true;
     // No host at all: Envoy can pick only a `*` virtual host for it, and this list has none.
     if (!headerValue(REQUEST_HEADERS, AUTHORITY, value) && !headerValue(REQUEST_HEADERS, HOST, value)) return false;
+    enter(HEADERS);
     const yes = this.admits(value.ptr, value.len);
     release(value);
+    leave();
     return yes;
   }
 

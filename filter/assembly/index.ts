@@ -35,6 +35,7 @@ import { closeSession, onCallAnswer } from './upstreamSession';
 import { completeResults } from './bridgeDown';
 import { wrapChunk } from './resultUris';
 import { wrapTaskIds } from './taskWrap';
+import { enter, GC, leave, SCAN } from './profile';
 
 /** Runtime per root context id; null until a configuration was accepted. */
 const roots = new Map<u32, Runtime | null>();
@@ -140,8 +141,10 @@ export function proxy_on_response_headers(id: u32, _headers: u32, endOfStream: u
   if (s.uriWrap != null || s.taskWrap != null) removeHeader(RESPONSE_HEADERS, 'content-length');
   // An MCP server's answer: read as it passes, to meter and audit what it said.
   if (contentType != null && !endOfStream) {
+    enter(SCAN);
     if (contentType.startsWith('application/json')) s.scan = new ResponseScan(false);
     else if (contentType.startsWith('text/event-stream')) s.scan = new ResponseScan(true);
+    leave();
   }
   return HEADERS_CONTINUE;
 }
@@ -153,7 +156,11 @@ export function proxy_on_response_body(id: u32, size: u32, endOfStream: u32): u3
   if (s.rewriteUnavailable) return unavailableBody(s, <i32>size, endOfStream !== 0);
   if (s.bridgedDown) return completeResults(s, <i32>size, endOfStream !== 0);
   const scan = s.scan;
-  if (scan != null && !scan.done) scanChunk(scan, <i32>size, endOfStream !== 0);
+  if (scan != null && !scan.done) {
+    enter(SCAN);
+    scanChunk(scan, <i32>size, endOfStream !== 0);
+    leave();
+  }
   const wrap = s.uriWrap;
   if (wrap != null) wrapChunk(wrap, <i32>size, endOfStream !== 0);
   const tasks = s.taskWrap;
@@ -214,7 +221,9 @@ export function proxy_on_delete(id: u32): void {
 // at the very end of an export the host called, as here and at the end of on_configure.
 function collect(): void {
   sinceCollect = 0;
+  enter(GC);
   __collect();
+  leave();
 }
 
 // Envoy never provides env.abort: the build routes AssemblyScript's abort here, and a trap fails the VM, which

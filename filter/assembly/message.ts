@@ -6,6 +6,7 @@ import { Outcome } from './errors';
 import { JsonKind, ScanError, ScanResult, scanMessage } from './jsonScanner';
 import { decodeString, equalsAscii } from './jsonString';
 import { Stream } from './stream';
+import { enter, leave, SCAN } from './profile';
 
 /** Longest method name accepted; MCP's are a few dozen bytes. */
 const MAX_METHOD_BYTES: i32 = 128;
@@ -53,6 +54,7 @@ export function checkMessage(s: Stream, p: usize, n: i32, scan: ScanResult): boo
 
 /** Decodes the method into s.method; refuses messages without one (responses are not requests a client POSTs here). */
 export function readMethod(s: Stream, p: usize, scan: ScanResult): bool {
+  enter(SCAN);
   const m = scan.method.present ? decodeString(p, scan.method, MAX_METHOD_BYTES) : null;
   if (m == null || m.length === 0) {
     s.refuse(
@@ -61,9 +63,11 @@ export function readMethod(s: Stream, p: usize, scan: ScanResult): bool {
         ? 'Invalid Request: "method" must be a short string'
         : 'Invalid Request: the body has no method',
     );
+    leave();
     return false;
   }
   s.method = m;
+  leave();
   return true;
 }
 

@@ -4,6 +4,7 @@
 import { headerPairs, HostBytes, release, REQUEST_HEADERS } from './abi';
 import { isText } from './identity';
 import { sha256Hex } from './sha256';
+import { enter, IDENTITY, leave } from './profile';
 
 const pairs = new HostBytes();
 const PREFIX = 'x-meshmcp-';
@@ -161,12 +162,16 @@ export function readRequestHeaders(
         out.onBehalfOf = String.UTF8.decodeUnsafe(vp, <usize>vl);
     }
     if (apiKeyHeader.length > 0 && out.apiKeyDigest == null && nameIs(data, kl, apiKeyHeader)) {
+      enter(IDENTITY);
       out.apiKeyDigest = keyDigest(vp, vl);
+      leave();
     }
     data += <usize>kl + <usize>vl + 2;
   }
   if (out.apiKeyDigest == null && tokenAt !== 0) {
+    enter(IDENTITY);
     out.apiKeyDigest = keyDigest(tokenAt, tokenLen);
+    leave();
     out.apiKeyFromAuthorization = true;
   }
   release(pairs);

@@ -29,6 +29,7 @@ import { splitName, ToolSplit } from './toolName';
 import { validTraceparent } from './traceContext';
 import { openSession, SESSION_MARK } from './upstreamSession';
 import { stripEnvelope } from './bridgeDown';
+import { AUDIT, enter, HEADERS, IDENTITY, leave, ROUTE, SCAN } from './profile';
 
 const body = new HostBytes();
 const peer = new HostBytes();
@@ -49,13 +50,17 @@ export function sidecarRequestHeaders(s: Stream, endOfStream: bool): u32 {
   const cfg = s.rt.config;
   s.service = cfg.services.length > 0 ? cfg.services[0].name : '';
   const h = s.headers;
+  enter(HEADERS);
   readRequestHeaders('', h);
+  leave();
   const rid = h.meshRequestId;
   const envoyId = h.requestId;
   s.requestId = rid != null ? rid : envoyId != null ? envoyId : s.start.toString(16);
   const tp = h.traceparent;
   if (tp != null && validTraceparent(tp)) s.traceparent = tp;
+  enter(IDENTITY);
   const san = peerSan();
+  leave();
   s.identity.principal = san;
   s.identity.source = 'mtls';
   if (san.length === 0 || !cfg.acceptedPeers.includes(san)) {
@@ -97,10 +102,14 @@ export function sidecarRequestHeaders(s: Stream, endOfStream: bool): u32 {
 
 /** on_request_body in sidecar mode. */
 export function sidecarRequestBody(s: Stream, size: i32, endOfStream: bool): u32 {
+  enter(SCAN);
   const ready = collectBody(s, size, endOfStream, body);
+  leave();
   if (ready !== BODY_READY) return ready;
   const p = body.ptr;
+  enter(SCAN);
   const checked = checkMessage(s, p, body.len, scan);
+  leave();
   if (checked && !scan.method.present && scan.id.present) {
     // A client's answer to the server's own request (sampling, elicitation, roots), through the gateway.
     s.decided = true;
@@ -109,10 +118,14 @@ export function sidecarRequestBody(s: Stream, size: i32, endOfStream: bool): u32
   } else if (checked && readMethod(s, p, scan)) {
     s.decided = true;
     s.decision = 'allow';
+    enter(AUDIT);
     s.params = auditParams(s.rt.config.audit.params, p + <usize>scan.params.start, scan.params.end - scan.params.start);
+    leave();
+    enter(ROUTE);
     s.toolLabel = methodLabel(s.method);
     if (s.method === 'tools/call') label(s, p);
     stripEnvelope(s, p, body.len, scan.paramsMeta);
+    leave();
   }
   release(body);
   if (s.outcome !== Outcome.Forwarded) return DATA_STOP_NO_BUFFER;

@@ -14,6 +14,7 @@ import { TaskWrap } from './taskWrap';
 import { Runtime } from './runtime';
 import { sha256Hex } from './sha256';
 import { traceIdOf } from './traceContext';
+import { AUDIT, enter, leave, METRICS, REPLY, SCAN } from './profile';
 
 export class Stream {
   rt: Runtime;
@@ -70,10 +71,12 @@ export class Stream {
 
   /** Ends the request with a JSON-RPC error local response; the caller returns Stop. */
   refuse(o: Outcome, message: string, reply: Reply = new Reply()): void {
+    enter(REPLY);
     this.outcome = o;
     this.decided = true;
     if (this.decision.length === 0) this.decision = 'deny';
     sendError(o, this.idJson, message, reply);
+    leave();
   }
 }
 
@@ -101,15 +104,22 @@ export function finishStream(s: Stream): void {
   const end = nowNanos();
   const durationMs = end > s.start ? (end - s.start) / 1000000 : 0;
   const scan = s.scan;
-  if (scan != null && !scan.done) scan.finish();
+  if (scan != null && !scan.done) {
+    enter(SCAN);
+    scan.finish();
+    leave();
+  }
+  enter(METRICS);
   const status = statusLabel(s, scan);
   const service = s.service.length > 0 ? s.service : 'unknown';
   const tool = s.toolLabel.length > 0 ? s.toolLabel : 'unknown';
   const prefix = s.rt.metricPrefix;
   if (s.outcome !== Outcome.Forwarded) meterDenial(prefix, service, tool, status);
   meterRequest(prefix, service, tool, status, durationMs);
+  leave();
   const audit = s.rt.config.audit;
   if (audit.logLevel === LogLevel.Off) return;
+  enter(AUDIT);
   const r = new AuditRecord();
   r.timestamp = end;
   r.mode = s.rt.gateway ? 'gateway' : 'sidecar';
@@ -137,6 +147,7 @@ export function finishStream(s: Stream): void {
   r.durationMs = durationMs;
   const line = auditLine(r);
   logBytes(<u32>audit.logLevel, line.ptr, line.len);
+  leave();
 }
 
 /**

@@ -6,6 +6,7 @@ import type { HeaderMap } from './headerMap.js';
 import type { CallResponseView, HttpCallRequest } from './httpCalls.js';
 import { AbiError, deserializePairs, type ModuleMemory, serializePairs, toBytes } from './memory.js';
 import type { VmMetrics } from './metrics.js';
+import { PROFILE_MODULE, type Profile } from './profile.js';
 import { encodeProperty, splitPath } from './properties.js';
 import type { QueueOwner, SharedData, SharedQueues } from './sharedData.js';
 import { wasiFunctions } from './wasi.js';
@@ -40,6 +41,8 @@ export interface ImportHost {
   readonly callResponse: CallResponseView | undefined;
   /** When set, every host function call is counted here by name (a profile of what the module asks of Envoy). */
   readonly hostCalls: Map<string, number> | undefined;
+  /** When set, host calls are timed on this timeline and the profile build's marks reach it (profile.ts). */
+  readonly profile: Profile | undefined;
 }
 
 type HostFunction = (...args: never[]) => unknown;
@@ -271,15 +274,23 @@ export function buildImports(host: ImportHost): WasmImports {
     },
   };
 
+  const profile = host.profile;
+  const timed = (name: string, fn: HostFunction): HostFunction => (profile ? profile.timed(fn, name) : fn);
   const env: Record<string, HostFunction> = {};
-  for (const [name, fn] of Object.entries(proxy)) env[name] = counted(host.hostCalls, name, guarded(fn));
+  for (const [name, fn] of Object.entries(proxy)) env[name] = counted(host.hostCalls, name, timed(name, guarded(fn)));
   env['pthread_equal'] = (a: number, b: number) => (a === b ? 1 : 0);
   env['emscripten_notify_memory_growth'] = () => undefined;
 
   const wasi = Object.fromEntries(
-    Object.entries(wasiFunctions(host)).map(([name, fn]) => [name, counted(host.hostCalls, name, fn as HostFunction)]),
+    Object.entries(wasiFunctions(host)).map(([name, fn]) => [
+      name,
+      counted(host.hostCalls, name, timed(name, fn as HostFunction)),
+    ]),
   );
-  return { env, wasi_snapshot_preview1: wasi, wasi_unstable: wasi };
+  const imports: WasmImports = { env, wasi_snapshot_preview1: wasi, wasi_unstable: wasi };
+  // Not an Envoy function: only a plugin asked to profile offers it, so a release module could never link to it.
+  if (profile) imports[PROFILE_MODULE] = { mark: (section: number) => profile.mark(section) };
+  return imports;
 }
 
 function counted(counts: Map<string, number> | undefined, name: string, fn: HostFunction): HostFunction {

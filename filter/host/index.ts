@@ -6,6 +6,7 @@ import type { HttpCallCluster } from './httpCalls.js';
 import { HttpStream, type StreamOpen } from './httpStream.js';
 import { toBytes } from './memory.js';
 import { type MetricSnapshot, MetricStore, type StatsTag } from './metrics.js';
+import type { Profile } from './profile.js';
 import { mergeProperties, type PropertyMap } from './properties.js';
 import { type QueueOwner, SharedData, type SharedEntry, SharedQueues } from './sharedData.js';
 import { runStream, type StreamInput, type StreamResult } from './stream.js';
@@ -19,6 +20,14 @@ export type { HttpCallCluster, HttpCallRequest, HttpCallResponse } from './httpC
 export type { HttpResponse, HttpStream, Step, StreamOpen } from './httpStream.js';
 export { decodeInt64, deserializePairs, encodeBool, encodeInt64, type HeaderPairs, serializePairs } from './memory.js';
 export type { MetricSnapshot, StatsTag } from './metrics.js';
+export {
+  FILTER_SECTIONS,
+  PROFILE_MODULE,
+  Profile,
+  type ProfileTotals,
+  readingCosts,
+  withoutReadings,
+} from './profile.js';
 export type { PropertyMap, PropertyValue } from './properties.js';
 export { SharedData } from './sharedData.js';
 export type { ForwardedRequest, HttpMessage, StreamInput, StreamResult } from './stream.js';
@@ -57,6 +66,11 @@ export interface PluginOptions {
   clusters?: Record<string, HttpCallCluster>;
   /** Count every host function the module calls, by name, into this map (for profiles; costs a little per call). */
   hostCalls?: Map<string, number>;
+  /**
+   * Time the module's callbacks, the host functions it calls and, in a build that marks its sections (meshmcp's
+   * profile build), each section, on this timeline; the host then offers the import `meshmcp_profile.mark`.
+   */
+  profile?: Profile;
   /** Keep the newest lines in `logs` (between logLimit and twice that), so a long-running host does not grow without bound. Default: all. */
   logLimit?: number;
 }
@@ -134,6 +148,7 @@ export async function createPlugin(
     clusters: options.clusters ?? {},
     settle: () => drainQueues(),
     ...(options.hostCalls ? { hostCalls: options.hostCalls } : {}),
+    ...(options.profile ? { profile: options.profile } : {}),
   };
   const vmConfiguration = toBytes(options.vmConfiguration ?? '');
   const streamOptions = {

@@ -14,6 +14,7 @@ import { buildImports, type ImportHost } from './imports.js';
 import { ModuleMemory } from './memory.js';
 import type { MetricStore } from './metrics.js';
 import { VmMetrics } from './metrics.js';
+import type { Profile } from './profile.js';
 import type { PropertyMap } from './properties.js';
 import type { QueueOwner, SharedData, SharedQueues } from './sharedData.js';
 import { Wasm, type WasmImports, type WasmInstance, type WasmMemory, type WasmModule } from './wasmApi.js';
@@ -50,6 +51,8 @@ export interface VmShared {
   settle: () => void;
   /** Counts each host function call by name, when given (PluginOptions.hostCalls). */
   hostCalls?: Map<string, number>;
+  /** Times callbacks, host calls and the module's section marks, when given (PluginOptions.profile). */
+  profile?: Profile;
 }
 
 /** Checks what Envoy checks before linking: the ABI marker, then every import, then memory and an allocator. */
@@ -139,6 +142,9 @@ export class WorkerVm implements ImportHost {
   get hostCalls(): Map<string, number> | undefined {
     return this.common.hostCalls;
   }
+  get profile(): Profile | undefined {
+    return this.common.profile;
+  }
 
   /**
    * Links and starts the module as cpp-host's `WasmBase::startVm` does, in the VM's own context and before any
@@ -190,10 +196,14 @@ export class WorkerVm implements ImportHost {
     const previousEffective = this.effectiveId;
     this.current = context;
     this.effectiveId = 0;
+    const profile = this.common.profile;
+    profile?.callbackEnter();
     try {
       const raw = fn(...args);
+      profile?.callbackLeave();
       return { value: raw === undefined ? undefined : Number(raw), stopped: this.stopNext };
     } catch (error) {
+      profile?.callbackLeave();
       this.failure = `Function: ${name} failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
       this.log(LogLevel.Critical, this.failure);
       return { value: undefined, stopped: this.stopNext };

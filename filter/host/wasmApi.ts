@@ -20,6 +20,7 @@ export type WasmImports = Record<string, Record<string, unknown>>;
 interface WasmApi {
   compile(bytes: Uint8Array): Promise<WasmModule>;
   Module: {
+    new (bytes: Uint8Array): WasmModule;
     imports(module: WasmModule): WasmDescriptor[];
     exports(module: WasmModule): Array<Omit<WasmDescriptor, 'module'>>;
   };
