@@ -5,6 +5,7 @@ import { VERSION } from '../../shared/version.js';
 import { CARRIED_EXTENSIONS } from '../catalogRules.js';
 import type { ServerOfferings } from '../types.js';
 import type { ToolDescriptor } from './catalog.js';
+import { type CollectionFetch, collectionFetch } from './collectionFetch.js';
 import { type ListHints, watchListHints } from './listHints.js';
 
 export interface CollectLimits {
@@ -104,19 +105,22 @@ async function collectOfferings(
   return out as ServerOfferings;
 }
 
-/** The transport of one collection: every request bounded in bytes and by the collection's deadline. */
-function collectionTransport(url: string, limits: CollectLimits, abort: AbortSignal): StreamableHTTPClientTransport {
-  return new StreamableHTTPClientTransport(new URL(url), {
+/** One collection's transport and the connections it opened. */
+interface Collection {
+  transport: StreamableHTTPClientTransport;
+  http: CollectionFetch;
+}
+
+/**
+ * The transport of one collection: every request bounded in bytes and by the collection's deadline, over
+ * connections of its own that endCollection closes (collectionFetch.ts).
+ */
+function collection(url: string, limits: CollectLimits, abort: AbortSignal): Collection {
+  const http = collectionFetch();
+  const transport = new StreamableHTTPClientTransport(new URL(url), {
     fetch: async (input, init) => {
-      // Each connection is closed once its answer is read. A service is collected again only at its next slot,
-      // minutes later, so a kept-alive connection would only idle (for the server's keep-alive timeout, 65 s for a
-      // sidecar) and a cold round of 10,000 services would hold 20,000 sockets; in the mesh, the control service's
-      // own proxy keeps the pooled connections to the pods anyway.
-      const headers = new Headers(init?.headers);
-      headers.set('connection', 'close');
       const signal = init?.signal ? AbortSignal.any([init.signal, abort]) : abort;
-      const res = await fetch(input, { ...init, headers, signal });
-      return bounded(res, limits.maxResponseBytes);
+      return bounded(await http.fetch(input, { ...init, signal }), limits.maxResponseBytes);
     },
     // A refresh that fails is retried on the next round, not by the transport.
     reconnectionOptions: {
@@ -126,12 +130,14 @@ function collectionTransport(url: string, limits: CollectLimits, abort: AbortSig
       reconnectionDelayGrowFactor: 1,
     },
   });
+  return { transport, http };
 }
 
 /** A server that opened a session for a collection keeps it until told (DELETE); every refresh opens one. */
-async function endCollection(client: Client, transport: StreamableHTTPClientTransport): Promise<void> {
+async function endCollection(client: Client, { transport, http }: Collection): Promise<void> {
   if (transport.sessionId !== undefined) await transport.terminateSession().catch(() => undefined);
   await client.close().catch(() => undefined);
+  http.close();
 }
 
 /**
@@ -149,21 +155,21 @@ async function markSessionOnly(
     { name: 'meshmcp-control', version: VERSION },
     { versionNegotiation: { mode: 'legacy' }, listMaxPages: limits.maxPages },
   );
-  const transport = collectionTransport(url, limits, abort);
+  const c = collection(url, limits, abort);
   const opts = { signal: abort, timeout: limits.timeoutMs };
   try {
-    await client.connect(transport, opts);
+    await client.connect(c.transport, opts);
     const plain = new Set(
       (await client.listTools(undefined, { ...opts, cacheMode: 'bypass' })).tools.map((t) => t.name),
     );
     for (const t of tools) if (!plain.has(t.name)) t.sessionOnly = true;
   } finally {
-    await endCollection(client, transport);
+    await endCollection(client, c);
   }
 }
 
 /**
- * Lists every tool of the MCP endpoint at url, on connections closed once read (collectionTransport). Throws
+ * Lists every tool of the MCP endpoint at url, on connections of its own, closed when it is done. Throws
  * CollectError with a message that names the URL and what went wrong.
  */
 export async function collectTools(
@@ -186,10 +192,10 @@ export async function collectTools(
     },
   );
   const hints = watchListHints(client);
-  const transport = collectionTransport(url, limits, abort);
+  const c = collection(url, limits, abort);
   const opts = { signal: abort, timeout: limits.timeoutMs };
   try {
-    await client.connect(transport, prior ? { ...opts, prior } : opts);
+    await client.connect(c.transport, prior ? { ...opts, prior } : opts);
     // Without a cursor the SDK walks every page itself, up to listMaxPages.
     const result = await client.listTools(undefined, { ...opts, cacheMode: 'bypass' });
     const tools = result.tools as ToolDescriptor[];
@@ -213,6 +219,6 @@ export async function collectTools(
     if (err instanceof CollectError && !timeout.aborted) throw err;
     throw new CollectError(describe(err, url, timeout.aborted, limits.maxPages));
   } finally {
-    await endCollection(client, transport);
+    await endCollection(client, c);
   }
 }
