@@ -38,8 +38,8 @@ const SIZES = [36, 500, 2000] as const;
 /** Catalog builds go up to the largest mesh the issue of scale names (sharded for render, whole here). */
 const BUILD_SIZES = [...SIZES, 10_000] as const;
 /** Measured walks of the whole catalog per size (after WARMUP_WALKS). */
-const WALKS: Record<number, number> = { 36: 300, 2000: 100, 10_000: 20 };
-const WARMUP_WALKS: Record<number, number> = { 36: 50, 2000: 10, 10_000: 3 };
+const WALKS: Record<number, number> = { 36: 300, 2000: 100, 10000: 20 };
+const WARMUP_WALKS: Record<number, number> = { 36: 50, 2000: 10, 10000: 3 };
 const FIRST_PAGE_CALLS = 300;
 const CATALOG_ROUNDS = 3;
 /** Ticks and rollouts timed per warm-refresh figure. */
