@@ -84,6 +84,12 @@ function bigAnswer(): { headers: Record<string, string>; body: string[]; bytes: 
 }
 const big = bigAnswer();
 const allowedBig: StreamInput = { ...allowed, upstream: () => ({ headers: big.headers, body: big.body }) };
+/** The configuration with the audit's params written as given (redact, hash or full). */
+function withAuditParams(example: string, params: string): string {
+  const doc = JSON.parse(example) as { audit?: Record<string, unknown> };
+  return JSON.stringify({ ...doc, audit: { ...doc.audit, params } });
+}
+
 /** An MCP server of its own in the table: its tool name loses the prefix on /mcp; `stateless` also bridges. */
 function withUpstreams(example: string): string {
   const doc = JSON.parse(example) as { services: Array<Record<string, unknown>> };
@@ -411,6 +417,24 @@ export async function benchFilter(root: string): Promise<Figures> {
   const configureMs = msToConfigure(filter, largestConfig(config));
   filter.close();
 
+  // The same, with the audit writing the params' size instead of their SHA-256 (audit.params: redact): the scan
+  // alone, without the hash the example's audit.params: hash asks of every byte.
+  const redacting = await plugin(wasm, withAuditParams(config, 'redact'));
+  const redactUs = usPerStream(
+    redacting,
+    'allowed tools/call, params redacted',
+    allowed,
+    forwardedTo('payment-service'),
+  );
+  const redactBigRequestUs = usPerStream(
+    redacting,
+    'allowed, 512 KiB request, params redacted',
+    allowedBigRequest,
+    bigForwarded,
+  );
+  const requestScanRedactUs = redactBigRequestUs - redactUs - (hostBigRequestUs - hostUs);
+  redacting.close();
+
   const upstreams = await plugin(wasm, withUpstreams(config));
   const upstreamUs = usPerStream(
     upstreams,
@@ -485,6 +509,12 @@ export async function benchFilter(root: string): Promise<Figures> {
       unit: 'MB/s',
       goal: '>= 500',
     },
+    filter_request_scan_mb_per_s_params_redacted: {
+      value: round((BIG_REQUEST_BYTES - BODY_BYTES) / requestScanRedactUs, 0),
+      unit: 'MB/s',
+      goal: '>= 500',
+    },
+    filter_us_per_tools_call_params_redacted: { value: round(redactUs), unit: 'µs' },
     host_overhead_us: { value: round(hostUs), unit: 'µs' },
     filter_us_per_tools_call_net: { value: round(allowedUs - hostUs), unit: 'µs' },
     ...sectionFigures,
