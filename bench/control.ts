@@ -22,7 +22,7 @@
 //   of the largest object rendered for it. And 10,000 services as three shards by namespace (SHARDS), each rendered
 //   by its own control service: render time, objects and JSON bytes per shard, the largest object; the same 10,000
 //   unsharded are refused. Applying them needs an API server: test/cluster/shards.test.ts prints that time.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { CatalogRunner, refreshTickMs } from '../control/catalog/runner.js';
@@ -30,6 +30,7 @@ import { toYaml } from '../control/managedObjects.js';
 import { parseRenderConfig, RenderError, renderAll } from '../control/render/index.js';
 import type { Catalog, DiscoveredService, GatewayPolicy } from '../control/types.js';
 import { dataCatalog, discovered, SHARDS } from './dataCatalog.js';
+import { startLineChild } from './lineChild.js';
 import { cpuSeconds, memoryMiB } from './proc.js';
 import { type Figures, percentile, round } from './results.js';
 import type { WalkerJob, WalkerResult } from './toolsListWalker.js';
@@ -85,50 +86,13 @@ interface ControlChild {
 
 /** The control app in a child process (bench/controlServer.ts) with this policy, listening on 127.0.0.1. */
 function startControlChild(policy: GatewayPolicy['policy']): Promise<ControlChild> {
-  const script = fileURLToPath(new URL('./controlServer.js', import.meta.url));
-  const child = spawn(process.execPath, [script, JSON.stringify(policy)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  const waiters: Array<(line: string) => void> = [];
-  let buf = '';
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (c: string) => {
-    buf += c;
-    let nl = buf.indexOf('\n');
-    while (nl >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      nl = buf.indexOf('\n');
-      waiters.shift()?.(line);
-    }
-  });
-  const nextLine = () => new Promise<string>((r) => waiters.push(r));
-  const stop = () =>
-    new Promise<void>((r) => {
-      process.removeListener('exit', killOnExit);
-      if (child.exitCode !== null || child.signalCode !== null) return r();
-      const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      child.once('exit', () => {
-        clearTimeout(kill);
-        r();
-      });
-      child.kill('SIGTERM');
-    });
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the control service exited with ${code} before it listened`)));
-    nextLine().then((line) => {
-      const { port } = JSON.parse(line) as { port: number };
-      resolve({
-        port,
-        setCatalog: async (n) => {
-          const ready = nextLine();
-          child.stdin!.write(`catalog ${n}\n`);
-          await ready;
-        },
-        stop,
-      });
-    }, reject);
-  });
+  return startLineChild('./controlServer.js', [JSON.stringify(policy)], 'the control service', (line, c) => ({
+    port: (JSON.parse(line) as { port: number }).port,
+    setCatalog: async (n: number) => {
+      await c.ask(`catalog ${n}`);
+    },
+    stop: c.stop,
+  }));
 }
 
 /** What the sre caller may see: everything but the refunds the first rule denies. */
@@ -202,12 +166,6 @@ interface Fleet {
   stop(): Promise<void>;
 }
 
-const fleets = new Set<ChildProcess>();
-// Last resort if the bench dies between start and stop: no fleet outlives it.
-process.once('exit', () => {
-  for (const c of fleets) c.kill('SIGKILL');
-});
-
 /**
  * Sidecars per fleet process: each holds a listening socket and an accepted connection per sidecar, so a fleet of
  * 10,000 in one process would pass a 20,000-descriptor limit; chunks keep each process well under it.
@@ -237,52 +195,16 @@ async function startFleet(n: number): Promise<Fleet> {
 }
 
 function startFleetProcess(n: number, first: number): Promise<Fleet> {
-  const script = fileURLToPath(new URL('./sidecarFleet.js', import.meta.url));
-  const child = spawn(process.execPath, [script, String(n), String(first)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  fleets.add(child);
-  const waiters: Array<(line: string) => void> = [];
-  let buf = '';
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (c: string) => {
-    buf += c;
-    let nl = buf.indexOf('\n');
-    while (nl >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      nl = buf.indexOf('\n');
-      waiters.shift()?.(line);
-    }
-  });
-  const nextLine = () => new Promise<string>((r) => waiters.push(r));
-  const stop = () =>
-    new Promise<void>((r) => {
-      fleets.delete(child);
-      if (child.exitCode !== null || child.signalCode !== null) return r();
-      const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      child.once('exit', () => {
-        clearTimeout(kill);
-        r();
-      });
-      child.kill('SIGTERM');
-    });
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`sidecar fleet of ${n} exited with ${code} before it was ready`)));
-    nextLine().then((line) => {
-      const { ports } = JSON.parse(line) as { ports: number[] };
-      resolve({
-        pids: [child.pid!],
-        ports,
-        drop: async () => {
-          const done = nextLine();
-          child.stdin!.write('drop\n');
-          await done;
-          // Let the client side see the closed sockets before the next round picks one.
-          await sleep(200);
-        },
-        stop,
-      });
-    }, reject);
-  });
+  return startLineChild('./sidecarFleet.js', [String(n), String(first)], `sidecar fleet of ${n}`, (line, c) => ({
+    pids: [c.child.pid!],
+    ports: (JSON.parse(line) as { ports: number[] }).ports,
+    drop: async () => {
+      await c.ask('drop');
+      // Let the client side see the closed sockets before the next round picks one.
+      await sleep(200);
+    },
+    stop: c.stop,
+  }));
 }
 
 const selfCpuSeconds = () => {
