@@ -9,6 +9,7 @@ import { McpEndpoint } from '../control/mcp/endpoint.js';
 import { ControlMetrics } from '../control/metrics.js';
 import type { GatewayPolicy } from '../control/types.js';
 import { dataCatalog } from './dataCatalog.js';
+import { onCommands } from './lineChild.js';
 
 async function main(): Promise<void> {
   const policy = JSON.parse(process.argv[2] ?? 'null') as GatewayPolicy['policy'] | null;
@@ -26,19 +27,11 @@ async function main(): Promise<void> {
   process.stdin.on('end', exit);
   process.stdout.write(`${JSON.stringify({ port: (app.server.address() as AddressInfo).port })}\n`);
 
-  let buf = '';
-  process.stdin.setEncoding('utf8');
-  process.stdin.on('data', (chunk: string) => {
-    buf += chunk;
-    let nl = buf.indexOf('\n');
-    while (nl >= 0) {
-      const [cmd, arg] = buf.slice(0, nl).trim().split(' ');
-      buf = buf.slice(nl + 1);
-      nl = buf.indexOf('\n');
-      if (cmd === 'catalog') {
-        endpoint.setCatalog(dataCatalog(Number(arg)));
-        process.stdout.write('ready\n');
-      }
+  onCommands((line) => {
+    const [cmd, arg] = line.split(' ');
+    if (cmd === 'catalog') {
+      endpoint.setCatalog(dataCatalog(Number(arg)));
+      process.stdout.write('ready\n');
     }
   });
 }

@@ -69,3 +69,19 @@ export function startLineChild<T>(
     }, reject);
   });
 }
+
+/** The child's side: calls onCommand with each line (trimmed) that arrives on stdin. */
+export function onCommands(onCommand: (line: string) => void): void {
+  let buf = '';
+  process.stdin.setEncoding('utf8');
+  process.stdin.on('data', (chunk: string) => {
+    buf += chunk;
+    let nl = buf.indexOf('\n');
+    while (nl >= 0) {
+      const line = buf.slice(0, nl).trim();
+      buf = buf.slice(nl + 1);
+      nl = buf.indexOf('\n');
+      onCommand(line);
+    }
+  });
+}

@@ -7,6 +7,7 @@ import { type Sidecar, startSidecar } from '../sidecar/app.js';
 import { resolveSettings } from '../sidecar/config.js';
 import { genericTools } from '../sidecar/tools/index.js';
 import type { SidecarSettings } from '../sidecar/types.js';
+import { onCommands } from './lineChild.js';
 
 const silent = { write: () => true };
 
@@ -34,19 +35,10 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`${JSON.stringify({ ports: sidecars.map((s) => Number(new URL(s.url).port)) })}\n`);
 
-  let buf = '';
-  process.stdin.setEncoding('utf8');
-  process.stdin.on('data', (chunk: string) => {
-    buf += chunk;
-    let nl = buf.indexOf('\n');
-    while (nl >= 0) {
-      const cmd = buf.slice(0, nl).trim();
-      buf = buf.slice(nl + 1);
-      nl = buf.indexOf('\n');
-      if (cmd === 'drop') {
-        for (const s of sidecars) s.server.closeAllConnections();
-        process.stdout.write('dropped\n');
-      }
+  onCommands((cmd) => {
+    if (cmd === 'drop') {
+      for (const s of sidecars) s.server.closeAllConnections();
+      process.stdout.write('dropped\n');
     }
   });
 }
