@@ -178,10 +178,41 @@ export class Applier {
     this.gatewayFilter = shardedName(filterName('gateway'), opts.shard);
   }
 
-  /** The label selector of this shard's managed objects (an unsharded applier's: those without a shard label). */
-  private get selector(): string {
-    const shard = this.shard === undefined ? `!${SHARD_LABEL}` : `${SHARD_LABEL}=${this.shard}`;
-    return `${MANAGED_BY_LABEL}=${MANAGER},${shard}`;
+  /**
+   * The label selector of the objects it reads: every managed object, of any shard, so that a namespace two shards
+   * both claim is found (ours() then tells which it may prune).
+   */
+  private readonly selector = `${MANAGED_BY_LABEL}=${MANAGER}`;
+
+  /** The shard an object is labelled with, as words for a message. */
+  private static shardOf(label: string | undefined): string {
+    return label === undefined ? 'no shard' : `shard ${label}`;
+  }
+
+  /**
+   * A rendered object whose live copy another shard manages: its namespace is in two shards' allowed namespaces.
+   * Writing it would take the object from the other shard, which would take it back at its next apply. An object
+   * without a shard label may be taken over by a shard (README.md, Scale: sharding a mesh that ran unsharded).
+   */
+  private claimedElsewhere(resources: readonly Resource[], live: Map<string, Live>): ApplyError | undefined {
+    for (const r of resources) {
+      const current = live.get(objectId(r));
+      const theirs = current?.metadata.labels?.[SHARD_LABEL];
+      if (current === undefined || theirs === this.shard || theirs === undefined) continue;
+      const ns = r.metadata.namespace;
+      return new ApplyError(
+        `${objectId(r)} is managed by ${Applier.shardOf(theirs)}, and this control service applies ` +
+          `${this.shard === undefined ? 'unsharded' : `shard ${this.shard}`}: namespace ${ns} is in both their ` +
+          `allowed namespaces. Give each namespace to one shard only; to move ${ns} here, take it out of ` +
+          `${Applier.shardOf(theirs)}'s --allowed-namespaces first (its next apply prunes its objects there), and ` +
+          'this apply, retried, takes the namespace over. Nothing was written or pruned',
+        objectId(r),
+        undefined,
+        'namespace in two shards',
+        { applied: [], unchanged: [], pruned: [] },
+      );
+    }
+    return undefined;
   }
 
   private ours(o: Live): boolean {
@@ -203,6 +234,8 @@ export class Applier {
       );
     }
     const live = await this.readLive(resources);
+    const claimed = this.claimedElsewhere(resources, live);
+    if (claimed !== undefined) throw claimed;
     const rendered = new Set(resources.map(objectId));
     const report: ApplyReport = { applied: [], unchanged: [], pruned: [] };
     const writes: Resource[] = [];
@@ -313,7 +346,7 @@ export class Applier {
     return inOrder();
   }
 
-  /** Live managed objects of this shard, of every kind we may write, in every namespace in scope, by object id. */
+  /** Live managed objects (of every shard), of every kind we may write, in every namespace in scope, by object id. */
   private async readLive(resources: readonly Resource[]): Promise<Map<string, Live>> {
     const kinds = new Map<string, Kind>(MANAGED_KINDS.map((k) => [k.kind, k]));
     for (const r of resources) if (!kinds.has(r.kind)) kinds.set(r.kind, { apiVersion: r.apiVersion, kind: r.kind });

@@ -51,8 +51,8 @@ describe('Applier', () => {
       expect(r.query).toMatchObject({ fieldManager: 'meshmcp-control', force: 'true' });
     }
     for (const r of m.requests.filter((x) => x.method === 'GET' && /^[A-Z]\w+ [a-z-]+$/.test(x.target))) {
-      // An unsharded control service lists (and so prunes) only managed objects without a shard label.
-      expect(r.query['labelSelector']).toBe('app.kubernetes.io/managed-by=meshmcp-control,!meshmcp.io/shard');
+      // Every managed object is read (a namespace another shard manages is found); only its own are pruned.
+      expect(r.query['labelSelector']).toBe('app.kubernetes.io/managed-by=meshmcp-control');
     }
     const gw = m.get('EnvoyFilter', 'istio-system', 'meshmcp-gateway')!;
     expect(gw.spec).toEqual(resources.at(-1)!.spec);

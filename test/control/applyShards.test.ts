@@ -1,6 +1,7 @@
-// The Applier of one shard against apiMock, a MOCK kube-apiserver on loopback: it lists and prunes only objects
-// labelled with its shard (an unsharded one only those without the label), so shards and an unsharded control
-// service in one cluster never prune each other's objects; it refuses to write another shard's objects; and with
+// The Applier of one shard against apiMock, a MOCK kube-apiserver on loopback: it prunes only objects labelled with
+// its shard (an unsharded one only those without the label), so shards and an unsharded control service in one
+// cluster never prune each other's objects; it refuses to write another shard's objects, and to take over a
+// namespace another shard manages, but takes over an unsharded control service's objects; and with
 // concurrency it keeps render's stages in order while several requests are in flight. The same class runs against a
 // real API server in test/cluster/shards.test.ts.
 import { readFileSync } from 'node:fs';
@@ -66,9 +67,6 @@ describe('Applier with shards', () => {
     const gone = eastResources.map(id).filter((x) => !emptied.map(id).includes(x));
     expect([...report.pruned].sort()).toEqual([...gone].sort());
     expect(m.ids()).toEqual(ids([...emptied, ...westResources, ...plain]));
-    for (const r of m.requests.filter((x) => x.method === 'GET' && /^[A-Z]\w+ [a-z-]+$/.test(x.target))) {
-      expect(r.query['labelSelector']).toMatch(/^app\.kubernetes\.io\/managed-by=meshmcp-control,/);
-    }
 
     // The unsharded control service, emptied too, prunes only the objects without a shard label.
     const plainEmptied = render(unsharded.configText, { services: [] });
@@ -76,7 +74,41 @@ describe('Applier with shards', () => {
     expect(m.ids()).toEqual(ids([...emptied, ...westResources, ...plainEmptied]));
   });
 
-  it('a shard lists with its own label; the gateway filter of its shard is pruned first', async () => {
+  it('refuses a namespace another shard manages, before any write, and takes over an unsharded one', async () => {
+    const m = await mock();
+    await applier(m, 'east', ['payments', 'storefront', 'east']).apply(render(east.configText, east.catalog));
+    // West's slice wrongly includes east's namespace payments: the same sidecar objects, labelled west.
+    const overlapping: Catalog = { services: [east.catalog.services[0]!] };
+    const westResources = render(westConfig, overlapping);
+    const before = m.requests.length;
+    const err = await applier(m, 'west', ['checkout', 'payments'])
+      .apply(westResources)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplyError);
+    const message = (err as Error).message;
+    expect(message).toMatch(/ payments\/\S+ is managed by shard east, and this control service applies shard west/);
+    expect(message).toContain('namespace payments is in both their allowed namespaces');
+    expect(message).toContain("take it out of shard east's --allowed-namespaces first");
+    // Nothing half-applied: reads only, and east's objects as they were.
+    expect(m.requests.slice(before).filter((r) => r.method !== 'GET')).toEqual([]);
+    expect(m.ids()).toEqual(ids(render(east.configText, east.catalog)));
+    // The same refusal for an unsharded control service over a shard's namespace.
+    const plain = await applier(m, undefined, ['payments'])
+      .apply(render(unsharded.configText, { services: [{ ...east.catalog.services[0]!, route: 'payment-service' }] }))
+      .catch((e: unknown) => e);
+    expect((plain as Error).message).toMatch(/is managed by shard east, and this control service applies unsharded/);
+
+    // Sharding a mesh that ran unsharded: the shard takes over the unsharded objects in its namespaces.
+    const n = await mock();
+    const plainResources = render(unsharded.configText, unsharded.catalog);
+    await applier(n, undefined, ['production']).apply(plainResources);
+    const shardOfIt = east.configText;
+    const takeover: Catalog = { services: unsharded.catalog.services };
+    const report = await applier(n, 'east', ['production']).apply(render(shardOfIt, takeover));
+    expect(report.applied.length).toBeGreaterThan(0);
+  });
+
+  it('a shard lists every managed object; the gateway filter of its shard is pruned first', async () => {
     const m = await mock();
     const a = applier(m, 'east', ['payments', 'storefront', 'east']);
     await a.apply(render(east.configText, east.catalog));
@@ -88,7 +120,7 @@ describe('Applier with shards', () => {
     const lists = m.requests.slice(before).filter((x) => x.method === 'GET' && /^[A-Z]\w+ [a-z-]+$/.test(x.target));
     expect(lists.length).toBeGreaterThan(0);
     for (const r of lists) {
-      expect(r.query['labelSelector']).toBe('app.kubernetes.io/managed-by=meshmcp-control,meshmcp.io/shard=east');
+      expect(r.query['labelSelector']).toBe('app.kubernetes.io/managed-by=meshmcp-control');
     }
   });
 
