@@ -332,6 +332,18 @@ describe('CatalogRunner refreshes incrementally', () => {
     for (const [key, at] of collectedAt(r)) expect(at).not.toBe(first.get(key));
   });
 
+  it("collects each service again on the refresh timer's ticks, with no call from outside", async () => {
+    const s = await sidecar([echoTool]);
+    // A TTL of 600 ms: the timer ticks every 10 ms and each service's slot comes within 600 ms of its collection.
+    const r = runner({ cacheTtlMs: 600 });
+    await r.update([service('users', 'production', s.mcpUrl), service('orders', 'production', s.mcpUrl)]);
+    const first = collectedAt(r);
+    for (let i = 0; i < 500 && [...collectedAt(r)].some(([k, at]) => at === first.get(k)); i++) {
+      await new Promise((res) => setTimeout(res, 10));
+    }
+    for (const [key, at] of collectedAt(r)) expect(at, key).not.toBe(first.get(key));
+  });
+
   it('collects a service again at once when its pods change, and nothing when discovery repeats itself', async () => {
     const s = await sidecar([echoTool]);
     let now = Date.parse('2026-12-01T00:00:00Z');
