@@ -1,5 +1,6 @@
 // The control pipeline, wired: discovery → catalog runner → (the MCP endpoint, and render → the apply hook). Each
 // stage stays ignorant of the others; this file only subscribes one to the next.
+import { serviceKey } from './catalog/naming.js';
 import { CatalogRunner, type RefreshReport } from './catalog/runner.js';
 import type { Discovery } from './discovery/discovery.js';
 import { writeFilterConfigs } from './filterFiles.js';
@@ -55,7 +56,13 @@ export function startPipeline(opts: PipelineOptions): Pipeline {
       if (r.seconds > 0) metrics.catalogBuild.observe(r.seconds);
       metrics.observeCatalog(r.catalog);
       // Every round, changed or not: the collection times and the next round bound the lists' caching hints.
-      endpoint.collected(r.catalog, runner.nextRoundAt());
+      const next = runner.nextCollections();
+      const byRoute = new Map<string, number>();
+      for (const s of r.catalog.services) {
+        const at = next.get(serviceKey(s));
+        if (at !== undefined) byRoute.set(s.route, at);
+      }
+      endpoint.collected(r.catalog, runner.nextRoundAt(), byRoute);
     },
   });
 

@@ -235,6 +235,20 @@ export class CatalogRunner {
     return this.ticksFrom + ticks * this.tick;
   }
 
+  /**
+   * When each collected service (by key) is next collected on schedule: the first tick at or after its slot. Empty
+   * before the first update() and once stopped.
+   */
+  nextCollections(): Map<string, number> {
+    const out = new Map<string, number>();
+    const from = this.ticksFrom;
+    if (from === undefined) return out;
+    for (const [key, e] of this.entries) {
+      if (e.dueAt !== undefined) out.set(key, from + Math.max(0, Math.ceil((e.dueAt - from) / this.tick)) * this.tick);
+    }
+    return out;
+  }
+
   /** The latest catalog (health included), or undefined before the first round. */
   current(): Catalog | undefined {
     return this.latest;

@@ -102,10 +102,10 @@ export class McpEndpoint {
 
   /**
    * A collection round ended (whether or not the catalog changed): the catalog with each service's latest collection
-   * time, and when the next scheduled round is due, for the lists' caching hints.
+   * time, and when the next scheduled round is due (in all, and per route), for the lists' caching hints.
    */
-  collected(catalog: Catalog, nextRoundAt: number | undefined): void {
-    this.freshness.update(catalog, nextRoundAt);
+  collected(catalog: Catalog, nextRoundAt: number | undefined, nextByRoute?: ReadonlyMap<string, number>): void {
+    this.freshness.update(catalog, nextRoundAt, nextByRoute);
   }
 
   /**

@@ -23,6 +23,8 @@ interface Held {
 export class ListFreshness {
   private held = new Map<string, Partial<Record<ListKind, Held>>>();
   private nextRoundAt: number | undefined;
+  /** When each server (by route) is next collected on schedule; a view's bound is the soonest of its reach's. */
+  private nextByRoute: ReadonlyMap<string, number> | undefined;
   /** Per basis: the absolute expiry and scope it came to, valid for one generation of what is held. */
   private readonly memo = new WeakMap<
     HintBasis,
@@ -35,9 +37,11 @@ export class ListFreshness {
   /**
    * Takes a catalog's hints, each as of its service's last successful collection, and, when given, the time of the
    * next scheduled refresh: until then the catalog changes only by an event (discovery, a server's list_changed),
-   * which list_changed announces. Without one known, the control service's bound is 0.
+   * which list_changed announces. Without one known, the control service's bound is 0. With nextByRoute, a view's
+   * bound is the soonest scheduled collection of the servers that could change it (its reach), nextRoundAt for a
+   * server the map does not name.
    */
-  update(catalog: Catalog, nextRoundAt?: number): void {
+  update(catalog: Catalog, nextRoundAt?: number, nextByRoute?: ReadonlyMap<string, number>): void {
     const held = new Map<string, Partial<Record<ListKind, Held>>>();
     for (const s of catalog.services) {
       if (!s.cacheHints) continue;
@@ -52,8 +56,21 @@ export class ListFreshness {
       held.set(s.route, lists);
     }
     this.held = held;
-    if (nextRoundAt !== undefined) this.nextRoundAt = nextRoundAt;
+    if (nextRoundAt !== undefined) {
+      this.nextRoundAt = nextRoundAt;
+      this.nextByRoute = nextByRoute;
+    }
     this.generation++;
+  }
+
+  /** The soonest scheduled collection that could change a view reaching these servers. */
+  private scheduledBound(reach: readonly string[]): number {
+    const all = this.nextRoundAt ?? Number.NEGATIVE_INFINITY;
+    const by = this.nextByRoute;
+    if (by === undefined || reach.length === 0) return all;
+    let soonest = Number.POSITIVE_INFINITY;
+    for (const route of reach) soonest = Math.min(soonest, by.get(route) ?? all);
+    return soonest;
   }
 
   /** The hints of a list of this kind whose view has this basis, now. */
@@ -62,7 +79,7 @@ export class ListFreshness {
     if (m === undefined || m.generation !== this.generation) {
       const inView = new Set(basis.routes);
       // mergeHints' rule over absolute times: the earliest expiry and the most private scope win.
-      let until = this.nextRoundAt ?? Number.NEGATIVE_INFINITY;
+      let until = this.scheduledBound(basis.reach);
       let cacheScope: Held['cacheScope'] = basis.shared ? 'public' : 'private';
       for (const route of basis.reach) {
         const h = this.held.get(route)?.[kind];

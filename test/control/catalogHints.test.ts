@@ -109,8 +109,11 @@ describe('caching hints in the catalog', () => {
     const tick = refreshTickMs(5_000);
     expect(runner.nextRoundAt()).toBe(1_000 + Math.ceil((slot - 1_000) / tick) * tick);
     expect(runner.nextRoundAt()! - 2_000).toBeLessThanOrEqual(5_000);
+    // Per service: the one service's next collection is the next round.
+    expect(runner.nextCollections()).toEqual(new Map([['tools/svc', runner.nextRoundAt()]]));
     await runner.stop();
     expect(runner.nextRoundAt()).toBeUndefined();
+    expect(runner.nextCollections().size).toBe(0);
   });
 
   it('keeps hints only with collected tools, and a changed hint is a changed catalog', () => {

@@ -89,6 +89,26 @@ describe('caching hints of the aggregated lists', () => {
     expect(await tools(await caller('', 'alice'))).toMatchObject({ ttlMs: 0 });
   });
 
+  it("bounds a caller's ttl by the next collection of the servers that could change its list, not of every server", async () => {
+    const policy: GatewayPolicy['policy'] = {
+      default: 'allow',
+      rules: [{ effect: 'deny', groups: ['contractors'], tools: ['b__*'] }],
+    };
+    control = await startControl(policy, { clock: () => NOW });
+    control.endpoint.setCatalog(CATALOG);
+    // b is collected again in 4 s, a in 40 s, old in 100 s; the soonest of all is b's.
+    const next = new Map([
+      ['a', NOW + 40_000],
+      ['b', NOW + 4_000],
+      ['old', NOW + 100_000],
+    ]);
+    control.endpoint.collected(CATALOG, NOW + 4_000, next);
+    // Alice's list has b's tools: its next collection bounds her ttl.
+    expect(await tools(await caller('', 'alice'))).toMatchObject({ ttlMs: 4_000 });
+    // No item of b can reach a contractor: only a (40 s, before its own 50 s hint) and old bound the list.
+    expect(await tools(await caller('', 'carol', ['contractors']))).toMatchObject({ ttlMs: 40_000 });
+  });
+
   it('says 0 while no refresh schedule is known', async () => {
     control = await startControl(ALLOW_ALL, { clock: () => NOW });
     control.endpoint.setCatalog(CATALOG);
