@@ -231,8 +231,7 @@ export class CatalogRunner {
     if (this.ticksFrom === undefined) return undefined;
     let earliest = this.clock() + this.ttl;
     for (const e of this.entries.values()) if (e.dueAt !== undefined && e.dueAt < earliest) earliest = e.dueAt;
-    const ticks = Math.max(0, Math.ceil((earliest - this.ticksFrom) / this.tick));
-    return this.ticksFrom + ticks * this.tick;
+    return this.tickAtOrAfter(this.ticksFrom, earliest);
   }
 
   /**
@@ -243,10 +242,13 @@ export class CatalogRunner {
     const out = new Map<string, number>();
     const from = this.ticksFrom;
     if (from === undefined) return out;
-    for (const [key, e] of this.entries) {
-      if (e.dueAt !== undefined) out.set(key, from + Math.max(0, Math.ceil((e.dueAt - from) / this.tick)) * this.tick);
-    }
+    for (const [key, e] of this.entries) if (e.dueAt !== undefined) out.set(key, this.tickAtOrAfter(from, e.dueAt));
     return out;
+  }
+
+  /** The refresh timer's first tick at or after `at`, for a timer started at `from` (it never ticks before). */
+  private tickAtOrAfter(from: number, at: number): number {
+    return from + Math.max(0, Math.ceil((at - from) / this.tick)) * this.tick;
   }
 
   /** The latest catalog (health included), or undefined before the first round. */
