@@ -189,6 +189,11 @@ export class Applier {
     return label === undefined ? 'no shard' : `shard ${label}`;
   }
 
+  /** What this control service applies, as words for a message. */
+  private get applies(): string {
+    return this.shard === undefined ? 'unsharded' : `shard ${this.shard}`;
+  }
+
   /**
    * A rendered object whose live copy another shard manages: its namespace is in two shards' allowed namespaces.
    * Writing it would take the object from the other shard, which would take it back at its next apply. An object
@@ -202,7 +207,7 @@ export class Applier {
       const ns = r.metadata.namespace;
       return new ApplyError(
         `${objectId(r)} is managed by ${Applier.shardOf(theirs)}, and this control service applies ` +
-          `${this.shard === undefined ? 'unsharded' : `shard ${this.shard}`}: namespace ${ns} is in both their ` +
+          `${this.applies}: namespace ${ns} is in both their ` +
           `allowed namespaces. Give each namespace to one shard only; to move ${ns} here, take it out of ` +
           `${Applier.shardOf(theirs)}'s --allowed-namespaces first (its next apply prunes its objects there), and ` +
           'this apply, retried, takes the namespace over. Nothing was written or pruned',
@@ -222,10 +227,9 @@ export class Applier {
   async apply(resources: readonly Resource[], opts: { dryRun?: boolean } = {}): Promise<ApplyReport> {
     const foreign = resources.find((r) => r.metadata.labels?.[SHARD_LABEL] !== this.shard);
     if (foreign !== undefined) {
-      const label = foreign.metadata.labels?.[SHARD_LABEL];
       throw new ApplyError(
-        `${objectId(foreign)} was rendered for ${label === undefined ? 'no shard' : `shard ${label}`} but this ` +
-          `control service applies ${this.shard === undefined ? 'unsharded' : `shard ${this.shard}`}; render and ` +
+        `${objectId(foreign)} was rendered for ${Applier.shardOf(foreign.metadata.labels?.[SHARD_LABEL])} but ` +
+          `this control service applies ${this.applies}; render and ` +
           "apply with the same render configuration (its `shard`), so a shard never writes another's objects",
         objectId(foreign),
         undefined,
