@@ -41,13 +41,14 @@ export class CollectError extends Error {
 /** A Response whose body errors once it passes limit bytes (a misbehaving sidecar must not fill our memory). */
 function bounded(res: Response, limit: number): Response {
   if (res.body === null) return res;
-  const declared = Number(res.headers.get('content-length'));
+  const length = res.headers.get('content-length');
+  const declared = length === null ? Number.NaN : Number(length);
   if (Number.isFinite(declared) && declared > limit) {
     void res.body.cancel();
     throw new CollectError(`response of ${declared} bytes is above the ${limit}-byte limit`);
   }
-  // A declared length within the limit bounds the body already: fetch fails a body longer or shorter than it says.
-  if (res.headers.get('content-length') !== null && Number.isFinite(declared)) return res;
+  // A declared length within the limit bounds the body already: the HTTP client fails a body longer or shorter.
+  if (Number.isFinite(declared)) return res;
   let seen = 0;
   const body = res.body.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
