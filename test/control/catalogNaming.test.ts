@@ -162,16 +162,6 @@ describe('ChangeGate', () => {
 });
 
 describe('buildCatalog with a memo (one service changed, one service rebuilt)', () => {
-  const health = { healthy: true, consecutiveFailures: 0 };
-  const svc = (n: string, ns: string): DiscoveredService => ({
-    name: n,
-    namespace: ns,
-    host: `${n}.${ns}.svc.cluster.local`,
-    port: 3000,
-    url: `http://${n}.${ns}.svc.cluster.local:3000/mcp`,
-    ready: true,
-    selector: { app: n },
-  });
   // A service's inputs, as the runner keeps them: the same objects until it is collected again or rediscovered.
   const toolsFor = (n: number) => [{ name: 'get_health' }, { name: `tool_${n}` }, { name: 'bad name' }];
   const step = fc.record({
@@ -188,18 +178,18 @@ describe('buildCatalog with a memo (one service changed, one service rebuilt)', 
         const inputs = new Map<string, CatalogInput>();
         const names = ['api', 'orders', 'billing', 'api', 'users', 'orders'];
         for (let i = 0; i < 3; i++) {
-          const service = svc(names[i]!, 'production');
-          inputs.set(serviceKey(service), { service, tools: toolsFor(i), health });
+          const first = input(names[i]!, 'production', toolsFor(i));
+          inputs.set(serviceKey(first.service), first);
         }
         let last = buildCatalog([...inputs.values()], { memo }).catalog;
         for (const s of steps) {
-          const service = svc(names[s.which]!, s.ns);
-          const key = serviceKey(service);
+          const fresh = input(names[s.which]!, s.ns, toolsFor(s.tools));
+          const key = serviceKey(fresh.service);
           const had = inputs.get(key);
           const previous = new Map(inputs);
           if (s.what === 'remove') inputs.delete(key);
-          else if (s.what === 'add' || !had) inputs.set(key, { service, tools: toolsFor(s.tools), health });
-          else if (s.what === 'collect') inputs.set(key, { ...had, tools: toolsFor(s.tools), health: { ...health } });
+          else if (s.what === 'add' || !had) inputs.set(key, fresh);
+          else if (s.what === 'collect') inputs.set(key, { ...had, tools: fresh.tools, health: fresh.health });
           else inputs.set(key, { ...had, service: { ...had.service, pods: String(s.tools) } });
           const list = [...inputs.values()];
           const withMemo = buildCatalog(list, { memo });
