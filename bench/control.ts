@@ -32,7 +32,7 @@ import type { Catalog, DiscoveredService, GatewayPolicy } from '../control/types
 import { dataCatalog, discovered, SHARDS } from './dataCatalog.js';
 import { startLineChild } from './lineChild.js';
 import { cpuSeconds, memoryMiB } from './proc.js';
-import { type Figures, percentile, round } from './results.js';
+import { type Figures, median, percentile, round } from './results.js';
 import type { WalkerJob, WalkerResult } from './toolsListWalker.js';
 
 const SIZES = [36, 500, 2000] as const;
@@ -247,8 +247,6 @@ async function catalogRounds(fleet: Fleet, services: DiscoveredService[], concur
   }
   return times;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /**
  * What keeps a built catalog fresh, once its connections and eras are known (WARM_RUNS each, the median):

@@ -56,4 +56,11 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
+/** The middle value of unsorted numbers (the upper one of an even count). */
+export const median = (xs: readonly number[]): number =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    50,
+  );
+
 export const round = (n: number, digits = 2): number => Number(n.toFixed(digits));

@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startMesh } from './e2e.js';
 import { type Target, timedPost, toolCallBody } from './mcpPost.js';
 import { memoryMiB } from './proc.js';
-import { type Figures, percentile, round } from './results.js';
+import { type Figures, median, round } from './results.js';
 
 const CALLS = Number(process.env['MESHMCP_SOAK_CALLS'] ?? 100_000);
 const WARMUP_CALLS = Math.ceil(CALLS / 4);
@@ -42,12 +42,6 @@ async function requestCount(admin: number): Promise<number> {
   const line = text.split('\n').find((l) => l.startsWith(want));
   return line ? Number(line.slice(want.length).trim()) : 0;
 }
-
-const median = (xs: number[]) =>
-  percentile(
-    [...xs].sort((a, b) => a - b),
-    50,
-  );
 
 /** Whether a process's RSS samples stayed flat (the criterion in the header): first tenth against last tenth. */
 export function rssFlat(samples: number[]): { warm: number; end: number; flat: boolean } {
