@@ -51,6 +51,8 @@ export interface ToolDescriptor {
   inputSchema?: Record<string, unknown>;
   outputSchema?: Record<string, unknown>;
   annotations?: Record<string, unknown>;
+  /** 2025-11-25: whether tools/call may or must run as a task. */
+  execution?: Record<string, unknown>;
   /**
    * Listed by a server that keeps sessions only to a client that can answer its requests (sampling, elicitation,
    * roots): the collector's second listing, as a client offering none, did not show it (collector.ts).
@@ -69,6 +71,11 @@ export interface CatalogTool {
   inputSchema: Record<string, unknown>;
   outputSchema?: Record<string, unknown>;
   annotations?: Record<string, unknown>;
+  /**
+   * `{ taskSupport }` as its server listed it (2025-11-25), kept only for a server whose tasks the aggregated /mcp
+   * carries (CatalogService.sessionTasks); 2026-07-28 lists have no such member.
+   */
+  execution?: { taskSupport: 'optional' | 'required' };
   /**
    * Its server (one that keeps sessions) lists it only to a client that can answer the server's requests. The
    * aggregated /mcp reaches such a server through a session its pod opens per call, offering none, so the tool is
@@ -119,6 +126,11 @@ export interface ServerOfferings {
    * tasks extension (`io.modelcontextprotocol/tasks`), whose task ids the gateway routes.
    */
   extensions?: string[];
+  /**
+   * The server runs tools/call as 2025-11-25 tasks (`capabilities.tasks.requests.tools.call`); the aggregated /mcp
+   * carries them for a server that keeps sessions (its pod's proxy keeps the session a task lives in).
+   */
+  sessionTasks?: true;
 }
 
 /** A prompt in the aggregated catalog: `<route>__<prompt>`, as tools are named (contract 1). */
@@ -181,6 +193,8 @@ export interface CatalogService {
   resourceTemplates?: CatalogResourceTemplate[];
   /** ServerOfferings.extensions, when the server advertised any the gateway carries. */
   extensions?: string[];
+  /** ServerOfferings.sessionTasks, for a server of its own that keeps sessions (then its tools keep `execution`). */
+  sessionTasks?: true;
   /**
    * The caching hints each list carried when it was collected (`health.lastSuccess`), merged over its pages;
    * present only for a server that answered in 2026-07-28 (older revisions give none).

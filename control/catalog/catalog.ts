@@ -14,7 +14,7 @@ import type {
 
 export type { ToolDescriptor } from '../types.js';
 
-import { byRoute, byToolName, MAX_TOOLS_PER_SERVICE } from '../catalogRules.js';
+import { byRoute, byToolName, holdsSessions, MAX_TOOLS_PER_SERVICE } from '../catalogRules.js';
 import { assignRoutes, serviceKey, toolName } from './naming.js';
 import { catalogOfferings } from './offerings.js';
 
@@ -60,7 +60,9 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function toCatalogTool(name: string, t: ToolDescriptor): CatalogTool {
+const TASK_SUPPORT: readonly unknown[] = ['optional', 'required'];
+
+function toCatalogTool(name: string, t: ToolDescriptor, tasks: boolean): CatalogTool {
   const out: CatalogTool = {
     name,
     tool: t.name,
@@ -71,6 +73,8 @@ function toCatalogTool(name: string, t: ToolDescriptor): CatalogTool {
   if (typeof t.description === 'string') out.description = t.description;
   if (isObject(t.outputSchema)) out.outputSchema = t.outputSchema;
   if (isObject(t.annotations)) out.annotations = t.annotations;
+  const support = isObject(t.execution) ? t.execution['taskSupport'] : undefined;
+  if (tasks && TASK_SUPPORT.includes(support)) out.execution = { taskSupport: support as 'optional' | 'required' };
   if (t.sessionOnly === true) out.sessionOnly = true;
   return out;
 }
@@ -123,6 +127,12 @@ function buildService(
   const warnings: string[] = [];
   const seen = new Set<string>();
   const list: CatalogTool[] = [];
+  // Tools run as tasks only where the gateway carries them (a server that keeps sessions, in a session kept for it).
+  const tasks =
+    tools !== undefined &&
+    offerings?.sessionTasks === true &&
+    service.upstream !== undefined &&
+    holdsSessions(service.upstream.protocols);
   for (const t of tools ?? []) {
     if (!isObject(t) || typeof t.name !== 'string') {
       warnings.push(`${key}: a tool without a name was dropped`);
@@ -138,7 +148,7 @@ function buildService(
       continue;
     }
     seen.add(t.name);
-    list.push(toCatalogTool(named.name, t));
+    list.push(toCatalogTool(named.name, t, tasks));
   }
   list.sort(byToolName);
   if (list.length > MAX_TOOLS_PER_SERVICE) {
@@ -160,6 +170,7 @@ function buildService(
       health: { ...health },
       tools: list,
       ...catalogOfferings(route, key, tools === undefined ? undefined : offerings, warnings),
+      ...(tasks ? { sessionTasks: true as const } : {}),
       ...(tools !== undefined && cacheHints && Object.keys(cacheHints).length > 0
         ? { cacheHints: { ...cacheHints } }
         : {}),

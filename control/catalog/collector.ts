@@ -97,6 +97,8 @@ async function collectOfferings(
   };
   const extensions = Object.keys(caps.extensions ?? {}).filter((e) => CARRIED_EXTENSIONS.includes(e));
   if (extensions.length > 0) out.extensions = extensions;
+  // 2025-11-25 tasks: tools/call may run as one.
+  if (caps.tasks?.requests?.tools?.call !== undefined) out.sessionTasks = true;
   if (caps.prompts) out.prompts = bounded('prompts/list', (await client.listPrompts(undefined, opts)).prompts);
   if (caps.resources) {
     out.resources = bounded('resources/list', (await client.listResources(undefined, opts)).resources);

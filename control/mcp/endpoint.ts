@@ -44,6 +44,8 @@ export class McpEndpoint {
   private catalog: Catalog | undefined;
   /** The extensions the catalog's servers have that the gateway carries, worked out once per catalog. */
   private extensions: readonly string[] = [];
+  /** Whether a server of the catalog runs 2025-11-25 tasks that the aggregated /mcp carries. */
+  private sessionTasks = false;
   private resourceSink: ((service: string, uris: ReadonlySet<string>) => void) | undefined;
 
   constructor(private readonly opts: McpEndpointOptions) {
@@ -61,6 +63,7 @@ export class McpEndpoint {
       maxBodyBytes: this.maxBodyBytes,
       resources: { interest: this.interest, mayHear: (id, uri) => this.mayHear(id, uri) },
       extensions: () => this.extensions,
+      sessionTasks: () => this.sessionTasks,
       ...(opts.onError ? { onError: opts.onError } : {}),
     });
     this.lists =
@@ -86,6 +89,7 @@ export class McpEndpoint {
   setCatalog(catalog: Catalog): boolean {
     this.catalog = catalog;
     this.extensions = [...new Set(catalog.services.flatMap((s) => s.extensions ?? []))].sort();
+    this.sessionTasks = catalog.services.some((s) => s.sessionTasks === true);
     const changed = this.views.setCatalog(catalog);
     this.freshness.update(catalog);
     if (changed.includes('tools')) {

@@ -37,6 +37,12 @@ export interface CatalogServerOptions {
    * endpoint advertises them in 2026-07-28, since the gateway routes their requests to the server concerned.
    */
   extensions?: () => readonly string[];
+  /**
+   * Whether a server of the catalog runs tools/call as a 2025-11-25 task that the gateway carries on the aggregated
+   * endpoint (in a session its pod's proxy keeps): then 2025-11-25 initialize advertises `tasks` (no tasks/list,
+   * which would need every server's sessions).
+   */
+  sessionTasks?: () => boolean;
 }
 
 const INSTRUCTIONS =
@@ -126,7 +132,8 @@ function buildServer(
     freshness,
     resources,
     extensions,
-  }: Pick<CatalogServerOptions, 'views' | 'freshness' | 'resources' | 'extensions'>,
+    sessionTasks,
+  }: Pick<CatalogServerOptions, 'views' | 'freshness' | 'resources' | 'extensions' | 'sessionTasks'>,
   id: Identity,
   version: string,
   service: string | undefined,
@@ -145,6 +152,9 @@ function buildServer(
         // The gateway routes each completion/complete to the server of the prompt or template it names.
         completions: {},
         ...(era === 'modern' && !service ? advertised(extensions?.() ?? []) : {}),
+        ...(era === 'legacy' && !service && sessionTasks?.()
+          ? { tasks: { cancel: {}, requests: { tools: { call: {} } } } }
+          : {}),
       },
       instructions: INSTRUCTIONS,
     },

@@ -12,6 +12,7 @@ import {
   replaceBuffer,
   RESPONSE_BODY,
 } from './abi';
+import { valueEnd } from './jsonMember';
 import { JsonKind, JsonRange } from './jsonScanner';
 import { MAX_SCAN_BYTES } from './responseScan';
 import { Stream } from './stream';
@@ -19,34 +20,6 @@ import { Stream } from './stream';
 const answer = new HostBytes();
 
 const ENVELOPE_PREFIX = 'io.modelcontextprotocol/';
-
-/** Where the JSON value starting at i ends (the index after it); the scanner has proved the text well-formed. */
-function valueEnd(p: usize, i: i32, end: i32): i32 {
-  let depth = 0;
-  while (i < end) {
-    const c = load<u8>(p + <usize>i);
-    if (c === 0x22) {
-      i++;
-      while (i < end) {
-        const d = load<u8>(p + <usize>i);
-        if (d === 0x5c) i += 2;
-        else if (d === 0x22) break;
-        else i++;
-      }
-      i++;
-      if (depth === 0) return i;
-      continue;
-    }
-    if (c === 0x7b || c === 0x5b) depth++;
-    else if (c === 0x7d || c === 0x5d) {
-      if (depth === 0) return i;
-      depth--;
-      if (depth === 0) return i + 1;
-    } else if (depth === 0 && (c === 0x2c || c <= 0x20)) return i;
-    i++;
-  }
-  return end;
-}
 
 function isPrefixed(p: usize, keyStart: i32, keyEnd: i32): bool {
   if (keyEnd - keyStart - 2 < ENVELOPE_PREFIX.length) return false;

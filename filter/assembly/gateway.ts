@@ -30,14 +30,23 @@ import { take, takeEvictions } from './rateLimit';
 import { BODY_READY, checkMessage, collectBody, declaredTooLarge, readMethod } from './message';
 import { auditParams, Stream } from './stream';
 import { splitName, ToolSplit } from './toolName';
-import { memberString } from './jsonMember';
+import { memberString, memberValue } from './jsonMember';
 import { JsonKind, JsonRange, ScanResult } from './jsonScanner';
 import { decodeString } from './jsonString';
 import { metaTraceparent, startTraceparent, validTraceparent } from './traceContext';
+import { sha256Hex } from './sha256';
 import { openSession, sealSession } from './sessionIds';
-import { SESSION_MARK } from './upstreamSession';
+import { SESSION_MARK, TASK_SESSION } from './upstreamSession';
 import { UriWrap } from './resultUris';
-import { MAX_HANDED_OUT, openTaskId, TaskTarget } from './taskIds';
+import {
+  carriableSession,
+  MAX_HANDED_OUT,
+  openSessionTask,
+  openTaskId,
+  SessionTask,
+  sessionTaskForm,
+  TaskTarget,
+} from './taskIds';
 import { TaskWrap } from './taskWrap';
 import { AUDIT, enter, HEADERS, IDENTITY, leave, METRICS, POLICY, RATE_LIMIT, ROUTE, SCAN } from './profile';
 
@@ -349,6 +358,47 @@ function declaresTasks(p: usize): bool {
   return false;
 }
 
+/** The 2025-11-25 task methods the aggregated /mcp routes by a task id the gateway handed out (tasks/list is not). */
+const SESSION_TASK_METHODS: StaticArray<string> = ['tasks/get', 'tasks/result', 'tasks/cancel'];
+const sessionTask = new SessionTask();
+const taskParam = new JsonRange();
+
+/**
+ * tasks/get, tasks/result or tasks/cancel (2025-11-25) on the aggregated /mcp: the server of a task id the gateway
+ * handed this caller for a task held in a session (taskIds.ts), its server's own id in sessionTask.id; null (refused
+ * as an unknown task, -32602) for any other id.
+ */
+function sessionTaskTarget(s: Stream, p: usize): Service | null {
+  taskIdRange.reset();
+  const found = memberString(p, scan.params, 'taskId', taskIdRange);
+  const sealed = found ? decodeString(p, taskIdRange, MAX_HANDED_OUT) : null;
+  if (
+    sealed != null &&
+    openTaskId(s.rt.sessionKeys, s.identity.principal, sealed, task) &&
+    openSessionTask(task.id, sessionTask) &&
+    s.rt.services.has(task.service)
+  ) {
+    const target = s.rt.services.get(task.service);
+    if (target.upstream && !target.stateless) {
+      s.taskSealed = sealed;
+      return target;
+    }
+  }
+  s.refuse(Outcome.UnknownTool, 'Unknown task: ' + (sealed != null ? sealed : '(not a string)'));
+  return null;
+}
+
+/** Whether a 2025-11-25 tools/call asks to run as a task (`params.task` is an object). */
+function asksForTask(p: usize): bool {
+  return memberValue(p, scan.params, 'task', taskParam) && taskParam.kind === JsonKind.Object;
+}
+
+/** The key the creating call's pod is chosen by (the rendered DestinationRule hashes Mcp-Session-Id): 16 hex digits. */
+function taskAffinity(s: Stream): string {
+  const b = String.UTF8.encode(s.requestId + '\n' + s.start.toString(16));
+  return sha256Hex(changetype<usize>(b), b.byteLength).substring(0, 16);
+}
+
 /** Groups as one header value: each %-encoded where needed (and a `,` inside one), comma-separated. */
 function safeGroups(groups: string[]): string {
   const safe = new Array<string>(groups.length);
@@ -548,6 +598,7 @@ function judge(s: Stream, p: usize, n: i32): void {
   const version = s.headers.mcpVersion;
   const modern = version != null && version === MODERN;
   const isTask = modern && TASK_METHODS.includes(s.method);
+  const isSessionTask = !modern && direct == null && SESSION_TASK_METHODS.includes(s.method);
   if (isTask) {
     // Policy judged the tools/call that created the task; the task id is bound to that caller.
     s.toolLabel = methodLabel(s.method);
@@ -567,6 +618,14 @@ function judge(s: Stream, p: usize, n: i32): void {
       return;
     }
     target = taskTarget(s, p, direct);
+    if (target == null) {
+      leave();
+      return;
+    }
+    s.service = target.name;
+  } else if (isSessionTask) {
+    s.toolLabel = methodLabel(s.method);
+    target = sessionTaskTarget(s, p);
     if (target == null) {
       leave();
       return;
@@ -662,24 +721,44 @@ function judge(s: Stream, p: usize, n: i32): void {
     const trace = traceHeader(s, p);
     let named = isTask;
     let bridge = false;
-    const offering = direct == null && !isTask && s.method !== 'tools/call';
+    const byTaskId = isTask || isSessionTask;
+    const offering = direct == null && !byTaskId && s.method !== 'tools/call';
     const uri = offering && offerIsUri;
-    if (direct == null && !isTask) {
+    if (direct == null && !byTaskId) {
       // Tools and prompts keep their prefix for a meshmcp sidecar; resources always go back to the server's URI.
       named = uri || target.upstream;
       bridge = target.stateless && !modern;
-      // A server that keeps sessions gets one opened for this call by its pod's proxy (upstreamSession.ts).
-      if (target.upstream && !target.stateless) setHeader(REQUEST_HEADERS, SESSION_MARK, 'call');
+      // A server that keeps sessions gets one opened for this call by its pod's proxy (upstreamSession.ts), kept
+      // when the call asks for a task (2025-11-25), whose id then carries what finds the session again.
+      if (target.upstream && !target.stateless) {
+        if (!modern && s.method === 'tools/call' && asksForTask(p)) {
+          s.taskAffinity = taskAffinity(s);
+          setHeader(REQUEST_HEADERS, 'mcp-session-id', s.taskAffinity);
+          setHeader(REQUEST_HEADERS, SESSION_MARK, 'task');
+          s.taskWrap = new TaskWrap(s.rt.sessionKeys, s.identity.principal, target.name);
+        } else setHeader(REQUEST_HEADERS, SESSION_MARK, 'call');
+      }
       // The contents come back under the URIs the client asked for (resultUris.ts).
       if (s.method === 'resources/read') s.uriWrap = new UriWrap(RESOURCE_SCHEME + target.name + '/');
+    }
+    if (isSessionTask) {
+      // The same pod (by the affinity the creating call was hashed on) and the session the task lives in.
+      setHeader(REQUEST_HEADERS, 'mcp-session-id', sessionTask.affinity);
+      setHeader(REQUEST_HEADERS, SESSION_MARK, 'resume');
+      setHeader(REQUEST_HEADERS, TASK_SESSION, sessionTask.session);
+      const wrap = new TaskWrap(s.rt.sessionKeys, s.identity.principal, target.name);
+      wrap.inner = sessionTaskForm(sessionTask.affinity, sessionTask.session);
+      s.taskWrap = wrap;
+      named = true;
     }
     // Task ids go out bound to the caller (taskWrap.ts), and come back as the server's own.
     if (isTask || (modern && s.method === 'tools/call' && declaresTasks(p))) {
       s.taskWrap = new TaskWrap(s.rt.sessionKeys, s.identity.principal, target.name);
     }
     if (named || bridge || trace) {
-      const range = isTask ? taskIdRange : offering ? offerRange : scan.paramsName;
-      rewriteBody(s, p, n, range, isTask ? task.id : s.tool, named, bridge, trace);
+      const range = byTaskId ? taskIdRange : offering ? offerRange : scan.paramsName;
+      const value = isTask ? task.id : isSessionTask ? sessionTask.id : s.tool;
+      rewriteBody(s, p, n, range, value, named, bridge, trace);
     }
     routeTo(s, target);
   }
@@ -721,4 +800,19 @@ export function sealResponseSession(s: Stream): void {
   const id = getHeader(RESPONSE_HEADERS, 'mcp-session-id');
   if (id == null || id.length === 0) return;
   setHeader(RESPONSE_HEADERS, 'mcp-session-id', sealSession(s.rt.sessionKeys, s.identity.principal, direct.name, id));
+}
+
+/**
+ * on_response_headers in gateway mode, for a 2025-11-25 tools/call that asked for a task on the aggregated /mcp: the
+ * session its pod's proxy kept goes into the task ids handed out (taskIds.ts), and no further. Without one (the
+ * server answered with an error, or its session id cannot be carried) ids are still wrapped, and find nothing.
+ */
+export function takeTaskSession(s: Stream): void {
+  const session = getHeader(RESPONSE_HEADERS, TASK_SESSION);
+  if (session == null) return;
+  removeHeader(RESPONSE_HEADERS, TASK_SESSION);
+  const wrap = s.taskWrap;
+  if (wrap != null && s.taskAffinity.length > 0 && carriableSession(session)) {
+    wrap.inner = sessionTaskForm(s.taskAffinity, session);
+  }
 }

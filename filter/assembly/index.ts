@@ -25,13 +25,13 @@ import { parseConfig } from './config';
 import { Mode } from './configTypes';
 import { Outcome } from './errors';
 import { ensureSlots } from './rateLimit';
-import { gatewayRequestBody, gatewayRequestHeaders, sealResponseSession } from './gateway';
+import { gatewayRequestBody, gatewayRequestHeaders, sealResponseSession, takeTaskSession } from './gateway';
 import { Runtime } from './runtime';
 import { sidecarRequestBody, sidecarRequestHeaders } from './sidecar';
-import { isRouterFailure, unavailableBody, unavailableHeaders } from './unavailable';
+import { isRouterFailure, taskGoneHeaders, unavailableBody, unavailableHeaders } from './unavailable';
 import { MAX_SCAN_BYTES, ResponseScan } from './responseScan';
 import { finishStream, Stream } from './stream';
-import { closeSession, onCallAnswer } from './upstreamSession';
+import { endOrKeepSession, giveTaskSession, onCallAnswer } from './upstreamSession';
 import { completeResults } from './bridgeDown';
 import { wrapChunk } from './resultUris';
 import { wrapTaskIds } from './taskWrap';
@@ -132,8 +132,14 @@ export function proxy_on_response_headers(id: u32, _headers: u32, endOfStream: u
   const status = getHeader(RESPONSE_HEADERS, ':status');
   if (status != null && status.length > 0 && status.length <= 3) s.upstreamStatus = <u32>I32.parseInt(status);
   if (s.outcome !== Outcome.Forwarded || !s.mcp) return HEADERS_CONTINUE;
-  if (s.rt.gateway) sealResponseSession(s);
-  else if (s.bridgedDown) removeHeader(RESPONSE_HEADERS, 'content-length');
+  if (s.rt.gateway) {
+    sealResponseSession(s);
+    if (s.taskAffinity.length > 0) takeTaskSession(s);
+    if (s.taskSealed.length > 0 && s.upstreamStatus === 404) return taskGoneHeaders(s, endOfStream !== 0);
+  } else {
+    if (s.bridgedDown) removeHeader(RESPONSE_HEADERS, 'content-length');
+    if (s.keepSession) giveTaskSession(s);
+  }
   const contentType = getHeader(RESPONSE_HEADERS, 'content-type');
   if (s.rt.gateway && isRouterFailure(s.upstreamStatus, contentType)) {
     return unavailableHeaders(s, s.upstreamStatus, contentType, endOfStream !== 0);
@@ -186,7 +192,7 @@ export function proxy_on_log(id: u32): void {
   if (unconfigured(id)) return;
   const s = streams.get(id);
   finishStream(s);
-  if (s.upstreamSession.length > 0) closeSession(s, s.rt.config.services[0].path);
+  if (s.upstreamSession.length > 0) endOrKeepSession(s, s.rt.config.services[0].path);
 }
 
 /** An http call's answer, on the root context that made it (upstreamSession.ts makes the only calls). */

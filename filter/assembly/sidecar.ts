@@ -19,7 +19,8 @@ import {
 } from './abi';
 import { Outcome } from './errors';
 import { SAN_PATH } from './identity';
-import { ScanResult } from './jsonScanner';
+import { JsonKind, JsonRange, ScanResult } from './jsonScanner';
+import { memberValue } from './jsonMember';
 import { decodeString } from './jsonString';
 import { BODY_READY, checkMessage, collectBody, declaredTooLarge, readMethod } from './message';
 import { methodLabel } from './metering';
@@ -27,7 +28,7 @@ import { readRequestHeaders } from './requestHeaders';
 import { auditParams, Stream } from './stream';
 import { splitName, ToolSplit } from './toolName';
 import { validTraceparent } from './traceContext';
-import { openSession, SESSION_MARK } from './upstreamSession';
+import { endExpiredSessions, openSession, resumeSession, SESSION_MARK, TASK_SESSION } from './upstreamSession';
 import { stripEnvelope } from './bridgeDown';
 import { AUDIT, enter, HEADERS, IDENTITY, leave, ROUTE, SCAN } from './profile';
 
@@ -87,16 +88,25 @@ export function sidecarRequestHeaders(s: Stream, endOfStream: bool): u32 {
     return HEADERS_CONTINUE;
   }
   if (declaredTooLarge(s, h.contentLength)) return HEADERS_STOP;
-  // The aggregated /mcp has no session with this pod's server: the gateway asks for one to be opened for the call.
+  // The aggregated /mcp has no session with this pod's server: the gateway asks for one to be opened for the call,
+  // and kept for a task (upstreamSession.ts), or names the one a task was kept in.
+  endExpiredSessions();
   if (h.internal.includes(SESSION_MARK)) {
+    const mark = getHeader(REQUEST_HEADERS, SESSION_MARK);
     removeHeader(REQUEST_HEADERS, SESSION_MARK);
     const svc = cfg.services.length > 0 ? cfg.services[0] : null;
     if (svc != null && svc.upstream && !svc.stateless) {
+      if (mark === 'resume') {
+        resumeSession();
+        return HEADERS_CONTINUE;
+      }
+      s.keepSession = mark === 'task';
       const authority = getHeader(REQUEST_HEADERS, ':authority');
       openSession(s, svc.path, authority != null ? authority : 'localhost');
       return HEADERS_STOP;
     }
   }
+  if (h.internal.includes(TASK_SESSION)) removeHeader(REQUEST_HEADERS, TASK_SESSION);
   return HEADERS_CONTINUE;
 }
 
@@ -124,6 +134,7 @@ export function sidecarRequestBody(s: Stream, size: i32, endOfStream: bool): u32
     enter(ROUTE);
     s.toolLabel = methodLabel(s.method);
     if (s.method === 'tools/call') label(s, p);
+    if (s.keepSession) s.taskTtlMs = taskTtl(p);
     stripEnvelope(s, p, body.len, scan.paramsMeta);
     leave();
   }
@@ -131,6 +142,22 @@ export function sidecarRequestBody(s: Stream, size: i32, endOfStream: bool): u32
   if (s.outcome !== Outcome.Forwarded) return DATA_STOP_NO_BUFFER;
   // Where headers stop only themselves (allow_on_headers_stop_iteration), the body waits here for the session.
   return s.holding ? DATA_STOP_BUFFER : DATA_CONTINUE;
+}
+
+const taskParam = new JsonRange();
+const ttlParam = new JsonRange();
+
+/** params.task.ttl of a call that asked for a task: whole milliseconds, -1 when absent, null or not one. */
+function taskTtl(p: usize): i64 {
+  if (!memberValue(p, scan.params, 'task', taskParam) || taskParam.kind !== JsonKind.Object) return -1;
+  if (!memberValue(p, taskParam, 'ttl', ttlParam) || ttlParam.kind !== JsonKind.Number) return -1;
+  let v: i64 = 0;
+  for (let i = ttlParam.start; i < ttlParam.end; i++) {
+    const c = <i32>load<u8>(p + <usize>i);
+    if (c < 0x30 || c > 0x39 || i - ttlParam.start >= 12) return -1;
+    v = v * 10 + <i64>(c - 0x30);
+  }
+  return v;
 }
 
 /**

@@ -60,10 +60,22 @@ export class Stream {
   upstreamAuthority: string = '';
   /** Gateway mode, a resources/read from the aggregated /mcp: the answer's URIs get their wrapping back. */
   uriWrap: UriWrap | null = null;
-  /** Gateway mode, an answer that may carry 2026-07-28 task ids: each is handed out bound to the caller. */
+  /** Gateway mode, an answer that may carry task ids: each is handed out bound to the caller. */
   taskWrap: TaskWrap | null = null;
   /** A 2026-07-28 request sent into such a session in the older revision: its answer gets resultType added. */
   bridgedDown: bool = false;
+  /**
+   * Gateway mode, a 2025-11-25 tools/call that asked for a task on the aggregated /mcp: the Mcp-Session-Id value its
+   * pod was chosen by (taskIds.ts). Sidecar mode: the session opened for it is kept for the task (upstreamSession.ts).
+   */
+  taskAffinity: string = '';
+  keepSession: bool = false;
+  /** Sidecar mode, that task's params.task.ttl in ms; -1 when it names none. */
+  taskTtlMs: i64 = -1;
+  /** Gateway mode, a 2025-11-25 task method on the aggregated /mcp: the task id as the client sent it. */
+  taskSealed: string = '';
+  /** ... and its server said the session is gone (404): the answer becomes an unknown task (unavailable.ts). */
+  taskGone: bool = false;
 
   constructor(rt: Runtime) {
     this.rt = rt;

@@ -9,10 +9,17 @@ import { hmacSha256Hex } from './sha256';
 const PREFIX = 't1.';
 /** Hex digits of the MAC kept: 128 bits. */
 const MAC_HEX: i32 = 32;
+/** Longest session id a task may be held in (bytes); a longer one is not kept. */
+export const MAX_TASK_SESSION: i32 = 128;
+/** Longest inner form: `s1.`, 16 hex digits of affinity, `.`, the session id in hex, `.`. */
+export const MAX_SESSION_FORM: i32 = 3 + 16 + 1 + 2 * MAX_TASK_SESSION + 1;
 /** Longest server task id wrapped (bytes); a longer one passes as the server wrote it, and cannot be used here. */
 export const MAX_TASK_ID: i32 = 256;
-/** Longest id the gateway hands out: `t1.`, a service name (63), `.`, the mac, `.`, the server's id. */
-export const MAX_HANDED_OUT: i32 = 3 + 63 + 1 + MAC_HEX + 1 + MAX_TASK_ID;
+/**
+ * Longest id the gateway hands out: `t1.`, a service name (63), `.`, the mac, `.`, the server's id, and for a task
+ * held in a session the inner form below.
+ */
+export const MAX_HANDED_OUT: i32 = 3 + 63 + 1 + MAC_HEX + 1 + MAX_TASK_ID + MAX_SESSION_FORM;
 
 /** Where an opened task id belongs. */
 export class TaskTarget {
@@ -50,5 +57,71 @@ export function openTaskId(keys: ArrayBuffer[], principal: string, sealed: strin
   }
   out.service = service;
   out.id = id;
+  return true;
+}
+
+// 2025-11-25 tasks on the aggregated /mcp, on a server that keeps sessions: the task lives in a session its pod's
+// proxy opened for the tools/call that created it and keeps (upstreamSession.ts), so the server's id is handed out
+// with what finds that session again, `s1.<affinity>.<session id in hex>.<the server's id>`, inside the id above
+// (the mac covers all of it). The affinity is the Mcp-Session-Id value the gateway sent the creating call with,
+// which the rendered DestinationRule hashes on: sent again, it reaches the same pod.
+const SESSION_FORM = 's1.';
+
+const HEX = '0123456789abcdef';
+
+/** A session-held task, opened from its inner form. */
+export class SessionTask {
+  affinity: string = '';
+  session: string = '';
+  id: string = '';
+}
+
+/** Whether a session id can be carried: visible ASCII (as Streamable HTTP requires), at most MAX_TASK_SESSION. */
+export function carriableSession(session: string): bool {
+  const n = session.length;
+  if (n === 0 || n > MAX_TASK_SESSION) return false;
+  for (let i = 0; i < n; i++) {
+    const c = session.charCodeAt(i);
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+/** The part put before the server's id (it must be carriable). */
+export function sessionTaskForm(affinity: string, session: string): string {
+  let hex = '';
+  for (let i = 0; i < session.length; i++) {
+    const c = session.charCodeAt(i);
+    hex += HEX.charAt(c >> 4) + HEX.charAt(c & 15);
+  }
+  return SESSION_FORM + affinity + '.' + hex + '.';
+}
+
+function nibble(c: i32): i32 {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  return -1;
+}
+
+/** Opens an inner id made by sessionTaskForm; false for any other form. */
+export function openSessionTask(inner: string, out: SessionTask): bool {
+  if (!inner.startsWith(SESSION_FORM)) return false;
+  const a = inner.indexOf('.', SESSION_FORM.length);
+  if (a <= SESSION_FORM.length || a - SESSION_FORM.length > 16) return false;
+  const h = inner.indexOf('.', a + 1);
+  if (h < 0 || h + 1 >= inner.length || ((h - a - 1) & 1) !== 0 || h - a - 1 > 2 * MAX_TASK_SESSION) return false;
+  let session = '';
+  for (let i = a + 1; i < h; i += 2) {
+    const hi = nibble(inner.charCodeAt(i));
+    const lo = nibble(inner.charCodeAt(i + 1));
+    if (hi < 0 || lo < 0) return false;
+    session += String.fromCharCode((hi << 4) | lo);
+  }
+  if (!carriableSession(session)) return false;
+  const affinity = inner.substring(SESSION_FORM.length, a);
+  for (let i = 0; i < affinity.length; i++) if (nibble(affinity.charCodeAt(i)) < 0) return false;
+  out.affinity = affinity;
+  out.session = session;
+  out.id = inner.substring(h + 1);
   return true;
 }

@@ -1,6 +1,7 @@
 // Gateway mode: the answers that may carry a task id of the 2026-07-28 tasks extension (a tools/call or a listen
-// stream that declared the extension, tasks/get, tasks/update, tasks/cancel) get every `"taskId":"<id>"` turned
-// into the id the gateway hands out (taskIds.ts), as the answer streams past, JSON or SSE alike. A value still open
+// stream that declared the extension, tasks/get, tasks/update, tasks/cancel), and on the aggregated /mcp of a
+// 2025-11-25 task (a tools/call that asked for one, tasks/get, tasks/result, tasks/cancel), get every
+// `"taskId":"<id>"` turned into the id the gateway hands out (taskIds.ts), as the answer streams past, JSON or SSE. A value still open
 // at a chunk's end is held (at most MAX_TASK_ID bytes) until the next; a value with an escape, or longer than that,
 // passes as the server wrote it. A raw `"taskId":"` never occurs inside a JSON string, where every quote is escaped.
 
@@ -13,6 +14,8 @@ const KEY = '"taskId":"';
 export class TaskWrap {
   /** Bytes from the end of the last chunk: a value not yet closed, or what may be the start of KEY. */
   carry: ArrayBuffer = new ArrayBuffer(0);
+  /** Put before each server id (inside the mac): a 2025-11-25 task's session form (taskIds.ts), or nothing. */
+  inner: string = '';
 
   constructor(
     public keys: ArrayBuffer[],
@@ -56,7 +59,7 @@ export function wrapTaskIds(w: TaskWrap, size: i32, endOfStream: bool): void {
     }
     if (close >= 0) {
       const id = String.UTF8.decodeUnsafe(d + <usize>v, <usize>(close - v));
-      const prefix = String.UTF8.encode(taskIdPrefix(w.keys, w.principal, w.service, id));
+      const prefix = String.UTF8.encode(taskIdPrefix(w.keys, w.principal, w.service, w.inner + id) + w.inner);
       at.push(v);
       prefixes.push(prefix);
       extra += prefix.byteLength;

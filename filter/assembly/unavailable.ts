@@ -46,6 +46,21 @@ export function unavailableHeaders(s: Stream, status: u32, contentType: string |
   return HEADERS_STOP;
 }
 
+/**
+ * on_response_headers, a 2025-11-25 task method on the aggregated /mcp whose session its server no longer has (404:
+ * the server restarted, or ended the session): the client gets an unknown task, never a 404, which would tell it
+ * that its own session with the gateway is gone.
+ */
+export function taskGoneHeaders(s: Stream, endOfStream: bool): u32 {
+  if (endOfStream || s.upstreamStatus !== 404 || s.taskSealed.length === 0) return HEADERS_CONTINUE;
+  s.rewriteUnavailable = true;
+  s.taskGone = true;
+  setHeader(RESPONSE_HEADERS, ':status', '200');
+  setHeader(RESPONSE_HEADERS, 'content-type', 'application/json');
+  removeHeader(RESPONSE_HEADERS, 'content-length');
+  return HEADERS_STOP;
+}
+
 /** Envoy's words and status: `upstream connect error …; HTTP 503 at the gateway`. */
 function atGateway(s: Stream, detail: string): string {
   return detail + '; HTTP ' + s.upstreamStatus.toString() + ' at the gateway';
@@ -72,7 +87,15 @@ export function unavailableBody(s: Stream, size: i32, endOfStream: bool): u32 {
   }
   const at = atGateway(s, detail);
   let json: string;
-  if (s.method === 'tools/call' && s.tool.length > 0 && s.idJson !== 'null') {
+  if (s.taskGone) {
+    const text =
+      'Unknown task: ' +
+      s.taskSealed +
+      ' (' +
+      s.service +
+      ' no longer has the session it ran in: the server restarted or ended it; run the tool again)';
+    json = '{"jsonrpc":"2.0","id":' + s.idJson + ',"error":{"code":-32602,"message":' + jsonString(text) + '}}';
+  } else if (s.method === 'tools/call' && s.tool.length > 0 && s.idJson !== 'null') {
     const text =
       s.service +
       ' is unavailable: its MCP server did not answer (' +

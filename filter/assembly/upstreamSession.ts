@@ -4,6 +4,12 @@
 // (initialize, then notifications/initialized, through the `meshmcp-upstream` cluster the pod's EnvoyFilter adds),
 // sends the request in it, and ends it (DELETE) when the stream is over. Everything stays in the pod, so no gateway
 // or control replica holds state, and a server restart costs nothing but the calls in flight.
+//
+// A 2025-11-25 tools/call that asks for a task (mark `task`) needs its session after the call: the task lives there.
+// Its session id goes back to the gateway in `x-meshmcp-task-session`, which puts it into the task id it hands out
+// (taskIds.ts), and the session is kept for the task's ttl (at most a day; an hour when it names none), at most
+// MAX_KEPT per worker, the oldest ended first when more come. The task's methods come back marked `resume` with
+// that session, and go straight into it. Kept sessions past their time are ended as the next stream starts.
 
 import {
   CALL_RESPONSE_BODY,
@@ -14,18 +20,28 @@ import {
   getHeader,
   HostBytes,
   httpCall,
+  nowNanos,
   release,
+  removeHeader,
   REQUEST_HEADERS,
+  RESPONSE_HEADERS,
   sendLocalResponse,
   setHeader,
 } from './abi';
 import { Outcome } from './errors';
+import { Verdict } from './responseScan';
 import { Stream } from './stream';
 
 /** The cluster the sidecar EnvoyFilter adds: the pod's own server on loopback (control/render/envoyFilter.ts). */
 export const UPSTREAM_CLUSTER = 'meshmcp-upstream';
-/** The gateway's mark on a request that needs a session opened for it. */
+/** The gateway's mark on a request that needs a session opened for it (`call`, `task`), or one kept (`resume`). */
 export const SESSION_MARK = 'x-meshmcp-upstream-session';
+/** The session a task lives in: from the pod to the gateway on `task`, back to the pod on `resume`. */
+export const TASK_SESSION = 'x-meshmcp-task-session';
+/** Sessions kept for tasks, per worker. */
+export const MAX_KEPT: i32 = 256;
+const NO_TTL_MS: u64 = 3600_000;
+const MAX_TTL_MS: u64 = 86400_000;
 const ASKED_VERSION = '2025-11-25';
 const CALL_TIMEOUT_MS: u32 = 5000;
 /** How much of initialize's answer is read for the negotiated protocolVersion. */
@@ -90,10 +106,73 @@ export function openSession(s: Stream, path: string, authority: string): bool {
   return false;
 }
 
-/** on_log: the session this stream's call used is ended. */
-export function closeSession(s: Stream, path: string): void {
-  send('DELETE', new Call(0, CLOSE, path, s.upstreamAuthority, s.upstreamSession, s.upstreamVersion), '');
+class Kept {
+  constructor(
+    public path: string,
+    public authority: string,
+    public session: string,
+    public version: string,
+    public until: u64,
+  ) {}
+}
+
+/** Sessions kept for tasks, oldest first. */
+const kept = new Array<Kept>();
+
+function end(k: Kept): void {
+  send('DELETE', new Call(0, CLOSE, k.path, k.authority, k.session, k.version), '');
+}
+
+/** Ends the kept sessions whose time is over (called as a stream starts; a clock read only when some are kept). */
+export function endExpiredSessions(): void {
+  if (kept.length === 0) return;
+  const now = nowNanos() / 1_000_000;
+  let n = 0;
+  for (let i = 0; i < kept.length; i++) {
+    if (kept[i].until <= now) end(kept[i]);
+    else {
+      kept[n] = kept[i];
+      n++;
+    }
+  }
+  kept.length = n;
+}
+
+/**
+ * on_log: the session this stream's call used is ended, unless it was opened for a task and the server answered:
+ * then it is kept for the task's ttl.
+ */
+export function endOrKeepSession(s: Stream, path: string): void {
+  const k = new Kept(path, s.upstreamAuthority, s.upstreamSession, s.upstreamVersion, 0);
   s.upstreamSession = '';
+  const scan = s.scan;
+  const answered = s.upstreamStatus === 200 && (scan == null || scan.verdict !== Verdict.Error);
+  if (!s.keepSession || !answered) {
+    end(k);
+    return;
+  }
+  const ttl = s.taskTtlMs;
+  k.until = nowNanos() / 1_000_000 + (ttl < 0 ? NO_TTL_MS : <u64>ttl < MAX_TTL_MS ? <u64>ttl : MAX_TTL_MS);
+  if (kept.length >= MAX_KEPT) end(kept.shift());
+  kept.push(k);
+}
+
+/** on_response_headers in sidecar mode, a call that asked for a task: the gateway learns the session it lives in. */
+export function giveTaskSession(s: Stream): void {
+  if (s.upstreamSession.length > 0) setHeader(RESPONSE_HEADERS, TASK_SESSION, s.upstreamSession);
+}
+
+/**
+ * on_request_headers, marked `resume`: the request goes into the session its task was kept in. False (nothing
+ * changed) when the gateway named no session.
+ */
+export function resumeSession(): bool {
+  const session = getHeader(REQUEST_HEADERS, TASK_SESSION);
+  removeHeader(REQUEST_HEADERS, TASK_SESSION);
+  if (session == null || session.length === 0) return false;
+  setHeader(REQUEST_HEADERS, 'mcp-session-id', session);
+  setHeader(REQUEST_HEADERS, 'mcp-protocol-version', ASKED_VERSION);
+  return true;
 }
 
 /**

@@ -266,6 +266,97 @@ describe("tasks on /mcp/everything (2025-11-25, in the caller's session)", () =>
   });
 });
 
+describe("tasks on the aggregated /mcp (2025-11-25, in a session the pod's proxy keeps)", () => {
+  /** A 2025-11-25 session with the aggregated endpoint, as a raw client that asks for tasks. */
+  async function initialize(key: string): Promise<{ session: string; capabilities: Record<string, any> }> {
+    const init = await rpcAt('/mcp', key, undefined, {
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'e2e-tasks', version: '1' } },
+    });
+    expect(init.status, JSON.stringify(init.body)).toBe(200);
+    await rpcAt('/mcp', key, init.session ?? undefined, { method: 'notifications/initialized' });
+    return { session: init.session ?? '', capabilities: init.body?.result?.capabilities ?? {} };
+  }
+  const TASK_ID = /^t1\.everything\.[0-9a-f]{32}\.s1\.[0-9a-f]{16}\.[0-9a-f]+\..+$/;
+
+  it('advertises tasks (without tasks/list) and lists the tool with its task support', async () => {
+    const { session, capabilities } = await initialize(mesh.adminKey);
+    expect(capabilities['tasks']).toEqual({ cancel: {}, requests: { tools: { call: {} } } });
+    const tools: Array<Record<string, any>> = [];
+    let cursor: string | undefined;
+    do {
+      const page = await rpcAt('/mcp', mesh.adminKey, session, {
+        id: 2,
+        method: 'tools/list',
+        params: cursor ? { cursor } : {},
+      });
+      tools.push(...(page.body?.result?.tools ?? []));
+      cursor = page.body?.result?.nextCursor;
+    } while (cursor);
+    const tool = tools.find((t) => t['name'] === 'everything__simulate-research-query');
+    expect(JSON.stringify(tool ?? tools.map((t) => t['name']))).toMatch(
+      /"execution":\{"taskSupport":"(optional|required)"\}/,
+    );
+  });
+
+  it("creates a task, polls it, reads its result and cancels another; the ids are the caller's only", async () => {
+    const { session } = await initialize(mesh.adminKey);
+    const call = (id: number, topic: string) =>
+      rpcAt('/mcp', mesh.adminKey, session, {
+        id,
+        method: 'tools/call',
+        params: { name: 'everything__simulate-research-query', arguments: { topic }, task: { ttl: 60_000 } },
+      });
+    const created = await call(2, 'service meshes');
+    const taskId = created.body?.result?.task?.taskId as string;
+    expect(taskId, JSON.stringify(created.body)).toMatch(TASK_ID);
+    let status = '';
+    await until(
+      'the task to complete',
+      () => status === 'completed',
+      async () => {
+        const got = await rpcAt('/mcp', mesh.adminKey, session, { id: 3, method: 'tasks/get', params: { taskId } });
+        expect(got.body?.error, JSON.stringify(got.body)).toBeUndefined();
+        expect(got.body?.result?.taskId).toBe(taskId);
+        status = got.body?.result?.status ?? '';
+      },
+    );
+    const result = await rpcAt('/mcp', mesh.adminKey, session, { id: 4, method: 'tasks/result', params: { taskId } });
+    expect(JSON.stringify(result.body?.result?.content), JSON.stringify(result.body)).toContain('service meshes');
+    expect(result.body?.result?._meta?.['io.modelcontextprotocol/related-task']?.taskId).toBe(taskId);
+    // The task is still there after its result was read, for its ttl.
+    const again = await rpcAt('/mcp', mesh.adminKey, session, { id: 5, method: 'tasks/get', params: { taskId } });
+    expect(again.body?.result?.status, JSON.stringify(again.body)).toBe('completed');
+
+    // Another caller with the same id gets an unknown task; so does an id whose session part was changed.
+    const other = await initialize(mesh.readonlyKey);
+    const stolen = await rpcAt('/mcp', mesh.readonlyKey, other.session, {
+      id: 6,
+      method: 'tasks/get',
+      params: { taskId },
+    });
+    expect(stolen.body?.error?.message, JSON.stringify(stolen.body)).toMatch(/Unknown task|Forbidden/);
+    expect(JSON.stringify(stolen.body)).not.toContain('completed');
+    const forged = taskId.replace(
+      /\.s1\.([0-9a-f]{16})\.([0-9a-f]{2})/,
+      (_m, a, b) => `.s1.${a}.${b === '41' ? '42' : '41'}`,
+    );
+    const bad = await rpcAt('/mcp', mesh.adminKey, session, { id: 7, method: 'tasks/get', params: { taskId: forged } });
+    expect(bad.body?.error?.code, JSON.stringify(bad.body)).toBe(-32602);
+
+    // A second task, cancelled while it works.
+    const second = (await call(8, 'cancelled research')).body?.result?.task?.taskId as string;
+    expect(second).toMatch(TASK_ID);
+    const cancelled = await rpcAt('/mcp', mesh.adminKey, session, {
+      id: 9,
+      method: 'tasks/cancel',
+      params: { taskId: second },
+    });
+    expect(cancelled.body?.result?.status, JSON.stringify(cancelled.body)).toBe('cancelled');
+  });
+});
+
 describe('trace context through the mesh', () => {
   it("carries the client's traceparent to the server and writes its trace id at the gateway and the pod proxy", async () => {
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
