@@ -27,6 +27,15 @@ export interface SidecarOptions {
   onClose?: () => Promise<void>;
   /** a pack's own /health: whether what it reads answers (the kubernetes pack's API server) */
   packHealth?: PackHealth;
+  /** bridge mode: makes what serves /mcp instead of the tools, its readiness, and what close() ends first */
+  bridge?: (log: Logger) => McpFront;
+}
+
+/** What serves /mcp in bridge mode (sidecar/bridge, loaded by main.ts only then). */
+export interface McpFront {
+  handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void>;
+  health: PackHealth;
+  close(): Promise<void>;
 }
 
 /** A pack's readiness: 200 with `ready: true` and what was checked, or 503 with `ready: false` and why. */
@@ -47,6 +56,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
   const { settings } = opts;
   const log = createLogger('mcp-sidecar', settings.logLevel, opts.logSink);
   const metrics = createSidecarMetrics();
+  const bridge = opts.bridge?.(log);
   const allowed = new Set(
     [settings.appUrl, settings.envoyAdminUrl, settings.prometheusUrl, settings.gatewayUrl]
       .filter(Boolean)
@@ -102,6 +112,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
     probeClient: createHttpClient({ isAllowed: (u) => allowed.has(u.host) }),
     log,
     ...(opts.packHealth ? { packHealth: opts.packHealth } : {}),
+    ...(bridge ? { packHealth: bridge.health, mcp: bridge.handle } : {}),
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -114,7 +125,13 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
   const port = typeof addr === 'object' && addr ? addr.port : settings.port;
   const hostForUrl = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
   const url = `http://${hostForUrl === '0.0.0.0' ? '127.0.0.1' : hostForUrl}:${port}`;
-  log.info('listening', { service: settings.serviceName, url: `${url}/mcp`, tools: registry.list().length });
+  log.info('listening', {
+    service: settings.serviceName,
+    url: `${url}/mcp`,
+    ...(settings.bridge
+      ? { bridge: settings.bridge.upstreamUrl, protocols: settings.bridge.protocols }
+      : { tools: registry.list().length }),
+  });
 
   return {
     server,
@@ -125,6 +142,8 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
     reload,
     async close() {
       watcher?.close();
+      // Held streams keep their connections open: they end first, or the server would wait for them.
+      await bridge?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

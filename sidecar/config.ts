@@ -2,7 +2,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { type OptionSpec, type OptionValues, parseOptions, UsageError } from '../shared/options.js';
-import type { KubernetesSettings, SidecarSettings } from './types.js';
+import type { BridgeSettings, KubernetesSettings, SidecarSettings } from './types.js';
 
 const list = (v: unknown): string[] =>
   typeof v === 'string'
@@ -154,8 +154,47 @@ export const SIDECAR_OPTIONS: OptionSpec[] = [
       "the header that carries that key: authorization sends Authorization: Bearer <key> (the gateway's apiKey " +
       "source needs bearer: true), any other name sends the key as its value (the source's header, e.g. x-api-key)",
   },
+  {
+    flag: 'bridge',
+    env: 'MCP_BRIDGE_UPSTREAM',
+    type: 'string',
+    description:
+      'bridge mode: /mcp fronts the MCP server at this loopback http URL in the pod (http://127.0.0.1:3001/mcp) ' +
+      'instead of serving tools, and relays its requests for input (elicitation, sampling, roots) between the ' +
+      'client and the server when their revisions differ',
+  },
+  {
+    flag: 'bridge-protocols',
+    env: 'MCP_BRIDGE_PROTOCOLS',
+    type: 'string',
+    description: 'bridge mode: the revisions the server speaks, comma-separated: 2025-11-25, 2026-07-28 (required)',
+  },
+  {
+    flag: 'bridge-max-held',
+    env: 'MCP_BRIDGE_MAX_HELD',
+    type: 'number',
+    default: 256,
+    description: 'bridge mode: exchanges in flight or held at once; more are refused (503)',
+  },
+  {
+    flag: 'bridge-hold-ms',
+    env: 'MCP_BRIDGE_HOLD_MS',
+    type: 'number',
+    default: 300_000,
+    description: 'bridge mode: the longest one exchange is held, from its first request; then it is ended',
+  },
+  {
+    flag: 'bridge-timeout-ms',
+    env: 'MCP_BRIDGE_TIMEOUT_MS',
+    type: 'number',
+    default: 60_000,
+    description: 'bridge mode: how long the server has to start an answer, and between two messages a client waits for',
+  },
   { flag: 'log-level', env: 'LOG_LEVEL', type: 'string', default: 'info', description: 'debug, info, warn or error' },
 ];
+
+/** The revisions `--bridge-protocols` may name. */
+export const BRIDGE_PROTOCOLS = ['2025-11-25', '2026-07-28'];
 
 /** Resolves settings from argv and environment; throws UsageError naming the setting and the fix. */
 export function resolveSettings(argv: string[], env: NodeJS.ProcessEnv = process.env): SidecarSettings | 'help' {
@@ -170,6 +209,10 @@ export function settingsFromOptions(v: OptionValues, env: NodeJS.ProcessEnv = pr
     throw new UsageError(`--pack ${pack} is not a pack of this build: ${PACKS.join(', ')}`);
   }
   const kubernetes = pack === 'kubernetes' ? kubernetesSettings(v, env) : undefined;
+  const bridge = bridgeSettings(v);
+  if (bridge && pack !== undefined) {
+    throw new UsageError(`--bridge and --pack ${pack} do not go together: bridge mode serves the MCP server it fronts`);
+  }
   if (pack === 'prometheus' && v['prometheus-url'] === undefined) {
     throw new UsageError('the prometheus pack needs a Prometheus: pass --prometheus-url or set PROMETHEUS_URL');
   }
@@ -228,6 +271,53 @@ export function settingsFromOptions(v: OptionValues, env: NodeJS.ProcessEnv = pr
     ...(v['gateway-key-file'] === undefined ? {} : { gatewayKeyFile: String(v['gateway-key-file']) }),
     gatewayKeyHeader: keyHeader,
     ...(kubernetes ? { kubernetes } : {}),
+    ...(bridge ? { bridge } : {}),
+  };
+}
+
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
+
+/** Bridge mode's settings, when --bridge is set: the URL must name a server in the pod (loopback, plain http). */
+function bridgeSettings(v: OptionValues): BridgeSettings | undefined {
+  const raw = v['bridge'];
+  if (raw === undefined) {
+    for (const f of ['bridge-protocols'] as const) {
+      if (v[f] !== undefined) throw new UsageError(`--${f} is a bridge mode setting: it needs --bridge`);
+    }
+    return undefined;
+  }
+  const fix = '(the MCP server in this pod, e.g. http://127.0.0.1:3001/mcp)';
+  let url: URL;
+  try {
+    url = new URL(String(raw));
+  } catch {
+    throw new UsageError(`--bridge ${JSON.stringify(raw)} is not a URL ${fix}`);
+  }
+  if (url.protocol !== 'http:') throw new UsageError(`--bridge ${JSON.stringify(raw)} is not an http:// URL ${fix}`);
+  if (!LOOPBACK_HOST.test(url.hostname)) {
+    throw new UsageError(`--bridge ${JSON.stringify(raw)} is not on loopback (localhost, 127.x.x.x or [::1]) ${fix}`);
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    throw new UsageError(`--bridge ${JSON.stringify(raw)} carries credentials, a query or a fragment ${fix}`);
+  }
+  const protocols = list(v['bridge-protocols']);
+  const bad = protocols.filter((p) => !BRIDGE_PROTOCOLS.includes(p));
+  if (protocols.length === 0 || bad.length > 0) {
+    throw new UsageError(
+      `${protocols.length === 0 ? 'bridge mode needs --bridge-protocols' : `--bridge-protocols names ${bad.join(', ')}`}: the revisions the server speaks, comma-separated (${BRIDGE_PROTOCOLS.join(', ')})`,
+    );
+  }
+  const whole = (f: string, min: number) => {
+    const n = v[f] as number;
+    if (!Number.isInteger(n) || n < min) throw new UsageError(`--${f} ${n} is not a whole number of at least ${min}`);
+    return n;
+  };
+  return {
+    upstreamUrl: url.href,
+    protocols: [...new Set(protocols)],
+    maxHeld: whole('bridge-max-held', 1),
+    holdMs: whole('bridge-hold-ms', 1),
+    timeoutMs: whole('bridge-timeout-ms', 1),
   };
 }
 

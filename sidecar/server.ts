@@ -1,5 +1,6 @@
-// The sidecar's HTTP surface: /mcp (MCP), /healthz (process up), /readyz (app reachable; for a pack, its backend),
-// /health (a pack's readiness; the sidecar's /healthz), /metrics (Prometheus).
+// The sidecar's HTTP surface: /mcp (MCP; in bridge mode the bridge's), /healthz (process up), /readyz (app
+// reachable; for a pack, its backend; in bridge mode, the server it fronts), /health (a pack's readiness; the
+// sidecar's /healthz), /metrics (Prometheus).
 import fs from 'node:fs';
 import http from 'node:http';
 import type { PackHealth } from './app.js';
@@ -17,6 +18,8 @@ export interface ServerDeps {
   log: Logger;
   /** a pack's own readiness check for /health and /readyz */
   packHealth?: PackHealth;
+  /** what serves /mcp instead of the dispatcher (bridge mode) */
+  mcp?: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
 }
 
 export function createSidecarServer(deps: ServerDeps): http.Server {
@@ -31,7 +34,7 @@ export function createSidecarServer(deps: ServerDeps): http.Server {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/mcp') {
-      handleMcp(req, res, dispatcher, transport, log).catch((err) => {
+      (deps.mcp ? deps.mcp(req, res) : handleMcp(req, res, dispatcher, transport, log)).catch((err) => {
         log.error('unhandled MCP transport error', { error: String(err) });
         if (!res.headersSent) sendRpcError(res, 500, -32603, 'Internal error');
         else res.destroy();

@@ -104,6 +104,22 @@ export interface SidecarSettings {
   gatewayKeyFile?: string;
   /** the header that carries that key; `authorization` (the default) sends `Authorization: Bearer <key>` */
   gatewayKeyHeader?: string;
+  /** bridge mode (`--bridge`): /mcp fronts this MCP server in the pod instead of serving tools */
+  bridge?: BridgeSettings;
+}
+
+/** Bridge mode: the MCP server it fronts, the revisions that server speaks, and the bounds of what it holds. */
+export interface BridgeSettings {
+  /** a loopback http URL, e.g. http://127.0.0.1:3001/mcp */
+  upstreamUrl: string;
+  /** 2025-11-25 and/or 2026-07-28 */
+  protocols: string[];
+  /** exchanges in flight or held at once */
+  maxHeld: number;
+  /** the longest an exchange is held, from its first request */
+  holdMs: number;
+  /** how long the upstream has to start an answer, and between two messages a client waits for */
+  timeoutMs: number;
 }
 
 /** Where the kubernetes pack reads: one API server, as one ServiceAccount, in the allowed namespaces. */
