@@ -2,7 +2,7 @@
 // of contract 1, the bounds of filter/config.schema.json, the canonical order, validateCatalog(), which render
 // applies before a catalog reaches Envoy, and how caching hints merge. Pure.
 import { MAX_TOOL_NAME, TOOL_NAME } from '../shared/toolName.js';
-import type { CacheHint, Catalog, CatalogService, CatalogTool } from './types.js';
+import type { CacheHint, Catalog, CatalogService, CatalogTool, McpUpstream } from './types.js';
 
 /** A Kubernetes DNS label: Service names, namespaces, and the routes (`<service>` of tool names) made of them. */
 export const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -154,3 +154,10 @@ export function mergeHints(a: CacheHint, b: CacheHint): CacheHint {
     cacheScope: a.cacheScope === 'public' && b.cacheScope === 'public' ? 'public' : 'private',
   };
 }
+
+/** A copy of an upstream declaration, its revisions a new array. */
+export const copyUpstream = (u: McpUpstream): McpUpstream => ({
+  path: u.path,
+  protocols: [...u.protocols],
+  ...(u.bridge ? { bridge: true as const } : {}),
+});

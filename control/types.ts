@@ -41,6 +41,12 @@ export interface McpUpstream {
    * sessions (Mcp-Session-Id), so the gateway pins a session to the pod that opened it.
    */
   protocols: string[];
+  /**
+   * Its pods' MCP port is a meshmcp sidecar in bridge mode in front of it, which relays its requests for input
+   * between the revisions: the gateway gives each exchange a pod affinity (`x-meshmcp-affinity`), which the rendered
+   * DestinationRule hashes on.
+   */
+  bridge?: true;
 }
 
 /** A tool as a sidecar lists it (or a static snapshot gives it): its own name, before the route prefix. */

@@ -14,7 +14,7 @@ import type {
 
 export type { ToolDescriptor } from '../types.js';
 
-import { byRoute, byToolName, holdsSessions, MAX_TOOLS_PER_SERVICE } from '../catalogRules.js';
+import { byRoute, byToolName, copyUpstream, holdsSessions, MAX_TOOLS_PER_SERVICE } from '../catalogRules.js';
 import { assignRoutes, serviceKey, toolName } from './naming.js';
 import { catalogOfferings } from './offerings.js';
 
@@ -164,9 +164,7 @@ function buildService(
       host: service.host,
       port: service.port,
       selector: { ...service.selector },
-      ...(service.upstream
-        ? { upstream: { path: service.upstream.path, protocols: [...service.upstream.protocols] } }
-        : {}),
+      ...(service.upstream ? { upstream: copyUpstream(service.upstream) } : {}),
       health: { ...health },
       tools: list,
       ...catalogOfferings(route, key, tools === undefined ? undefined : offerings, warnings),

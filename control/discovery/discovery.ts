@@ -1,6 +1,6 @@
 // What every discovery source (Kubernetes, a static file) promises the rest of the pipeline, and the small helpers
 // that keep that promise: the complete set, canonically sorted, and no call when nothing changed.
-import { cmp } from '../catalogRules.js';
+import { cmp, copyUpstream } from '../catalogRules.js';
 import type { DiscoveredService } from '../types.js';
 
 export interface Discovery {
@@ -30,7 +30,7 @@ export function sortServices(services: readonly DiscoveredService[]): Discovered
       ready: s.ready,
       ...(s.pods !== undefined ? { pods: s.pods } : {}),
       selector: Object.fromEntries(Object.entries(s.selector).sort(([a], [b]) => cmp(a, b))),
-      ...(s.upstream ? { upstream: { path: s.upstream.path, protocols: [...s.upstream.protocols] } } : {}),
+      ...(s.upstream ? { upstream: copyUpstream(s.upstream) } : {}),
     }))
     .sort((a, b) => cmp(a.namespace, b.namespace) || cmp(a.name, b.name));
 }

@@ -16,14 +16,25 @@ export const UPSTREAM_PATH_ANNOTATION = 'meshmcp.io/upstream-path';
 /** The revisions such a server speaks, comma-separated; default DEFAULT_UPSTREAM_PROTOCOLS. */
 export const UPSTREAM_PROTOCOLS_ANNOTATION = 'meshmcp.io/upstream-protocols';
 export const DEFAULT_UPSTREAM_PROTOCOLS = ['2025-11-25'];
+/**
+ * `"true"`: the pods' MCP port is a meshmcp sidecar in bridge mode in front of that server (sidecar/README.md, Bridge
+ * mode), which relays the server's requests for input between the revisions; the gateway then gives each exchange a
+ * pod affinity.
+ */
+export const UPSTREAM_BRIDGE_ANNOTATION = 'meshmcp.io/upstream-bridge';
 
 /** The Service's upstream declaration: undefined for a sidecar, a string naming what is wrong, or the upstream. */
 export function upstreamOf(svc: V1Service): McpUpstream | string | undefined {
   const a = svc.metadata?.annotations ?? {};
   const path = a[UPSTREAM_PATH_ANNOTATION];
   const listed = a[UPSTREAM_PROTOCOLS_ANNOTATION];
+  const bridge = a[UPSTREAM_BRIDGE_ANNOTATION];
   if (path === undefined) {
-    return listed === undefined ? undefined : `${UPSTREAM_PROTOCOLS_ANNOTATION} needs ${UPSTREAM_PATH_ANNOTATION} too`;
+    if (listed !== undefined) return `${UPSTREAM_PROTOCOLS_ANNOTATION} needs ${UPSTREAM_PATH_ANNOTATION} too`;
+    return bridge === undefined ? undefined : `${UPSTREAM_BRIDGE_ANNOTATION} needs ${UPSTREAM_PATH_ANNOTATION} too`;
+  }
+  if (bridge !== undefined && bridge !== 'true' && bridge !== 'false') {
+    return `${UPSTREAM_BRIDGE_ANNOTATION}: ${JSON.stringify(bridge.slice(0, 40))} is not "true" or "false"`;
   }
   const pathProblem = upstreamPathProblem(path);
   if (pathProblem !== undefined) return `${UPSTREAM_PATH_ANNOTATION}: ${pathProblem}`;
@@ -36,7 +47,7 @@ export function upstreamOf(svc: V1Service): McpUpstream | string | undefined {
           .filter((p) => p !== '');
   const problem = protocolsProblem(protocols);
   if (problem !== undefined) return `${UPSTREAM_PROTOCOLS_ANNOTATION}: ${problem}`;
-  return { path, protocols: [...new Set(protocols)].sort() };
+  return { path, protocols: [...new Set(protocols)].sort(), ...(bridge === 'true' ? { bridge: true as const } : {}) };
 }
 
 /**

@@ -36,7 +36,7 @@ export const MAX_FILE_BYTES = 16 * 1024 * 1024;
 const LABEL_KEY = /^([a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^([A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?$/;
 const SERVICE_KEYS = new Set(['name', 'namespace', 'host', 'port', 'url', 'selector', 'upstream', 'tools']);
-const UPSTREAM_KEYS = new Set(['path', 'protocols']);
+const UPSTREAM_KEYS = new Set(['path', 'protocols', 'bridge']);
 const TOOL_KEYS = new Set(['name', 'title', 'description', 'inputSchema', 'outputSchema', 'annotations']);
 
 function isMap(v: unknown): v is Record<string, unknown> {
@@ -47,7 +47,10 @@ function show(v: unknown): string {
   return JSON.stringify(v)?.slice(0, 80) ?? String(v);
 }
 
-/** `upstream: {path: /mcp, protocols: [2025-11-25, 2026-07-28]}`: the pods serve MCP themselves. */
+/**
+ * `upstream: {path: /mcp, protocols: [2025-11-25, 2026-07-28], bridge: true}`: the pods serve MCP themselves (behind a
+ * meshmcp sidecar in bridge mode, with bridge).
+ */
 function parseUpstream(v: unknown, at: string, fail: (at: string, problem: string, fix: string) => never): McpUpstream {
   if (!isMap(v)) return fail(at, 'not a map', 'give `upstream: {path: /mcp, protocols: [2025-11-25]}`');
   for (const k of Object.keys(v)) {
@@ -62,7 +65,13 @@ function parseUpstream(v: unknown, at: string, fail: (at: string, problem: strin
   }
   const problem = protocolsProblem(protocols as string[]);
   if (problem !== undefined) fail(`${at}.protocols`, problem, 'list the revisions the server speaks');
-  return { path: mcpPath as string, protocols: [...new Set(protocols as string[])].sort() };
+  const bridge = v['bridge'] ?? false;
+  if (typeof bridge !== 'boolean') fail(`${at}.bridge`, `${show(bridge)} is not true or false`, 'give bridge: true');
+  return {
+    path: mcpPath as string,
+    protocols: [...new Set(protocols as string[])].sort(),
+    ...(bridge === true ? { bridge: true as const } : {}),
+  };
 }
 
 /** Parses the file's text; every error names the file, the YAML path and the fix. Pure. */

@@ -17,7 +17,7 @@ export interface RouteEntry {
    * Present for an MCP server of the service's own: the gateway sends it tool names without the `<route>__` prefix,
    * on this path.
    */
-  upstream?: { path: string; stateless?: true };
+  upstream?: { path: string; stateless?: true; bridged?: true };
 }
 
 export interface GatewayFilterConfig {
@@ -94,6 +94,8 @@ function routeEntry(service: CatalogService): RouteEntry {
             path: service.upstream.path,
             // It answers without a session: the gateway sends it older aggregated requests in its revision.
             ...(service.upstream.protocols.includes(STATELESS_REVISION) ? { stateless: true as const } : {}),
+            // Its pods' MCP port is a bridge: each exchange gets a pod affinity (x-meshmcp-affinity).
+            ...(service.upstream.bridge ? { bridged: true as const } : {}),
           },
         }
       : {}),

@@ -79,16 +79,20 @@ export function serviceVirtualServices(services: CatalogService[], settings: Ren
 
 /** The header an MCP session travels in (2025-11-25 Streamable HTTP). */
 export const SESSION_HEADER = 'mcp-session-id';
+/** The pod affinity the gateway gives every request to a server behind a bridge (filter/README.md). */
+export const AFFINITY_HEADER = 'x-meshmcp-affinity';
 
 /**
  * One DestinationRule per MCP server of a service's own that may hold sessions: in the gateway's namespace (so it
  * applies to the gateway's proxies only, not to the service's other clients), a consistent hash on Mcp-Session-Id
- * keeps each session on the pod that opened it. TLS is left out, so Istio's auto mTLS still applies. Routes are
+ * keeps each session on the pod that opened it. Behind a bridge the hash is on x-meshmcp-affinity, which the gateway
+ * sets on every request (a bridge handle's affinity, else its session's, else a new one), so an exchange the bridge
+ * holds is found on its pod whatever the revision. TLS is left out, so Istio's auto mTLS still applies. Routes are
  * unique within one catalog only, so the name carries the shard.
  */
 export function sessionDestinationRules(services: CatalogService[], settings: RenderSettings): Resource[] {
   return services
-    .filter((s) => s.upstream !== undefined && holdsSessions(s.upstream.protocols))
+    .filter((s) => s.upstream !== undefined && (s.upstream.bridge === true || holdsSessions(s.upstream.protocols)))
     .map((s) =>
       resource(
         'networking.istio.io/v1',
@@ -100,7 +104,12 @@ export function sessionDestinationRules(services: CatalogService[], settings: Re
           exportTo: ['.'],
           trafficPolicy: {
             portLevelSettings: [
-              { port: { number: s.port }, loadBalancer: { consistentHash: { httpHeaderName: SESSION_HEADER } } },
+              {
+                port: { number: s.port },
+                loadBalancer: {
+                  consistentHash: { httpHeaderName: s.upstream?.bridge ? AFFINITY_HEADER : SESSION_HEADER },
+                },
+              },
             ],
           },
         },

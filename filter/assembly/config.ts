@@ -53,7 +53,7 @@ const SIDECAR_FORBIDDEN: u32 = K_CONTROL | K_IDENTITY | K_POLICY | K_RATE | K_PR
 
 const MODES: StaticArray<string> = ['gateway', 'sidecar'];
 const SERVICE_KEYS: StaticArray<string> = ['name', 'namespace', 'host', 'port', 'tools', 'upstream'];
-const UPSTREAM_KEYS: StaticArray<string> = ['path', 'stateless'];
+const UPSTREAM_KEYS: StaticArray<string> = ['path', 'stateless', 'bridged'];
 const LIMIT_KEYS: StaticArray<string> = ['maxBodyBytes', 'maxDepth'];
 const AUDIT_KEYS: StaticArray<string> = ['params', 'logLevel', 'onBehalfOfHeader'];
 const AUDIT_PARAMS: StaticArray<string> = ['redact', 'hash', 'full'];
@@ -213,6 +213,10 @@ function parseUpstream(r: Reader, path: string, s: Service): void {
     const p = child(path, UPSTREAM_KEYS[i]);
     if (i === 1) {
       s.stateless = r.bool(p);
+      continue;
+    }
+    if (i === 2) {
+      s.bridged = r.bool(p);
       continue;
     }
     s.path = r.str(p, 1, 256, CLASS_PATH);

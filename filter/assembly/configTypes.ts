@@ -82,6 +82,11 @@ export class Service {
   path: string = '/mcp';
   /** An upstream that speaks 2026-07-28: older requests from the aggregated endpoint are sent to it in that revision. */
   stateless: bool = false;
+  /**
+   * Its pods' MCP port is a meshmcp sidecar in bridge mode: every request gets a pod affinity (x-meshmcp-affinity),
+   * and a 2026-07-28 one goes as sent, for the bridge to relay the server's requests for input.
+   */
+  bridged: bool = false;
 }
 
 export class ApiKey {

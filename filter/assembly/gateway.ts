@@ -393,10 +393,47 @@ function asksForTask(p: usize): bool {
   return memberValue(p, scan.params, 'task', taskParam) && taskParam.kind === JsonKind.Object;
 }
 
-/** The key the creating call's pod is chosen by (the rendered DestinationRule hashes Mcp-Session-Id): 16 hex digits. */
-function taskAffinity(s: Stream): string {
+/** A new pod affinity, 16 hex digits from the request id and its arrival: a task's creating call, a bridged exchange. */
+function freshAffinity(s: Stream): string {
   const b = String.UTF8.encode(s.requestId + '\n' + s.start.toString(16));
   return sha256Hex(changetype<usize>(b), b.byteLength).substring(0, 16);
+}
+
+const requestStateRange = new JsonRange();
+const AFFINITY_HEADER = 'x-meshmcp-affinity';
+const HANDLE_PREFIX = 'b1.';
+
+/** A bridge handle's affinity (`b1.<affinity>.…`, 1 to 64 of [A-Za-z0-9_-]); empty when raw is not such a handle. */
+function handleAffinity(raw: string | null): string {
+  if (raw == null || !raw.startsWith(HANDLE_PREFIX)) return '';
+  const dot = raw.indexOf('.', HANDLE_PREFIX.length);
+  const n = dot - HANDLE_PREFIX.length;
+  if (n < 1 || n > 64) return '';
+  for (let i = HANDLE_PREFIX.length; i < dot; i++) {
+    const c = raw.charCodeAt(i);
+    const ok =
+      (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x2d || c === 0x5f;
+    if (!ok) return '';
+  }
+  return raw.substring(HANDLE_PREFIX.length, dot);
+}
+
+/**
+ * A request to a server behind a bridge (sidecar/README.md, Bridge mode) gets the pod affinity the rendered
+ * DestinationRule hashes on: a bridge handle's (`requestState`, or the id of an answer to a relayed request), so the
+ * second exchange reaches the pod holding the first; else its session's; else a new one, which the bridge writes into
+ * the handles it hands out for this exchange.
+ */
+function setAffinity(s: Stream, p: usize, handle: JsonRange): void {
+  let affinity = handleAffinity(handle.kind === JsonKind.String ? decodeString(p, handle, 256) : null);
+  if (affinity.length === 0) {
+    const session = getHeader(REQUEST_HEADERS, 'mcp-session-id');
+    if (session != null && session.length > 0) {
+      const b = String.UTF8.encode(session);
+      affinity = sha256Hex(changetype<usize>(b), b.byteLength).substring(0, 16);
+    } else affinity = freshAffinity(s);
+  }
+  setHeader(REQUEST_HEADERS, AFFINITY_HEADER, affinity);
 }
 
 /** Groups as one header value: each %-encoded where needed (and a `,` inside one), comma-separated. */
@@ -575,6 +612,7 @@ function judge(s: Stream, p: usize, n: i32): void {
     s.decision = 'allow';
     enter(ROUTE);
     traceHeader(s);
+    if (direct.bridged) setAffinity(s, p, scan.id);
     routeTo(s, direct);
     leave();
     return;
@@ -729,10 +767,11 @@ function judge(s: Stream, p: usize, n: i32): void {
       named = uri || target.upstream;
       bridge = target.stateless && !modern;
       // A server that keeps sessions gets one opened for this call by its pod's proxy (upstreamSession.ts), kept
-      // when the call asks for a task (2025-11-25), whose id then carries what finds the session again.
-      if (target.upstream && !target.stateless) {
+      // when the call asks for a task (2025-11-25), whose id then carries what finds the session again. Behind a
+      // bridge a 2026-07-28 request goes as sent: the bridge holds the session, and relays the server's requests.
+      if (target.upstream && !target.stateless && !(modern && target.bridged)) {
         if (!modern && s.method === 'tools/call' && asksForTask(p)) {
-          s.taskAffinity = taskAffinity(s);
+          s.taskAffinity = freshAffinity(s);
           setHeader(REQUEST_HEADERS, 'mcp-session-id', s.taskAffinity);
           setHeader(REQUEST_HEADERS, SESSION_MARK, 'task');
           s.taskWrap = new TaskWrap(s.rt.sessionKeys, s.identity.principal, target.name);
@@ -759,6 +798,11 @@ function judge(s: Stream, p: usize, n: i32): void {
       const range = byTaskId ? taskIdRange : offering ? offerRange : scan.paramsName;
       const value = isTask ? task.id : isSessionTask ? sessionTask.id : s.tool;
       rewriteBody(s, p, n, range, value, named, bridge, trace);
+    }
+    if (target.bridged) {
+      requestStateRange.reset();
+      memberString(p, scan.params, 'requestState', requestStateRange);
+      setAffinity(s, p, requestStateRange);
     }
     routeTo(s, target);
   }

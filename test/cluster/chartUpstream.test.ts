@@ -22,7 +22,7 @@ beforeAll(() => {
   writeFileSync(
     join(dir, 'templates/service.yaml'),
     '{{ include "meshmcp.mcpUpstream.service" (dict "name" .Values.server.name "port" .Values.server.port ' +
-      '"path" .Values.server.path "protocols" .Values.server.protocols) }}\n',
+      '"path" .Values.server.path "protocols" .Values.server.protocols "bridge" .Values.server.bridge) }}\n',
   );
 });
 
@@ -61,6 +61,18 @@ describe('the chart’s mcpUpstream helper, rendered by helm', () => {
       selector: { app: 'everything' },
       upstream: { path: '/mcp', protocols: ['2025-11-25', '2026-07-28'] },
     });
+  });
+
+  it('declares a server behind a bridge, which discovery reads as one', async () => {
+    const r = await helmTemplate(['server.bridge=true', 'server.port=3000']);
+    expect(r.code, r.err).toBe(0);
+    const [service] = parseAllDocuments(r.out).map((d) => d.toJS());
+    expect(service.metadata.annotations['meshmcp.io/upstream-bridge']).toBe('true');
+    service.metadata.namespace = 'tools';
+    const [found] = toDiscovered([service], []);
+    expect(found?.upstream).toEqual({ path: '/mcp', protocols: ['2025-11-25'], bridge: true });
+    const plain = parseAllDocuments((await helmTemplate([])).out).map((d) => d.toJS())[0];
+    expect(plain.metadata.annotations['meshmcp.io/upstream-bridge']).toBeUndefined();
   });
 
   it('defaults the revisions to 2025-11-25', async () => {

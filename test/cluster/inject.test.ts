@@ -106,6 +106,9 @@ function variants(deployment: any): any[] {
     'meshmcp.io/tools-configmap': 'shared-mcp-tools',
     'meshmcp.io/service-port': '9090',
     'meshmcp.io/log-volume': 'logs',
+    // Bridge mode, in front of the pod's own MCP server.
+    'meshmcp.io/bridge-upstream': 'http://127.0.0.1:3001/mcp',
+    'meshmcp.io/bridge-protocols': '2025-11-25,2026-07-28',
     // The pod's own metrics: the template must leave them to Istio's metrics merging.
     'prometheus.io/scrape': 'true',
     'prometheus.io/port': '8080',
@@ -378,6 +381,8 @@ describe.each(MODES)('istioctl kube-inject with the meshmcp template, %s sidecar
     const env = envOf(c);
     expect(env['SERVICE_PORT']).toBe('8080');
     expect(env['PROMETHEUS_URL']).toBeUndefined();
+    expect(env['MCP_BRIDGE_UPSTREAM']).toBeUndefined();
+    expect(env['MCP_BRIDGE_PROTOCOLS']).toBeUndefined();
     expect(c.envFrom).toBeUndefined();
     expect(c.image).toBe(IMAGE);
   });
@@ -388,6 +393,8 @@ describe.each(MODES)('istioctl kube-inject with the meshmcp template, %s sidecar
     const c = named(p.spec.containers, 'mcp-sidecar');
     expect(c.image).toBe('registry.example.com/platform/meshmcp:9.9.9');
     expect(envOf(c)['SERVICE_PORT']).toBe('9090');
+    expect(envOf(c)['MCP_BRIDGE_UPSTREAM']).toBe('http://127.0.0.1:3001/mcp');
+    expect(envOf(c)['MCP_BRIDGE_PROTOCOLS']).toBe('2025-11-25,2026-07-28');
     expect(byName(p.spec.volumes)['meshmcp-tools'].configMap).toEqual({ name: 'shared-mcp-tools', optional: true });
     expect(byName(p.spec.volumes)['meshmcp-logs']).toBeUndefined();
     // All of the pod's annotations stay (Istio rewrites the prometheus.io ones to its agent).

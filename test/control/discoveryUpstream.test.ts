@@ -51,6 +51,8 @@ describe('a Service whose pods serve MCP themselves', () => {
       '"2099-01-01" is not an MCP revision this gateway carries',
     ],
     [{ 'meshmcp.io/upstream-protocols': '2025-11-25' }, 'needs meshmcp.io/upstream-path too'],
+    [{ 'meshmcp.io/upstream-bridge': 'true' }, 'meshmcp.io/upstream-bridge needs meshmcp.io/upstream-path too'],
+    [{ 'meshmcp.io/upstream-path': '/mcp', 'meshmcp.io/upstream-bridge': 'yes' }, '"yes" is not "true" or "false"'],
   ])('is skipped with the reason for %j', (annotations, why) => {
     const skipped: string[] = [];
     const found = toDiscovered([svc(annotations)], [], { skip: (s, reason) => skipped.push(`${s}: ${reason}`) });
@@ -59,6 +61,29 @@ describe('a Service whose pods serve MCP themselves', () => {
     expect(skipped[0]).toContain('tools/everything-mcp: ');
     expect(skipped[0]).toContain(why);
     expect(skipped[0]).toContain('fix the annotation');
+  });
+
+  it('is behind a bridge when annotated so, through the catalog; "false" is no bridge', () => {
+    const bridged = { 'meshmcp.io/upstream-path': '/mcp', 'meshmcp.io/upstream-bridge': 'true' };
+    expect(upstreamOf(svc(bridged))).toEqual({ path: '/mcp', protocols: ['2025-11-25'], bridge: true });
+    expect(upstreamOf(svc({ ...bridged, 'meshmcp.io/upstream-bridge': 'false' }))).toEqual({
+      path: '/mcp',
+      protocols: ['2025-11-25'],
+    });
+    const [d] = toDiscovered([svc(bridged)], []);
+    const { catalog } = buildCatalog([{ service: d!, tools: [], health: { healthy: true, consecutiveFailures: 0 } }]);
+    expect(catalog.services[0]?.upstream).toEqual({ path: '/mcp', protocols: ['2025-11-25'], bridge: true });
+    const file = parseServicesFile(
+      'services:\n  - { name: tickets, namespace: tools, host: t.tools, port: 3000, upstream: { path: /mcp, bridge: true } }\n',
+      'services.yaml',
+    );
+    expect(file.services[0]?.upstream).toEqual({ path: '/mcp', protocols: ['2025-11-25'], bridge: true });
+    expect(() =>
+      parseServicesFile(
+        'services:\n  - { name: t, namespace: tools, host: t.tools, port: 3000, upstream: { path: /mcp, bridge: 1 } }\n',
+        'services.yaml',
+      ),
+    ).toThrow(/upstream\.bridge: 1 is not true or false; give bridge: true/);
   });
 
   it('keeps its declaration through the catalog', () => {

@@ -1,0 +1,236 @@
+// A server behind a bridge (a meshmcp sidecar in bridge mode in its pod, sidecar/README.md): every request the
+// gateway routes to it carries a pod affinity in x-meshmcp-affinity, which the rendered DestinationRule hashes on. A
+// bridge handle's affinity (a retry's requestState, the id of an answer to a relayed request) brings the second
+// exchange to the pod that holds the first; a session's keeps a session on its pod; otherwise the gateway makes one,
+// which the bridge writes into the handles it hands out. A 2026-07-28 request goes as sent (no session opened for it
+// in the pod: the bridge holds it).
+//
+// First the gateway alone (the answers scripted), then the gateway and pod proxies in front of a real sidecar in
+// bridge mode and an SDK v2 server that speaks only 2025-11-25, driven by the SDK v2 client on 2026-07-28.
+import { createHash } from 'node:crypto';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Front, startFront } from '../../filter/host/front.js';
+import { type BridgeSidecar, startBridgeSidecar } from '../support/bridgeSidecar.js';
+import { startSessionUpstream, type TestUpstream } from '../support/bridgeUpstreams.js';
+import { ADA_KEY, adaAndBob, example, filterWasm, gateway, header, type Json, post, rpc } from './harness.js';
+
+const MODERN = '2026-07-28';
+const ENVELOPE = {
+  'io.modelcontextprotocol/protocolVersion': MODERN,
+  'io.modelcontextprotocol/clientCapabilities': { elicitation: {} },
+  'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' },
+};
+
+function config(bridged = true): Json {
+  const c = example('gateway');
+  c.services.push({
+    name: 'tickets',
+    namespace: 'tools',
+    host: 'tickets-mcp.tools.svc.cluster.local',
+    port: 3000,
+    tools: ['ask_name'],
+    upstream: { path: '/mcp', ...(bridged ? { bridged: true } : {}) },
+  });
+  c.policy.rules.unshift({ name: 'tickets', effect: 'allow', groups: ['sre'], tools: ['tickets__*'] });
+  c.rateLimits = undefined;
+  return adaAndBob(c);
+}
+
+const modern = (path: string, name: string) => ({
+  'x-api-key': ADA_KEY,
+  ':path': path,
+  'mcp-protocol-version': MODERN,
+  'mcp-method': 'tools/call',
+  'mcp-name': name,
+});
+const ask = (name: string, extra: Json = {}) => rpc('tools/call', { name, arguments: {}, _meta: ENVELOPE, ...extra });
+
+describe('the pod affinity of a server behind a bridge: the gateway', () => {
+  it('gives a first request a new affinity, and sends a 2026-07-28 request as it came (no session opened)', async () => {
+    const p = await gateway(config());
+    const r = post(p, ask('tickets__ask_name'), {
+      headers: { ...modern('/mcp', 'tickets__ask_name'), 'x-meshmcp-affinity': 'chosen-by-client' },
+    });
+    expect(r.localReply).toBeUndefined();
+    expect(header(r, 'x-meshmcp-affinity')).toMatch(/^[0-9a-f]{16}$/);
+    expect(header(r, 'x-meshmcp-upstream-session')).toBeUndefined();
+    // The envelope as the client sent it (the gateway adds only the trace).
+    expect(JSON.parse(Buffer.from(r.forwarded!.body).toString()).params._meta).toMatchObject(ENVELOPE);
+  });
+
+  it("takes a retry's affinity from its requestState, on /mcp and on /mcp/<service>", async () => {
+    const p = await gateway(config());
+    const state = `b1.0123456789abcdef.${'a'.repeat(32)}`;
+    for (const [path, name] of [
+      ['/mcp', 'tickets__ask_name'],
+      ['/mcp/tickets', 'ask_name'],
+    ] as const) {
+      const r = post(p, ask(name, { requestState: state, inputResponses: { k: { action: 'decline' } } }), {
+        headers: modern(path, name),
+      });
+      expect(header(r, 'x-meshmcp-affinity'), path).toBe('0123456789abcdef');
+    }
+  });
+
+  it("takes an answer's affinity from its id, and a session's from the session id", async () => {
+    const p = await gateway(config());
+    const answer = post(
+      p,
+      JSON.stringify({ jsonrpc: '2.0', id: `b1.pod-7.${'b'.repeat(32)}.elicitation-1`, result: {} }),
+      {
+        headers: { 'x-api-key': ADA_KEY, ':path': '/mcp/tickets', 'mcp-protocol-version': '2025-11-25' },
+      },
+    );
+    expect(header(answer, 'x-meshmcp-affinity')).toBe('pod-7');
+    const session = 'c1.e.0123456789abcdef0123456789abcdef';
+    const sha = createHash('sha256').update(session).digest('hex').slice(0, 16);
+    for (let i = 0; i < 2; i++) {
+      const r = post(p, rpc('tools/call', { name: 'ask_name', arguments: {} }), {
+        headers: {
+          'x-api-key': ADA_KEY,
+          ':path': '/mcp/tickets',
+          'mcp-protocol-version': '2025-11-25',
+          'mcp-session-id': session,
+        },
+      });
+      expect(header(r, 'x-meshmcp-affinity')).toBe(sha);
+    }
+  });
+
+  it('still opens a session per call for a 2025-11-25 request on /mcp, and gives no affinity without a bridge', async () => {
+    const bridged = await gateway(config());
+    const legacy = post(bridged, rpc('tools/call', { name: 'tickets__ask_name', arguments: {} }), {
+      headers: { 'x-api-key': ADA_KEY, ':path': '/mcp', 'mcp-protocol-version': '2025-11-25' },
+    });
+    expect(header(legacy, 'x-meshmcp-upstream-session')).toBe('call');
+    expect(header(legacy, 'x-meshmcp-affinity')).toMatch(/^[0-9a-f]{16}$/);
+    const plain = await gateway(config(false));
+    const r = post(plain, ask('tickets__ask_name'), { headers: modern('/mcp', 'tickets__ask_name') });
+    expect(header(r, 'x-meshmcp-affinity')).toBeUndefined();
+    expect(header(r, 'x-meshmcp-upstream-session')).toBe('call');
+  });
+});
+
+// ---- the gateway and pod proxies, a sidecar in bridge mode, a 2025-11-25 server ----
+
+const GATEWAY_SAN = 'spiffe://cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account';
+let upstream: TestUpstream;
+let bridge: BridgeSidecar;
+let pod: Front;
+let gw: Front;
+
+beforeAll(async () => {
+  upstream = await startSessionUpstream();
+  bridge = await startBridgeSidecar(upstream.url, ['--bridge-protocols', '2025-11-25']);
+  const port = Number(new URL(bridge.mcpUrl).port);
+  const entry = {
+    name: 'tickets',
+    namespace: 'tools',
+    host: '127.0.0.1',
+    port,
+    tools: ['ask_name', 'ask_twice', 'echo'],
+    upstream: { path: '/mcp', bridged: true },
+  };
+  const podConfig = example('sidecar');
+  podConfig.services = [entry];
+  const target = { host: '127.0.0.1', port };
+  pod = await startFront({
+    wasm: filterWasm(),
+    configuration: JSON.stringify(podConfig),
+    defaultUpstream: target,
+    clusters: { 'meshmcp-upstream': target },
+    streamProperties: () => ({ connection: { uri_san_peer_certificate: GATEWAY_SAN } }),
+  });
+  const gwConfig = config();
+  gwConfig.services = gwConfig.services.filter((s: Json) => s.name !== 'tickets');
+  gwConfig.services.push({ ...entry, port: pod.port });
+  gw = await startFront({
+    wasm: filterWasm(),
+    configuration: JSON.stringify(gwConfig),
+    allowOnHeadersStopIteration: true,
+    upstreams: { tickets: { host: '127.0.0.1', port: pod.port } },
+  });
+});
+
+afterAll(async () => {
+  await gw?.close();
+  await pod?.close();
+  await bridge?.close();
+  await upstream?.close();
+});
+
+async function raw(path: string, name: string, params: Json = {}): Promise<Json> {
+  const res = await fetch(`${gw.url}${path}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'x-api-key': ADA_KEY,
+      'mcp-protocol-version': MODERN,
+      'mcp-method': 'tools/call',
+      'mcp-name': name,
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name, arguments: {}, _meta: ENVELOPE, ...params },
+    }),
+  });
+  const text = await res.text();
+  const data = [...text.matchAll(/^data: (.*)$/gm)].map((m) => m[1]!);
+  return JSON.parse(data.length > 0 ? data.at(-1)! : text);
+}
+
+describe('a 2025-11-25 server behind a bridge, through the gateway and its pod proxy', () => {
+  it("gives a 2026-07-28 client the server's elicitation as input_required, and its retry the result (/mcp)", async () => {
+    const first = await raw('/mcp', 'tickets__ask_name');
+    expect(first.result?.resultType, JSON.stringify(first)).toBe('input_required');
+    const state = first.result.requestState as string;
+    // The bridge wrote the gateway's affinity into the handle.
+    expect(state).toMatch(/^b1\.[0-9a-f]{16}\.[0-9a-f]{32}$/);
+    const [key] = Object.keys(first.result.inputRequests);
+    expect(first.result.inputRequests[key!].method).toBe('elicitation/create');
+    const done = await raw('/mcp', 'tickets__ask_name', {
+      requestState: state,
+      inputResponses: { [key!]: { action: 'accept', content: { name: 'Ada' } } },
+    });
+    expect(done.result?.resultType, JSON.stringify(done)).toBe('complete');
+    expect(JSON.stringify(done.result.content)).toContain('Ada');
+    // The session the bridge held for the exchange is ended.
+    for (let i = 0; i < 200 && upstream.openSessions() > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(upstream.openSessions()).toBe(0);
+  });
+
+  it('serves the SDK v2 client on 2026-07-28 on /mcp/<service>: two rounds of elicitation, retried on its own', async () => {
+    const client = new Client(
+      { name: 'bridge-e2e', version: '1.0.0' },
+      { versionNegotiation: { mode: { pin: MODERN } }, capabilities: { elicitation: {} } },
+    );
+    const asked: string[] = [];
+    client.setRequestHandler('elicitation/create', async (r) => {
+      asked.push(r.params.message);
+      const props = Object.keys(
+        (r.params as { requestedSchema?: { properties?: object } }).requestedSchema?.properties ?? {},
+      );
+      return {
+        action: 'accept',
+        content: (props.includes('colour') ? { colour: 'teal' } : { name: 'Ada' }) as Record<string, string>,
+      };
+    });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${gw.url}/mcp/tickets`), {
+        requestInit: { headers: { 'x-api-key': ADA_KEY } },
+      }),
+    );
+    try {
+      const r = await client.callTool({ name: 'ask_twice', arguments: {} });
+      expect(asked.length).toBe(2);
+      expect(JSON.stringify(r.content)).toMatch(/Ada/);
+      expect(JSON.stringify(r.content)).toMatch(/teal/);
+    } finally {
+      await client.close();
+    }
+  });
+});
