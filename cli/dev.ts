@@ -30,6 +30,7 @@ import {
   podSpiffe,
   servicesYaml,
   UPSTREAM_SERVERS,
+  upstreamMcpPort,
 } from './devMesh.js';
 import { ProcessGroup, portFree } from './devProcesses.js';
 import { startDevPrometheus } from './devPrometheus.js';
@@ -96,9 +97,15 @@ const OPTIONS: OptionSpec[] = [
     flag: 'upstream-base-port',
     type: 'number',
     default: 8091,
-    description: 'first port of the MCP servers of their own (everything, conformance)',
+    description: 'first port of the MCP servers of their own (everything, conformance, bridged)',
   },
   { flag: 'upstream-proxy-base-port', type: 'number', default: 3291, description: 'first port of their pod proxies' },
+  {
+    flag: 'bridge-port',
+    type: 'number',
+    default: 8094,
+    description: 'the MCP sidecar in bridge mode in front of the server `bridged` (its MCP port)',
+  },
   {
     flag: 'dir',
     type: 'string',
@@ -181,6 +188,7 @@ function ports(v: OptionValues): DevPorts {
     kubePackProxy: n('kube-pack-proxy-port'),
     upstream: (i) => upstream + i,
     upstreamProxy: (i) => upstreamProxy + i,
+    bridge: n('bridge-port'),
   };
 }
 
@@ -217,7 +225,7 @@ async function dev(values: OptionValues): Promise<number> {
       `port ${taken.join(', ')} already in use (another meshmcp dev?); stop it or choose ports with --port, ` +
         '--control-port, --app-base-port, --sidecar-base-port, --proxy-base-port, --admin-port, --prometheus-port, ' +
         '--pack-port, --pack-proxy-port, --logs-pack-port, --logs-pack-proxy-port, --kube-pack-port, --kube-pack-proxy-port, ' +
-        '--upstream-base-port, --upstream-proxy-base-port',
+        '--upstream-base-port, --upstream-proxy-base-port, --bridge-port',
     );
   }
 
@@ -316,6 +324,26 @@ async function dev(values: OptionValues): Promise<number> {
     );
     say(`      MCP servers of their own: ${UPSTREAM_SERVERS.map((u) => u.name).join(', ')}...`);
     await Promise.all(UPSTREAM_SERVERS.map((u, i) => startUpstream(group, u.name, p.upstream(i))));
+    // The bridged server's pod: a meshmcp sidecar in bridge mode on its MCP port, in front of it on loopback.
+    await Promise.all(
+      UPSTREAM_SERVERS.map((u, i) =>
+        u.bridge
+          ? sidecar(
+              u.name,
+              [
+                ...[
+                  '--bridge',
+                  `http://127.0.0.1:${p.upstream(i)}${u.path}`,
+                  '--bridge-protocols',
+                  u.protocols.join(','),
+                ],
+                ...['--service-name', u.name, '--port', String(p.bridge)],
+              ],
+              env,
+            )
+          : undefined,
+      ),
+    );
     if (prometheusUrl) {
       // The prometheus pack: an MCP service of its own in the mesh, discovered, routed and audited like the others.
       await sidecar(
@@ -358,7 +386,7 @@ async function dev(values: OptionValues): Promise<number> {
     if (prometheusUrl && packCert) await podProxy(PACK_SERVICE, p.packProxy, p.pack, packCert);
     if (kubeCert) await podProxy(KUBE_SERVICE, p.kubePackProxy, p.kubePack, kubeCert);
     await Promise.all(
-      UPSTREAM_SERVERS.map((u, i) => podProxy(u.name, p.upstreamProxy(i), p.upstream(i), upstreamCerts[i]!)),
+      UPSTREAM_SERVERS.map((u, i) => podProxy(u.name, p.upstreamProxy(i), upstreamMcpPort(p, i), upstreamCerts[i]!)),
     );
     const verbose = values['verbose'] === true;
     await group.start({

@@ -27,8 +27,11 @@ export const READONLY_DENIED_UPSTREAM = ['everything__get-env', 'everything__gzi
  * the published server-everything (2025-11-25, sessions) and the conformance suite's test server (both revisions).
  */
 export const UPSTREAM_SERVERS = [
-  { name: 'everything', path: '/mcp', protocols: ['2025-11-25'] },
-  { name: 'conformance', path: '/mcp', protocols: ['2025-11-25', '2026-07-28'] },
+  { name: 'everything', path: '/mcp', protocols: ['2025-11-25'], bridge: false },
+  { name: 'conformance', path: '/mcp', protocols: ['2025-11-25', '2026-07-28'], bridge: false },
+  // The conformance server speaking 2025-11-25 only, behind a meshmcp sidecar in bridge mode (DevPorts.bridge): a
+  // 2026-07-28 client gets its requests for input as input_required.
+  { name: 'bridged', path: '/mcp', protocols: ['2025-11-25'], bridge: true },
 ] as const;
 export const DEV_NAMESPACE = 'dev';
 export const TRUST_DOMAIN = 'cluster.local';
@@ -55,6 +58,8 @@ export interface DevPorts {
   /** each of UPSTREAM_SERVERS' own MCP port and its pod proxy's */
   upstream: (i: number) => number;
   upstreamProxy: (i: number) => number;
+  /** the bridge sidecar in front of the one of UPSTREAM_SERVERS with `bridge` */
+  bridge: number;
 }
 
 export interface DevKeys {
@@ -77,6 +82,7 @@ export function allPorts(p: DevPorts, withPrometheus: boolean, withKube = false)
   out.push(['logs pack', p.logsPack], ['logs pack pod proxy', p.logsPackProxy]);
   UPSTREAM_SERVERS.forEach((u, i) => {
     out.push([`${u.name} MCP server`, p.upstream(i)], [`${u.name} pod proxy`, p.upstreamProxy(i)]);
+    if (u.bridge) out.push([`${u.name} bridge sidecar`, p.bridge]);
   });
   if (withPrometheus) {
     out.push(['prometheus', p.prometheus], ['prometheus pack', p.pack], ['prometheus pack pod proxy', p.packProxy]);
@@ -84,6 +90,10 @@ export function allPorts(p: DevPorts, withPrometheus: boolean, withKube = false)
   if (withKube) out.push(['kubernetes pack', p.kubePack], ['kubernetes pack pod proxy', p.kubePackProxy]);
   return out;
 }
+
+/** The port of a server of its own's pod that MCP reaches: its bridge sidecar's, or the server's own. */
+export const upstreamMcpPort = (p: DevPorts, i: number): number =>
+  UPSTREAM_SERVERS[i]?.bridge ? p.bridge : p.upstream(i);
 
 /** The control service's services file: the gateway routes to each pod's proxy; the catalog collects from the sidecar. */
 export function servicesYaml(p: DevPorts, withPack = false, withKube = false): string {
@@ -97,8 +107,8 @@ export function servicesYaml(p: DevPorts, withPack = false, withKube = false): s
   UPSTREAM_SERVERS.forEach((u, i) => {
     rows.push(
       `  - name: ${u.name}\n    namespace: ${DEV_NAMESPACE}\n    host: 127.0.0.1\n    port: ${p.upstreamProxy(i)}\n` +
-        `    url: http://127.0.0.1:${p.upstream(i)}${u.path}\n    selector: { app: ${u.name} }\n` +
-        `    upstream: { path: ${u.path}, protocols: [${u.protocols.join(', ')}] }\n`,
+        `    url: http://127.0.0.1:${upstreamMcpPort(p, i)}${u.path}\n    selector: { app: ${u.name} }\n` +
+        `    upstream: { path: ${u.path}, protocols: [${u.protocols.join(', ')}]${u.bridge ? ', bridge: true' : ''} }\n`,
     );
   });
   return `# Written by meshmcp dev.\nservices:\n${rows.join('')}`;
@@ -168,8 +178,9 @@ the control service and the gateway.
   logs pack      the service ${LOGS_SERVICE}: ${LOGS_SERVICE}__search and ${LOGS_SERVICE}__top_errors over every demo app's logs, ${LOGS_SERVICE}__trace_request <id>
                  across the mesh with your own rights (its delegate key is in ${workDir}/logs-pack.key)
   prometheus     ${prometheusUrl ? `${prometheusUrl}, and its tool pack as the service ${PACK_SERVICE} (${PACK_SERVICE}__query, …)` : 'not running (install the Debian package prometheus for the prometheus tools and pack)'}
-  MCP servers    ${UPSTREAM_SERVERS.map((u) => u.name).join(' and ')}: MCP servers of their own (no meshmcp sidecar), in the catalog as
-                 <name>__<tool> and each on its own endpoint, under its own names: ${UPSTREAM_SERVERS.map((u) => `${url}/${u.name}`).join(', ')}
+  MCP servers    ${UPSTREAM_SERVERS.map((u) => u.name).join(', ')}: MCP servers of their own (no meshmcp sidecar; bridged behind one in bridge
+                 mode), in the catalog as <name>__<tool> and each on its own endpoint, under its own names:
+                 ${UPSTREAM_SERVERS.map((u) => `${url}/${u.name}`).join(', ')}
   kubernetes     ${kube ? `the service ${KUBE_SERVICE} (${KUBE_SERVICE}__get, …) reads ${kube.server} in ${kube.namespaces}` : 'not running (give a cluster with --kubeconfig for the kubernetes pack)'}
   files, logs    ${workDir}
 

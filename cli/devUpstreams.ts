@@ -9,6 +9,8 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const EVERYTHING = 'node_modules/@modelcontextprotocol/server-everything/dist/index.js';
 
 export function startUpstream(group: ProcessGroup, name: string, port: number): Promise<void> {
+  // The conformance server as a server of one revision only, which the local mesh puts behind a bridge.
+  const revisions = name === 'bridged' ? ['--revisions', '2025-11-25'] : [];
   const node = process.execPath;
   if (name === 'everything') {
     const main = join(root, EVERYTHING);
@@ -30,7 +32,7 @@ export function startUpstream(group: ProcessGroup, name: string, port: number): 
     command: node,
     // It checks Host and Origin against DNS rebinding; the gateway forwards the client's, which in the local mesh is
     // 127.0.0.1 or localhost, as it accepts anyway.
-    args: [join(root, 'bin/meshmcp.js'), 'demo', 'conformance-server', '--port', String(port)],
+    args: [join(root, 'bin/meshmcp.js'), 'demo', 'conformance-server', '--port', String(port), ...revisions],
     readyLine: 'listening',
   });
 }

@@ -33,7 +33,15 @@ export interface ConformanceServerOptions {
    * forwards the client's Host). A port in an entry is ignored: the check is by host name, as the SDK's is.
    */
   allowedHosts?: string[];
+  /**
+   * The revisions served (default both). With one only, a request of the other is refused (HTTP 400) as a server
+   * of that one revision would: the local mesh puts a 2025-11-25-only server behind a bridge this way.
+   */
+  revisions?: readonly Revision[];
 }
+
+export const REVISIONS = ['2025-11-25', '2026-07-28'] as const;
+export type Revision = (typeof REVISIONS)[number];
 
 export interface RunningConformanceServer {
   url: string;
@@ -110,6 +118,7 @@ export async function startConformanceServer(options: ConformanceServerOptions):
   const extra = (options.allowedHosts ?? []).map(hostnameOf).filter((h): h is string => h !== undefined);
   const allowedHostnames = [...localhostAllowedHostnames(), ...extra];
   const allowedOrigins = [...localhostAllowedOrigins(), ...extra];
+  const served: readonly Revision[] = options.revisions ?? REVISIONS;
 
   const hooks: ToolHooks = {
     // One process serves every round of a flow, so a per-process key is enough.
@@ -174,7 +183,12 @@ export async function startConformanceServer(options: ConformanceServerOptions):
         return rpcError(400, -32700, 'Parse error');
       }
     }
-    if (await isLegacyRequest(request, body)) return legacy(request, body);
+    const isLegacy = await isLegacyRequest(request, body);
+    const wanted: Revision = isLegacy ? '2025-11-25' : '2026-07-28';
+    if (!served.includes(wanted)) {
+      return rpcError(400, -32000, `Bad Request: this server speaks only ${served.join(', ')}, not ${wanted}`);
+    }
+    if (isLegacy) return legacy(request, body);
     return (
       taskOnlyRejection(request, body, TASK_ONLY_TOOLS) ??
       modern.fetch(request, body === undefined ? {} : { parsedBody: body })

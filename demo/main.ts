@@ -2,7 +2,7 @@
 import { helpText, type OptionSpec, type OptionValues, runCommand, UsageError } from '../shared/options.js';
 import type { DemoOptions, RunningDemo } from './app.js';
 import { latencyProblem } from './chaos.js';
-import { startConformanceServer } from './conformanceServer.js';
+import { REVISIONS, type Revision, startConformanceServer } from './conformanceServer.js';
 import { startMqttPublisher } from './mqttPublisher.js';
 import { startPaymentService } from './paymentService.js';
 import { startUserService } from './userService.js';
@@ -147,6 +147,12 @@ export const CONFORMANCE_OPTIONS: OptionSpec[] = [
     defaultText: 'none: only localhost, 127.0.0.1 and [::1]',
     description: 'another host name to accept in Host and Origin, e.g. a gateway that forwards the Host (repeatable)',
   },
+  {
+    flag: 'revisions',
+    type: 'string',
+    default: '2025-11-25,2026-07-28',
+    description: 'the MCP revisions to serve, comma-separated; a request of another is refused with HTTP 400',
+  },
 ];
 
 export const CONFORMANCE_HELP = helpText(
@@ -169,12 +175,23 @@ function conformanceMain(argv: string[]): Promise<number> {
       if (positionals.length) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
       const port = values['port'] as number;
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${port} is not a TCP port`);
+      const revisions = String(values['revisions'])
+        .split(',')
+        .map((r) => r.trim())
+        .filter((r) => r !== '');
+      const unknown = revisions.find((r) => !(REVISIONS as readonly string[]).includes(r));
+      if (unknown !== undefined || revisions.length === 0) {
+        throw new UsageError(
+          `--revisions ${JSON.stringify(values['revisions'])}: name ${REVISIONS.join(' and/or ')}, comma-separated`,
+        );
+      }
       let server: RunningDemo;
       try {
         server = await startConformanceServer({
           port,
           host: String(values['host']),
           allowedHosts: (values['allowed-host'] as string[] | undefined) ?? [],
+          revisions: revisions as Revision[],
         });
       } catch (err) {
         throw new Error(`cannot start conformance-server: ${(err as Error).message}`);

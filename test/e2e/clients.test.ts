@@ -72,6 +72,8 @@ async function sidecarToolNames(): Promise<string[]> {
   servers.push(['logs', mesh.ports.logsPack]);
   if (mesh.prometheus) servers.push(['prometheus', mesh.ports.pack]);
   servers.push(['everything', mesh.ports.upstream], ['conformance', mesh.ports.upstream + 1]);
+  // The 2025-11-25-only conformance server, through the bridge in front of it (its pod's MCP port).
+  servers.push(['bridged', mesh.ports.bridge]);
   for (const [s, port] of servers) {
     // server-everything keeps sessions: the aggregated /mcp reaches it in sessions offering no client capabilities,
     // so it lists the server's tools as such a client sees them (those gated on sampling or elicitation are not).
@@ -111,6 +113,9 @@ it('prints the endpoint, both keys and the client configurations', () => {
       'everything-proxy',
       'conformance',
       'conformance-proxy',
+      'bridged',
+      'bridged-mcp',
+      'bridged-proxy',
       'control',
       'gateway',
       ...(mesh.prometheus ? ['prometheus', 'prometheus-mcp', 'prometheus-proxy'] : []),
@@ -142,7 +147,7 @@ describe.each([
     const names = tools.map((t) => t.name).sort();
     for (const n of names) {
       expect(n).toMatch(
-        /^(payment-service|user-service|mqtt-publisher|logs|prometheus|everything|conformance)__[\w-]+$/,
+        /^(payment-service|user-service|mqtt-publisher|logs|prometheus|everything|conformance|bridged)__[\w-]+$/,
       );
     }
     expect(names).toEqual(await sidecarToolNames());

@@ -357,6 +357,56 @@ describe("tasks on the aggregated /mcp (2025-11-25, in a session the pod's proxy
   });
 });
 
+describe('a 2025-11-25 server behind a bridge (the conformance server speaking 2025-11-25 only)', () => {
+  /** The SDK v2 client on 2026-07-28, answering elicitation and sampling as a user and a model would. */
+  async function modernClient(path: string): Promise<{ client: Client; asked: string[] }> {
+    const asked: string[] = [];
+    const client = new Client(
+      { name: 'e2e-bridge', version: '1.0.0' },
+      { versionNegotiation: { mode: { pin: '2026-07-28' } }, capabilities: { elicitation: {}, sampling: {} } },
+    );
+    client.setRequestHandler('elicitation/create', async (r) => {
+      asked.push(r.params.message);
+      return { action: 'accept', content: { username: 'ada', email: 'ada@example.com' } };
+    });
+    client.setRequestHandler('sampling/createMessage', async () => {
+      asked.push('sampling');
+      return { role: 'assistant', model: 'e2e-model', content: { type: 'text', text: 'a sampled answer' } };
+    });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${mesh.url.replace(/\/mcp$/, '')}${path}`), {
+        requestInit: { headers: { 'x-api-key': mesh.adminKey } },
+      }),
+    );
+    return { client, asked };
+  }
+
+  it("gives a 2026-07-28 client the server's elicitation as input_required on /mcp; the retry reaches its session", async () => {
+    const { client, asked } = await modernClient('/mcp');
+    try {
+      const names = (await client.listTools()).tools.map((t) => t.name);
+      expect(names).toContain('bridged__test_elicitation');
+      const r = await client.callTool({ name: 'bridged__test_elicitation', arguments: { message: 'Who are you?' } });
+      expect(asked).toEqual(['Who are you?']);
+      expect(JSON.stringify(r.content)).toContain('User response: action=accept');
+      expect(JSON.stringify(r.content)).toContain('ada@example.com');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("does the same for sampling on /mcp/bridged, under the server's own names", async () => {
+    const { client, asked } = await modernClient('/mcp/bridged');
+    try {
+      const r = await client.callTool({ name: 'test_sampling', arguments: { prompt: 'Capital of France?' } });
+      expect(asked).toEqual(['sampling']);
+      expect(JSON.stringify(r.content)).toContain('LLM response: a sampled answer');
+    } finally {
+      await client.close();
+    }
+  });
+});
+
 describe('trace context through the mesh', () => {
   it("carries the client's traceparent to the server and writes its trace id at the gateway and the pod proxy", async () => {
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';

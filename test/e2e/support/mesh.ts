@@ -33,9 +33,11 @@ export interface MeshPorts {
   /** the kubernetes pack's MCP port and its pod proxy's (used with a kubeconfig) */
   kubePack: number;
   kubePackProxy: number;
-  /** the first of the MCP servers of their own (everything, conformance) and the first of their pod proxies */
+  /** the first of the MCP servers of their own (everything, conformance, bridged) and the first of their pod proxies */
   upstream: number;
   upstreamProxy: number;
+  /** the bridge sidecar in front of `bridged` */
+  bridge: number;
   app: Record<Service, number>;
   sidecar: Record<Service, number>;
   proxy: Record<Service, number>;
@@ -135,10 +137,11 @@ function layout(base: number): MeshPorts {
     kubePack: base + 8 + 3 * SERVICES.length,
     kubePackProxy: base + 9 + 3 * SERVICES.length,
     upstream: base + 10 + 3 * SERVICES.length,
-    upstreamProxy: base + 12 + 3 * SERVICES.length,
+    upstreamProxy: base + 13 + 3 * SERVICES.length,
+    bridge: base + 16 + 3 * SERVICES.length,
   };
 }
-const PORTS_PER_MESH = 14 + 3 * SERVICES.length;
+const PORTS_PER_MESH = 17 + 3 * SERVICES.length;
 
 async function until<T>(
   what: string,
@@ -233,6 +236,7 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
       ...['--logs-pack-port', String(p.logsPack), '--logs-pack-proxy-port', String(p.logsPackProxy)],
       ...['--kube-pack-port', String(p.kubePack), '--kube-pack-proxy-port', String(p.kubePackProxy)],
       ...['--upstream-base-port', String(p.upstream), '--upstream-proxy-base-port', String(p.upstreamProxy)],
+      ...['--bridge-port', String(p.bridge)],
       ...(opts.kubeconfig ? ['--kubeconfig', opts.kubeconfig] : []),
       ...(opts.kubeNamespaces ? ['--kube-namespaces', opts.kubeNamespaces] : []),
       ...(prometheus ? [] : ['--no-prometheus']),
