@@ -10,10 +10,11 @@
 import { createHash } from 'node:crypto';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Front, startFront } from '../../filter/host/front.js';
+import type { Front } from '../../filter/host/front.js';
 import { type BridgeSidecar, startBridgeSidecar } from '../support/bridgeSidecar.js';
 import { startSessionUpstream, type TestUpstream } from '../support/bridgeUpstreams.js';
-import { ADA_KEY, adaAndBob, example, filterWasm, gateway, header, type Json, post, rpc } from './harness.js';
+import { ADA_KEY, adaAndBob, example, gateway, header, type Json, post, rpc } from './harness.js';
+import { type ProxyPair, startProxyPair } from './proxyPair.js';
 
 const MODERN = '2026-07-28';
 const ENVELOPE = {
@@ -114,10 +115,9 @@ describe('the pod affinity of a server behind a bridge: the gateway', () => {
 
 // ---- the gateway and pod proxies, a sidecar in bridge mode, a 2025-11-25 server ----
 
-const GATEWAY_SAN = 'spiffe://cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account';
 let upstream: TestUpstream;
 let bridge: BridgeSidecar;
-let pod: Front;
+let proxies: ProxyPair;
 let gw: Front;
 
 beforeAll(async () => {
@@ -132,30 +132,12 @@ beforeAll(async () => {
     tools: ['ask_name', 'ask_twice', 'echo'],
     upstream: { path: '/mcp', bridged: true },
   };
-  const podConfig = example('sidecar');
-  podConfig.services = [entry];
-  const target = { host: '127.0.0.1', port };
-  pod = await startFront({
-    wasm: filterWasm(),
-    configuration: JSON.stringify(podConfig),
-    defaultUpstream: target,
-    clusters: { 'meshmcp-upstream': target },
-    streamProperties: () => ({ connection: { uri_san_peer_certificate: GATEWAY_SAN } }),
-  });
-  const gwConfig = config();
-  gwConfig.services = gwConfig.services.filter((s: Json) => s.name !== 'tickets');
-  gwConfig.services.push({ ...entry, port: pod.port });
-  gw = await startFront({
-    wasm: filterWasm(),
-    configuration: JSON.stringify(gwConfig),
-    allowOnHeadersStopIteration: true,
-    upstreams: { tickets: { host: '127.0.0.1', port: pod.port } },
-  });
+  proxies = await startProxyPair(entry, config());
+  gw = proxies.gateway;
 });
 
 afterAll(async () => {
-  await gw?.close();
-  await pod?.close();
+  await proxies?.close();
   await bridge?.close();
   await upstream?.close();
 });

@@ -13,13 +13,12 @@ import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { createServer as everythingServer } from '@modelcontextprotocol/server-everything/dist/server/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Front, startFront } from '../../filter/host/front.js';
+import type { Front } from '../../filter/host/front.js';
 import {
   ADA_KEY,
   adaAndBob,
   BOB_KEY,
   example,
-  filterWasm,
   gateway,
   header,
   type Json,
@@ -28,6 +27,7 @@ import {
   rpc,
   SESSION_KEY_A,
 } from './harness.js';
+import { type ProxyPair, startProxyPair } from './proxyPair.js';
 
 const LEGACY = '2025-11-25';
 const hex = (s: string) => Buffer.from(s, 'latin1').toString('hex');
@@ -172,11 +172,10 @@ describe('2025-11-25 tasks on the aggregated /mcp: the gateway', () => {
 
 // ---- both proxies in front of server-everything's own server ----
 
-const GATEWAY_SAN = 'spiffe://cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account';
 let everything: Server;
 let sessions: Map<string, StreamableHTTPServerTransport>;
 let gw: Front;
-let pod: Front;
+let proxies: ProxyPair;
 
 async function startEverything(): Promise<Server> {
   sessions = new Map();
@@ -218,31 +217,12 @@ beforeAll(async () => {
     tools: ['simulate-research-query'],
     upstream: { path: '/mcp' },
   };
-  const podConfig = example('sidecar');
-  podConfig.services = [entry];
-  const target = { host: '127.0.0.1', port };
-  pod = await startFront({
-    wasm: filterWasm(),
-    configuration: JSON.stringify(podConfig),
-    defaultUpstream: target,
-    clusters: { 'meshmcp-upstream': target },
-    streamProperties: () => ({ connection: { uri_san_peer_certificate: GATEWAY_SAN } }),
-  });
-  const gwConfig = config();
-  gwConfig.services = gwConfig.services.filter((s: Json) => s.name !== 'everything');
-  gwConfig.services.push({ ...entry, port: pod.port });
-  gw = await startFront({
-    wasm: filterWasm(),
-    configuration: JSON.stringify(gwConfig),
-    allowOnHeadersStopIteration: true,
-    upstreams: { everything: { host: '127.0.0.1', port: pod.port } },
-    envs: { MESHMCP_SESSION_KEYS: SESSION_KEY_A },
-  });
+  proxies = await startProxyPair(entry, config(), { MESHMCP_SESSION_KEYS: SESSION_KEY_A });
+  gw = proxies.gateway;
 });
 
 afterAll(async () => {
-  await gw?.close();
-  await pod?.close();
+  await proxies?.close();
   for (const t of sessions?.values() ?? []) await t.close();
   await new Promise((r) => everything?.close(r));
 });
