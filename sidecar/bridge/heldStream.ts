@@ -1,5 +1,6 @@
 // A 2025-11-25 client in front of a 2026-07-28 server: the request goes to the server with the envelope added (the
-// client capabilities the gateway names in x-meshmcp-client-capabilities). An `input_required` result turns the
+// client capabilities its session id carries, clientSessions.ts, or without one those the gateway names in
+// x-meshmcp-client-capabilities). An `input_required` result turns the
 // client's answer into an SSE stream that carries each input request as a JSON-RPC request whose id is
 // `<handle>.<key>`, and the stream is held. The client's answers arrive as POSTs of JSON-RPC responses; when every
 // key of the round is answered, the request is retried on the server with inputResponses and requestState, and the
@@ -30,7 +31,7 @@ export interface SessionCall {
   params: Json;
   caller: Caller;
   reply: ClientReply;
-  /** what the client declared at initialize, as the gateway names it */
+  /** what the client declared at initialize: as its session id carries it, or as the gateway names it */
   capabilities: Json;
 }
 
@@ -215,9 +216,10 @@ export class StreamExchange implements Exchange {
 
 /**
  * A 2025-era initialize, answered from the server's server/discover: the client gets the server's capabilities,
- * identity and instructions, and no session (the bridge is sessionless towards its clients).
+ * identity and instructions, and `sessionId` (clientSessions.ts: it carries the capabilities the client declared; the
+ * bridge stores nothing for it).
  */
-export async function initializeFromDiscover(ctx: BridgeContext, call: SessionCall): Promise<void> {
+export async function initializeFromDiscover(ctx: BridgeContext, call: SessionCall, sessionId: string): Promise<void> {
   const params = withEnvelope({}, call.capabilities, ctx.identity);
   try {
     const answer = await ctx.upstream.request(
@@ -241,6 +243,8 @@ export async function initializeFromDiscover(ctx: BridgeContext, call: SessionCa
       if (!isObject(m['result'])) throw new Error(`it refused server/discover: ${JSON.stringify(m['error'])}`);
       call.reply.finish(
         rpcResult(call.id, initializeResult(m['result'], call.params['protocolVersion'], ctx.identity)),
+        200,
+        { 'mcp-session-id': sessionId },
       );
       return;
     }

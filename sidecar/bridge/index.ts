@@ -1,7 +1,9 @@
 // Bridge mode's entry: the sidecar's /mcp in front of one MCP server in the pod, translating the requests a server
 // makes of its client between 2025-11-25 (heldSession.ts: a 2026-07-28 client, a server with sessions) and
 // 2026-07-28 (heldStream.ts: a 2025 client, a stateless server). A request in a revision the server speaks itself
-// passes through. Loaded by main.ts only in bridge mode (--bridge), so an ordinary sidecar never pays for it.
+// passes through. A 2025 client of a stateless server gets a session id at initialize that carries the capabilities
+// it declared (clientSessions.ts); nothing is stored for it. Loaded by main.ts only in bridge mode (--bridge), so an
+// ordinary sidecar never pays for it.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody } from '../../shared/readBody.js';
@@ -11,6 +13,7 @@ import { type Classified, classify, Rejection } from '../mcp/classify.js';
 import { checkHostAndOrigin, sendRpcError, type TransportOptions } from '../mcp/httpTransport.js';
 import type { Logger, SidecarSettings } from '../types.js';
 import { ClientReply } from './clientReply.js';
+import { claimsClientSession, mintClientSession, parseClientSession } from './clientSessions.js';
 import { BridgeCode, type BridgeContext, type Caller, callerOf } from './context.js';
 import { type Exchange, Exchanges } from './exchanges.js';
 import { claimsHandle, mintHandle, parseAnswerId, parseHandle } from './handles.js';
@@ -105,9 +108,18 @@ export function createBridge(o: BridgeOptions): Bridge {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const refused = checkHostAndOrigin(req, o.transport);
     if (refused) return sendRpcError(res, 403, -32000, `Forbidden: ${refused}`);
+    // The bridge's own session ids exist only where it bridges 2025-era clients (a server without 2025-11-25);
+    // elsewhere a session id is the server's, and passes through.
+    const session = speaks(SESSION_VERSION) ? undefined : clientSession(req);
     if (req.method !== 'POST') {
       if ((req.method === 'GET' || req.method === 'DELETE') && speaks(SESSION_VERSION)) {
         return passThrough(upstream, req, res, undefined);
+      }
+      if (session === 'malformed') return unknownSession(req, res);
+      // Nothing is held for the session: ending it is only the client's saying so.
+      if (req.method === 'DELETE' && session !== undefined) {
+        res.writeHead(200).end();
+        return;
       }
       return sendRpcError(res, 405, -32000, 'Method not allowed: POST JSON-RPC messages', null, undefined, {
         allow: 'POST',
@@ -132,6 +144,7 @@ export function createBridge(o: BridgeOptions): Bridge {
     }
     const caller = callerOf(req);
     if (isObject(body) && body['method'] === undefined && ('result' in body || 'error' in body)) {
+      if (session === 'malformed') return unknownSession(req, res);
       if (claimsHandle(body['id'])) return answer(body, caller, res);
       if (speaks(SESSION_VERSION)) return passThrough(upstream, req, res, raw);
       return sendRpcError(
@@ -160,6 +173,8 @@ export function createBridge(o: BridgeOptions): Bridge {
       return passThrough(upstream, req, res, raw);
     }
     const { id, method, params } = c.message;
+    // A new session starts at initialize, whatever id the request carries.
+    if (c.era !== 'stateless' && session === 'malformed' && method !== 'initialize') return unknownSession(req, res);
     // Notifications have nowhere to go: neither side keeps a session with the other.
     if (id === undefined) {
       res.writeHead(202).end();
@@ -167,7 +182,29 @@ export function createBridge(o: BridgeOptions): Bridge {
     }
     const reply = new ClientReply(req, res);
     if (c.era === 'stateless') return toSessionServer({ id, method, params, caller, reply });
-    return toStatelessServer(req, { id, method, params, caller, reply, capabilities: {} });
+    const known = session === 'malformed' ? undefined : session;
+    return toStatelessServer(req, { id, method, params, caller, reply, capabilities: {} }, known);
+  }
+
+  /**
+   * The capabilities a request's bridge session id carries; 'malformed' for an id that claims to be the bridge's
+   * (`c1.`) but is not one it writes; undefined without one (no session id, or one that is not the bridge's).
+   */
+  function clientSession(req: IncomingMessage): Json | 'malformed' | undefined {
+    const v = req.headers['mcp-session-id'];
+    if (!claimsClientSession(v)) return undefined;
+    return parseClientSession(v) ?? 'malformed';
+  }
+
+  /** 2025-11-25's answer to a session the server does not know (worded as the gateway's): 404, initialize again. */
+  function unknownSession(req: IncomingMessage, res: ServerResponse): void {
+    const v = String(req.headers['mcp-session-id']).slice(0, 100);
+    sendRpcError(
+      res,
+      404,
+      RpcCode.InvalidRequest,
+      `Not Found: no session ${JSON.stringify(v)}: it is not a session id the bridge writes; initialize again`,
+    );
   }
 
   /** A 2026-07-28 request for a server that keeps sessions: a first one, or a retry naming a held exchange. */
@@ -198,14 +235,25 @@ export function createBridge(o: BridgeOptions): Bridge {
     return found.exchange.resume(call);
   }
 
-  /** A 2025-era request for a stateless server. */
-  async function toStatelessServer(req: IncomingMessage, call: SessionCall): Promise<void> {
-    const capabilities = capabilitiesFromHeader(req.headers[CAPABILITIES_HEADER]);
-    if (typeof capabilities === 'string') {
-      return call.reply.finish(rpcError(call.id, RpcCode.InvalidRequest, `Bad Request: ${capabilities}`), 400);
+  /**
+   * A 2025-era request for a stateless server. The client's capabilities are those it declares (initialize), else
+   * those its session id carries, else those the gateway names (its aggregated endpoint keeps no session).
+   */
+  async function toStatelessServer(req: IncomingMessage, call: SessionCall, session: Json | undefined): Promise<void> {
+    if (call.method === 'initialize') {
+      const declared = call.params['capabilities'];
+      const id = mintClientSession(declared, randomBytes(16));
+      call.capabilities = parseClientSession(id)!;
+      return initializeFromDiscover(ctx, call, id);
     }
-    call.capabilities = capabilities;
-    if (call.method === 'initialize') return initializeFromDiscover(ctx, call);
+    if (session !== undefined) call.capabilities = session;
+    else {
+      const capabilities = capabilitiesFromHeader(req.headers[CAPABILITIES_HEADER]);
+      if (typeof capabilities === 'string') {
+        return call.reply.finish(rpcError(call.id, RpcCode.InvalidRequest, `Bad Request: ${capabilities}`), 400);
+      }
+      call.capabilities = capabilities;
+    }
     if (call.method === 'ping') return call.reply.finish(rpcResult(call.id, {}));
     const x = new StreamExchange(ctx, call);
     if (!admit(x, call.id, call.reply)) return;

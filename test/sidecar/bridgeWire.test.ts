@@ -1,7 +1,9 @@
-// The bridge's pure parts: the handle contract with the gateway, the SSE parser, the translation between the two
+// The bridge's pure parts: the handle contract with the gateway, the session ids it hands 2025-era clients, the SSE
+// parser, the translation between the two
 // revisions (properties with fast-check), and the table of held exchanges.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { claimsClientSession, mintClientSession, parseClientSession } from '../../sidecar/bridge/clientSessions.js';
 import { type Exchange, Exchanges } from '../../sidecar/bridge/exchanges.js';
 import {
   affinityOf,
@@ -92,6 +94,54 @@ describe('handles (the contract with the gateway)', () => {
     expect(parseAnswerId(`b1.-.${'0'.repeat(32)}.`)).toBeUndefined();
     expect(parseAnswerId(7)).toBeUndefined();
     expect(claimsHandle('v1.x')).toBe(false);
+  });
+});
+
+describe('client session ids (the capabilities a 2025-era client declared)', () => {
+  const declared = fc.record(
+    { elicitation: fc.constant({}), sampling: fc.constant({ tools: {} }), roots: fc.constant({ listChanged: true }) },
+    { requiredKeys: [] },
+  );
+
+  it('are c1.<e s r in order, or ->.<32 hex>, and give back each capability declared as an object', () => {
+    fc.assert(
+      fc.property(declared, bytes16, (caps, r) => {
+        const id = mintClientSession(caps, r);
+        const letters = ['elicitation', 'sampling', 'roots']
+          .filter((n) => n in caps)
+          .map((n) => n[0])
+          .join('');
+        expect(id).toBe(`c1.${letters || '-'}.${Buffer.from(r).toString('hex')}`);
+        expect(claimsClientSession(id)).toBe(true);
+        expect(parseClientSession(id)).toEqual(Object.fromEntries(Object.keys(caps).map((n) => [n, {}])));
+      }),
+    );
+    expect(mintClientSession(undefined, new Uint8Array(16))).toBe(`c1.-.${'0'.repeat(32)}`);
+    expect(mintClientSession({ elicitation: true, roots: [], tasks: {} }, new Uint8Array(16))).toMatch(/^c1\.-\./);
+    expect(() => mintClientSession({}, new Uint8Array(15))).toThrow(RangeError);
+  });
+
+  it('refuse what the bridge never writes', () => {
+    const hex = '0'.repeat(32);
+    for (const bad of [
+      'c1',
+      'c1.',
+      `c1..${hex}`,
+      `c1.re.${hex}`,
+      `c1.ss.${hex}`,
+      `c1.-s.${hex}`,
+      `c1.E.${hex}`,
+      `c1.e.${hex.slice(1)}`,
+      `c1.e.${'A'.repeat(32)}`,
+      `c1.e.${hex}.`,
+      `c2.e.${hex}`,
+      ` c1.e.${hex}`,
+    ]) {
+      expect(parseClientSession(bad), bad).toBeUndefined();
+    }
+    expect(parseClientSession(7)).toBeUndefined();
+    expect(claimsClientSession(`c2.e.${hex}`)).toBe(false);
+    expect(claimsClientSession(['c1.e'])).toBe(false);
   });
 });
 
