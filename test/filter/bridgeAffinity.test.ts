@@ -12,8 +12,8 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Front } from '../../filter/host/front.js';
 import { type BridgeSidecar, startBridgeSidecar } from '../support/bridgeSidecar.js';
-import { startSessionUpstream, type TestUpstream } from '../support/bridgeUpstreams.js';
-import { ADA_KEY, adaAndBob, example, gateway, header, type Json, post, rpc } from './harness.js';
+import { startSessionUpstream, startStatelessUpstream, type TestUpstream } from '../support/bridgeUpstreams.js';
+import { ADA_KEY, adaAndBob, example, gateway, header, type Json, post, rpc, SESSION_KEY_A } from './harness.js';
 import { type ProxyPair, startProxyPair } from './proxyPair.js';
 
 const MODERN = '2026-07-28';
@@ -211,6 +211,61 @@ describe('a 2025-11-25 server behind a bridge, through the gateway and its pod p
       expect(asked.length).toBe(2);
       expect(JSON.stringify(r.content)).toMatch(/Ada/);
       expect(JSON.stringify(r.content)).toMatch(/teal/);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('a 2026-07-28 server behind a bridge, through the gateway and its pod proxy', () => {
+  let server: TestUpstream;
+  let sidecar: BridgeSidecar;
+  let pair: ProxyPair;
+  beforeAll(async () => {
+    server = await startStatelessUpstream();
+    sidecar = await startBridgeSidecar(server.url, ['--bridge-protocols', '2026-07-28']);
+    const entry = {
+      name: 'tickets',
+      namespace: 'tools',
+      host: '127.0.0.1',
+      port: Number(new URL(sidecar.mcpUrl).port),
+      tools: ['ask_name', 'ask_sampling'],
+      upstream: { path: '/mcp', stateless: true, bridged: true },
+    };
+    pair = await startProxyPair(entry, config(), { MESHMCP_SESSION_KEYS: SESSION_KEY_A });
+  });
+  afterAll(async () => {
+    await pair?.close();
+    await sidecar?.close();
+    await server?.close();
+  });
+
+  it("asks a 2025-11-25 client on /mcp/<service> the server's input requests, on the session it sealed", async () => {
+    const client = new Client(
+      { name: 'bridge-legacy', version: '1.0.0' },
+      { versionNegotiation: { mode: 'legacy' }, capabilities: { elicitation: {}, sampling: {} } },
+    );
+    const asked: string[] = [];
+    client.setRequestHandler('elicitation/create', async (r) => {
+      asked.push(r.params.message);
+      return { action: 'accept', content: { name: 'Ada' } };
+    });
+    client.setRequestHandler('sampling/createMessage', async () => {
+      asked.push('sampling');
+      return { role: 'assistant', model: 'm', content: { type: 'text', text: 'Paris' } };
+    });
+    const transport = new StreamableHTTPClientTransport(new URL(`${pair.gateway.url}/mcp/tickets`), {
+      requestInit: { headers: { 'x-api-key': ADA_KEY } },
+    });
+    await client.connect(transport);
+    try {
+      // The bridge's session id, carrying the capabilities, reaches the client sealed for it by the gateway.
+      expect(transport.sessionId).toMatch(/^m1\.[0-9a-f]+\.c1\.es\.[0-9a-f]{32}$/);
+      const named = await client.callTool({ name: 'ask_name', arguments: {} });
+      expect(JSON.stringify(named.content)).toContain('Ada');
+      const sampled = await client.callTool({ name: 'ask_sampling', arguments: {} });
+      expect(JSON.stringify(sampled.content)).toContain('Paris');
+      expect(asked).toEqual(['What is your name?', 'sampling']);
     } finally {
       await client.close();
     }
