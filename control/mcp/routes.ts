@@ -2,6 +2,7 @@
 // the 2025-11-25 list_changed stream, and the RFC 9728 protected resource metadata.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ProtectedResource } from '../types.js';
+import { initializeCapabilities, withClientSession } from './clientSession.js';
 import type { McpEndpoint } from './endpoint.js';
 import { identityFromHeaders } from './identity.js';
 import type { ListAnswer } from './listAnswers.js';
@@ -110,7 +111,12 @@ export async function mcpRoutes(app: FastifyInstance, opts: McpRoutesOptions): P
     const abort = new AbortController();
     const request = toWebRequest(req, body, abort.signal);
     const response = await endpoint.server.fetch(request, found.identity, service);
-    await sendWebResponse(reply, response, abort);
+    // A 2025-11-25 client of the aggregated endpoint gets a session id carrying what it may be asked (clientSession.ts).
+    const declared =
+      req.method === 'POST' && service === undefined && Buffer.isBuffer(body)
+        ? initializeCapabilities(body)
+        : undefined;
+    await sendWebResponse(reply, declared === undefined ? response : withClientSession(response, declared), abort);
   };
 
   app.post('/mcp', (req, reply) => viaSdk(req, reply));

@@ -401,6 +401,8 @@ function freshAffinity(s: Stream): string {
 
 const requestStateRange = new JsonRange();
 const AFFINITY_HEADER = 'x-meshmcp-affinity';
+/** The longest affinity a bridge keeps in its handles. */
+const MAX_AFFINITY: i32 = 64;
 const HANDLE_PREFIX = 'b1.';
 
 /** A bridge handle's affinity (`b1.<affinity>.…`, 1 to 64 of [A-Za-z0-9_-]); empty when raw is not such a handle. */
@@ -408,7 +410,7 @@ function handleAffinity(raw: string | null): string {
   if (raw == null || !raw.startsWith(HANDLE_PREFIX)) return '';
   const dot = raw.indexOf('.', HANDLE_PREFIX.length);
   const n = dot - HANDLE_PREFIX.length;
-  if (n < 1 || n > 64) return '';
+  if (n < 1 || n > MAX_AFFINITY) return '';
   for (let i = HANDLE_PREFIX.length; i < dot; i++) {
     const c = raw.charCodeAt(i);
     const ok =
@@ -424,7 +426,7 @@ function handleAffinity(raw: string | null): string {
  * second exchange reaches the pod holding the first; else its session's; else a new one, which the bridge writes into
  * the handles it hands out for this exchange.
  */
-function setAffinity(s: Stream, p: usize, handle: JsonRange): void {
+function setAffinity(s: Stream, p: usize, handle: JsonRange, direct: Service | null): void {
   let affinity = handleAffinity(handle.kind === JsonKind.String ? decodeString(p, handle, 256) : null);
   if (affinity.length === 0) {
     const session = getHeader(REQUEST_HEADERS, 'mcp-session-id');
@@ -432,8 +434,25 @@ function setAffinity(s: Stream, p: usize, handle: JsonRange): void {
       const b = String.UTF8.encode(session);
       affinity = sha256Hex(changetype<usize>(b), b.byteLength).substring(0, 16);
     } else affinity = freshAffinity(s);
+    // On /mcp the service goes along, so that an answer to what the bridge relays (which names only the handle)
+    // finds its way back (answeredBridge).
+    if (direct == null && s.service.length <= MAX_AFFINITY - 17) affinity = affinity + '_' + s.service;
   }
   setHeader(REQUEST_HEADERS, AFFINITY_HEADER, affinity);
+}
+
+/**
+ * The bridged server a client's answer on /mcp goes to: the service in its id's handle (`b1.<hex>_<service>.…`),
+ * when that is a server behind a bridge; null otherwise (the answer is then judged as any other message).
+ */
+function answeredBridge(s: Stream, p: usize): Service | null {
+  const affinity = handleAffinity(scan.id.kind === JsonKind.String ? decodeString(p, scan.id, 256) : null);
+  const under = affinity.indexOf('_');
+  if (under < 0) return null;
+  const service = affinity.substring(under + 1);
+  if (!s.rt.services.has(service)) return null;
+  const target = s.rt.services.get(service);
+  return target.bridged ? target : null;
 }
 
 /** Groups as one header value: each %-encoded where needed (and a `,` inside one), comma-separated. */
@@ -612,10 +631,24 @@ function judge(s: Stream, p: usize, n: i32): void {
     s.decision = 'allow';
     enter(ROUTE);
     traceHeader(s);
-    if (direct.bridged) setAffinity(s, p, scan.id);
+    if (direct.bridged) setAffinity(s, p, scan.id, direct);
     routeTo(s, direct);
     leave();
     return;
+  }
+  if (direct == null && !scan.method.present && scan.id.present) {
+    // On /mcp, a client's answer to a request a bridge relayed goes to that bridge's server, which its handle names.
+    const answered = answeredBridge(s, p);
+    if (answered != null) {
+      s.toolLabel = 'response';
+      s.decision = 'allow';
+      enter(ROUTE);
+      traceHeader(s);
+      setAffinity(s, p, scan.id, answered);
+      routeTo(s, answered);
+      leave();
+      return;
+    }
   }
   if (!readMethod(s, p, scan)) return;
   enter(SCAN);
@@ -765,7 +798,9 @@ function judge(s: Stream, p: usize, n: i32): void {
     if (direct == null && !byTaskId) {
       // Tools and prompts keep their prefix for a meshmcp sidecar; resources always go back to the server's URI.
       named = uri || target.upstream;
-      bridge = target.stateless && !modern;
+      // Behind a bridge an older request goes as sent, with the client's session id: the bridge translates it, and
+      // learns from that id (the control service's `c1.…`) what it may ask the client.
+      bridge = target.stateless && !modern && !target.bridged;
       // A server that keeps sessions gets one opened for this call by its pod's proxy (upstreamSession.ts), kept
       // when the call asks for a task (2025-11-25), whose id then carries what finds the session again. Behind a
       // bridge a 2026-07-28 request goes as sent: the bridge holds the session, and relays the server's requests.
@@ -802,7 +837,7 @@ function judge(s: Stream, p: usize, n: i32): void {
     if (target.bridged) {
       requestStateRange.reset();
       memberString(p, scan.params, 'requestState', requestStateRange);
-      setAffinity(s, p, requestStateRange);
+      setAffinity(s, p, requestStateRange, direct);
     }
     routeTo(s, target);
   }

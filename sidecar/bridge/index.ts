@@ -6,6 +6,7 @@
 // ordinary sidecar never pays for it.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { claimsClientSession, mintClientSession, parseClientSession } from '../../shared/clientSessions.js';
 import { readBody } from '../../shared/readBody.js';
 import { VERSION } from '../../shared/version.js';
 import { RpcCode } from '../errors.js';
@@ -13,7 +14,6 @@ import { type Classified, classify, Rejection } from '../mcp/classify.js';
 import { checkHostAndOrigin, sendRpcError, type TransportOptions } from '../mcp/httpTransport.js';
 import type { Logger, SidecarSettings } from '../types.js';
 import { ClientReply } from './clientReply.js';
-import { claimsClientSession, mintClientSession, parseClientSession } from './clientSessions.js';
 import { BridgeCode, type BridgeContext, type Caller, callerOf } from './context.js';
 import { type Exchange, Exchanges } from './exchanges.js';
 import { claimsHandle, mintHandle, parseAnswerId, parseHandle } from './handles.js';

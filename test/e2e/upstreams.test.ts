@@ -275,6 +275,8 @@ describe("tasks on the aggregated /mcp (2025-11-25, in a session the pod's proxy
       params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'e2e-tasks', version: '1' } },
     });
     expect(init.status, JSON.stringify(init.body)).toBe(200);
+    // The aggregated endpoint's session id: the capabilities the client declared (none), nothing stored.
+    expect(init.session).toMatch(/^c1\.-\.[0-9a-f]{32}$/);
     await rpcAt('/mcp', key, init.session ?? undefined, { method: 'notifications/initialized' });
     return { session: init.session ?? '', capabilities: init.body?.result?.capabilities ?? {} };
   }

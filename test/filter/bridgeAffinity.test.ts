@@ -54,7 +54,8 @@ describe('the pod affinity of a server behind a bridge: the gateway', () => {
       headers: { ...modern('/mcp', 'tickets__ask_name'), 'x-meshmcp-affinity': 'chosen-by-client' },
     });
     expect(r.localReply).toBeUndefined();
-    expect(header(r, 'x-meshmcp-affinity')).toMatch(/^[0-9a-f]{16}$/);
+    // On /mcp the service goes along, for an answer to find its way back.
+    expect(header(r, 'x-meshmcp-affinity')).toMatch(/^[0-9a-f]{16}_tickets$/);
     expect(header(r, 'x-meshmcp-upstream-session')).toBeUndefined();
     // The envelope as the client sent it (the gateway adds only the trace).
     expect(JSON.parse(Buffer.from(r.forwarded!.body).toString()).params._meta).toMatchObject(ENVELOPE);
@@ -99,13 +100,66 @@ describe('the pod affinity of a server behind a bridge: the gateway', () => {
     }
   });
 
+  it("sends a client's answer on /mcp to the bridged server its handle names; any other answer is not routed", async () => {
+    const p = await gateway(config());
+    const answer = (id: string) =>
+      post(p, JSON.stringify({ jsonrpc: '2.0', id, result: { action: 'decline' } }), {
+        headers: { 'x-api-key': ADA_KEY, ':path': '/mcp', 'mcp-protocol-version': '2025-11-25' },
+      });
+    const routed = answer(`b1.0123456789abcdef_tickets.${'c'.repeat(32)}.elicitation-1`);
+    expect(routed.localReply).toBeUndefined();
+    expect(header(routed, 'x-meshmcp-service')).toBe('tickets');
+    expect(header(routed, 'x-meshmcp-affinity')).toBe('0123456789abcdef_tickets');
+    for (const id of [
+      `b1.0123456789abcdef_payment-service.${'c'.repeat(32)}.k`,
+      `b1.0123456789abcdef.${'c'.repeat(32)}.k`,
+    ]) {
+      expect(answer(id).forwarded, id).toBeUndefined();
+    }
+    const plain = await gateway(config(false));
+    const unbridged = post(
+      plain,
+      JSON.stringify({ jsonrpc: '2.0', id: `b1.0_tickets.${'c'.repeat(32)}.k`, result: {} }),
+      {
+        headers: { 'x-api-key': ADA_KEY, ':path': '/mcp', 'mcp-protocol-version': '2025-11-25' },
+      },
+    );
+    expect(unbridged.forwarded).toBeUndefined();
+  });
+
+  it('sends a 2025-11-25 request on /mcp to a 2026-07-28 server behind a bridge as it came, with its session id', async () => {
+    const p = await gateway(config());
+    const c = config();
+    c.services.find((s: Json) => s.name === 'tickets').upstream.stateless = true;
+    const q = await gateway(c);
+    for (const [plugin, mark] of [
+      [p, 'call'],
+      [q, undefined],
+    ] as const) {
+      const r = post(plugin, rpc('tools/call', { name: 'tickets__ask_name', arguments: {} }), {
+        headers: {
+          'x-api-key': ADA_KEY,
+          ':path': '/mcp',
+          'mcp-protocol-version': '2025-11-25',
+          'mcp-session-id': 'c1.es.0123456789abcdef0123456789abcdef',
+        },
+      });
+      expect(header(r, 'x-meshmcp-upstream-session')).toBe(mark);
+      const sent = JSON.parse(Buffer.from(r.forwarded!.body).toString());
+      // Only the trace is added: no 2026-07-28 envelope.
+      expect(Object.keys(sent.params._meta ?? {})).toEqual(['traceparent']);
+      expect(header(r, 'mcp-protocol-version')).toBe('2025-11-25');
+      if (mark === undefined) expect(header(r, 'mcp-session-id')).toBe('c1.es.0123456789abcdef0123456789abcdef');
+    }
+  });
+
   it('still opens a session per call for a 2025-11-25 request on /mcp, and gives no affinity without a bridge', async () => {
     const bridged = await gateway(config());
     const legacy = post(bridged, rpc('tools/call', { name: 'tickets__ask_name', arguments: {} }), {
       headers: { 'x-api-key': ADA_KEY, ':path': '/mcp', 'mcp-protocol-version': '2025-11-25' },
     });
     expect(header(legacy, 'x-meshmcp-upstream-session')).toBe('call');
-    expect(header(legacy, 'x-meshmcp-affinity')).toMatch(/^[0-9a-f]{16}$/);
+    expect(header(legacy, 'x-meshmcp-affinity')).toMatch(/^[0-9a-f]{16}_tickets$/);
     const plain = await gateway(config(false));
     const r = post(plain, ask('tickets__ask_name'), { headers: modern('/mcp', 'tickets__ask_name') });
     expect(header(r, 'x-meshmcp-affinity')).toBeUndefined();
@@ -171,7 +225,7 @@ describe('a 2025-11-25 server behind a bridge, through the gateway and its pod p
     expect(first.result?.resultType, JSON.stringify(first)).toBe('input_required');
     const state = first.result.requestState as string;
     // The bridge wrote the gateway's affinity into the handle.
-    expect(state).toMatch(/^b1\.[0-9a-f]{16}\.[0-9a-f]{32}$/);
+    expect(state).toMatch(/^b1\.[0-9a-f]{16}_tickets\.[0-9a-f]{32}$/);
     const [key] = Object.keys(first.result.inputRequests);
     expect(first.result.inputRequests[key!].method).toBe('elicitation/create');
     const done = await raw('/mcp', 'tickets__ask_name', {
@@ -238,6 +292,57 @@ describe('a 2026-07-28 server behind a bridge, through the gateway and its pod p
     await pair?.close();
     await sidecar?.close();
     await server?.close();
+  });
+
+  it('asks a 2025-11-25 client on /mcp too, by the session id the control service gave it; its answer finds the bridge', async () => {
+    // The control service's id for a client that declared elicitation and sampling (control/mcp/clientSession.ts).
+    const session = 'c1.es.0123456789abcdef0123456789abcdef';
+    const headers = {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2025-11-25',
+      'mcp-session-id': session,
+      'x-api-key': ADA_KEY,
+    };
+    const res = await fetch(`${pair.gateway.url}/mcp`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 7,
+        method: 'tools/call',
+        params: { name: 'tickets__ask_name', arguments: {} },
+      }),
+    });
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const reader = res.body!.getReader();
+    const messages: Json[] = [];
+    let buffered = '';
+    const next = async (): Promise<Json> => {
+      for (;;) {
+        const m = /^data: (.*)$/m.exec(buffered);
+        if (m) {
+          buffered = buffered.slice(m.index + m[0].length);
+          messages.push(JSON.parse(m[1]!));
+          return messages.at(-1)!;
+        }
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`the stream ended after ${JSON.stringify(messages)}`);
+        buffered += Buffer.from(value).toString();
+      }
+    };
+    const asked = await next();
+    expect(asked.method).toBe('elicitation/create');
+    expect(asked.id).toMatch(/^b1\.[0-9a-f]{16}_tickets\.[0-9a-f]{32}\./);
+    const answered = await fetch(`${pair.gateway.url}/mcp`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ jsonrpc: '2.0', id: asked.id, result: { action: 'accept', content: { name: 'Ada' } } }),
+    });
+    expect(answered.status).toBe(202);
+    let final = await next();
+    while (final.id !== 7) final = await next();
+    expect(JSON.stringify(final.result?.content), JSON.stringify(final)).toContain('Ada');
   });
 
   it("asks a 2025-11-25 client on /mcp/<service> the server's input requests, on the session it sealed", async () => {
