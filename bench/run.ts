@@ -3,6 +3,7 @@
 // `node dist/bench/run.js control sidecar` runs only the suites named (the others' figures stay in results.json).
 // A suite that cannot run on this machine (the 64Mi cgroup suites without root and cgroup v1) says so and is skipped.
 import { fileURLToPath } from 'node:url';
+import { benchBridge } from './bridge.js';
 import { benchControl } from './control.js';
 import { benchE2e } from './e2e.js';
 import { benchFilter } from './filter.js';
@@ -20,6 +21,7 @@ const suites: Record<string, (root: string) => Promise<Figures>> = {
   filter: benchFilter,
   sidecar: benchSidecar,
   'sidecar, heavy tools': benchSidecarHeavy,
+  bridge: benchBridge,
   [CGROUP_SUITE]: benchSidecarCgroup,
   [KUBE_PACK_SUITE]: benchKubePackCgroup,
   control: benchControl,

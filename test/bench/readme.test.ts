@@ -16,6 +16,7 @@ describe('bench/results.json and the README', () => {
       'filter',
       'sidecar',
       'sidecar, heavy tools',
+      'bridge',
       'sidecar, 64Mi cgroup',
       'kubernetes pack, 64Mi cgroup',
       'control',
