@@ -1,6 +1,6 @@
 // The version every part reports: package.json's, read once (from the sources, the compiled CLI), or inlined at
 // build time in the sidecar bundle.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { VERSION } from '../../shared/version.js';
 import { meshmcp } from '../support/cli.js';
@@ -18,7 +18,11 @@ describe('VERSION', () => {
   });
 
   it('is inlined in the sidecar bundle, which reads no package.json at run time', () => {
-    const bundle = readFileSync(new URL('../../dist/sidecar-bundle/meshmcp-sidecar.mjs', import.meta.url), 'utf8');
+    // The bundle is its entry file and the chunks it splits out (code shared with what it loads lazily).
+    const dir = new URL('../../dist/sidecar-bundle/', import.meta.url);
+    const files = readdirSync(dir).filter((f) => f.endsWith('.mjs'));
+    expect(files).toContain('meshmcp-sidecar.mjs');
+    const bundle = files.map((f) => readFileSync(new URL(f, dir), 'utf8')).join('\n');
     expect(bundle).toContain(JSON.stringify(pkg.version));
     expect(bundle).not.toContain('package.json');
   });
