@@ -229,6 +229,30 @@ function usPerStream(p: Plugin, what: string, stream: StreamInput, check: Check)
   return best;
 }
 
+/**
+ * Two plugins' µs per stream, timed in turns (a round of one, then of the other, ROUNDS * 2 times), each its best
+ * round: a side by side in the same machine state, which timing one after the other is not.
+ */
+function usPerStreamInTurns(a: Plugin, b: Plugin, what: string, stream: StreamInput, check: Check): [number, number] {
+  const plugins = [a, b];
+  for (const p of plugins) {
+    const problem = check(p.runStream(stream));
+    if (problem) throw new Error(`bench ${what}: ${problem}`);
+    for (let i = 0; i < WARMUP * 5; i++) p.runStream(stream);
+  }
+  const best = [Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY];
+  const perRound = Math.ceil(CALLS / ROUNDS);
+  for (let round = 0; round < ROUNDS * 2; round++) {
+    plugins.forEach((p, i) => {
+      const t0 = process.hrtime.bigint();
+      for (let n = 0; n < perRound; n++) p.runStream(stream);
+      best[i] = Math.min(best[i]!, Number(process.hrtime.bigint() - t0) / perRound / 1000);
+    });
+  }
+  for (const p of plugins) if (p.failure(0)) throw new Error(`bench ${what}: VM failed: ${p.failure(0)}`);
+  return [best[0]!, best[1]!];
+}
+
 /** Rounds of the release and the profile build in turn (more than ROUNDS: each sees the machine's quiet moments). */
 const PROFILE_ROUNDS = 10;
 
@@ -483,16 +507,19 @@ export async function benchFilter(root: string): Promise<Figures> {
 
   // The module from before this work, timed now, beside the current one: same host, same machine state.
   const before = baselineWasm(root, BEFORE_UPSTREAMS);
-  let beforeUs: number | undefined;
+  let inTurns: [number, number] | undefined;
   if (typeof before === 'string') process.stderr.write(`bench filter: ${before}; no side-by-side figure\n`);
   else {
+    const now = await plugin(wasm, config);
     const old = await plugin(before, config);
-    beforeUs = usPerStream(
+    inTurns = usPerStreamInTurns(
+      now,
       old,
-      `allowed tools/call, module at ${BEFORE_UPSTREAMS}`,
+      `allowed tools/call, this module and the module at ${BEFORE_UPSTREAMS} in turns`,
       allowed,
       forwardedTo('payment-service'),
     );
+    now.close();
     old.close();
   }
 
@@ -525,13 +552,14 @@ export async function benchFilter(root: string): Promise<Figures> {
     filter_us_per_upstream_call: { value: round(upstreamUs), unit: 'µs' },
     filter_us_per_bridged_call: { value: round(bridgedUs), unit: 'µs' },
     filter_us_per_direct_call: { value: round(directUs), unit: 'µs' },
-    ...(beforeUs === undefined
+    ...(inTurns === undefined
       ? {}
       : {
+          filter_us_per_tools_call_in_turns: { value: round(inTurns[0]), unit: 'µs' },
           [`filter_us_per_tools_call_module_${BEFORE_UPSTREAMS}`]: {
-            value: round(beforeUs),
+            value: round(inTurns[1]),
             unit: 'µs',
-            goal: `>= filter_us_per_tools_call (no dearer than before)`,
+            goal: '>= filter_us_per_tools_call_in_turns (no dearer than before)',
           },
         }),
   };
