@@ -4,6 +4,7 @@
 // fetch), and raw fetch where a refusal matters.
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { answerAsAUser, textOf } from '../support/bridgeClients.js';
 import { type BridgeSidecar, startBridgeSidecar } from '../support/bridgeSidecar.js';
 import { startSessionUpstream, startStatelessUpstream, type TestUpstream } from '../support/bridgeUpstreams.js';
 
@@ -40,8 +41,6 @@ async function legacyClient(url: string, capabilities: Record<string, unknown>) 
   await client.connect(transport);
   return { client, transport, sent };
 }
-
-const textOf = (r: { content?: unknown }) => (r.content as Array<{ text: string }>)[0]!.text;
 
 /** One raw 2025-era request to the bridge. */
 async function raw(
@@ -102,18 +101,7 @@ describe('a 2025-11-25 client of a 2026-07-28 server, its capabilities in the br
     const asked: string[] = [];
     const { client, transport, sent } = await legacyClient(bridge.mcpUrl, { elicitation: {}, sampling: {} });
     clients.push(client);
-    client.setRequestHandler('elicitation/create', async (r) => {
-      asked.push((r.params as { message: string }).message);
-      const schema = (r.params as { requestedSchema?: { properties?: object } }).requestedSchema;
-      const content: Record<string, string> =
-        'colour' in (schema?.properties ?? {}) ? { colour: 'teal' } : { name: 'Ada' };
-      return { action: 'accept', content };
-    });
-    client.setRequestHandler('sampling/createMessage', async () => ({
-      role: 'assistant',
-      model: 'test-model',
-      content: { type: 'text', text: 'Paris' },
-    }));
+    answerAsAUser(client, ['elicitation', 'sampling'], asked);
     const session = transport.sessionId!;
     expect(session).toMatch(/^c1\.es\.[0-9a-f]{32}$/);
     expect(client.getServerVersion()).toMatchObject({ name: 'stateless-upstream' });

@@ -5,6 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { answerAsAUser, textOf } from '../support/bridgeClients.js';
 import { type BridgeSidecar, startBridgeSidecar } from '../support/bridgeSidecar.js';
 import { startSessionUpstream, type TestUpstream } from '../support/bridgeUpstreams.js';
 
@@ -81,26 +82,10 @@ async function sdkClient(url: string, headers: Record<string, string> = {}): Pro
     { name: 'bridge-test', version: '1.0.0' },
     { versionNegotiation: { mode: { pin: '2026-07-28' } }, capabilities: { elicitation: {}, sampling: {}, roots: {} } },
   );
-  client.setRequestHandler('elicitation/create', async (r) => {
-    const props = Object.keys(
-      (r.params as { requestedSchema?: { properties?: object } }).requestedSchema?.properties ?? {},
-    );
-    return {
-      action: 'accept',
-      content: (props.includes('colour') ? { colour: 'teal' } : { name: 'Ada' }) as Record<string, string>,
-    };
-  });
-  client.setRequestHandler('sampling/createMessage', async () => ({
-    role: 'assistant',
-    model: 'test-model',
-    content: { type: 'text', text: 'Paris' },
-  }));
-  client.setRequestHandler('roots/list', async () => ({ roots: [{ uri: 'file:///work', name: 'work' }] }));
+  answerAsAUser(client);
   await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
   return client;
 }
-
-const textOf = (r: { content?: unknown }) => (r.content as Array<{ text: string }>)[0]!.text;
 
 describe('the SDK v2 client on 2026-07-28, through the bridge, to a 2025-11-25 server', () => {
   let up: TestUpstream;

@@ -5,6 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { answerAsAUser, textOf } from '../support/bridgeClients.js';
 import { type BridgeSidecar, startBridgeSidecar } from '../support/bridgeSidecar.js';
 import { startStatelessUpstream, type TestUpstream } from '../support/bridgeUpstreams.js';
 
@@ -101,8 +102,6 @@ async function until(what: () => boolean): Promise<void> {
   expect(what()).toBe(true);
 }
 
-const textOf = (r: { content?: unknown }) => (r.content as Array<{ text: string }>)[0]!.text;
-
 describe('the SDK v2 client on 2025-11-25, through the bridge, to a 2026-07-28 server', () => {
   let up: TestUpstream;
   let bridge: BridgeSidecar;
@@ -115,23 +114,7 @@ describe('the SDK v2 client on 2025-11-25, through the bridge, to a 2026-07-28 s
       { name: 'bridge-test', version: '1.0.0' },
       { versionNegotiation: { mode: 'legacy' }, capabilities: { elicitation: {}, sampling: {}, roots: {} } },
     );
-    client.setRequestHandler('elicitation/create', async (r) => {
-      asked.push((r.params as { message: string }).message);
-      const schema = (r.params as { requestedSchema?: { properties?: object } }).requestedSchema;
-      return {
-        action: 'accept',
-        content: ('colour' in (schema?.properties ?? {}) ? { colour: 'teal' } : { name: 'Ada' }) as Record<
-          string,
-          string
-        >,
-      };
-    });
-    client.setRequestHandler('sampling/createMessage', async () => ({
-      role: 'assistant',
-      model: 'test-model',
-      content: { type: 'text', text: 'Paris' },
-    }));
-    client.setRequestHandler('roots/list', async () => ({ roots: [{ uri: 'file:///work', name: 'work' }] }));
+    answerAsAUser(client, ['elicitation', 'sampling', 'roots'], asked);
     await client.connect(
       new StreamableHTTPClientTransport(new URL(bridge.mcpUrl), {
         requestInit: { headers: { 'x-meshmcp-principal': 'alice', 'x-meshmcp-client-capabilities': ALL } },
