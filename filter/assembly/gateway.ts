@@ -393,10 +393,15 @@ function asksForTask(p: usize): bool {
   return memberValue(p, scan.params, 'task', taskParam) && taskParam.kind === JsonKind.Object;
 }
 
-/** A new pod affinity, 16 hex digits from the request id and its arrival: a task's creating call, a bridged exchange. */
-function freshAffinity(s: Stream): string {
-  const b = String.UTF8.encode(s.requestId + '\n' + s.start.toString(16));
+/** A pod affinity: the first 16 hex digits of the text's SHA-256. */
+function affinityOf(text: string): string {
+  const b = String.UTF8.encode(text);
   return sha256Hex(changetype<usize>(b), b.byteLength).substring(0, 16);
+}
+
+/** A new pod affinity, from the request id and its arrival: a task's creating call, a bridged exchange. */
+function freshAffinity(s: Stream): string {
+  return affinityOf(s.requestId + '\n' + s.start.toString(16));
 }
 
 const requestStateRange = new JsonRange();
@@ -430,10 +435,7 @@ function setAffinity(s: Stream, p: usize, handle: JsonRange, direct: Service | n
   let affinity = handleAffinity(handle.kind === JsonKind.String ? decodeString(p, handle, 256) : null);
   if (affinity.length === 0) {
     const session = getHeader(REQUEST_HEADERS, 'mcp-session-id');
-    if (session != null && session.length > 0) {
-      const b = String.UTF8.encode(session);
-      affinity = sha256Hex(changetype<usize>(b), b.byteLength).substring(0, 16);
-    } else affinity = freshAffinity(s);
+    affinity = session != null && session.length > 0 ? affinityOf(session) : freshAffinity(s);
     // On /mcp the service goes along, so that an answer to what the bridge relays (which names only the handle)
     // finds its way back (answeredBridge).
     if (direct == null && s.service.length <= MAX_AFFINITY - 17) affinity = affinity + '_' + s.service;
@@ -624,27 +626,16 @@ function judge(s: Stream, p: usize, n: i32): void {
   leave();
   if (!checked) return;
   const direct = s.direct;
-  if (direct != null && !scan.method.present && scan.id.present) {
+  if (!scan.method.present && scan.id.present) {
     // A client's answer to its server's request (sampling, elicitation, roots) goes back to that server, whose
-    // session decides whether it asked.
-    s.toolLabel = 'response';
-    s.decision = 'allow';
-    enter(ROUTE);
-    traceHeader(s);
-    if (direct.bridged) setAffinity(s, p, scan.id, direct);
-    routeTo(s, direct);
-    leave();
-    return;
-  }
-  if (direct == null && !scan.method.present && scan.id.present) {
-    // On /mcp, a client's answer to a request a bridge relayed goes to that bridge's server, which its handle names.
-    const answered = answeredBridge(s, p);
+    // session decides whether it asked: on /mcp/<service> that server; on /mcp a bridged server its id's handle names.
+    const answered = direct != null ? direct : answeredBridge(s, p);
     if (answered != null) {
       s.toolLabel = 'response';
       s.decision = 'allow';
       enter(ROUTE);
       traceHeader(s);
-      setAffinity(s, p, scan.id, answered);
+      if (answered.bridged) setAffinity(s, p, scan.id, direct);
       routeTo(s, answered);
       leave();
       return;
