@@ -14,6 +14,9 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * undefined for any other body.
  */
 export function initializeCapabilities(body: Buffer): Record<string, unknown> | undefined {
+  // Only an initialize is worth a second parse (the SDK parses every body itself). A JSON string equal to
+  // "initialize" holds those bytes, or a \u escape: no other escape can spell one of its letters.
+  if (!body.includes('initialize') && !body.includes('\\u')) return undefined;
   let message: unknown;
   try {
     message = JSON.parse(body.toString('utf8'));

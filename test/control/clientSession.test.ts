@@ -32,6 +32,9 @@ describe("the aggregated endpoint's session id for a 2025-11-25 client", () => {
     expect(initializeCapabilities(modern)).toBeUndefined();
     expect(initializeCapabilities(Buffer.from('{"jsonrpc":"2.0","id":1,"method":"tools/list"}'))).toBeUndefined();
     expect(initializeCapabilities(Buffer.from('not json'))).toBeUndefined();
+    // The method spelled with an escape is still an initialize.
+    const escaped = '{"jsonrpc":"2.0","id":1,"method":"\\u0069nitialize","params":{"capabilities":{"roots":{}}}}';
+    expect(initializeCapabilities(Buffer.from(escaped))).toEqual({ roots: {} });
   });
 
   it('is added to a successful answer only, and never over one the SDK gave', async () => {
