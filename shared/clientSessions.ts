@@ -1,15 +1,15 @@
 // The session id a 2025-era client is handed at initialize by the aggregated /mcp (control/mcp/clientSession.ts)
-// and by a bridge whose server speaks 2026-07-28 only (sidecar/bridge): `c1.<capabilities>.<32 hex>`. 2025-11-25 declares a client's capabilities once, at initialize, and a 2026-07-28
-// server must be told them with every request (the `_meta` envelope); the id is where they travel from the one to
-// the other, so nothing is stored and any replica of the bridge reads them back. <capabilities> names the ones the
-// bridge relays (elicitation, sampling, roots) by a letter each, in that order (`e`, `s`, `r`), or is `-` for none.
-// The id is the client's own claim about itself: a forged one changes only what it says it can answer. Pure: the
-// random part comes from the caller.
+// and by a bridge whose server speaks 2026-07-28 only (sidecar/bridge): `c1.<capabilities>.<32 hex>`. 2025-11-25
+// declares a client's capabilities once, at initialize, and a 2026-07-28 server must be told them with every request
+// (the `_meta` envelope); the id is where they travel from the one to the other, so nothing is stored and any replica
+// reads them back. <capabilities> names the ones a server may ask for (elicitation, sampling, roots) by a letter
+// each, in that order (`e`, `s`, `r`), or is `-` for none. The id is the client's own claim about itself: a forged
+// one changes only what it says it can answer. Pure: the random part comes from the caller.
 
-type Json = Record<string, unknown>;
+import { isObject, type Json } from './json.js';
+
 /** The client capabilities a server may ask for (the bridge relays them), in the letters' order. */
-const CAPABILITY_NAMES = ['elicitation', 'sampling', 'roots'] as const;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const CAPABILITY_NAMES = ['elicitation', 'sampling', 'roots'] as const;
 
 /** The first letter of each name in CAPABILITY_NAMES (e, s, r), in that order. */
 const LETTERS = CAPABILITY_NAMES.map((name) => name[0]!);

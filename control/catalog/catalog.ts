@@ -1,5 +1,6 @@
 // The catalog, the one structure the pipeline's stages share: built from discovered services and their tools in the
 // canonical order (control/catalogRules.ts), and compared, so a no-op update is skipped. Pure: no I/O.
+import { isObject } from '../../shared/json.js';
 import type {
   CacheHint,
   Catalog,
@@ -55,10 +56,6 @@ const sameInput = (a: CatalogInput, b: CatalogInput): boolean =>
   a.offerings === b.offerings &&
   a.cacheHints === b.cacheHints &&
   a.health === b.health;
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 const TASK_SUPPORT: readonly unknown[] = ['optional', 'required'];
 

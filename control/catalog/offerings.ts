@@ -1,6 +1,7 @@
 // A server's prompts, resources and resource templates in the aggregated catalog: prompts named `<route>__<prompt>`
 // as tools are, and URIs wrapped as `meshmcp://<route>/<the server's URI>` so the gateway can tell which server a
 // resources/read is for and hand it back its own URI (contract 1). Pure; what does not fit is dropped with a warning.
+import { isObject } from '../../shared/json.js';
 import {
   CARRIED_EXTENSIONS,
   cmp,
@@ -16,8 +17,6 @@ import type {
   ServerOfferings,
 } from '../types.js';
 import { toolName } from './naming.js';
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The URI a client sees for a server's URI (or URI template). */
 export const wrapUri = (route: string, uri: string): string => `${RESOURCE_SCHEME}${route}/${uri}`;

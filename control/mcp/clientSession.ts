@@ -6,8 +6,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { mintClientSession } from '../../shared/clientSessions.js';
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+import { isObject } from '../../shared/json.js';
 
 /**
  * The capabilities a 2025-11-25 initialize request declared (a body without the 2026-07-28 `_meta` envelope), or

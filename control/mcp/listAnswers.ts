@@ -5,6 +5,7 @@
 // byte (test/control/listAnswers.test.ts checks the two against each other in both revisions). Any other request,
 // or one the SDK might answer otherwise, is left to the SDK: answer() returns undefined. Pure but for the caches and
 // the clock behind the hints.
+
 import type { IncomingHttpHeaders } from 'node:http';
 import {
   CLIENT_CAPABILITIES_META_KEY,
@@ -16,6 +17,7 @@ import {
   SERVER_INFO_META_KEY,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from '@modelcontextprotocol/server';
+import { isObject } from '../../shared/json.js';
 import type { ListKind } from '../types.js';
 import type { Identity } from './authorize.js';
 import type { ListFreshness } from './listFreshness.js';
@@ -47,8 +49,6 @@ export interface ListAnswer {
   headers: Record<string, string>;
   body: Buffer[];
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** A header as the web Headers the SDK reads would give it (repeats joined by ", "). */
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {

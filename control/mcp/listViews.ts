@@ -2,8 +2,10 @@
 // identity with the same authorize() the gateway filter applies to the calls they name, versioned by content, kept
 // per authorization context in a ViewCache until the catalog changes, and paged with stateless cursors any replica
 // can check. Each view also keeps what decides its caching hints (listFreshness.ts). Pure (no I/O).
+
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../../shared/canonicalJson.js';
+import { isObject } from '../../shared/json.js';
 import type { Catalog, GatewayPolicy, ListKind } from '../types.js';
 import { type Identity, listable } from './authorize.js';
 import type { HintBasis } from './listFreshness.js';
@@ -74,8 +76,6 @@ export interface ListViewsOptions {
   /** Bytes of page text (pageText) kept at once. Default 64 MiB. */
   pageTextBytes?: number;
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Whether the SDK sends this wire form unchanged in both revisions: its codecs rewrite a tool with `execution` (a

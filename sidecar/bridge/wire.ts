@@ -2,12 +2,15 @@
 // for input with a JSON-RPC request on the SSE answer of the client's POST) and 2026-07-28 (stateless; every request
 // carries its `_meta` envelope, and a server that needs input returns `resultType: "input_required"` with
 // `inputRequests` and a `requestState` the client retries with, adding `inputResponses`). Pure: no I/O, no state.
+import { CAPABILITY_NAMES } from '../../shared/clientSessions.js';
+import { isObject, type Json } from '../../shared/json.js';
 import { isHandshakeVersion, LATEST_HANDSHAKE_VERSION, META } from '../mcp/versions.js';
+
+export { CAPABILITY_NAMES, isObject, type Json };
 
 export const MODERN_VERSION = '2026-07-28';
 export const SESSION_VERSION = '2025-11-25';
 
-export type Json = Record<string, unknown>;
 export type RpcId = string | number;
 
 /** The server-to-client requests the two revisions share (2026-07-28 embeds them in inputRequests). */
@@ -17,15 +20,8 @@ export const INPUT_METHODS: ReadonlySet<string> = new Set([
   'roots/list',
 ]);
 
-/** The client capabilities x-meshmcp-client-capabilities may name, and what each declares. */
-export const CAPABILITY_NAMES = ['elicitation', 'sampling', 'roots'] as const;
-
 /** The header through which the gateway tells the bridge what a 2025-11-25 client declared at initialize. */
 export const CAPABILITIES_HEADER = 'x-meshmcp-client-capabilities';
-
-export function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 export type Kind = 'request' | 'notification' | 'response' | 'invalid';
 

@@ -1,6 +1,7 @@
 // Classifies one POSTed JSON-RPC message by protocol era and checks it against the MCP headers, before any
 // dispatch: the 2026-07-28 envelope and Mcp-Method / Mcp-Name / MCP-Protocol-Version cross-checks (-32020),
 // unsupported revisions (-32022), malformed messages (-32600). Pure: no I/O, no state.
+import { isObject } from '../../shared/json.js';
 import { RpcCode, RpcError } from '../errors.js';
 import { HANDSHAKE_VERSIONS, isHandshakeVersion, isStatelessVersion, META, STATELESS_VERSIONS } from './versions.js';
 
@@ -38,10 +39,6 @@ export class Rejection extends RpcError {
 
 /** Methods whose params field a Mcp-Name header mirrors. */
 const NAME_SOURCE: Record<string, string> = { 'tools/call': 'name', 'prompts/get': 'name', 'resources/read': 'uri' };
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** Header values outside ASCII travel Base64-encoded as =?base64?...?= (SEP-2243). */
 export function decodeHeaderValue(v: string): string | undefined {
