@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Front } from '../../filter/host/front.js';
 import { type BridgeSidecar, startBridgeSidecar } from '../support/bridgeSidecar.js';
 import { startSessionUpstream, startStatelessUpstream, type TestUpstream } from '../support/bridgeUpstreams.js';
+import { modernRequest } from '../support/rawRpc.js';
 import { ADA_KEY, adaAndBob, example, gateway, header, type Json, post, rpc, SESSION_KEY_A } from './harness.js';
 import { type ProxyPair, startProxyPair } from './proxyPair.js';
 
@@ -196,27 +197,19 @@ afterAll(async () => {
   await upstream?.close();
 });
 
+/** A raw 2026-07-28 tools/call through the gateway, declaring elicitation: its answer (JSON or SSE). */
 async function raw(path: string, name: string, params: Json = {}): Promise<Json> {
-  const res = await fetch(`${gw.url}${path}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'x-api-key': ADA_KEY,
-      'mcp-protocol-version': MODERN,
-      'mcp-method': 'tools/call',
-      'mcp-name': name,
+  const { body } = await modernRequest(
+    `${gw.url}${path}`,
+    'tools/call',
+    { name, arguments: {}, ...params },
+    {
+      name,
+      capabilities: { elicitation: {} },
+      headers: { 'x-api-key': ADA_KEY },
     },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'tools/call',
-      params: { name, arguments: {}, _meta: ENVELOPE, ...params },
-    }),
-  });
-  const text = await res.text();
-  const data = [...text.matchAll(/^data: (.*)$/gm)].map((m) => m[1]!);
-  return JSON.parse(data.length > 0 ? data.at(-1)! : text);
+  );
+  return body ?? {};
 }
 
 describe('a 2025-11-25 server behind a bridge, through the gateway and its pod proxy', () => {

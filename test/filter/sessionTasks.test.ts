@@ -14,6 +14,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { createServer as everythingServer } from '@modelcontextprotocol/server-everything/dist/server/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Front } from '../../filter/host/front.js';
+import { rpcAnswer } from '../support/rawRpc.js';
 import {
   ADA_KEY,
   adaAndBob,
@@ -238,9 +239,7 @@ async function send(key: string, message: Json): Promise<Json> {
     },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, ...message }),
   });
-  const text = await res.text();
-  const data = text.split('\n').find((l) => l.startsWith('data: '));
-  return JSON.parse(data ? data.slice(6) : text);
+  return rpcAnswer(await res.text()) ?? {};
 }
 
 async function until(what: string, probe: () => Promise<boolean>): Promise<void> {
