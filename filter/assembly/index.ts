@@ -28,7 +28,7 @@ import { ensureSlots } from './rateLimit';
 import { gatewayRequestBody, gatewayRequestHeaders, sealResponseSession, takeTaskSession } from './gateway';
 import { Runtime } from './runtime';
 import { sidecarRequestBody, sidecarRequestHeaders } from './sidecar';
-import { isRouterFailure, taskGoneHeaders, unavailableBody, unavailableHeaders } from './unavailable';
+import { isRouterFailure, taskGone, taskGoneHeaders, unavailableBody, unavailableHeaders } from './unavailable';
 import { MAX_SCAN_BYTES, ResponseScan } from './responseScan';
 import { finishStream, Stream } from './stream';
 import { endOrKeepSession, giveTaskSession, onCallAnswer } from './upstreamSession';
@@ -135,7 +135,7 @@ export function proxy_on_response_headers(id: u32, _headers: u32, endOfStream: u
   if (s.rt.gateway) {
     sealResponseSession(s);
     if (s.taskAffinity.length > 0) takeTaskSession(s);
-    if (s.taskSealed.length > 0 && s.upstreamStatus === 404) return taskGoneHeaders(s, endOfStream !== 0);
+    if (taskGone(s)) return taskGoneHeaders(s, endOfStream !== 0);
   } else {
     if (s.bridgedDown) removeHeader(RESPONSE_HEADERS, 'content-length');
     if (s.keepSession) giveTaskSession(s);

@@ -72,10 +72,11 @@ export class Stream {
   keepSession: bool = false;
   /** Sidecar mode, that task's params.task.ttl in ms; -1 when it names none. */
   taskTtlMs: i64 = -1;
-  /** Gateway mode, a 2025-11-25 task method on the aggregated /mcp: the task id as the client sent it. */
+  /**
+   * Gateway mode, a 2025-11-25 task method on the aggregated /mcp: the task id as the client sent it (a 404 to it
+   * becomes an unknown task, unavailable.ts).
+   */
   taskSealed: string = '';
-  /** ... and its server said the session is gone (404): the answer becomes an unknown task (unavailable.ts). */
-  taskGone: bool = false;
 
   constructor(rt: Runtime) {
     this.rt = rt;

@@ -46,15 +46,18 @@ export function unavailableHeaders(s: Stream, status: u32, contentType: string |
   return HEADERS_STOP;
 }
 
+/** A 2025-11-25 task method on the aggregated /mcp whose session its server no longer has (404). */
+export function taskGone(s: Stream): bool {
+  return s.taskSealed.length > 0 && s.upstreamStatus === 404;
+}
+
 /**
- * on_response_headers, a 2025-11-25 task method on the aggregated /mcp whose session its server no longer has (404:
- * the server restarted, or ended the session): the client gets an unknown task, never a 404, which would tell it
- * that its own session with the gateway is gone.
+ * on_response_headers, when taskGone (the server restarted, or ended the session): the client gets an unknown task,
+ * never a 404, which would tell it that its own session with the gateway is gone.
  */
 export function taskGoneHeaders(s: Stream, endOfStream: bool): u32 {
-  if (endOfStream || s.upstreamStatus !== 404 || s.taskSealed.length === 0) return HEADERS_CONTINUE;
+  if (endOfStream) return HEADERS_CONTINUE;
   s.rewriteUnavailable = true;
-  s.taskGone = true;
   setHeader(RESPONSE_HEADERS, ':status', '200');
   setHeader(RESPONSE_HEADERS, 'content-type', 'application/json');
   removeHeader(RESPONSE_HEADERS, 'content-length');
@@ -87,7 +90,7 @@ export function unavailableBody(s: Stream, size: i32, endOfStream: bool): u32 {
   }
   const at = atGateway(s, detail);
   let json: string;
-  if (s.taskGone) {
+  if (taskGone(s)) {
     const text =
       'Unknown task: ' +
       s.taskSealed +
