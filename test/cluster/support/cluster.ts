@@ -4,10 +4,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { freePort } from '../../support/ports.js';
 import { requireTool } from '../tools/tools.js';
 
 export interface Cluster {
@@ -34,17 +34,6 @@ export interface Cluster {
 }
 
 const READY_WAIT_MS = 180_000;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -138,7 +127,22 @@ async function waitFor(what: string, p: Proc, check: () => Promise<boolean>): Pr
   throw new Error(`${what} did not happen within ${READY_WAIT_MS / 1000} s; ${p.name}'s log ends:\n${tail(p.log)}`);
 }
 
+/** Tries a start this many times when a port the harness picked was taken before etcd or kube-apiserver bound it. */
+const PORT_RACE_ATTEMPTS = 3;
+
 export async function startCluster(): Promise<Cluster> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startClusterOnce();
+    } catch (err) {
+      const lost = err instanceof Error && /address already in use/.test(err.message);
+      if (!lost || attempt >= PORT_RACE_ATTEMPTS) throw err;
+      process.stderr.write(`cluster: a port was taken before it was bound (attempt ${attempt}); trying new ports\n`);
+    }
+  }
+}
+
+async function startClusterOnce(): Promise<Cluster> {
   const etcdBin = requireTool('etcd');
   const apiserverBin = requireTool('kube-apiserver');
   const dir = mkdtempSync(join(tmpdir(), 'meshmcp-cluster-'));
