@@ -6,7 +6,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readBody } from '../shared/readBody.js';
+import { closeAfterAnswer, readBody } from '../shared/readBody.js';
 import { runChatCommand } from './chat.js';
 import { MeshClient, type MeshClientOptions } from './meshClient.js';
 
@@ -125,7 +125,10 @@ export async function startChatServer(options: ChatServerOptions): Promise<ChatS
       if (!zulip && !slack) return json(res, 404, { error: `nothing is served at ${req.method} ${path}` });
       if (req.method !== 'POST') return json(res, 405, { error: `${path} takes POST` });
       const body = await readBody(req, MAX_BODY);
-      if (body === undefined) return json(res, 413, { error: `the body is over ${MAX_BODY} bytes` });
+      if (body === undefined) {
+        closeAfterAnswer(res);
+        return json(res, 413, { error: `the body is over ${MAX_BODY} bytes` });
+      }
       if (zulip) {
         let payload: { token?: unknown; data?: unknown; message?: { sender_email?: unknown; content?: unknown } };
         try {

@@ -14,7 +14,7 @@ import {
   originValidationResponse,
   WebStandardStreamableHTTPServerTransport,
 } from '@modelcontextprotocol/server';
-import { readBody } from '../shared/readBody.js';
+import { closeAfterAnswer, readBody } from '../shared/readBody.js';
 import { pipeWebBody } from '../shared/webBody.js';
 import { registerPrompts, registerResources } from './conformance/catalog.js';
 import type { RoundState, ToolHooks } from './conformance/inputRequired.js';
@@ -208,6 +208,7 @@ export async function startConformanceServer(options: ConformanceServerOptions):
       if (req.method === 'POST') {
         raw = await readBody(req, MAX_BODY_BYTES);
         if (raw === undefined) {
+          closeAfterAnswer(res);
           await sendResponse(res, rpcError(413, -32600, 'request body too large'));
           return;
         }

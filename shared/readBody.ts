@@ -1,10 +1,10 @@
 // Reading a request body with a bound, for every HTTP server of meshmcp (the sidecar's MCP endpoint, the chat
 // endpoint, the demo apps). Node built-ins only: the sidecar bundle pays for every import.
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /**
- * The body, or undefined when it is larger than max bytes (the caller answers 413): refused at once by its
- * Content-Length, else as soon as it outgrows max, after which the rest is drained and dropped.
+ * The body, or undefined when it is larger than max bytes (the caller answers 413 after closeAfterAnswer(res)):
+ * refused at once by its Content-Length, else as soon as it outgrows max, after which the rest is drained and dropped.
  */
 export function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
@@ -29,4 +29,13 @@ export function readBody(req: IncomingMessage, max: number): Promise<Buffer | un
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/**
+ * Marks the answer to a refused body `Connection: close`. The client still owes the rest of that body, so the
+ * connection cannot carry another request; kept alive, it would also hold a server's close() until the keep-alive
+ * timeout.
+ */
+export function closeAfterAnswer(res: ServerResponse): void {
+  res.setHeader('connection', 'close');
 }

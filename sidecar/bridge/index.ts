@@ -7,7 +7,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { claimsClientSession, mintClientSession, parseClientSession } from '../../shared/clientSessions.js';
-import { readBody } from '../../shared/readBody.js';
+import { closeAfterAnswer, readBody } from '../../shared/readBody.js';
 import { VERSION } from '../../shared/version.js';
 import { RpcCode } from '../errors.js';
 import { type Classified, classify, Rejection } from '../mcp/classify.js';
@@ -134,6 +134,7 @@ export function createBridge(o: BridgeOptions): Bridge {
     }
     const raw = await readBody(req, maxBodyBytes);
     if (raw === undefined) {
+      closeAfterAnswer(res);
       return sendRpcError(res, 413, RpcCode.InvalidRequest, `Request body too large (limit ${maxBodyBytes} bytes)`);
     }
     let body: unknown;

@@ -1,7 +1,7 @@
 // Streamable HTTP for the sidecar's MCP endpoint: POST only, stateless, bounded body, Host/Origin checks, and the
 // mapping of protocol outcomes to HTTP. Thin on purpose: classification and dispatch live in classify/dispatch.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readBody } from '../../shared/readBody.js';
+import { closeAfterAnswer, readBody } from '../../shared/readBody.js';
 import { RpcCode } from '../errors.js';
 import type { Logger } from '../types.js';
 import { requestInfo } from './caller.js';
@@ -111,6 +111,7 @@ export async function handleMcp(
   }
   const raw = await readBody(req, opts.maxBodyBytes);
   if (raw === undefined) {
+    closeAfterAnswer(res);
     return sendRpcError(res, 413, RpcCode.InvalidRequest, `Request body too large (limit ${opts.maxBodyBytes} bytes)`);
   }
   let body: unknown;
