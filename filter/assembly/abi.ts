@@ -44,6 +44,8 @@ declare function proxy_http_call(
 declare function proxy_set_effective_context(id: u32): u32;
 @external("env", "proxy_continue_stream")
 declare function proxy_continue_stream(type: u32): u32;
+@external("env", "proxy_set_tick_period_milliseconds")
+declare function proxy_set_tick_period_milliseconds(ms: u32): u32;
 @external("wasi_snapshot_preview1", "environ_sizes_get")
 declare function environ_sizes_get(countPtr: usize, sizePtr: usize): u16;
 @external("wasi_snapshot_preview1", "environ_get")
@@ -144,6 +146,11 @@ export function logBytes(level: u32, ptr: usize, len: usize): void {
 export function log(level: u32, message: string): void {
   const b = utf8(message);
   proxy_log(level, changetype<usize>(b), b.byteLength);
+}
+
+/** proxy_on_tick every `ms` on this root context, in each worker (0: none). */
+export function setTickPeriod(ms: u32): void {
+  proxy_set_tick_period_milliseconds(ms);
 }
 
 export function nowNanos(): u64 {

@@ -20,6 +20,7 @@ import {
   removeHeader,
   RESPONSE_BODY,
   RESPONSE_HEADERS,
+  setTickPeriod,
 } from './abi';
 import { parseConfig } from './config';
 import { Mode } from './configTypes';
@@ -31,7 +32,13 @@ import { sidecarRequestBody, sidecarRequestHeaders } from './sidecar';
 import { isRouterFailure, taskGone, taskGoneHeaders, unavailableBody, unavailableHeaders } from './unavailable';
 import { MAX_SCAN_BYTES, ResponseScan } from './responseScan';
 import { finishStream, Stream } from './stream';
-import { endOrKeepSession, giveTaskSession, onCallAnswer } from './upstreamSession';
+import {
+  endExpiredSessions,
+  endOrKeepSession,
+  giveTaskSession,
+  onCallAnswer,
+  SWEEP_PERIOD_MS,
+} from './upstreamSession';
 import { completeResults } from './bridgeDown';
 import { wrapChunk } from './resultUris';
 import { wrapTaskIds } from './taskWrap';
@@ -86,6 +93,9 @@ export function proxy_on_configure(root: u32, size: u32): u32 {
   }
   roots.set(root, new Runtime(config));
   if (config.rateLimits != null) ensureSlots();
+  // A pod whose own server keeps sessions may keep some for tasks: each worker ends those past their time.
+  const own = config.mode === Mode.Sidecar && config.services.length > 0 ? config.services[0] : null;
+  setTickPeriod(own != null && own.upstream && !own.stateless ? SWEEP_PERIOD_MS : 0);
   log(
     LOG_INFO,
     'meshmcp: configuration accepted: mode ' +
@@ -205,6 +215,11 @@ export function proxy_on_http_call_response(
 ): void {
   resetArena();
   onCallAnswer(token, bodySize, streams);
+}
+
+export function proxy_on_tick(_root: u32): void {
+  resetArena();
+  endExpiredSessions();
 }
 
 export function proxy_on_done(_id: u32): u32 {

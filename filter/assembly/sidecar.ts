@@ -28,7 +28,7 @@ import { readRequestHeaders } from './requestHeaders';
 import { auditParams, Stream } from './stream';
 import { splitName, ToolSplit } from './toolName';
 import { validTraceparent } from './traceContext';
-import { endExpiredSessions, openSession, resumeSession, SESSION_MARK, TASK_SESSION } from './upstreamSession';
+import { openSession, resumeSession, SESSION_MARK, TASK_SESSION } from './upstreamSession';
 import { stripEnvelope } from './bridgeDown';
 import { AUDIT, enter, HEADERS, IDENTITY, leave, ROUTE, SCAN } from './profile';
 
@@ -90,7 +90,6 @@ export function sidecarRequestHeaders(s: Stream, endOfStream: bool): u32 {
   if (declaredTooLarge(s, h.contentLength)) return HEADERS_STOP;
   // The aggregated /mcp has no session with this pod's server: the gateway asks for one to be opened for the call,
   // and kept for a task (upstreamSession.ts), or names the one a task was kept in.
-  endExpiredSessions();
   if (h.internal.includes(SESSION_MARK)) {
     const mark = getHeader(REQUEST_HEADERS, SESSION_MARK);
     removeHeader(REQUEST_HEADERS, SESSION_MARK);

@@ -9,7 +9,8 @@
 // Its session id goes back to the gateway in `x-meshmcp-task-session`, which puts it into the task id it hands out
 // (taskIds.ts), and the session is kept for the task's ttl (at most a day; an hour when it names none), at most
 // MAX_KEPT per worker, the oldest ended first when more come. The task's methods come back marked `resume` with
-// that session, and go straight into it. Kept sessions past their time are ended as the next stream starts.
+// that session, and go straight into it. Kept sessions past their time are ended at the worker's next tick
+// (SWEEP_PERIOD_MS), so an idle proxy ends them too.
 
 import {
   CALL_RESPONSE_BODY,
@@ -123,7 +124,10 @@ function end(k: Kept): void {
   send('DELETE', new Call(0, CLOSE, k.path, k.authority, k.session, k.version), '');
 }
 
-/** Ends the kept sessions whose time is over (called as a stream starts; a clock read only when some are kept). */
+/** How often a worker of a pod whose server keeps sessions ends the kept sessions whose time is over. */
+export const SWEEP_PERIOD_MS: u32 = 60_000;
+
+/** Ends the kept sessions whose time is over (proxy_on_tick; a clock read only when some are kept). */
 export function endExpiredSessions(): void {
   if (kept.length === 0) return;
   const now = nowNanos() / 1_000_000;

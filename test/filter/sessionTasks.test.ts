@@ -269,14 +269,17 @@ describe('2025-11-25 tasks on the aggregated /mcp: through the pod to server-eve
     const stolen = await send(BOB_KEY, { method: 'tasks/get', params: { taskId } });
     expect(stolen.error?.code).toBe(-32602);
 
-    // A task with a 1 ms ttl: its session is ended as the next stream through the pod starts.
+    // A task with a 1 ms ttl: its session is ended at the pod's next tick, with no request passing. (The pod asks
+    // for a tick every minute; the test fires it.)
     const brief = await send(ADA_KEY, taskCall(1));
     expect(brief.result?.task?.taskId).toBeTruthy();
     expect(sessions.size).toBe(before + 2);
-    await until('the expired session to be ended', async () => {
-      await send(ADA_KEY, { method: 'tasks/get', params: { taskId } });
-      return sessions.size === before + 1;
-    });
+    await new Promise((r) => setTimeout(r, 5));
+    proxies.pod.plugin.tick();
+    await until('the expired session to be ended', async () => sessions.size === before + 1);
+    // The task that is still in its time was left alone.
+    const kept = await send(ADA_KEY, { method: 'tasks/get', params: { taskId } });
+    expect(kept.result?.status, JSON.stringify(kept)).toBe('completed');
   });
 
   it('keeps at most 256 sessions per worker, ending the oldest first', async () => {
