@@ -1,5 +1,7 @@
-// Bundles the sidecar into one ESM file (dist/sidecar-bundle/meshmcp-sidecar.mjs) for the sidecar image; pg stays a
-// lazy chunk so pods without a database tool never load it. The version is inlined (shared/version.ts), so the
+// Bundles the sidecar for the sidecar image: the entry dist/sidecar-bundle/meshmcp-sidecar.mjs, and chunks. What is
+// reached only by a dynamic import (pg, the packs, bridge mode) is a chunk named for it, loaded on first use, so pods
+// without a database tool or a pack never load those. Code they share, with each other or with the entry, goes into
+// `chunk-*` files, loaded with the first module that needs them. The version is inlined (shared/version.ts), so the
 // bundle reads no package.json at run time.
 //
 // Node's built-in modules are reached through process.getBuiltinModule, not ESM `import`: on Node 24 an ESM import
@@ -45,7 +47,7 @@ await build({
   target: 'node24',
   outdir: 'dist/sidecar-bundle',
   outExtension: { '.js': '.mjs' },
-  chunkNames: 'lazy-[name]-[hash]',
+  chunkNames: '[name]-[hash]',
   minify: true,
   sourcemap: 'linked',
   legalComments: 'none',
