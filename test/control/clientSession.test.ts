@@ -18,8 +18,12 @@ const sessionOf = (body: Buffer): string | null => {
 describe("the aggregated endpoint's session id for a 2025-11-25 client", () => {
   it('carries the capabilities a server may ask of the client, in a fixed order', () => {
     expect(sessionOf(init({ capabilities: { roots: {}, elicitation: { form: {} }, sampling: {} } }))).toMatch(
-      /^c1\.esr\.[0-9a-f]{32}$/,
+      /^c1\.efsr\.[0-9a-f]{32}$/,
     );
+    // What the server may ask depends on the members too: URL-mode elicitation, sampling with tools.
+    const members = sessionOf(init({ capabilities: { elicitation: { url: {} }, sampling: { tools: {} } } }));
+    expect(members).toMatch(/^c1\.eust\./);
+    expect(parseClientSession(members)).toEqual({ elicitation: { url: {} }, sampling: { tools: {} } });
     expect(sessionOf(init({ capabilities: { sampling: {} } }))).toMatch(/^c1\.s\./);
     expect(sessionOf(init({ capabilities: { experimental: {} } }))).toMatch(/^c1\.-\./);
     expect(sessionOf(init({}))).toMatch(/^c1\.-\./);

@@ -8,7 +8,7 @@ import { answerAsAUser, textOf } from '../support/bridgeClients.js';
 import { type BridgeSidecar, startBridgeSidecar } from '../support/bridgeSidecar.js';
 import { startSessionUpstream, startStatelessUpstream, type TestUpstream } from '../support/bridgeUpstreams.js';
 
-const SESSION_ID = /^c1\.(-|e?s?r?)\.[0-9a-f]{32}$/;
+const SESSION_ID = /^c1\.(-|(?=[esr])(ef?u?)?(sc?t?)?(rl?)?)\.[0-9a-f]{32}$/;
 const ANSWER_ID = /^b1\.[A-Za-z0-9_-]{1,64}\.[0-9a-f]{32}\..+$/;
 const ENVELOPE_CAPS = 'io.modelcontextprotocol/clientCapabilities';
 
@@ -167,16 +167,27 @@ describe('a 2025-11-25 client of a 2026-07-28 server, its capabilities in the br
     });
     expect(init.status).toBe(200);
     const session = init.headers.get('mcp-session-id')!;
-    expect(session).toMatch(/^c1\.e\.[0-9a-f]{32}$/);
+    expect(session).toMatch(/^c1\.ef\.[0-9a-f]{32}$/);
     expect(init.json.result.serverInfo).toMatchObject({ name: 'stateless-upstream' });
-    expect((up.seen.at(-1)!.body as any).params._meta[ENVELOPE_CAPS]).toEqual({ elicitation: {} });
+    expect((up.seen.at(-1)!.body as any).params._meta[ENVELOPE_CAPS]).toEqual({ elicitation: { form: {} } });
 
     const withBoth = await raw(bridge.mcpUrl, {
       body: callTool('echo', { msg: 'a' }),
       headers: { 'mcp-session-id': session, 'x-meshmcp-client-capabilities': 'sampling,roots,telepathy' },
     });
     expect(withBoth.json.result.content[0].text).toBe('a');
-    expect((up.seen.at(-1)!.body as any).params._meta[ENVELOPE_CAPS]).toEqual({ elicitation: {} });
+    expect((up.seen.at(-1)!.body as any).params._meta[ENVELOPE_CAPS]).toEqual({ elicitation: { form: {} } });
+
+    // What the server may ask depends on the members too: a client that takes URL-mode elicitations and sampling
+    // with tools is told to the server as one.
+    const url = await raw(bridge.mcpUrl, { body: initialize({ elicitation: { url: {} }, sampling: { tools: {} } }) });
+    const urlSession = url.headers.get('mcp-session-id')!;
+    expect(urlSession).toMatch(/^c1\.eust\.[0-9a-f]{32}$/);
+    await raw(bridge.mcpUrl, { body: callTool('echo', { msg: 'u' }), headers: { 'mcp-session-id': urlSession } });
+    expect((up.seen.at(-1)!.body as any).params._meta[ENVELOPE_CAPS]).toEqual({
+      elicitation: { url: {} },
+      sampling: { tools: {} },
+    });
 
     const headerOnly = await raw(bridge.mcpUrl, {
       body: callTool('echo', { msg: 'b' }),
@@ -253,11 +264,13 @@ describe('a 2025-11-25 client of a 2026-07-28 server, its capabilities in the br
     expect(get.headers.get('allow')).toBe('POST');
     // Without a session id, DELETE is as before: nothing to end.
     expect((await raw(bridge.mcpUrl, { method: 'DELETE' })).status).toBe(405);
-    // Letters in order, one per capability declared as an object; anything else is not a capability the bridge relays.
+    // Letters in order, one per capability declared as an object, each followed by those of its members carried;
+    // anything else is not a capability the bridge relays.
     const cases: [Record<string, unknown>, string][] = [
       [{}, '-'],
-      [{ roots: { listChanged: true }, elicitation: {}, sampling: {} }, 'esr'],
-      [{ sampling: { tools: {} }, roots: {} }, 'sr'],
+      [{ roots: { listChanged: true }, elicitation: {}, sampling: {} }, 'esrl'],
+      [{ sampling: { tools: {} }, roots: {} }, 'str'],
+      [{ elicitation: { form: {}, url: {} }, sampling: { context: {}, tools: {} } }, 'efusct'],
       [{ elicitation: true, sampling: null, experimental: {} }, '-'],
     ];
     for (const [capabilities, letters] of cases) {

@@ -98,27 +98,70 @@ describe('handles (the contract with the gateway)', () => {
 });
 
 describe('client session ids (the capabilities a 2025-era client declared)', () => {
+  // What a 2025-11-25 client may declare: the carried members, and others that are not carried.
+  const members = (...names: string[]) =>
+    fc.record(Object.fromEntries(names.map((n) => [n, fc.constant({})])), { requiredKeys: [] });
   const declared = fc.record(
-    { elicitation: fc.constant({}), sampling: fc.constant({ tools: {} }), roots: fc.constant({ listChanged: true }) },
+    {
+      elicitation: fc.tuple(members('form', 'url'), members('experimental')).map(([a, b]) => ({ ...a, ...b })),
+      sampling: members('context', 'tools'),
+      roots: fc.option(fc.boolean(), { nil: undefined }).map((l) => (l === undefined ? {} : { listChanged: l })),
+    },
     { requiredKeys: [] },
   );
+  const spelled: Record<string, [string, [string, string][]]> = {
+    elicitation: [
+      'e',
+      [
+        ['form', 'f'],
+        ['url', 'u'],
+      ],
+    ],
+    sampling: [
+      's',
+      [
+        ['context', 'c'],
+        ['tools', 't'],
+      ],
+    ],
+    roots: ['r', [['listChanged', 'l']]],
+  };
 
-  it('are c1.<e s r in order, or ->.<32 hex>, and give back each capability declared as an object', () => {
+  it('are c1.<capabilities in order, each with its members, or ->.<32 hex>, and give back what is carried', () => {
     fc.assert(
       fc.property(declared, bytes16, (caps, r) => {
         const id = mintClientSession(caps, r);
-        const letters = ['elicitation', 'sampling', 'roots']
-          .filter((n) => n in caps)
-          .map((n) => n[0])
-          .join('');
+        let letters = '';
+        const carried: Record<string, Record<string, unknown>> = {};
+        for (const name of ['elicitation', 'sampling', 'roots']) {
+          const cap = (caps as Record<string, Record<string, unknown> | undefined>)[name];
+          if (cap === undefined) continue;
+          const [letter, subs] = spelled[name]!;
+          letters += letter;
+          const got: Record<string, unknown> = {};
+          for (const [member, sub] of subs) {
+            if (member === 'listChanged' ? cap[member] === true : cap[member] !== undefined) {
+              letters += sub;
+              got[member] = member === 'listChanged' ? true : {};
+            }
+          }
+          carried[name] = got;
+        }
         expect(id).toBe(`c1.${letters || '-'}.${Buffer.from(r).toString('hex')}`);
         expect(claimsClientSession(id)).toBe(true);
-        expect(parseClientSession(id)).toEqual(Object.fromEntries(Object.keys(caps).map((n) => [n, {}])));
+        expect(parseClientSession(id)).toEqual(carried);
       }),
     );
     expect(mintClientSession(undefined, new Uint8Array(16))).toBe(`c1.-.${'0'.repeat(32)}`);
     expect(mintClientSession({ elicitation: true, roots: [], tasks: {} }, new Uint8Array(16))).toMatch(/^c1\.-\./);
+    expect(mintClientSession({ elicitation: { url: {} }, sampling: {} }, new Uint8Array(16))).toMatch(/^c1\.eus\./);
     expect(() => mintClientSession({}, new Uint8Array(15))).toThrow(RangeError);
+  });
+
+  it('read an id without members as the bare capabilities', () => {
+    const hex = '0'.repeat(32);
+    expect(parseClientSession(`c1.esr.${hex}`)).toEqual({ elicitation: {}, sampling: {}, roots: {} });
+    expect(parseClientSession(`c1.s.${hex}`)).toEqual({ sampling: {} });
   });
 
   it('refuse what the bridge never writes', () => {
@@ -134,6 +177,12 @@ describe('client session ids (the capabilities a 2025-era client declared)', () 
       `c1.e.${hex.slice(1)}`,
       `c1.e.${'A'.repeat(32)}`,
       `c1.e.${hex}.`,
+      `c1.uf.${hex}`,
+      `c1.eue.${hex}`,
+      `c1.et.${hex}`,
+      `c1.f.${hex}`,
+      `c1.ruf.${hex}`,
+      `c1.rll.${hex}`,
       `c2.e.${hex}`,
       ` c1.e.${hex}`,
     ]) {
