@@ -32,7 +32,7 @@ import {
   UPSTREAM_SERVERS,
   upstreamMcpPort,
 } from './devMesh.js';
-import { ProcessGroup, portFree } from './devProcesses.js';
+import { inspectRefusal, ProcessGroup, portFree } from './devProcesses.js';
 import { startDevPrometheus } from './devPrometheus.js';
 import { startUpstream } from './devUpstreams.js';
 
@@ -119,6 +119,13 @@ const OPTIONS: OptionSpec[] = [
     description: 'calls per second each caller may make through the gateway (bursts of 4 seconds’ worth)',
   },
   { flag: 'verbose', type: 'boolean', default: false, description: 'also print every audit line of the gateway' },
+  {
+    flag: 'inspect',
+    type: 'string',
+    description:
+      "parts to start with Node's inspector on a free loopback port, comma-separated (e.g. control,gateway); " +
+      'their URLs are printed, and kept in <dir>/inspectors.json',
+  },
 ];
 
 const HELP = helpText(
@@ -250,7 +257,13 @@ async function dev(values: OptionValues): Promise<number> {
     : undefined;
   const kubeCert = kube ? await ca.issue(KUBE_SERVICE, podSpiffe(KUBE_SERVICE)) : undefined;
 
-  const group = new ProcessGroup(dirs.logs, root);
+  const inspect = new Set(
+    String(values['inspect'] ?? '')
+      .split(',')
+      .map((n) => n.trim())
+      .filter((n) => n !== ''),
+  );
+  const group = new ProcessGroup(dirs.logs, root, inspect);
   const node = process.execPath;
   /** An MCP sidecar (or a tool pack) as its pod runs it: the bundle with the pod's Node flags. */
   const sidecar = (name: string, args: string[], env: NodeJS.ProcessEnv) =>
@@ -407,7 +420,10 @@ async function dev(values: OptionValues): Promise<number> {
       readyLine: '"listening"',
       onLine: verbose ? (line) => line.includes('"mcp_audit"') && say(`[audit] ${line}`) : undefined,
     });
+    const refused = inspectRefusal(group, inspect);
+    if (refused) throw new Error(refused);
     say(banner(p, keys, workDir, prometheusUrl, kube));
+    for (const [name, url] of Object.entries(group.inspectors)) say(`inspector of ${name}: ${url}`);
   } catch (err) {
     process.stderr.write(`meshmcp dev: ${(err as Error).message}\nstopping; logs are in ${dirs.logs}\n`);
     await group.stop();
@@ -415,7 +431,10 @@ async function dev(values: OptionValues): Promise<number> {
   }
 
   // Like pods: a part that dies is reported and the others keep serving (its tools fail clearly meanwhile).
-  // Whole or not at all: tests and benchmarks read pids.json as soon as it exists.
+  // Whole or not at all: tests and benchmarks read pids.json as soon as it exists, and inspectors.json before it.
+  if (inspect.size > 0) {
+    writeFileAtomicSync(join(workDir, 'inspectors.json'), `${JSON.stringify(group.inspectors, null, 2)}\n`);
+  }
   writeFileAtomicSync(
     join(workDir, 'pids.json'),
     `${JSON.stringify(Object.fromEntries(group.parts.map((part) => [part.name, part.child.pid])), null, 2)}\n`,

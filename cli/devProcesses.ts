@@ -45,20 +45,29 @@ export async function freePortRun(count: number): Promise<number> {
   throw new Error('no run of free ports found between 20000 and 32000');
 }
 
+/** Node's inspector on a loopback port the OS picks: Node names it on stderr in a line like this one. */
+const INSPECT_FLAG = '--inspect=127.0.0.1:0';
+const INSPECTOR_LINE = /Debugger listening on (ws:\/\/127\.0\.0\.1:\d+\/[\w-]+)/;
+
 export class ProcessGroup {
   readonly parts: Part[] = [];
+  /** The inspector URL of each part started with one (`inspect`), by part name. */
+  readonly inspectors: Record<string, string> = {};
   private stopping = false;
 
+  /** inspect: the parts (Node processes) to start with the inspector on a free loopback port. */
   constructor(
     private readonly logDir: string,
     private readonly cwd: string,
+    private readonly inspect: ReadonlySet<string> = new Set(),
   ) {}
 
   /** Starts one part and resolves when it is ready; rejects (naming the part and its last log lines) if it exits. */
   start(spec: StartSpec): Promise<void> {
     const logFile = join(this.logDir, `${spec.name}.log`);
     const out: WriteStream = createWriteStream(logFile, { flags: 'a' });
-    const child = spawn(spec.command, spec.args, {
+    const inspected = this.inspect.has(spec.name) && spec.command === process.execPath;
+    const child = spawn(spec.command, inspected ? [INSPECT_FLAG, ...spec.args] : spec.args, {
       cwd: this.cwd,
       env: spec.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -86,8 +95,14 @@ export class ProcessGroup {
       });
       // Some servers announce themselves on stderr (server-everything does).
       let errBuf = '';
+      let inspectBuf = '';
       child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
         out.write(chunk);
+        if (inspected && this.inspectors[spec.name] === undefined) {
+          inspectBuf = (inspectBuf + chunk).slice(-4096);
+          const m = INSPECTOR_LINE.exec(inspectBuf);
+          if (m) this.inspectors[spec.name] = m[1]!;
+        }
         if (!spec.readyLine || ready) return;
         errBuf = (errBuf + chunk).slice(-4096);
         if (errBuf.includes(spec.readyLine)) markReady();
@@ -159,4 +174,18 @@ export class ProcessGroup {
       ),
     );
   }
+}
+
+/** Why --inspect opened no inspector for some part it names (none such, or not a Node process); else undefined. */
+export function inspectRefusal(group: ProcessGroup, inspect: ReadonlySet<string>): string | undefined {
+  const names = group.parts.map((part) => part.name);
+  const problems = [...inspect]
+    .filter((n) => group.inspectors[n] === undefined)
+    .map((n) =>
+      names.includes(n)
+        ? `${n} is not a Node process, or its inspector did not start (see its log)`
+        : `no part is named ${n}`,
+    );
+  if (problems.length === 0) return undefined;
+  return `--inspect: ${problems.join('; ')}. The parts are: ${names.join(', ')}`;
 }
