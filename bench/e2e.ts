@@ -18,6 +18,7 @@ import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DEV_PORT_RUN_LENGTH, devPortRun, devPortRunFlags } from '../cli/devMesh.js';
 import { freePortRun } from '../cli/devProcesses.js';
 import { type Target, timedPost, toolCallBody } from './mcpPost.js';
 import { cpuSeconds, memoryMiB } from './proc.js';
@@ -44,6 +45,8 @@ export interface Mesh {
   proxy: number;
   dir: string;
   pids: Record<string, number>;
+  /** The inspector URL of each part startMesh was asked to inspect, by part name. */
+  inspectors: Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -55,8 +58,8 @@ process.once('exit', () => running?.kill('SIGTERM'));
  * `meshmcp dev` on a free run of ports: gateway, admin, control, then 3 apps, 3 sidecars, 3 pod proxies, the logs
  * pack and its pod proxy.
  */
-export async function startMesh(root: string): Promise<Mesh> {
-  const base = await freePortRun(18);
+export async function startMesh(root: string, inspect: string[] = []): Promise<Mesh> {
+  const p = devPortRun(await freePortRun(DEV_PORT_RUN_LENGTH));
   const dir = await mkdtemp(join(tmpdir(), 'meshmcp-bench-e2e-'));
   const child = spawn(
     process.execPath,
@@ -64,11 +67,9 @@ export async function startMesh(root: string): Promise<Mesh> {
       'bin/meshmcp.js',
       'dev',
       ...['--dir', dir, '--api-key', ADMIN_KEY, '--readonly-api-key', 'bench-readonly-key-0001'],
-      ...['--port', String(base), '--admin-port', String(base + 1), '--control-port', String(base + 2)],
-      ...['--app-base-port', String(base + 3), '--sidecar-base-port', String(base + 6)],
-      ...['--proxy-base-port', String(base + 9), '--no-prometheus', '--rate-limit', String(RATE_LIMIT)],
-      ...['--logs-pack-port', String(base + 12), '--logs-pack-proxy-port', String(base + 13)],
-      ...['--upstream-base-port', String(base + 14), '--upstream-proxy-base-port', String(base + 16)],
+      ...devPortRunFlags(p),
+      ...['--no-prometheus', '--rate-limit', String(RATE_LIMIT)],
+      ...(inspect.length > 0 ? ['--inspect', inspect.join(',')] : []),
     ],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -101,7 +102,21 @@ export async function startMesh(root: string): Promise<Mesh> {
     await sleep(50);
   }
   const pids = JSON.parse(readFileSync(join(dir, 'pids.json'), 'utf8')) as Record<string, number>;
-  return { gateway: base, admin: base + 1, control: base + 2, sidecar: base + 6, proxy: base + 9, dir, pids, stop };
+  const inspectors =
+    inspect.length > 0
+      ? (JSON.parse(readFileSync(join(dir, 'inspectors.json'), 'utf8')) as Record<string, string>)
+      : {};
+  return {
+    gateway: p.gateway,
+    admin: p.admin,
+    control: p.control,
+    sidecar: p.sidecar['payment-service'],
+    proxy: p.proxy['payment-service'],
+    dir,
+    pids,
+    inspectors,
+    stop,
+  };
 }
 
 const body = (id: number) => toolCallBody(TOOL, id);

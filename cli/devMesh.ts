@@ -62,6 +62,79 @@ export interface DevPorts {
   bridge: number;
 }
 
+type DevService = (typeof DEV_SERVICES)[number];
+
+/** Where each part of a local mesh listens when all of it takes one run of ports (devPortRun). */
+export interface DevPortRun {
+  gateway: number;
+  admin: number;
+  control: number;
+  prometheus: number;
+  app: Record<DevService, number>;
+  sidecar: Record<DevService, number>;
+  proxy: Record<DevService, number>;
+  /** the prometheus pack's MCP port and its pod proxy's (used when Prometheus runs) */
+  pack: number;
+  packProxy: number;
+  /** the logs pack's MCP port and its pod proxy's (the service `logs`) */
+  logsPack: number;
+  logsPackProxy: number;
+  /** the kubernetes pack's MCP port and its pod proxy's (used with a kubeconfig) */
+  kubePack: number;
+  kubePackProxy: number;
+  /** the first of UPSTREAM_SERVERS' own ports and the first of their pod proxies' (one each, in that order) */
+  upstream: number;
+  upstreamProxy: number;
+  /** the bridge sidecar in front of the one of UPSTREAM_SERVERS with `bridge` */
+  bridge: number;
+}
+
+/** How many ports a local mesh takes on one run: every part's, each once (tests and benchmarks). */
+export const DEV_PORT_RUN_LENGTH = 11 + 3 * DEV_SERVICES.length + 2 * UPSTREAM_SERVERS.length;
+
+/** Every part of a local mesh on base .. base + DEV_PORT_RUN_LENGTH - 1, no port twice. */
+export function devPortRun(base: number): DevPortRun {
+  const n = DEV_SERVICES.length;
+  const u = UPSTREAM_SERVERS.length;
+  const per = (first: number) =>
+    Object.fromEntries(DEV_SERVICES.map((s, i) => [s, first + i])) as Record<DevService, number>;
+  const after = base + 4 + 3 * n;
+  return {
+    gateway: base,
+    admin: base + 1,
+    control: base + 2,
+    prometheus: base + 3,
+    app: per(base + 4),
+    sidecar: per(base + 4 + n),
+    proxy: per(base + 4 + 2 * n),
+    pack: after,
+    packProxy: after + 1,
+    logsPack: after + 2,
+    logsPackProxy: after + 3,
+    kubePack: after + 4,
+    kubePackProxy: after + 5,
+    upstream: after + 6,
+    upstreamProxy: after + 6 + u,
+    bridge: after + 6 + 2 * u,
+  };
+}
+
+/** The `meshmcp dev` flags that put its parts where devPortRun says (every port flag it has). */
+export function devPortRunFlags(p: DevPortRun): string[] {
+  const first = DEV_SERVICES[0];
+  return [
+    ...['--port', String(p.gateway), '--admin-port', String(p.admin), '--control-port', String(p.control)],
+    ...['--prometheus-port', String(p.prometheus)],
+    ...['--app-base-port', String(p.app[first]), '--sidecar-base-port', String(p.sidecar[first])],
+    ...['--proxy-base-port', String(p.proxy[first])],
+    ...['--pack-port', String(p.pack), '--pack-proxy-port', String(p.packProxy)],
+    ...['--logs-pack-port', String(p.logsPack), '--logs-pack-proxy-port', String(p.logsPackProxy)],
+    ...['--kube-pack-port', String(p.kubePack), '--kube-pack-proxy-port', String(p.kubePackProxy)],
+    ...['--upstream-base-port', String(p.upstream), '--upstream-proxy-base-port', String(p.upstreamProxy)],
+    ...['--bridge-port', String(p.bridge)],
+  ];
+}
+
 export interface DevKeys {
   admin: string;
   readonly: string;

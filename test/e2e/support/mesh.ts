@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEV_PORT_RUN_LENGTH, type DevPortRun, devPortRun, devPortRunFlags } from '../../../cli/devMesh.js';
 import { freePortRun } from '../../../cli/devProcesses.js';
 import { findPrometheus } from '../../../cli/devPrometheus.js';
 import { ROOT } from '../../support/cli.js';
@@ -19,29 +20,7 @@ const STOP_WAIT_MS = 30_000;
 /** The line `meshmcp dev` prints last once every part is ready. */
 const READY_LINE = 'Ctrl-C stops everything';
 
-export interface MeshPorts {
-  gateway: number;
-  admin: number;
-  control: number;
-  prometheus: number;
-  /** the prometheus pack's MCP port and its pod proxy's (used when Prometheus runs) */
-  pack: number;
-  packProxy: number;
-  /** the logs pack's MCP port and its pod proxy's (the service `logs`) */
-  logsPack: number;
-  logsPackProxy: number;
-  /** the kubernetes pack's MCP port and its pod proxy's (used with a kubeconfig) */
-  kubePack: number;
-  kubePackProxy: number;
-  /** the first of the MCP servers of their own (everything, conformance, bridged) and the first of their pod proxies */
-  upstream: number;
-  upstreamProxy: number;
-  /** the bridge sidecar in front of `bridged` */
-  bridge: number;
-  app: Record<Service, number>;
-  sidecar: Record<Service, number>;
-  proxy: Record<Service, number>;
-}
+export type MeshPorts = DevPortRun;
 
 export interface AuditLine {
   kind: 'mcp_audit';
@@ -119,29 +98,6 @@ export interface MeshOptions {
 
 export const ADMIN_KEY = 'e2e-admin-key-0001';
 export const READONLY_KEY = 'e2e-readonly-key-0001';
-
-function layout(base: number): MeshPorts {
-  const per = (first: number) => Object.fromEntries(SERVICES.map((s, i) => [s, first + i])) as Record<Service, number>;
-  return {
-    gateway: base,
-    admin: base + 1,
-    control: base + 2,
-    prometheus: base + 3,
-    app: per(base + 4),
-    sidecar: per(base + 4 + SERVICES.length),
-    proxy: per(base + 4 + 2 * SERVICES.length),
-    pack: base + 4 + 3 * SERVICES.length,
-    packProxy: base + 5 + 3 * SERVICES.length,
-    logsPack: base + 6 + 3 * SERVICES.length,
-    logsPackProxy: base + 7 + 3 * SERVICES.length,
-    kubePack: base + 8 + 3 * SERVICES.length,
-    kubePackProxy: base + 9 + 3 * SERVICES.length,
-    upstream: base + 10 + 3 * SERVICES.length,
-    upstreamProxy: base + 13 + 3 * SERVICES.length,
-    bridge: base + 16 + 3 * SERVICES.length,
-  };
-}
-const PORTS_PER_MESH = 17 + 3 * SERVICES.length;
 
 async function until<T>(
   what: string,
@@ -224,19 +180,10 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
   // Another test's process may take a port between the check and the listen: `meshmcp dev` then refuses to start
   // ("already in use"), and a new run of ports is tried.
   for (let attempt = 1; attempt <= 3 && !run; attempt++) {
-    const p = layout(await freePortRun(PORTS_PER_MESH));
+    const p = devPortRun(await freePortRun(DEV_PORT_RUN_LENGTH));
     const r = spawnDev([
       ...['--dir', dir, '--api-key', ADMIN_KEY, '--readonly-api-key', READONLY_KEY],
-      ...['--port', String(p.gateway), '--admin-port', String(p.admin), '--control-port', String(p.control)],
-      ...['--app-base-port', String(p.app['payment-service'])],
-      ...['--sidecar-base-port', String(p.sidecar['payment-service'])],
-      ...['--proxy-base-port', String(p.proxy['payment-service'])],
-      ...['--prometheus-port', String(p.prometheus)],
-      ...['--pack-port', String(p.pack), '--pack-proxy-port', String(p.packProxy)],
-      ...['--logs-pack-port', String(p.logsPack), '--logs-pack-proxy-port', String(p.logsPackProxy)],
-      ...['--kube-pack-port', String(p.kubePack), '--kube-pack-proxy-port', String(p.kubePackProxy)],
-      ...['--upstream-base-port', String(p.upstream), '--upstream-proxy-base-port', String(p.upstreamProxy)],
-      ...['--bridge-port', String(p.bridge)],
+      ...devPortRunFlags(p),
       ...(opts.kubeconfig ? ['--kubeconfig', opts.kubeconfig] : []),
       ...(opts.kubeNamespaces ? ['--kube-namespaces', opts.kubeNamespaces] : []),
       ...(prometheus ? [] : ['--no-prometheus']),
