@@ -38,15 +38,9 @@ export const TRUST_DOMAIN = 'cluster.local';
 export const GATEWAY_SPIFFE = `spiffe://${TRUST_DOMAIN}/ns/istio-system/sa/meshmcp-ingressgateway-service-account`;
 export const podSpiffe = (service: string): string => `spiffe://${TRUST_DOMAIN}/ns/${DEV_NAMESPACE}/sa/${service}`;
 
-export interface DevPorts {
-  gateway: number;
-  gatewayAdmin: number;
-  control: number;
-  app: (i: number) => number;
-  sidecar: (i: number) => number;
-  front: (i: number) => number;
-  prometheus: number;
-  /** the prometheus pack's MCP port and its pod proxy's */
+/** The tool packs' ports, each with its pod proxy's. */
+interface PackPorts {
+  /** the prometheus pack's MCP port and its pod proxy's (used when Prometheus runs) */
   pack: number;
   packProxy: number;
   /** the logs pack's MCP port and its pod proxy's */
@@ -55,6 +49,16 @@ export interface DevPorts {
   /** the kubernetes pack's MCP port and its pod proxy's (used with --kubeconfig) */
   kubePack: number;
   kubePackProxy: number;
+}
+
+export interface DevPorts extends PackPorts {
+  gateway: number;
+  gatewayAdmin: number;
+  control: number;
+  app: (i: number) => number;
+  sidecar: (i: number) => number;
+  front: (i: number) => number;
+  prometheus: number;
   /** each of UPSTREAM_SERVERS' own MCP port and its pod proxy's */
   upstream: (i: number) => number;
   upstreamProxy: (i: number) => number;
@@ -65,7 +69,7 @@ export interface DevPorts {
 type DevService = (typeof DEV_SERVICES)[number];
 
 /** Where each part of a local mesh listens when all of it takes one run of ports (devPortRun). */
-export interface DevPortRun {
+export interface DevPortRun extends PackPorts {
   gateway: number;
   admin: number;
   control: number;
@@ -73,15 +77,6 @@ export interface DevPortRun {
   app: Record<DevService, number>;
   sidecar: Record<DevService, number>;
   proxy: Record<DevService, number>;
-  /** the prometheus pack's MCP port and its pod proxy's (used when Prometheus runs) */
-  pack: number;
-  packProxy: number;
-  /** the logs pack's MCP port and its pod proxy's (the service `logs`) */
-  logsPack: number;
-  logsPackProxy: number;
-  /** the kubernetes pack's MCP port and its pod proxy's (used with a kubeconfig) */
-  kubePack: number;
-  kubePackProxy: number;
   /** the first of UPSTREAM_SERVERS' own ports and the first of their pod proxies' (one each, in that order) */
   upstream: number;
   upstreamProxy: number;
