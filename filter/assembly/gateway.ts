@@ -18,6 +18,7 @@ import {
   REQUEST_HEADERS,
   setHeader,
 } from './abi';
+import { allIn, CLASS_TOOL } from './configReader';
 import { OnDeny, Service } from './configTypes';
 import { globMatch } from './glob';
 import { jsonString, Outcome, Reply } from './errors';
@@ -416,13 +417,8 @@ function handleAffinity(raw: string | null): string {
   const dot = raw.indexOf('.', HANDLE_PREFIX.length);
   const n = dot - HANDLE_PREFIX.length;
   if (n < 1 || n > MAX_AFFINITY) return '';
-  for (let i = HANDLE_PREFIX.length; i < dot; i++) {
-    const c = raw.charCodeAt(i);
-    const ok =
-      (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x2d || c === 0x5f;
-    if (!ok) return '';
-  }
-  return raw.substring(HANDLE_PREFIX.length, dot);
+  const affinity = raw.substring(HANDLE_PREFIX.length, dot);
+  return allIn(affinity, CLASS_TOOL) ? affinity : '';
 }
 
 /**

@@ -4,6 +4,7 @@
 // principal, the service and the id under a MESHMCP_SESSION_KEYS key, binds the task to the caller that created it,
 // so a leaked task id is useless to anyone else. Without keys the mac is empty and the id only routes.
 
+import { allIn, CLASS_HEX, CLASS_VISIBLE } from './configReader';
 import { hmacSha256Hex } from './sha256';
 
 const PREFIX = 't1.';
@@ -79,12 +80,7 @@ export class SessionTask {
 /** Whether a session id can be carried: visible ASCII (as Streamable HTTP requires), at most MAX_TASK_SESSION. */
 export function carriableSession(session: string): bool {
   const n = session.length;
-  if (n === 0 || n > MAX_TASK_SESSION) return false;
-  for (let i = 0; i < n; i++) {
-    const c = session.charCodeAt(i);
-    if (c < 0x21 || c > 0x7e) return false;
-  }
-  return true;
+  return n > 0 && n <= MAX_TASK_SESSION && allIn(session, CLASS_VISIBLE);
 }
 
 /** The part put before the server's id (it must be carriable). */
@@ -119,7 +115,7 @@ export function openSessionTask(inner: string, out: SessionTask): bool {
   }
   if (!carriableSession(session)) return false;
   const affinity = inner.substring(SESSION_FORM.length, a);
-  for (let i = 0; i < affinity.length; i++) if (nibble(affinity.charCodeAt(i)) < 0) return false;
+  if (!allIn(affinity, CLASS_HEX)) return false;
   out.affinity = affinity;
   out.session = session;
   out.id = inner.substring(h + 1);

@@ -167,16 +167,15 @@ export function giveTaskSession(s: Stream): void {
 }
 
 /**
- * on_request_headers, marked `resume`: the request goes into the session its task was kept in. False (nothing
- * changed) when the gateway named no session.
+ * on_request_headers, marked `resume`: the request goes into the session its task was kept in; unchanged when the
+ * gateway named no session.
  */
-export function resumeSession(): bool {
+export function resumeSession(): void {
   const session = getHeader(REQUEST_HEADERS, TASK_SESSION);
   removeHeader(REQUEST_HEADERS, TASK_SESSION);
-  if (session == null || session.length === 0) return false;
+  if (session == null || session.length === 0) return;
   setHeader(REQUEST_HEADERS, 'mcp-session-id', session);
   setHeader(REQUEST_HEADERS, 'mcp-protocol-version', ASKED_VERSION);
-  return true;
 }
 
 /**
