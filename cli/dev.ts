@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { GATEWAY_CONFIG_FILE, sidecarConfigFile } from '../control/filterFiles.js';
 import { SESSION_KEYS_ENV } from '../control/render/envoyFilter.js';
 import { writeFileAtomicSync } from '../shared/atomicWrite.js';
-import { helpText, type OptionSpec, type OptionValues, runCommand, UsageError } from '../shared/options.js';
+import { commaList, helpText, type OptionSpec, type OptionValues, runCommand, UsageError } from '../shared/options.js';
 import { SIDECAR_NODE_FLAGS } from '../sidecar/nodeFlags.js';
 import { parseToolsConfig } from '../sidecar/toolsConfig/parse.js';
 import { createDevCa, type IssuedCert } from './devCa.js';
@@ -257,12 +257,7 @@ async function dev(values: OptionValues): Promise<number> {
     : undefined;
   const kubeCert = kube ? await ca.issue(KUBE_SERVICE, podSpiffe(KUBE_SERVICE)) : undefined;
 
-  const inspect = new Set(
-    String(values['inspect'] ?? '')
-      .split(',')
-      .map((n) => n.trim())
-      .filter((n) => n !== ''),
-  );
+  const inspect = new Set(commaList(values['inspect']));
   const group = new ProcessGroup(dirs.logs, root, inspect);
   const node = process.execPath;
   /** An MCP sidecar (or a tool pack) as its pod runs it: the bundle with the pod's Node flags. */

@@ -1,7 +1,7 @@
 // Flags and environment of `meshmcp control` (one spec gives parsing, defaults and --help), resolved once at start.
 
 import type { OptionSpec, OptionValues } from '../shared/options.js';
-import { UsageError } from '../shared/options.js';
+import { commaList, UsageError } from '../shared/options.js';
 import { DNS_LABEL } from './catalogRules.js';
 
 export const CONTROL_OPTIONS: OptionSpec[] = [
@@ -202,10 +202,7 @@ function positive(values: OptionValues, flag: string, max: number): number {
 
 function origins(v: unknown): { allowedOrigins?: string[] } {
   if (typeof v !== 'string') return {};
-  const list = v
-    .split(',')
-    .map((o) => o.trim())
-    .filter(Boolean);
+  const list = commaList(v);
   for (const o of list) {
     let ok = false;
     try {
@@ -227,10 +224,7 @@ export function resolveControlSettings(values: OptionValues, hostname: string): 
   if (typeof configFile !== 'string' || configFile === '') {
     throw new UsageError('--config (or MESHMCP_CONFIG) is required: the mesh settings and gateway policy file');
   }
-  const namespaces = String(values['allowed-namespaces'])
-    .split(',')
-    .map((n) => n.trim())
-    .filter(Boolean);
+  const namespaces = commaList(String(values['allowed-namespaces']));
   const bad = namespaces.find((n) => !DNS_LABEL.test(n));
   if (namespaces.length === 0 || bad !== undefined) {
     throw new UsageError(`--allowed-namespaces must list Kubernetes namespace names, got ${JSON.stringify(bad ?? '')}`);

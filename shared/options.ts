@@ -137,3 +137,13 @@ export function namedPairs(items: readonly string[], sep: string, flag: string):
   }
   return out;
 }
+
+/** A comma-separated option value as its items, each trimmed, empty ones dropped; none when the option is not set. */
+export function commaList(v: unknown): string[] {
+  return typeof v === 'string'
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
+}

@@ -1,16 +1,8 @@
 // The sidecar's settings: flags, the documented environment names, defaults, and --help, resolved once at start.
 
 import { existsSync, readFileSync } from 'node:fs';
-import { type OptionSpec, type OptionValues, parseOptions, UsageError } from '../shared/options.js';
+import { commaList, type OptionSpec, type OptionValues, parseOptions, UsageError } from '../shared/options.js';
 import type { BridgeSettings, KubernetesSettings, SidecarSettings } from './types.js';
-
-const list = (v: unknown): string[] =>
-  typeof v === 'string'
-    ? v
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean)
-    : [];
 
 /** The tool packs `--pack` can serve. */
 export const PACKS = ['kubernetes', 'prometheus', 'logs'];
@@ -248,7 +240,7 @@ export function settingsFromOptions(v: OptionValues, env: NodeJS.ProcessEnv = pr
   }
   const healthPath = String(v['health-path']);
   const metricsPath = String(v['metrics-path']);
-  const endpoints = list(v['endpoints']);
+  const endpoints = commaList(v['endpoints']);
   return {
     port,
     host: String(v['host']),
@@ -261,8 +253,8 @@ export function settingsFromOptions(v: OptionValues, env: NodeJS.ProcessEnv = pr
     endpoints: endpoints.length ? endpoints : [healthPath, metricsPath],
     healthPath,
     metricsPath,
-    allowedHosts: list(v['allowed-hosts']),
-    allowedOrigins: list(v['allowed-origins']),
+    allowedHosts: commaList(v['allowed-hosts']),
+    allowedOrigins: commaList(v['allowed-origins']),
     maxBodyBytes: v['max-body-bytes'] as number,
     toolTimeoutMs: v['tool-timeout-ms'] as number,
     logLevel: level as SidecarSettings['logLevel'],
@@ -300,7 +292,7 @@ function bridgeSettings(v: OptionValues): BridgeSettings | undefined {
   if (url.username || url.password || url.search || url.hash) {
     throw new UsageError(`--bridge ${JSON.stringify(raw)} carries credentials, a query or a fragment ${fix}`);
   }
-  const protocols = list(v['bridge-protocols']);
+  const protocols = commaList(v['bridge-protocols']);
   const bad = protocols.filter((p) => !BRIDGE_PROTOCOLS.includes(p));
   if (protocols.length === 0 || bad.length > 0) {
     throw new UsageError(
@@ -351,7 +343,7 @@ function kubernetesSettings(v: OptionValues, env: NodeJS.ProcessEnv): Kubernetes
       );
     }
   }
-  const namespaces = list(raw);
+  const namespaces = commaList(raw);
   const allNamespaces = namespaces.includes('*');
   const bad = namespaces.filter((n) => n !== '*' && !NAMESPACE.test(n));
   if (bad.length || namespaces.length === 0)
