@@ -273,8 +273,9 @@ const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
 function bridgeSettings(v: OptionValues): BridgeSettings | undefined {
   const raw = v['bridge'];
   if (raw === undefined) {
-    for (const f of ['bridge-protocols'] as const) {
-      if (v[f] !== undefined) throw new UsageError(`--${f} is a bridge mode setting: it needs --bridge`);
+    // The other bridge settings have defaults, so only this one can be given on its own.
+    if (v['bridge-protocols'] !== undefined) {
+      throw new UsageError('--bridge-protocols is a bridge mode setting: it needs --bridge');
     }
     return undefined;
   }

@@ -7,11 +7,16 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { claimsClientSession, mintClientSession, parseClientSession } from '../../shared/clientSessions.js';
-import { closeAfterAnswer, readBody } from '../../shared/readBody.js';
 import { VERSION } from '../../shared/version.js';
 import { RpcCode } from '../errors.js';
 import { type Classified, classify, Rejection } from '../mcp/classify.js';
-import { checkHostAndOrigin, sendRpcError, type TransportOptions } from '../mcp/httpTransport.js';
+import {
+  checkHostAndOrigin,
+  mcpHeaders,
+  readMcpPost,
+  sendRpcError,
+  type TransportOptions,
+} from '../mcp/httpTransport.js';
 import type { Logger, SidecarSettings } from '../types.js';
 import { ClientReply } from './clientReply.js';
 import { BridgeCode, type BridgeContext, type Caller, callerOf } from './context.js';
@@ -125,24 +130,9 @@ export function createBridge(o: BridgeOptions): Bridge {
         allow: 'POST',
       });
     }
-    if (!/^application\/json\b/i.test(String(req.headers['content-type'] ?? ''))) {
-      return sendRpcError(res, 415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
-    }
-    const accept = req.headers.accept;
-    if (accept !== undefined && !/application\/json|\*\/\*|application\/\*/i.test(accept)) {
-      return sendRpcError(res, 406, -32000, 'Not Acceptable: the client must accept application/json');
-    }
-    const raw = await readBody(req, maxBodyBytes);
-    if (raw === undefined) {
-      closeAfterAnswer(res);
-      return sendRpcError(res, 413, RpcCode.InvalidRequest, `Request body too large (limit ${maxBodyBytes} bytes)`);
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(raw.toString('utf8'));
-    } catch {
-      return sendRpcError(res, 400, RpcCode.ParseError, 'Parse error: the body is not valid JSON');
-    }
+    const posted = await readMcpPost(req, res, maxBodyBytes);
+    if (!posted) return;
+    const { raw, body } = posted;
     const caller = callerOf(req);
     if (isObject(body) && body['method'] === undefined && ('result' in body || 'error' in body)) {
       if (session === 'malformed') return unknownSession(req, res);
@@ -157,15 +147,7 @@ export function createBridge(o: BridgeOptions): Bridge {
     }
     let c: Classified;
     try {
-      const h = (name: string) => {
-        const v = req.headers[name];
-        return Array.isArray(v) ? v.join(', ') : v;
-      };
-      c = classify(body, {
-        protocolVersion: h('mcp-protocol-version'),
-        method: h('mcp-method'),
-        name: h('mcp-name'),
-      });
+      c = classify(body, mcpHeaders(req));
     } catch (err) {
       if (err instanceof Rejection) return sendRpcError(res, err.httpStatus, err.code, err.message, err.id, err.data);
       throw err;

@@ -78,6 +78,49 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(v) ? v.join(', ') : v;
 }
 
+/**
+ * A POSTed JSON-RPC message, as the transport rules take it: 415 for another Content-Type, 406 for a client that does
+ * not accept JSON, 413 (the connection then closed) over maxBodyBytes, 400 for a body that is not JSON. undefined when
+ * one of those has been answered; else the body's bytes and its value.
+ */
+export async function readMcpPost(
+  req: IncomingMessage,
+  res: ServerResponse,
+  maxBodyBytes: number,
+): Promise<{ raw: Buffer; body: unknown } | undefined> {
+  const ctype = header(req, 'content-type') ?? '';
+  if (!/^application\/json\b/i.test(ctype)) {
+    sendRpcError(res, 415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
+    return undefined;
+  }
+  const accept = header(req, 'accept');
+  if (accept !== undefined && !/application\/json|\*\/\*|application\/\*/i.test(accept)) {
+    sendRpcError(res, 406, -32000, 'Not Acceptable: the client must accept application/json');
+    return undefined;
+  }
+  const raw = await readBody(req, maxBodyBytes);
+  if (raw === undefined) {
+    closeAfterAnswer(res);
+    sendRpcError(res, 413, RpcCode.InvalidRequest, `Request body too large (limit ${maxBodyBytes} bytes)`);
+    return undefined;
+  }
+  try {
+    return { raw, body: JSON.parse(raw.toString('utf8')) };
+  } catch {
+    sendRpcError(res, 400, RpcCode.ParseError, 'Parse error: the body is not valid JSON');
+    return undefined;
+  }
+}
+
+/** The MCP headers classify() checks a message against (repeated headers joined with ", "). */
+export function mcpHeaders(req: IncomingMessage): McpHeaders {
+  return {
+    protocolVersion: header(req, 'mcp-protocol-version'),
+    method: header(req, 'mcp-method'),
+    name: header(req, 'mcp-name'),
+  };
+}
+
 export async function handleMcp(
   req: IncomingMessage,
   res: ServerResponse,
@@ -101,36 +144,18 @@ export async function handleMcp(
       },
     );
   }
-  const ctype = header(req, 'content-type') ?? '';
-  if (!/^application\/json\b/i.test(ctype)) {
-    return sendRpcError(res, 415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
-  }
-  const accept = header(req, 'accept');
-  if (accept !== undefined && !/application\/json|\*\/\*|application\/\*/i.test(accept)) {
-    return sendRpcError(res, 406, -32000, 'Not Acceptable: the client must accept application/json');
-  }
-  const raw = await readBody(req, opts.maxBodyBytes);
-  if (raw === undefined) {
-    closeAfterAnswer(res);
-    return sendRpcError(res, 413, RpcCode.InvalidRequest, `Request body too large (limit ${opts.maxBodyBytes} bytes)`);
-  }
-  let body: unknown;
-  try {
-    body = JSON.parse(raw.toString('utf8'));
-  } catch {
-    return sendRpcError(res, 400, RpcCode.ParseError, 'Parse error: the body is not valid JSON');
-  }
-  const headers: McpHeaders = {
-    protocolVersion: header(req, 'mcp-protocol-version'),
-    method: header(req, 'mcp-method'),
-    name: header(req, 'mcp-name'),
-  };
+  const posted = await readMcpPost(req, res, opts.maxBodyBytes);
+  if (!posted) return;
   const ac = new AbortController();
   res.on('close', () => {
     if (!res.writableFinished) ac.abort(new Error('client went away'));
   });
   try {
-    const outcome = await dispatcher.dispatch(classify(body, headers), ac.signal, requestInfo(req.headers));
+    const outcome = await dispatcher.dispatch(
+      classify(posted.body, mcpHeaders(req)),
+      ac.signal,
+      requestInfo(req.headers),
+    );
     if (!outcome.body) {
       res.writeHead(outcome.status).end();
       return;
