@@ -16,16 +16,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { bundleArgs } from './bigUpstream.js';
 import { startSessionUpstream, startStatelessUpstream, type TestUpstream } from './bridgeUpstreams.js';
-import { memoryMiB, type Started, startProcess } from './proc.js';
+import { rpcMessages } from './mcpPost.js';
+import { type Settle, type Started, settledMemory, startProcess } from './proc.js';
 import { type Figures, percentile, round } from './results.js';
 
 const ROUNDS = 300;
 const WARMUP_ROUNDS = 30;
 const HELD = 256;
-/** A memory reading waits until the RSS moved less than SETTLE_MIB over SETTLE_STILL_MS (at most SETTLE_MAX_MS). */
-const SETTLE_MIB = 0.25;
-const SETTLE_STILL_MS = 2000;
-const SETTLE_MAX_MS = 10_000;
+/** A memory reading waits until the RSS moved less than 0.25 MiB over 2 s (at most 10 s). */
+const SETTLE: Settle = { pollMs: 250, stillMs: 2000, stepMiB: 0.25, maxMs: 10_000 };
 
 const progress = (msg: string) => process.stdout.write(`bench: bridge: ${msg}\n`);
 
@@ -59,27 +58,11 @@ function startBridge(root: string, upstream: TestUpstream, revision: string): Pr
 }
 
 /** The bridge process's memory once its RSS holds still. */
-async function settled(pid: number): Promise<{ rss: number; anon: number }> {
-  const t0 = performance.now();
-  const window: { at: number; rss: number; anon: number }[] = [];
-  for (;;) {
-    const m = memoryMiB(pid);
-    const at = performance.now();
-    window.push({ at, ...m });
-    while (window.length > 1 && at - window[0]!.at > SETTLE_STILL_MS) window.shift();
-    const rss = window.map((w) => w.rss);
-    const still = at - window[0]!.at >= SETTLE_STILL_MS * 0.9 && Math.max(...rss) - Math.min(...rss) < SETTLE_MIB;
-    if (still || at - t0 > SETTLE_MAX_MS) return m;
-    await sleep(250);
-  }
-}
+const settled = async (pid: number) => (await settledMemory([pid], SETTLE))[0]!;
 
 /** The JSON-RPC message of a JSON answer, or the last one of an SSE answer. */
-function lastMessage(contentType: string | null, text: string): Rpc | undefined {
-  if (contentType?.startsWith('application/json')) return JSON.parse(text);
-  const events = [...text.matchAll(/^data: (.*)$/gm)];
-  return events.length > 0 ? JSON.parse(events.at(-1)![1]!) : undefined;
-}
+const lastMessage = (contentType: string | null, text: string): Rpc | undefined =>
+  rpcMessages(contentType, text).at(-1);
 
 /** One 2026-07-28 tools/call of ask_name; `retry` carries the requestState and the answer. */
 async function call2026(url: string, id: number, retry?: string): Promise<Result> {

@@ -1,4 +1,5 @@
-// One timed MCP POST over a keep-alive agent (http or https), shared by the sidecar and end-to-end benchmarks.
+// One timed MCP POST over a keep-alive agent (http or https), shared by the sidecar and end-to-end benchmarks, and
+// the JSON-RPC messages of an answer (the bridge suite and the bridge tests read them).
 import type http from 'node:http';
 import type https from 'node:https';
 
@@ -9,6 +10,13 @@ export interface Target {
 
 export const toolCallBody = (name: string, id: number, args: Record<string, unknown> = {}): string =>
   JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } });
+
+/** The JSON-RPC messages of an MCP POST's answer: its JSON body, or each SSE `data:` message in order. */
+// biome-ignore lint/suspicious/noExplicitAny: messages of any shape, read by callers that know what they expect
+export function rpcMessages(contentType: string | null | undefined, text: string): any[] {
+  if (contentType?.startsWith('application/json')) return [JSON.parse(text)];
+  return [...text.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]!));
+}
 
 /** A whole answer and its round trip in ms (until its last byte has been read). */
 export interface McpAnswer {

@@ -1,6 +1,7 @@
 // Starts a meshmcp process for a benchmark and waits for its "listening" line; reads its RSS from /proc.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface Started {
   child: ChildProcess;
@@ -68,6 +69,37 @@ export function memoryMiB(pid: number): { rss: number; anon: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
   return { rss: kb('VmRSS') / 1024, anon: kb('RssAnon') / 1024 };
+}
+
+/** How settledMemory waits: a reading every pollMs until, over the last stillMs, no RSS moved by stepMiB or more. */
+export interface Settle {
+  pollMs: number;
+  stillMs: number;
+  stepMiB: number;
+  /** The longest wait; then the last reading is taken as it is. */
+  maxMs: number;
+}
+
+/**
+ * The memory of each process (by pid, in that order) once their RSS holds still: V8 shrinks an idle heap some
+ * seconds after allocation stops (its memory reducer), so a reading right after a busy step would count garbage.
+ */
+export async function settledMemory(pids: readonly number[], o: Settle): Promise<{ rss: number; anon: number }[]> {
+  const t0 = performance.now();
+  const window: { at: number; m: { rss: number; anon: number }[] }[] = [];
+  for (;;) {
+    const m = pids.map(memoryMiB);
+    const at = performance.now();
+    window.push({ at, m });
+    while (window.length > 1 && at - window[0]!.at > o.stillMs) window.shift();
+    const moved = (i: number) => {
+      const rss = window.map((w) => w.m[i]!.rss);
+      return Math.max(...rss) - Math.min(...rss);
+    };
+    const still = at - window[0]!.at >= o.stillMs * 0.9 && pids.every((_, i) => moved(i) < o.stepMiB);
+    if (still || at - t0 > o.maxMs) return m;
+    await sleep(o.pollMs);
+  }
 }
 
 /** CPU seconds (user + system) a process has used, from /proc. */

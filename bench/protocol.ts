@@ -35,7 +35,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ADMIN_KEY, type Mesh, startMesh } from './e2e.js';
 import { retainedMiB } from './inspector.js';
 import { type McpAnswer, postAnswer } from './mcpPost.js';
-import { memoryMiB } from './proc.js';
+import { type Settle, settledMemory } from './proc.js';
 import { type Figures, percentile, round } from './results.js';
 
 const LIST_CALLS = 1000;
@@ -47,9 +47,7 @@ const OPEN_CONCURRENCY = 32;
 /** How long the streams stay open before memory is read: past the control service's 15 s keepalive comment. */
 const HOLD_MS = 20_000;
 /** A memory reading waits for the processes to hold still (settledRss). */
-const SETTLE_STILL_S = 12;
-const SETTLE_MAX_S = 90;
-const SETTLE_STEP_MIB = 0.5;
+const SETTLE: Settle = { pollMs: 1000, stillMs: 12_000, stepMiB: 0.5, maxMs: 90_000 };
 /** Streams (or sessions) opened and closed before the first memory reading, so that code and pools are warm. */
 const WARMUP_STREAMS = 32;
 const COUNT_WAIT_MS = 15_000;
@@ -299,25 +297,14 @@ function closeAll(held: Held[]): void {
   for (const h of held) h.req.destroy();
 }
 
-/**
- * RSS of each named process once it holds still: V8 shrinks an idle heap some seconds after allocation stops (its
- * memory reducer), so a reading right after a busy step would count garbage. Waits until no process has moved by
- * more than SETTLE_STEP_MIB for SETTLE_STILL_S seconds in a row, at most SETTLE_MAX_S seconds.
- */
+/** RSS of each named process once they hold still (settledMemory). */
 async function settledRss(pids: Record<string, number>, names: string[]): Promise<Record<string, number>> {
-  let last = rss(pids, names);
-  let still = 0;
-  for (let s = 0; s < SETTLE_MAX_S && still < SETTLE_STILL_S; s++) {
-    await sleep(1000);
-    const now = rss(pids, names);
-    still = names.some((n) => Math.abs(now[n]! - last[n]!) > SETTLE_STEP_MIB) ? 0 : still + 1;
-    last = now;
-  }
-  return last;
+  const m = await settledMemory(
+    names.map((n) => pids[n]!),
+    SETTLE,
+  );
+  return Object.fromEntries(names.map((n, i) => [n, m[i]!.rss]));
 }
-
-const rss = (pids: Record<string, number>, names: string[]) =>
-  Object.fromEntries(names.map((n) => [n, memoryMiB(pids[n]!).rss]));
 
 const kibPer = (before: number, after: number, n: number) => round(((after - before) * 1024) / n, 2);
 

@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { answerAsAUser, textOf } from '../support/bridgeClients.js';
 import { type BridgeSidecar, startBridgeSidecar } from '../support/bridgeSidecar.js';
 import { startSessionUpstream, startStatelessUpstream, type TestUpstream } from '../support/bridgeUpstreams.js';
+import { rpcMessages } from '../support/rawRpc.js';
 
 const SESSION_ID = /^c1\.(-|(?=[esr])(ef?u?)?(sc?t?)?(rl?)?)\.[0-9a-f]{32}$/;
 const ANSWER_ID = /^b1\.[A-Za-z0-9_-]{1,64}\.[0-9a-f]{32}\..+$/;
@@ -57,13 +58,12 @@ async function raw(
     ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
   });
   const text = await res.text();
-  let json: any;
-  if (res.headers.get('content-type')?.startsWith('application/json')) json = JSON.parse(text);
-  else {
-    const events = [...text.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]!));
-    json = events.at(-1);
-  }
-  return { status: res.status, headers: res.headers, text, json };
+  return {
+    status: res.status,
+    headers: res.headers,
+    text,
+    json: rpcMessages(res.headers.get('content-type'), text).at(-1),
+  };
 }
 
 const initialize = (capabilities: Record<string, unknown>) => ({

@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { answerAsAUser, textOf } from '../support/bridgeClients.js';
 import { type BridgeSidecar, startBridgeSidecar } from '../support/bridgeSidecar.js';
 import { startSessionUpstream, type TestUpstream } from '../support/bridgeUpstreams.js';
+import { rpcMessages } from '../support/rawRpc.js';
 
 const CAPS = { elicitation: {}, sampling: {}, roots: {} };
 const envelope = (caps: Record<string, unknown> = CAPS, extra: Record<string, unknown> = {}) => ({
@@ -51,13 +52,10 @@ async function call(
     }),
   });
   const text = await res.text();
-  let json: any;
-  if (res.headers.get('content-type')?.startsWith('application/json')) json = JSON.parse(text);
-  else {
-    const events = [...text.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]!));
-    json = events.at(-1);
-    json = Object.assign({}, json, { events });
-  }
+  const contentType = res.headers.get('content-type');
+  const events = rpcMessages(contentType, text);
+  // A JSON answer as it is; an SSE one as its last message, with every message beside it.
+  const json = contentType?.startsWith('application/json') ? events[0] : Object.assign({}, events.at(-1), { events });
   return { status: res.status, headers: res.headers, text, json };
 }
 

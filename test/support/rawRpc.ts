@@ -1,6 +1,9 @@
 // MCP over raw HTTP, for tests that look at the wire: a POST's JSON-RPC answer, and a 2026-07-28 request with its
 // revision's headers and envelope.
 
+/** Every JSON-RPC message of an answer, by its Content-Type (the benchmarks read answers the same way). */
+export { rpcMessages } from '../../bench/mcpPost.js';
+
 /**
  * The JSON-RPC answer in an MCP POST's body, whether the server answered application/json or an SSE stream (the
  * first `data:` message with an id; notifications and requests before it are skipped). undefined for no body.
