@@ -1,7 +1,7 @@
 // Drives the release build of meshmcp.wasm (filter/build/meshmcp.wasm, made by `npm run build:filter`) through the
 // Envoy-faithful host: configurations from filter/examples, MCP requests, and readers for replies and audit lines.
 
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -36,6 +36,13 @@ export const BOB_KEY = 'key-other-000002';
 /** Session keys of MESHMCP_SESSION_KEYS (at least 32 bytes each). */
 export const SESSION_KEY_A = 'a'.repeat(40);
 export const SESSION_KEY_B = 'b'.repeat(48);
+
+/**
+ * A task id as the gateway hands it out to `principal` (filter/assembly/taskIds.ts): `t1.<service>.<mac>.<id>`, the
+ * mac the first 128 bits of HMAC-SHA256 under `key`, empty without one.
+ */
+export const handedOutTaskId = (key: string | null, principal: string, service: string, id: string): string =>
+  `t1.${service}.${key === null ? '' : createHmac('sha256', key).update(`${principal}\n${service}\ntask\n${id}`).digest('hex').slice(0, 32)}.${id}`;
 
 /** The configuration with ada and bob (ADA_KEY, BOB_KEY in x-api-key) as its only identity source. */
 export function adaAndBob(c: Json): Json {

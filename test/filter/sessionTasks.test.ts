@@ -7,7 +7,7 @@
 // First the gateway alone (answers scripted per request, as the other gateway tests do), then both proxies in front
 // of server-everything's own server (its createServer, hosted on node:http the way its Streamable HTTP entry point
 // hosts it: one transport per session, an unknown session answered 400).
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -21,6 +21,7 @@ import {
   BOB_KEY,
   example,
   gateway,
+  handedOutTaskId,
   header,
   type Json,
   post,
@@ -33,7 +34,7 @@ import { type ProxyPair, startProxyPair } from './proxyPair.js';
 const LEGACY = '2025-11-25';
 const hex = (s: string) => Buffer.from(s, 'latin1').toString('hex');
 const handedOut = (principal: string, service: string, id: string) =>
-  `t1.${service}.${createHmac('sha256', SESSION_KEY_A).update(`${principal}\n${service}\ntask\n${id}`).digest('hex').slice(0, 32)}.${id}`;
+  handedOutTaskId(SESSION_KEY_A, principal, service, id);
 const inner = (affinity: string, session: string, id: string) => `s1.${affinity}.${hex(session)}.${id}`;
 
 function config(): Json {

@@ -2,7 +2,6 @@
 // `t1.<service>.<mac>.<id>` (mac: an HMAC of the caller, the service and the id under a MESHMCP_SESSION_KEYS key),
 // tasks/get|update|cancel are routed by it (on /mcp as on /mcp/<service>) and reach the server with its own id in
 // params.taskId and Mcp-Name; anyone else's, a forged or a bare id is an unknown task (-32602), never forwarded.
-import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -11,6 +10,7 @@ import {
   BOB_KEY,
   example,
   gateway,
+  handedOutTaskId,
   header,
   type Json,
   post,
@@ -45,9 +45,6 @@ function config(): Json {
   c.rateLimits = undefined;
   return adaAndBob(c);
 }
-
-const handedOut = (key: string | null, principal: string, service: string, id: string) =>
-  `t1.${service}.${key === null ? '' : createHmac('sha256', key).update(`${principal}\n${service}\ntask\n${id}`).digest('hex').slice(0, 32)}.${id}`;
 
 const TASKS_META = {
   'io.modelcontextprotocol/protocolVersion': MODERN,
@@ -88,7 +85,7 @@ describe('task ids of the tasks extension', () => {
     });
     expect(r.localReply).toBeUndefined();
     const result = JSON.parse(responseText(r)).result;
-    expect(result.taskId).toBe(handedOut(SESSION_KEY_A, 'ada', 'conformance', 'task-1'));
+    expect(result.taskId).toBe(handedOutTaskId(SESSION_KEY_A, 'ada', 'conformance', 'task-1'));
     expect(result.status).toBe('working');
     // The answer grew, so its old length cannot stand.
     expect(r.response!.headers.find(([k]) => k === 'content-length')).toBeUndefined();
@@ -96,7 +93,7 @@ describe('task ids of the tasks extension', () => {
 
   it('routes tasks/get, tasks/update and tasks/cancel by the id to its server, with its own id', async () => {
     const p = await gateway(config(), { envs: { MESHMCP_SESSION_KEYS: SESSION_KEY_A } });
-    const id = handedOut(SESSION_KEY_A, 'ada', 'conformance', 'task-1');
+    const id = handedOutTaskId(SESSION_KEY_A, 'ada', 'conformance', 'task-1');
     for (const method of ['tasks/get', 'tasks/update', 'tasks/cancel']) {
       for (const path of ['/mcp', '/mcp/conformance']) {
         const params = { taskId: id, ...(method === 'tasks/update' ? { inputResponses: {} } : {}), _meta: TASKS_META };
@@ -125,7 +122,7 @@ describe('task ids of the tasks extension', () => {
 
   it("refuses another caller's, a forged, a bare and another server's task id as unknown, forwarding nothing", async () => {
     const p = await gateway(config(), { envs: { MESHMCP_SESSION_KEYS: SESSION_KEY_A } });
-    const id = handedOut(SESSION_KEY_A, 'ada', 'conformance', 'task-1');
+    const id = handedOutTaskId(SESSION_KEY_A, 'ada', 'conformance', 'task-1');
     const cases: Array<[string, string, string]> = [
       [BOB_KEY, '/mcp', id],
       [
@@ -134,9 +131,9 @@ describe('task ids of the tasks extension', () => {
         id.replace(/^t1\.conformance\.[0-9a-f]/, (m) => `${m.slice(0, -1)}${m.endsWith('0') ? '1' : '0'}`),
       ],
       [ADA_KEY, '/mcp', 'task-1'],
-      [ADA_KEY, '/mcp', handedOut(null, 'ada', 'conformance', 'task-1')],
+      [ADA_KEY, '/mcp', handedOutTaskId(null, 'ada', 'conformance', 'task-1')],
       [ADA_KEY, '/mcp/everything', id],
-      [ADA_KEY, '/mcp', handedOut(SESSION_KEY_A, 'ada', 'billing', 'task-1')],
+      [ADA_KEY, '/mcp', handedOutTaskId(SESSION_KEY_A, 'ada', 'billing', 'task-1')],
     ];
     for (const [key, path, taskId] of cases) {
       const r = post(p, rpc('tasks/get', { taskId, _meta: TASKS_META }), {
@@ -151,7 +148,7 @@ describe('task ids of the tasks extension', () => {
 
   it('answers -32021 to a task method that does not declare the extension, whatever the id, forwarding nothing', async () => {
     const p = await gateway(config(), { envs: { MESHMCP_SESSION_KEYS: SESSION_KEY_A } });
-    const id = handedOut(SESSION_KEY_A, 'ada', 'conformance', 'task-1');
+    const id = handedOutTaskId(SESSION_KEY_A, 'ada', 'conformance', 'task-1');
     for (const [path, taskId] of [
       ['/mcp', id],
       ['/mcp/conformance', id],
@@ -174,7 +171,7 @@ describe('task ids of the tasks extension', () => {
 
   it('checks Mcp-Name against params.taskId, as a 2026-07-28 server must', async () => {
     const p = await gateway(config(), { envs: { MESHMCP_SESSION_KEYS: SESSION_KEY_A } });
-    const id = handedOut(SESSION_KEY_A, 'ada', 'conformance', 'task-1');
+    const id = handedOutTaskId(SESSION_KEY_A, 'ada', 'conformance', 'task-1');
     for (const name of ['other', undefined]) {
       const r = post(p, rpc('tasks/get', { taskId: id, _meta: TASKS_META }), {
         headers: modern(ADA_KEY, '/mcp/conformance', 'tasks/get', name),
@@ -187,13 +184,15 @@ describe('task ids of the tasks extension', () => {
 
   it('rotates: ids handed out under an older key still open', async () => {
     const p = await gateway(config(), { envs: { MESHMCP_SESSION_KEYS: `${SESSION_KEY_B},${SESSION_KEY_A}` } });
-    const old = handedOut(SESSION_KEY_A, 'ada', 'conformance', 'task-9');
+    const old = handedOutTaskId(SESSION_KEY_A, 'ada', 'conformance', 'task-9');
     const r = post(p, rpc('tasks/get', { taskId: old, _meta: TASKS_META }), {
       headers: modern(ADA_KEY, '/mcp', 'tasks/get', old),
       upstream: answer(JSON.stringify({ jsonrpc: '2.0', id: 1, result: { taskId: 'task-9' } })),
     });
     expect(header(r, 'mcp-name')).toBe('task-9');
-    expect(JSON.parse(responseText(r)).result.taskId).toBe(handedOut(SESSION_KEY_B, 'ada', 'conformance', 'task-9'));
+    expect(JSON.parse(responseText(r)).result.taskId).toBe(
+      handedOutTaskId(SESSION_KEY_B, 'ada', 'conformance', 'task-9'),
+    );
   });
 
   it('without keys the id only routes: t1.<service>..<id>', async () => {
@@ -264,9 +263,9 @@ describe('task ids of the tasks extension', () => {
           const chunks = [0, ...at].map((from, i) => text.slice(from, [...at, text.length][i]));
           const r = post(
             p,
-            rpc('tasks/get', { taskId: handedOut(SESSION_KEY_A, 'ada', 'conformance', 'q'), _meta: TASKS_META }),
+            rpc('tasks/get', { taskId: handedOutTaskId(SESSION_KEY_A, 'ada', 'conformance', 'q'), _meta: TASKS_META }),
             {
-              headers: modern(ADA_KEY, '/mcp', 'tasks/get', handedOut(SESSION_KEY_A, 'ada', 'conformance', 'q')),
+              headers: modern(ADA_KEY, '/mcp', 'tasks/get', handedOutTaskId(SESSION_KEY_A, 'ada', 'conformance', 'q')),
               upstream: answer(chunks, sse ? 'text/event-stream' : 'application/json'),
             },
           );
@@ -279,10 +278,10 @@ describe('task ids of the tasks extension', () => {
                   .slice(6)
               : out,
           );
-          expect(json.result.taskId).toBe(handedOut(SESSION_KEY_A, 'ada', 'conformance', ids[0]!));
+          expect(json.result.taskId).toBe(handedOutTaskId(SESSION_KEY_A, 'ada', 'conformance', ids[0]!));
           expect(json.result.note).toBe('a "taskId":"x" inside a string');
           expect(json.result.more.map((m: Json) => m.taskId)).toEqual(
-            ids.slice(1).map((id) => handedOut(SESSION_KEY_A, 'ada', 'conformance', id)),
+            ids.slice(1).map((id) => handedOutTaskId(SESSION_KEY_A, 'ada', 'conformance', id)),
           );
         },
       ),
